@@ -1,0 +1,98 @@
+// The analytical performance model: per layer, DRAM traffic, entropy-decode time and systolic-array
+// compute time, combined with prefetch overlap. A pure function of (Network, HardwareConfig, batch,
+// BitPlan); evaluate() does no I/O and, given a reused SimResult, no allocation.
+//
+// Compute (SCALE-Sim v2's folding, shared/notes/scalesim-model.md §2). A layer on the array is a
+// GEMM with M output pixels (x batch), K window values and N filters, per group:
+//   os: lines = ceil(M/R) * ceil(N/C) * (K + R + C - 2)
+//   ws: lines = ceil(K/R) * ceil(N/C) * (2R + C + M - 2)
+//   is: lines = ceil(K/R) * ceil(M/C) * (2R + C + N - 2)
+//   compute_cycles = groups * (lines - 1)
+// "lines - 1" is what SCALE-Sim reports as Total Cycles in CALC mode; the full R and C are charged
+// for partial folds. Groups (grouped and depthwise convs) run one after another, each as its own
+// GEMM: the same as SCALE-Sim's per-channel split of "DP" layers. An FC layer is a GEMM with M = batch.
+// Pooling, add and concat do not use the array (0 compute cycles) but move their tensors.
+// With precision_scaling: packed, compute_cycles = ceil(cycles / floor(native / max(w_bits, a_bits))).
+//
+// DRAM (bytes per batch). A tensor's off-chip size is coded_bits when the plan entropy-codes it, else
+// bits x values; activations count once per image of the batch, weights once per batch.
+//   stream:   each layer reads its weights and every input tensor, and writes its output tensor
+//             (network inputs are not written; they are read by their consumers).
+//   resident: weights are read once and stay if all weights, decoded, fit in sram.weights (then 0
+//             per batch, steady state); an activation tensor stays on chip (neither written nor read)
+//             if, decoded, it fits in half of sram.activations for the whole batch (the other half
+//             holds the tensor being consumed); network inputs are always read and network outputs
+//             (no consumers) always written. On-chip copies are kept decoded.
+// Decode: symbols of every entropy-coded tensor a layer reads from DRAM, at
+//   decoder_lanes x decoder_symbols_per_cycle symbols per cycle. Encoding outputs is assumed free.
+// Layer time (prefetch overlap: the next layer's fetch and decode run while this one computes):
+//   time = max(dram_time, decode_time, compute_time), dram_time = dram_bytes / dram.bandwidth.
+// Batch time = sum of layer times + dram.latency (the pipeline fills once per batch);
+// inference rate = batch / batch time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/bit_plan.h"
+#include "sim/hw_config.h"
+#include "sim/network.h"
+
+namespace bitsim::sim {
+
+enum class Bottleneck { None, Compute, Dram, Decode };
+std::string_view bottleneck_name(Bottleneck b);
+
+struct LayerTiming {
+  std::int64_t compute_cycles = 0;
+  double dram_bytes = 0;
+  std::int64_t decode_symbols = 0;
+  double dram_time_s = 0;
+  double decode_time_s = 0;
+  double compute_time_s = 0;
+  double time_s = 0;
+  Bottleneck bottleneck = Bottleneck::None;
+};
+
+struct SimResult {
+  bool feasible = true;
+  std::string reason;  // why not, when infeasible
+  int batch = 1;
+  std::vector<LayerTiming> layers;  // aligned with Network::layers(); network inputs stay zero
+  bool weights_resident = false;
+  std::int64_t compute_cycles = 0;  // per batch
+  double dram_bytes = 0;            // per batch
+  double time_s = 0;                // per batch
+  double time_per_image_s = 0;
+  double inference_rate_per_s = 0;  // images per second
+};
+
+// SCALE-Sim demand lines of one GEMM (before the report's "- 1").
+std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols, std::int64_t m, std::int64_t k,
+                        std::int64_t n);
+// Compute cycles of a layer's GEMM at native precision: groups * (lines - 1); 0 for an empty GEMM.
+std::int64_t gemm_compute_cycles(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch);
+
+class AnalyticalModel {
+ public:
+  // Keeps references: `net` and `hw` must outlive the model. Precomputes native compute cycles.
+  AnalyticalModel(const Network& net, const HardwareConfig& hw, int batch = 1);
+
+  SimResult evaluate(const BitPlan& plan) const;
+  // Same, reusing `out`'s storage.
+  void evaluate(const BitPlan& plan, SimResult& out) const;
+
+  const Network& network() const { return m_net; }
+  const HardwareConfig& hardware() const { return m_hw; }
+  int batch() const { return m_batch; }
+
+ private:
+  const Network& m_net;
+  const HardwareConfig& m_hw;
+  int m_batch;
+  std::vector<std::int64_t> m_native_cycles;
+};
+
+}  // namespace bitsim::sim

@@ -1,0 +1,139 @@
+// Bit plans: uniform construction and the plan YAML format.
+#include "sim/bit_plan.h"
+
+#include <fmt/format.h>
+#include <map>
+#include <ostream>
+
+#include "sim/yaml_fields.h"
+
+namespace bitsim::sim {
+
+std::string tensor_name(const Layer& layer, TensorKind kind) {
+  return layer.name + (kind == TensorKind::Weights ? ":w" : ":a");
+}
+
+BitPlan BitPlan::uniform(const Network& net, int weight_bits, int activation_bits) {
+  BitPlan plan;
+  plan.label = weight_bits == activation_bits ? fmt::format("{} bits", weight_bits)
+                                              : fmt::format("{}/{} bits", weight_bits, activation_bits);
+  plan.weights.assign(net.layers().size(), TensorCoding{weight_bits});
+  plan.activations.assign(net.layers().size(), TensorCoding{activation_bits});
+  return plan;
+}
+
+BitPlan load_bit_plan(const std::string& path, const Network& net) {
+  const YAML::Node root = yaml::load_file(path);
+  Diagnostics diag;
+  const yaml::Reader r{path, diag};
+  if (!r.require_map(root, "(top level)")) diag.throw_if_any();
+  r.reject_unknown_keys(root, "", {"workload", "default", "tensors"});
+  if (const auto w = root["workload"])
+    if (const auto name = r.text(w, "workload"); name && *name != net.name())
+      diag.error(yaml::where(path, w),
+                 fmt::format("workload: this plan is for '{}', but the workload is '{}'", *name, net.name()));
+
+  std::optional<int> default_w, default_a;
+  if (const auto d = root["default"]; d && r.require_map(d, "default")) {
+    r.reject_unknown_keys(d, "default", {"weight_bits", "activation_bits"});
+    if (d["weight_bits"])
+      if (const auto v = r.integer(d["weight_bits"], "default.weight_bits", 1, 32)) default_w = static_cast<int>(*v);
+    if (d["activation_bits"])
+      if (const auto v = r.integer(d["activation_bits"], "default.activation_bits", 1, 32))
+        default_a = static_cast<int>(*v);
+  }
+
+  // Every tensor of the network, by name.
+  struct Slot {
+    TensorCoding* coding;
+    std::int64_t values;
+    bool set = false;
+  };
+  BitPlan plan;
+  plan.label = path.substr(path.find_last_of('/') + 1);
+  plan.weights.resize(net.layers().size());
+  plan.activations.resize(net.layers().size());
+  std::map<std::string, Slot> slots;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < net.layers().size(); ++i) {
+    const Layer& l = net.layer(i);
+    if (l.weights > 0) {
+      slots[tensor_name(l, TensorKind::Weights)] = {&plan.weights[i], l.weights};
+      names.push_back(tensor_name(l, TensorKind::Weights));
+    }
+    slots[tensor_name(l, TensorKind::Activations)] = {&plan.activations[i], l.output.count()};
+    names.push_back(tensor_name(l, TensorKind::Activations));
+  }
+
+  if (const auto tensors = root["tensors"]; tensors && r.require_map(tensors, "tensors")) {
+    for (const auto& kv : tensors) {
+      const std::string name = kv.first.Scalar();
+      const std::string path_key = "tensors." + name;
+      const auto it = slots.find(name);
+      if (it == slots.end()) {
+        std::string msg = fmt::format("{}: no such tensor in workload '{}'", path_key, net.name());
+        const std::string guess = did_you_mean(name, names);
+        if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+        diag.error(yaml::where(path, kv.first), msg + "; tensors are named <layer>:w and <layer>:a");
+        continue;
+      }
+      const YAML::Node& t = kv.second;
+      if (!r.require_map(t, path_key)) continue;
+      r.reject_unknown_keys(t, path_key, {"bits", "coded_bits", "symbols"});
+      Slot& slot = it->second;
+      slot.set = true;
+      if (!t["bits"])
+        diag.error(yaml::where(path, t), path_key + ".bits: missing (bits per value, 1 to 32)");
+      else if (const auto v = r.integer(t["bits"], path_key + ".bits", 1, 32))
+        slot.coding->bits = static_cast<int>(*v);
+      if (t["coded_bits"]) {
+        if (const auto v = r.number(t["coded_bits"], path_key + ".coded_bits", 0)) slot.coding->coded_bits = *v;
+        slot.coding->symbols = slot.values;  // one symbol per value unless stated
+        if (t["symbols"])
+          if (const auto v = r.integer(t["symbols"], path_key + ".symbols", 0, INT64_MAX)) slot.coding->symbols = *v;
+      } else if (t["symbols"]) {
+        diag.error(yaml::where(path, t["symbols"]), path_key + ".symbols: only meaningful with coded_bits");
+      }
+    }
+  }
+
+  std::vector<std::string> missing;
+  for (auto& [name, slot] : slots) {
+    if (slot.set) continue;
+    const bool is_weight = name.back() == 'w';
+    const auto& def = is_weight ? default_w : default_a;
+    if (def)
+      slot.coding->bits = *def;
+    else
+      missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    const std::size_t shown = std::min<std::size_t>(missing.size(), 5);
+    diag.error(
+        yaml::where(path, root),
+        fmt::format("tensors: {} tensor(s) have no setting and there is no default (e.g. {}); add them or "
+                    "'default: {{weight_bits: B, activation_bits: B}}'",
+                    missing.size(), fmt::join(missing.begin(), missing.begin() + static_cast<long>(shown), ", ")));
+  }
+  diag.throw_if_any();
+  return plan;
+}
+
+void write_bit_plan(std::ostream& out, const Network& net, const BitPlan& plan) {
+  out << "# bitsim plan: bits per value and, for entropy-coded tensors, the coded size in bits and the\n"
+         "# symbol count (per image for activations).\n";
+  out << "workload: " << net.name() << "\n";
+  out << "tensors:\n";
+  auto entry = [&](const std::string& name, const TensorCoding& c) {
+    out << "  " << name << ": {bits: " << c.bits;
+    if (c.entropy_coded()) out << fmt::format(", coded_bits: {}, symbols: {}", c.coded_bits, c.symbols);
+    out << "}\n";
+  };
+  for (std::size_t i = 0; i < net.layers().size(); ++i) {
+    const Layer& l = net.layer(i);
+    if (l.weights > 0) entry(tensor_name(l, TensorKind::Weights), plan.weights.at(i));
+    entry(tensor_name(l, TensorKind::Activations), plan.activations.at(i));
+  }
+}
+
+}  // namespace bitsim::sim

@@ -1,0 +1,41 @@
+// A bit plan: how every weight and activation tensor of a network is stored off chip.
+// Tensor names tie plans, curves and reports to layers: "<layer>:w" is a layer's weight tensor
+// (kernel and bias), "<layer>:a" is a layer's output activations (network inputs included).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/network.h"
+
+namespace bitsim::sim {
+
+struct TensorCoding {
+  int bits = 8;              // bits per value of the quantization index (fixed-length size = bits x values)
+  double coded_bits = -1;    // total size after entropy coding (per image for activations); < 0: fixed length
+  std::int64_t symbols = 0;  // symbols the on-chip decoder processes (per image for activations)
+  bool entropy_coded() const { return coded_bits >= 0; }
+};
+
+enum class TensorKind { Weights, Activations };
+
+struct BitPlan {
+  std::string label;                      // for reports, e.g. "8/8 bits" or the plan file name
+  std::vector<TensorCoding> weights;      // indexed like Network::layers(); ignored where a layer has none
+  std::vector<TensorCoding> activations;  // the output of each layer
+
+  // Fixed-length plan: the same bits for every weight tensor and every activation tensor.
+  static BitPlan uniform(const Network& net, int weight_bits, int activation_bits);
+};
+
+std::string tensor_name(const Layer& layer, TensorKind kind);
+
+// Reads a plan YAML (README "Plan format") for `net`. Throws InputError naming file and line.
+BitPlan load_bit_plan(const std::string& path, const Network& net);
+// Writes the plan in the format load_bit_plan reads; every tensor is listed.
+void write_bit_plan(std::ostream& out, const Network& net, const BitPlan& plan);
+
+}  // namespace bitsim::sim

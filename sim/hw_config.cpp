@@ -1,0 +1,408 @@
+// Hardware configs: the parameter table, the YAML loader and the SCALE-Sim .cfg reader.
+#include "sim/hw_config.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+
+#include "sim/diagnostics.h"
+#include "sim/units.h"
+#include "sim/yaml_fields.h"
+
+namespace bitsim::sim {
+
+std::string_view dataflow_name(Dataflow d) {
+  switch (d) {
+    case Dataflow::OutputStationary:
+      return "os";
+    case Dataflow::WeightStationary:
+      return "ws";
+    case Dataflow::InputStationary:
+      return "is";
+  }
+  return "?";
+}
+
+std::string_view dram_policy_name(DramPolicy p) {
+  switch (p) {
+    case DramPolicy::Stream:
+      return "stream";
+    case DramPolicy::Resident:
+      return "resident";
+  }
+  return "?";
+}
+
+std::string_view precision_scaling_name(PrecisionScaling p) {
+  switch (p) {
+    case PrecisionScaling::None:
+      return "none";
+    case PrecisionScaling::Packed:
+      return "packed";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr double kUnlimited = std::numeric_limits<double>::infinity();
+
+// How a parameter is read from YAML and written back.
+struct Param {
+  ParamInfo info;
+  // Parses `node` into `hw`; reports into `r` and returns false on a bad value.
+  std::function<bool(const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw)> read;
+  std::function<std::string(const HardwareConfig& hw)> show;
+};
+
+template <typename Enum>
+struct EnumNames {
+  std::vector<std::pair<std::string, Enum>> items;
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& [n, e] : items) out.push_back(n);
+    return out;
+  }
+};
+
+Param quantity(std::string_view key, std::string_view type, Dimension dim, std::string_view def, std::string_view desc,
+               double HardwareConfig::*field, bool allow_unlimited = false) {
+  return {{key, type, def, desc},
+          [=](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+            if (node.IsScalar() && allow_unlimited && node.Scalar() == "unlimited") {
+              hw.*field = kUnlimited;
+              return true;
+            }
+            const auto v = node.IsScalar() ? parse_quantity(node.Scalar(), dim) : std::nullopt;
+            if (!v) {
+              r.diag.expected(yaml::where(r.file, node), key,
+                              fmt::format("a quantity with a unit ({}){}", unit_examples(dim),
+                                          allow_unlimited ? " or 'unlimited'" : ""),
+                              yaml::describe(node));
+              return false;
+            }
+            hw.*field = *v;
+            return true;
+          },
+          [=](const HardwareConfig& hw) {
+            return std::isinf(hw.*field) ? std::string("unlimited") : format_quantity(hw.*field, dim);
+          }};
+}
+
+Param integer(std::string_view key, std::int64_t min, std::int64_t max, std::string_view def, std::string_view desc,
+              std::int64_t HardwareConfig::*field) {
+  return {{key, "integer", def, desc},
+          [=](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+            const auto v = r.integer(node, std::string(key), min, max);
+            if (v) hw.*field = *v;
+            return v.has_value();
+          },
+          [=](const HardwareConfig& hw) { return fmt::format("{}", hw.*field); }};
+}
+
+// A plain number > 0, no unit.
+Param number(std::string_view key, std::string_view def, std::string_view desc, double HardwareConfig::*field) {
+  return {{key, "number", def, desc},
+          [=](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+            const auto v = r.number(node, std::string(key), 0);
+            if (v && *v == 0) r.diag.expected(yaml::where(r.file, node), key, "a number > 0", yaml::describe(node));
+            if (v && *v > 0) hw.*field = *v;
+            return v && *v > 0;
+          },
+          [=](const HardwareConfig& hw) { return fmt::format("{}", hw.*field); }};
+}
+
+template <typename Enum>
+Param choice(std::string_view key, std::string_view type, std::string_view def, std::string_view desc,
+             Enum HardwareConfig::*field, EnumNames<Enum> names, std::string_view (*show)(Enum)) {
+  return {{key, type, def, desc},
+          [=](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+            const auto v = r.choice(node, std::string(key), names.names());
+            if (!v) return false;
+            for (const auto& [n, e] : names.items)
+              if (n == *v) hw.*field = e;
+            return true;
+          },
+          [=](const HardwareConfig& hw) { return std::string(show(hw.*field)); }};
+}
+
+const std::vector<Param>& params() {
+  static const std::vector<Param> table = {
+      {{"name", "string", "", "a label for tables and reports"},
+       [](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+         const auto v = r.text(node, "name");
+         if (v) hw.name = *v;
+         return v.has_value();
+       },
+       [](const HardwareConfig& hw) { return hw.name; }},
+      integer("array.rows", 1, 1 << 20, "", "systolic array rows R (PEs)", &HardwareConfig::array_rows),
+      integer("array.cols", 1, 1 << 20, "", "systolic array columns C (PEs)", &HardwareConfig::array_cols),
+      choice("array.dataflow", "os | ws | is", "", "output, weight or input stationary (SCALE-Sim's mapping)",
+             &HardwareConfig::dataflow,
+             EnumNames<Dataflow>{{{"os", Dataflow::OutputStationary},
+                                  {"ws", Dataflow::WeightStationary},
+                                  {"is", Dataflow::InputStationary}}},
+             dataflow_name),
+      quantity("clock", "frequency", Dimension::Hertz, "", "array clock; the decoder runs at the same clock",
+               &HardwareConfig::clock_hz),
+      quantity("sram.weights", "size", Dimension::Bytes, "", "on-chip SRAM for weights",
+               &HardwareConfig::sram_weight_bytes),
+      quantity("sram.activations", "size", Dimension::Bytes, "", "on-chip SRAM for activations (inputs and outputs)",
+               &HardwareConfig::sram_activation_bytes),
+      quantity("dram.bandwidth", "bandwidth", Dimension::BytesPerSecond, "",
+               "off-chip bandwidth, shared by all reads and writes ('unlimited' = SCALE-Sim CALC mode)",
+               &HardwareConfig::dram_bytes_per_s, true),
+      quantity("dram.latency", "time", Dimension::Seconds, "0 s", "charged once per batch (pipeline fill)",
+               &HardwareConfig::dram_latency_s),
+      choice("dram.policy", "stream | resident", "stream",
+             "stream: every layer reads weights and inputs and writes its output (seed 004); resident: keep "
+             "on chip what fits",
+             &HardwareConfig::dram_policy,
+             EnumNames<DramPolicy>{{{"stream", DramPolicy::Stream}, {"resident", DramPolicy::Resident}}},
+             dram_policy_name),
+      integer("decoder.lanes", 0, 1 << 20, "0", "entropy decoder lanes (0: none; entropy-coded plans are infeasible)",
+              &HardwareConfig::decoder_lanes),
+      number("decoder.symbols_per_cycle", "1", "symbols each lane decodes per clock cycle",
+             &HardwareConfig::decoder_symbols_per_cycle),
+      integer("datapath.native_bits", 1, 64, "", "operand precision of the MAC datapath", &HardwareConfig::native_bits),
+      choice("datapath.precision_scaling", "none | packed", "none",
+             "none: fewer bits do not speed up compute; packed: floor(native/bits) MACs per PE per cycle",
+             &HardwareConfig::precision_scaling,
+             EnumNames<PrecisionScaling>{{{"none", PrecisionScaling::None}, {"packed", PrecisionScaling::Packed}}},
+             precision_scaling_name),
+  };
+  return table;
+}
+
+}  // namespace
+
+std::span<const ParamInfo> hardware_parameters() {
+  static const std::vector<ParamInfo> infos = [] {
+    std::vector<ParamInfo> out;
+    for (const auto& p : params()) out.push_back(p.info);
+    return out;
+  }();
+  return infos;
+}
+
+std::vector<std::pair<std::string, std::string>> describe_config(const HardwareConfig& hw) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : params()) out.emplace_back(p.info.key, p.show(hw));
+  return out;
+}
+
+HardwareConfig load_hardware_yaml(const std::string& path) {
+  const YAML::Node root = yaml::load_file(path);
+  Diagnostics diag;
+  const yaml::Reader r{path, diag};
+  if (!r.require_map(root, "(top level)")) diag.throw_if_any();
+
+  // Sections and leaves allowed at each level, from the table.
+  std::map<std::string, std::vector<std::string>> keys_in;  // "" = top level
+  for (const auto& p : params()) {
+    const std::string key(p.info.key);
+    const auto dot = key.find('.');
+    if (dot == std::string::npos) {
+      keys_in[""].push_back(key);
+    } else {
+      const std::string section = key.substr(0, dot);
+      auto& top = keys_in[""];
+      if (std::find(top.begin(), top.end(), section) == top.end()) top.push_back(section);
+      keys_in[section].push_back(key.substr(dot + 1));
+    }
+  }
+  r.reject_unknown_keys(root, "", keys_in[""]);
+  for (const auto& [section, keys] : keys_in) {
+    if (section.empty() || !root[section]) continue;
+    if (r.require_map(root[section], section)) r.reject_unknown_keys(root[section], section, keys);
+  }
+
+  HardwareConfig hw;
+  hw.source = path;
+  // Every parameter from the table: its value, or its default (written in the table only).
+  for (const auto& p : params()) {
+    const std::string key(p.info.key);
+    const auto dot = key.find('.');
+    const YAML::Node parent = dot == std::string::npos ? root : root[key.substr(0, dot)];
+    const std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
+    if (parent && parent.IsMap() && parent[leaf]) {
+      p.read(r, parent[leaf], hw);
+    } else if (!p.info.default_text.empty()) {
+      p.read(r, YAML::Node(std::string(p.info.default_text)), hw);
+    } else if (!parent || parent.IsMap()) {  // a section that is not a map was reported above
+      diag.error(yaml::where(path, parent ? parent : root),
+                 fmt::format("{}: missing (required: {}, {})", key, p.info.type, p.info.description));
+    }
+  }
+  diag.throw_if_any();
+
+  // Second pass: fields against each other, reported where the second field was written.
+  auto at = [&](const char* section, const char* leaf) {
+    const YAML::Node parent = root[section];
+    return parent && parent.IsMap() && parent[leaf] ? yaml::where(path, parent[leaf]) : yaml::where(path, root);
+  };
+  if (hw.precision_scaling == PrecisionScaling::Packed && hw.native_bits < 2)
+    diag.error(at("datapath", "precision_scaling"),
+               "datapath.precision_scaling: packed needs datapath.native_bits >= 2");
+  if (hw.clock_hz <= 0) diag.expected(yaml::where(path, root["clock"]), "clock", "a frequency > 0", "0 Hz");
+  if (hw.dram_bytes_per_s <= 0) diag.expected(at("dram", "bandwidth"), "dram.bandwidth", "a bandwidth > 0", "0 B/s");
+  diag.throw_if_any();
+  return hw;
+}
+
+HardwareConfig load_scalesim_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
+  Diagnostics diag;
+  // SCALE-Sim reads .cfg with Python's configparser: sections, `key: value` or `key = value`,
+  // keys case-insensitive. These are the keys v1 and v2 write in their shipped configs.
+  const std::map<std::string, std::vector<std::string>> known = {
+      {"general", {"run_name"}},
+      {"architecture_presets",
+       {"arrayheight", "arraywidth", "ifmapsramszkb", "filtersramszkb", "ofmapsramszkb", "ifmapsramsz", "filtersramsz",
+        "ofmapsramsz", "ifmapoffset", "filteroffset", "ofmapoffset", "dataflow", "bandwidth", "memorybanks"}},
+      {"run_presets", {"interfacebandwidth"}},
+  };
+  std::vector<std::string> section_names;
+  for (const auto& [s, k] : known) section_names.push_back(s);
+  struct Value {
+    std::string text;
+    SourceLocation where;
+  };
+  std::map<std::string, Value> values;
+  std::string section;
+  std::string line;
+  int line_no = 0;
+  auto lower = [](std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  auto trim = [](std::string s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    const auto e = s.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    const std::string t = trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    if (t.front() == '[') {
+      if (t.back() != ']') {
+        diag.error({path, line_no, 1}, fmt::format("expected a section header like [general], got '{}'", t));
+        continue;
+      }
+      section = lower(trim(t.substr(1, t.size() - 2)));
+      if (!known.count(section)) {
+        std::string msg = fmt::format("unknown section [{}]", section);
+        const std::string guess = did_you_mean(section, section_names);
+        if (!guess.empty()) msg += fmt::format(" (did you mean [{}]?)", guess);
+        diag.error({path, line_no, 1}, msg + fmt::format("; expected one of: {}", fmt::join(section_names, ", ")));
+      }
+      continue;
+    }
+    const auto sep = t.find_first_of(":=");
+    if (sep == std::string::npos) {
+      diag.error({path, line_no, 1}, fmt::format("expected 'key: value', got '{}'", t));
+      continue;
+    }
+    const std::string key = lower(trim(t.substr(0, sep)));
+    const auto it = known.find(section);
+    if (it == known.end()) {
+      if (section.empty()) diag.error({path, line_no, 1}, fmt::format("{}: key before any [section]", key));
+      continue;
+    }
+    if (std::find(it->second.begin(), it->second.end(), key) == it->second.end()) {
+      std::string msg = fmt::format("{}.{}: unknown key", section, key);
+      const std::string guess = did_you_mean(key, it->second);
+      if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+      diag.error({path, line_no, 1}, msg);
+      continue;
+    }
+    const int col = static_cast<int>(line.find_first_not_of(" \t", line.find_first_of(":=") + 1)) + 1;
+    values[key] = {trim(t.substr(sep + 1)), {path, line_no, col}};
+  }
+
+  HardwareConfig hw;
+  hw.source = path;
+  hw.name = values.count("run_name") ? values["run_name"].text : path.substr(path.find_last_of('/') + 1);
+  auto positive = [&](const std::string& key, std::int64_t& out) {
+    const auto it = values.find(key);
+    if (it == values.end()) return false;
+    std::int64_t v = 0;
+    const auto& s = it->second.text;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || v < 1) {
+      diag.expected(it->second.where, key, "a positive integer", fmt::format("'{}'", s));
+      return true;
+    }
+    out = v;
+    return true;
+  };
+  if (!positive("arrayheight", hw.array_rows)) diag.error({path, 0, 0}, "architecture_presets.ArrayHeight: missing");
+  if (!positive("arraywidth", hw.array_cols)) diag.error({path, 0, 0}, "architecture_presets.ArrayWidth: missing");
+  // SRAM sizes: v2 `<X>SramSzkB`, v1 `<X>SramSz`, both KiB of 1-byte words.
+  std::int64_t kib[3] = {0, 0, 0};
+  const char* operands[3] = {"ifmap", "filter", "ofmap"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string v2 = std::string(operands[i]) + "sramszkb";
+    if (!positive(v2, kib[i]) && !positive(std::string(operands[i]) + "sramsz", kib[i]))
+      diag.error({path, 0, 0}, fmt::format("architecture_presets.{}SramSzkB: missing", operands[i]));
+  }
+  hw.sram_weight_bytes = static_cast<double>(kib[1]) * 1024.0;
+  hw.sram_activation_bytes = static_cast<double>(kib[0] + kib[2]) * 1024.0;
+  if (const auto it = values.find("dataflow"); it == values.end()) {
+    diag.error({path, 0, 0}, "architecture_presets.Dataflow: missing (expected os, ws or is)");
+  } else if (it->second.text == "os") {
+    hw.dataflow = Dataflow::OutputStationary;
+  } else if (it->second.text == "ws") {
+    hw.dataflow = Dataflow::WeightStationary;
+  } else if (it->second.text == "is") {
+    hw.dataflow = Dataflow::InputStationary;
+  } else {
+    diag.expected(it->second.where, "Dataflow", "os, ws or is", fmt::format("'{}'", it->second.text));
+  }
+  // SCALE-Sim has no clock: 1 GHz makes one cycle one nanosecond. Words are 1 byte (8-bit datapath).
+  hw.clock_hz = 1e9;
+  hw.native_bits = 8;
+  hw.dram_bytes_per_s = kUnlimited;  // CALC mode (and v1): reads never stall
+  if (const auto it = values.find("interfacebandwidth"); it != values.end()) {
+    const std::string mode = lower(it->second.text);
+    if (mode == "user") {
+      std::int64_t words = 0;
+      // v2 gives each of the three buffers `Bandwidth` words/cycle; only the first listed value counts.
+      const auto bw = values.find("bandwidth");
+      if (bw == values.end()) {
+        diag.error(it->second.where, "InterfaceBandwidth: USER needs architecture_presets.Bandwidth");
+      } else {
+        const std::string first = trim(bw->second.text.substr(0, bw->second.text.find(',')));
+        const auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), words);
+        if (ec != std::errc() || end != first.data() + first.size() || words < 1)
+          diag.expected(bw->second.where, "Bandwidth", "a positive integer (words per cycle)",
+                        fmt::format("'{}'", first));
+        hw.dram_bytes_per_s = 3.0 * static_cast<double>(words) * hw.clock_hz;
+      }
+    } else if (mode != "calc") {
+      diag.expected(it->second.where, "InterfaceBandwidth", "CALC or USER", fmt::format("'{}'", it->second.text));
+    }
+  }
+  diag.throw_if_any();
+  return hw;
+}
+
+HardwareConfig load_hardware_config(const std::string& path) {
+  auto ends_with = [&](std::string_view suffix) {
+    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with(".yaml") || ends_with(".yml")) return load_hardware_yaml(path);
+  if (ends_with(".cfg")) return load_scalesim_config(path);
+  throw InputError({path, 0, 0},
+                   "cannot tell the hardware config format: expected a .yaml, .yml or SCALE-Sim .cfg file");
+}
+
+}  // namespace bitsim::sim

@@ -1,0 +1,70 @@
+// The accelerator description: systolic array, clock, on-chip SRAM, DRAM, entropy decoder and
+// datapath precision. Loaded from bitsim YAML (units explicit) or from a SCALE-Sim .cfg; every
+// parameter is declared once in a table that parses, documents (`bitsim explain-config`) and
+// echoes the resolved config.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bitsim::sim {
+
+enum class Dataflow { OutputStationary, WeightStationary, InputStationary };
+std::string_view dataflow_name(Dataflow d);  // "os", "ws", "is"
+
+// Which tensors cross the chip boundary (see analytical_model.h for the exact rules).
+enum class DramPolicy {
+  Stream,    // every layer reads its weights and inputs from DRAM and writes its output (seed 004)
+  Resident,  // tensors that fit in the on-chip SRAM stay there
+};
+std::string_view dram_policy_name(DramPolicy p);
+
+// How compute speed depends on operand precision below the native width.
+enum class PrecisionScaling {
+  None,    // sub-native precision runs at native speed (default)
+  Packed,  // floor(native_bits / max(weight_bits, activation_bits)) MACs per PE per cycle
+};
+std::string_view precision_scaling_name(PrecisionScaling p);
+
+struct HardwareConfig {
+  std::string name;
+  std::string source;  // file it was read from
+  std::int64_t array_rows = 0;
+  std::int64_t array_cols = 0;
+  Dataflow dataflow = Dataflow::WeightStationary;
+  double clock_hz = 0;
+  double sram_weight_bytes = 0;
+  double sram_activation_bytes = 0;
+  double dram_bytes_per_s = 0;  // +infinity: unlimited (SCALE-Sim CALC mode)
+  double dram_latency_s = 0;
+  DramPolicy dram_policy = DramPolicy::Stream;
+  std::int64_t decoder_lanes = 0;        // 0: no entropy decoder on chip
+  double decoder_symbols_per_cycle = 1;  // per lane, at clock_hz
+  std::int64_t native_bits = 8;
+  PrecisionScaling precision_scaling = PrecisionScaling::None;
+
+  double peak_macs_per_s() const { return static_cast<double>(array_rows * array_cols) * clock_hz; }
+};
+
+// One declared parameter: its YAML key path, type, unit, default ("" = required), description.
+struct ParamInfo {
+  std::string_view key;
+  std::string_view type;
+  std::string_view default_text;
+  std::string_view description;
+};
+std::span<const ParamInfo> hardware_parameters();
+
+// The resolved value of every parameter, in table order, as it would be written in YAML.
+std::vector<std::pair<std::string, std::string>> describe_config(const HardwareConfig& hw);
+
+// Format chosen by extension: .yaml/.yml (bitsim) or .cfg (SCALE-Sim v1/v2). Throws InputError.
+HardwareConfig load_hardware_config(const std::string& path);
+HardwareConfig load_hardware_yaml(const std::string& path);
+HardwareConfig load_scalesim_config(const std::string& path);
+
+}  // namespace bitsim::sim

@@ -1,0 +1,326 @@
+// Network construction: name resolution, topological order (Boost.Graph), shape inference.
+#include "sim/network.h"
+
+#include <fmt/format.h>
+#include <boost/graph/adjacency_list.hpp>
+#include <functional>
+#include <map>
+#include <queue>
+
+namespace bitsim::sim {
+
+std::string_view op_name(LayerOp op) {
+  switch (op) {
+    case LayerOp::Input:
+      return "input";
+    case LayerOp::Conv:
+      return "conv";
+    case LayerOp::FullyConnected:
+      return "fc";
+    case LayerOp::MaxPool:
+      return "maxpool";
+    case LayerOp::AvgPool:
+      return "avgpool";
+    case LayerOp::Add:
+      return "add";
+    case LayerOp::Concat:
+      return "concat";
+  }
+  return "?";
+}
+
+namespace {
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
+
+std::string shape_text(const Shape& s) { return fmt::format("{}x{}x{}", s.channels, s.height, s.width); }
+
+// Output size along one axis; nullopt when the window does not fit.
+std::optional<std::int64_t> window_output(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                                          std::int64_t dilation, bool ceil_mode) {
+  const std::int64_t span = dilation * (kernel - 1) + 1;
+  const std::int64_t room = in + 2 * pad - span;
+  if (room < 0) return std::nullopt;
+  // ceil_mode is SCALE-Sim's rule, ceil((in + 2 pad - span) / stride) + 1: unlike PyTorch's, it
+  // keeps a last window that starts past the input (a 1x1 stride-2 conv on 56 gives 29, not 28).
+  return (ceil_mode ? (room + stride - 1) / stride : room / stride) + 1;
+}
+
+// Topological order over the spec indices, preferring file order (smallest index first).
+// Returns fewer indices than nodes when the graph has a cycle.
+std::vector<int> stable_topological_order(const Graph& g) {
+  const auto n = boost::num_vertices(g);
+  std::vector<std::size_t> pending(n);
+  std::priority_queue<int, std::vector<int>, std::greater<>> ready;
+  for (std::size_t v = 0; v < n; ++v) {
+    pending[v] = boost::in_degree(v, g);
+    if (pending[v] == 0) ready.push(static_cast<int>(v));
+  }
+  std::vector<int> order;
+  order.reserve(n);
+  while (!ready.empty()) {
+    const int v = ready.top();
+    ready.pop();
+    order.push_back(v);
+    for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+      const auto t = boost::target(*e, g);
+      if (--pending[t] == 0) ready.push(static_cast<int>(t));
+    }
+  }
+  return order;
+}
+
+class ShapeInference {
+ public:
+  explicit ShapeInference(Diagnostics& diag) : m_diag(diag) {}
+
+  // Fills output, weights, parameters, macs and gemm of `layer` from its producers' shapes.
+  void infer(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_channels) {
+    switch (layer.op) {
+      case LayerOp::Input:
+        return;  // shape given
+      case LayerOp::Conv:
+        return conv(layer, producers, out_channels);
+      case LayerOp::FullyConnected:
+        return fully_connected(layer, producers, out_channels);
+      case LayerOp::MaxPool:
+      case LayerOp::AvgPool:
+        return pool(layer, producers);
+      case LayerOp::Add:
+        return add(layer, producers);
+      case LayerOp::Concat:
+        return concat(layer, producers);
+    }
+  }
+
+ private:
+  bool arity(const Layer& layer, const std::vector<const Layer*>& producers, std::size_t min, std::size_t max) {
+    if (producers.size() >= min && producers.size() <= max) return true;
+    const std::string want = min == max ? fmt::format("{} input", min) : fmt::format("at least {} inputs", min);
+    m_diag.expected(layer.where, layer.name + ".inputs", want, fmt::format("{}", producers.size()));
+    return false;
+  }
+
+  bool spatial(Layer& layer, const Shape& in, std::int64_t channels) {
+    const Window& w = layer.window;
+    const auto h = window_output(in.height, w.kernel_h, w.stride_h, w.pad_h, w.dilation_h, w.ceil_mode);
+    const auto wd = window_output(in.width, w.kernel_w, w.stride_w, w.pad_w, w.dilation_w, w.ceil_mode);
+    if (!h || !wd) {
+      m_diag.error(layer.where,
+                   fmt::format("{}: kernel {}x{} (dilation {}x{}, padding {}x{}) does not fit the {} input", layer.name,
+                               w.kernel_h, w.kernel_w, w.dilation_h, w.dilation_w, w.pad_h, w.pad_w, shape_text(in)));
+      return false;
+    }
+    layer.output = {channels, *h, *wd};
+    return true;
+  }
+
+  void conv(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_channels) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    if (in.channels % layer.groups != 0 || out_channels % layer.groups != 0) {
+      m_diag.error(layer.where, fmt::format("{}.groups: expected a divisor of the input channels ({}) and of "
+                                            "out_channels ({}), got {}",
+                                            layer.name, in.channels, out_channels, layer.groups));
+      return;
+    }
+    if (!spatial(layer, in, out_channels)) return;
+    const Window& w = layer.window;
+    const std::int64_t k = w.kernel_h * w.kernel_w * (in.channels / layer.groups);
+    layer.gemm = {layer.output.height * layer.output.width, k, out_channels / layer.groups, layer.groups};
+    layer.weights = out_channels * k + (layer.bias ? out_channels : 0);
+    layer.parameters = layer.weights + (layer.batchnorm ? 2 * out_channels : 0);
+    layer.macs = layer.gemm.groups * layer.gemm.m * layer.gemm.k * layer.gemm.n;
+  }
+
+  void fully_connected(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_features) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const std::int64_t in = producers[0]->output.count();  // flattens C x H x W
+    layer.output = {out_features, 1, 1};
+    layer.gemm = {1, in, out_features, 1};
+    layer.weights = in * out_features + (layer.bias ? out_features : 0);
+    layer.parameters = layer.weights + (layer.batchnorm ? 2 * out_features : 0);
+    layer.macs = in * out_features;
+  }
+
+  void pool(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    if (layer.window.global) {
+      layer.window.kernel_h = in.height;
+      layer.window.kernel_w = in.width;
+      layer.window.stride_h = in.height;
+      layer.window.stride_w = in.width;
+    }
+    spatial(layer, in, in.channels);
+  }
+
+  void add(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 2, SIZE_MAX)) return;
+    for (const Layer* p : producers)
+      if (!(p->output == producers[0]->output)) {
+        m_diag.error(layer.where,
+                     fmt::format("{}: add needs inputs of one shape, got {} ({}) and {} ({})", layer.name,
+                                 producers[0]->name, shape_text(producers[0]->output), p->name, shape_text(p->output)));
+        return;
+      }
+    layer.output = producers[0]->output;
+  }
+
+  void concat(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 2, SIZE_MAX)) return;
+    Shape out = producers[0]->output;
+    out.channels = 0;
+    for (const Layer* p : producers) {
+      if (p->output.height != out.height || p->output.width != out.width) {
+        m_diag.error(layer.where,
+                     fmt::format("{}: concat needs inputs of one height and width, got {} ({}) and {} ({})", layer.name,
+                                 producers[0]->name, shape_text(producers[0]->output), p->name, shape_text(p->output)));
+        return;
+      }
+      out.channels += p->output.channels;
+    }
+    layer.output = out;
+  }
+
+  Diagnostics& m_diag;
+};
+
+}  // namespace
+
+Network Network::build(std::string name, const std::vector<LayerSpec>& specs) {
+  Diagnostics diag;
+  const int n = static_cast<int>(specs.size());
+  std::map<std::string, int, std::less<>> by_name;
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) {
+    if (!by_name.emplace(specs[i].name, i).second)
+      diag.error(specs[i].where, fmt::format("{}: duplicate layer name (first defined at line {})", specs[i].name,
+                                             specs[by_name[specs[i].name]].where.line));
+    names.push_back(specs[i].name);
+  }
+  if (std::none_of(specs.begin(), specs.end(), [](const LayerSpec& s) { return s.op == LayerOp::Input; }))
+    diag.error({}, fmt::format("network '{}' has no input", name));
+
+  // Resolve producer names; an empty list means "the layer listed just before".
+  Graph graph(static_cast<std::size_t>(n));
+  std::vector<std::vector<int>> producers(specs.size());
+  for (int i = 0; i < n; ++i) {
+    const LayerSpec& s = specs[i];
+    if (s.op == LayerOp::Input) continue;
+    if (s.inputs.empty()) {
+      if (i == 0)
+        diag.error(s.where, fmt::format("{}: the first layer needs explicit inputs", s.name));
+      else
+        producers[i].push_back(i - 1);
+    }
+    for (const auto& in : s.inputs) {
+      const auto it = by_name.find(in);
+      if (it == by_name.end()) {
+        std::string msg = fmt::format("{}.inputs: no layer named '{}'", s.name, in);
+        const std::string guess = did_you_mean(in, names);
+        if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+        diag.error(s.where, msg);
+      } else if (it->second == i) {
+        diag.error(s.where, fmt::format("{}.inputs: a layer cannot read its own output", s.name));
+      } else {
+        producers[i].push_back(it->second);
+      }
+    }
+    for (int p : producers[i]) boost::add_edge(static_cast<std::size_t>(p), static_cast<std::size_t>(i), graph);
+  }
+  diag.throw_if_any();
+
+  const std::vector<int> order = stable_topological_order(graph);
+  if (static_cast<int>(order.size()) != n) {
+    std::vector<bool> placed(specs.size());
+    for (int v : order) placed[static_cast<std::size_t>(v)] = true;
+    for (int i = 0; i < n; ++i)
+      if (!placed[static_cast<std::size_t>(i)])
+        diag.error(specs[i].where, fmt::format("{}: part of a cycle in the layer graph", specs[i].name));
+    diag.throw_if_any();
+  }
+
+  Network net;
+  net.m_name = std::move(name);
+  std::vector<int> position(specs.size());
+  for (std::size_t pos = 0; pos < order.size(); ++pos)
+    position[static_cast<std::size_t>(order[pos])] = static_cast<int>(pos);
+  ShapeInference shapes(diag);
+  std::vector<bool> valid(specs.size(), true);
+  for (int v : order) {
+    const LayerSpec& s = specs[static_cast<std::size_t>(v)];
+    Layer layer;
+    layer.name = s.name;
+    layer.op = s.op;
+    layer.window = s.window;
+    layer.groups = s.groups;
+    layer.bias = s.bias;
+    layer.batchnorm = s.batchnorm;
+    layer.relu = s.relu;
+    layer.where = s.where;
+    if (s.op == LayerOp::Input) layer.output = s.input_shape;
+    std::vector<const Layer*> inputs;
+    bool inputs_valid = true;
+    for (int p : producers[static_cast<std::size_t>(v)]) {
+      layer.inputs.push_back(position[static_cast<std::size_t>(p)]);
+      inputs.push_back(&net.m_layers[static_cast<std::size_t>(position[static_cast<std::size_t>(p)])]);
+      inputs_valid = inputs_valid && valid[static_cast<std::size_t>(p)];
+    }
+    if (inputs_valid) {
+      const std::size_t errors_before = diag.count();
+      shapes.infer(layer, inputs, s.out_channels);
+      valid[static_cast<std::size_t>(v)] = diag.count() == errors_before;
+    } else {
+      valid[static_cast<std::size_t>(v)] = false;  // reported at its producer already
+    }
+    net.m_layers.push_back(std::move(layer));
+  }
+  diag.throw_if_any();
+
+  net.m_consumers.resize(net.m_layers.size());
+  for (std::size_t i = 0; i < net.m_layers.size(); ++i)
+    for (int p : net.m_layers[i].inputs) net.m_consumers[static_cast<std::size_t>(p)].push_back(static_cast<int>(i));
+  return net;
+}
+
+std::optional<std::size_t> Network::find(std::string_view layer_name) const {
+  for (std::size_t i = 0; i < m_layers.size(); ++i)
+    if (m_layers[i].name == layer_name) return i;
+  return std::nullopt;
+}
+
+std::span<const int> Network::consumers(std::size_t index) const { return m_consumers.at(index); }
+
+std::vector<std::string> Network::layer_names() const {
+  std::vector<std::string> names;
+  for (const auto& l : m_layers) names.push_back(l.name);
+  return names;
+}
+
+std::int64_t Network::total_macs() const {
+  std::int64_t sum = 0;
+  for (const auto& l : m_layers) sum += l.macs;
+  return sum;
+}
+
+std::int64_t Network::total_weights() const {
+  std::int64_t sum = 0;
+  for (const auto& l : m_layers) sum += l.weights;
+  return sum;
+}
+
+std::int64_t Network::total_parameters() const {
+  std::int64_t sum = 0;
+  for (const auto& l : m_layers) sum += l.parameters;
+  return sum;
+}
+
+std::int64_t Network::total_activations() const {
+  std::int64_t sum = 0;
+  for (const auto& l : m_layers)
+    if (l.op != LayerOp::Input) sum += l.output.count();
+  return sum;
+}
+
+}  // namespace bitsim::sim

@@ -1,0 +1,105 @@
+// The layer graph of a CNN: immutable after Network::build(), which infers and checks every shape.
+// Layers are exposed in topological order (file order where the file already is one); the
+// Boost.Graph used to order and check the edges stays inside network.cpp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/diagnostics.h"
+
+namespace bitsim::sim {
+
+enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat };
+
+std::string_view op_name(LayerOp op);
+
+// A feature map: channels x height x width values per image.
+struct Shape {
+  std::int64_t channels = 0;
+  std::int64_t height = 0;
+  std::int64_t width = 0;
+  std::int64_t count() const { return channels * height * width; }
+  bool operator==(const Shape&) const = default;
+};
+
+// Sliding-window parameters of conv and pooling layers.
+struct Window {
+  std::int64_t kernel_h = 1, kernel_w = 1;
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_h = 0, pad_w = 0;
+  std::int64_t dilation_h = 1, dilation_w = 1;
+  bool ceil_mode = false;  // output size rounds up, SCALE-Sim's rule (see window_output in network.cpp)
+  bool global = false;     // pooling over the whole input
+};
+
+// GEMM view of an array layer for one image: M output pixels, K window values per group, N filters
+// per group; `groups` such GEMMs run one after another (grouped and depthwise convolutions).
+struct Gemm {
+  std::int64_t m = 0, k = 0, n = 0, groups = 0;
+};
+
+// A layer as a loader read it, before shapes are inferred.
+struct LayerSpec {
+  std::string name;
+  LayerOp op = LayerOp::Conv;
+  std::vector<std::string> inputs;  // empty: the layer listed just before (or the network input)
+  SourceLocation where;
+  Shape input_shape;              // LayerOp::Input only
+  std::int64_t out_channels = 0;  // Conv: filters; FullyConnected: output features
+  Window window;
+  std::int64_t groups = 1;
+  bool bias = false;
+  bool batchnorm = false;  // folded at inference; counted as 2 parameters per channel
+  bool relu = false;
+};
+
+struct Layer {
+  std::string name;
+  LayerOp op = LayerOp::Conv;
+  std::vector<int> inputs;  // indices of producer layers, in the order written
+  Shape output;
+  Window window;
+  std::int64_t groups = 1;
+  bool bias = false;
+  bool batchnorm = false;
+  bool relu = false;
+  std::int64_t weights = 0;     // values in the weight tensor (kernel + bias): what is quantized and fetched
+  std::int64_t parameters = 0;  // weights + BatchNorm scale and shift, as published parameter counts count them
+  std::int64_t macs = 0;        // multiply-accumulates per image
+  Gemm gemm;                    // zero for layers that do not run on the array
+  SourceLocation where;
+
+  bool on_array() const { return op == LayerOp::Conv || op == LayerOp::FullyConnected; }
+};
+
+class Network {
+ public:
+  // Infers shapes and checks the graph; throws InputError listing every problem found.
+  static Network build(std::string name, const std::vector<LayerSpec>& specs);
+
+  const std::string& name() const { return m_name; }
+  std::span<const Layer> layers() const { return m_layers; }
+  const Layer& layer(std::size_t index) const { return m_layers.at(index); }
+  std::optional<std::size_t> find(std::string_view layer_name) const;
+  // Indices of the layers that read layer `index`'s output, in topological order.
+  std::span<const int> consumers(std::size_t index) const;
+  std::vector<std::string> layer_names() const;
+
+  std::int64_t total_macs() const;  // per image
+  std::int64_t total_weights() const;
+  std::int64_t total_parameters() const;
+  // Values in every layer output (network inputs excluded), per image.
+  std::int64_t total_activations() const;
+
+ private:
+  std::string m_name;
+  std::vector<Layer> m_layers;
+  std::vector<std::vector<int>> m_consumers;
+};
+
+}  // namespace bitsim::sim

@@ -1,0 +1,92 @@
+// Plan files: reading, every mistake with its location, and the write -> read round trip.
+#include <gtest/gtest.h>
+#include <sstream>
+
+#include "sim/bit_plan.h"
+#include "sim/workload.h"
+#include "tests/test_util.h"
+
+namespace bitsim::sim {
+namespace {
+
+using testing::write_temp;
+
+Network tiny_net() {
+  return load_workload(write_temp("plan_net.yaml", R"(name: tiny
+input: {shape: [2, 4, 4]}
+layers:
+  - {name: a, op: conv, out_channels: 4, kernel: 1}
+  - {name: fc, op: fc, out_features: 10}
+)"));
+}
+
+std::string plan_error(const std::string& text, const Network& net) {
+  return testing::error_of("bad_plan.yaml", text, [&](const std::string& path) { load_bit_plan(path, net); });
+}
+
+TEST(BitPlanFile, DefaultsAndPerTensorSettings) {
+  const Network net = tiny_net();
+  const BitPlan plan = load_bit_plan(write_temp("p.yaml", R"(workload: tiny
+default: {weight_bits: 4, activation_bits: 6}
+tensors:
+  a:w: {bits: 2}
+  fc:w: {bits: 3, coded_bits: 1500.5}
+  a:a: {bits: 5, coded_bits: 200, symbols: 60}
+)"),
+                                     net);
+  EXPECT_EQ(plan.weights[1].bits, 2);
+  EXPECT_FALSE(plan.weights[1].entropy_coded());
+  EXPECT_EQ(plan.weights[2].bits, 3);
+  EXPECT_DOUBLE_EQ(plan.weights[2].coded_bits, 1500.5);
+  EXPECT_EQ(plan.weights[2].symbols, 650);  // one symbol per value unless stated
+  EXPECT_EQ(plan.activations[1].symbols, 60);
+  EXPECT_EQ(plan.activations[0].bits, 6);  // input:a from the default
+  EXPECT_EQ(plan.activations[2].bits, 6);
+}
+
+TEST(BitPlanFile, RoundTrip) {
+  const Network net = tiny_net();
+  BitPlan plan = BitPlan::uniform(net, 8, 8);
+  plan.weights[2] = TensorCoding{3, 1234.25, 650};
+  plan.activations[1] = TensorCoding{2, 77, 64};
+  std::ostringstream out;
+  write_bit_plan(out, net, plan);
+  const BitPlan back = load_bit_plan(write_temp("rt.yaml", out.str()), net);
+  auto same = [](const TensorCoding& a, const TensorCoding& b) {
+    return a.bits == b.bits && a.coded_bits == b.coded_bits && a.symbols == b.symbols;
+  };
+  for (std::size_t i = 0; i < net.layers().size(); ++i) {
+    if (net.layer(i).weights > 0) {
+      EXPECT_TRUE(same(back.weights[i], plan.weights[i])) << "weights of layer " << i;
+    }
+    EXPECT_TRUE(same(back.activations[i], plan.activations[i])) << "activations of layer " << i;
+  }
+}
+
+TEST(BitPlanFile, UnknownTensorGetsDidYouMean) {
+  EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8}\ntensors:\n  fc:x: {bits: 4}\n", tiny_net()),
+            "F:3:3: error: tensors.fc:x: no such tensor in workload 'tiny' (did you mean 'fc:w'?); tensors are "
+            "named <layer>:w and <layer>:a");
+}
+
+TEST(BitPlanFile, MissingTensorsWithoutDefault) {
+  EXPECT_EQ(plan_error("tensors:\n  fc:w: {bits: 4}\n", tiny_net()),
+            "F:1:1: error: tensors: 4 tensor(s) have no setting and there is no default (e.g. a:a, a:w, fc:a, "
+            "input:a); add them or 'default: {weight_bits: B, activation_bits: B}'");
+}
+
+TEST(BitPlanFile, BadValuesAllReported) {
+  EXPECT_EQ(plan_error("workload: resnet50\ndefault: {weight_bits: 0, activation_bits: 8}\ntensors:\n"
+                       "  a:w: {bits: 40, coded_bits: -3}\n  a:a: {bits: 4, symbols: 3}\n",
+                       tiny_net()),
+            "F:1:11: error: workload: this plan is for 'resnet50', but the workload is 'tiny'\n"
+            "F:2:24: error: default.weight_bits: expected an integer from 1 to 32, got '0'\n"
+            "F:4:15: error: tensors.a:w.bits: expected an integer from 1 to 32, got '40'\n"
+            "F:4:31: error: tensors.a:w.coded_bits: expected a number >= 0, got '-3'\n"
+            "F:5:27: error: tensors.a:a.symbols: only meaningful with coded_bits\n"
+            "F:1:1: error: tensors: 1 tensor(s) have no setting and there is no default (e.g. fc:w); add them or "
+            "'default: {weight_bits: B, activation_bits: B}'");
+}
+
+}  // namespace
+}  // namespace bitsim::sim

@@ -1,0 +1,150 @@
+// Hardware configs: the shipped YAML files resolve to seed 004's Table 2; SCALE-Sim .cfg files are
+// read with SCALE-Sim's meaning; every mistake gets its exact located message.
+#include <gtest/gtest.h>
+#include <cmath>
+#include <fstream>
+
+#include "sim/diagnostics.h"
+#include "sim/hw_config.h"
+#include "tests/test_util.h"
+
+namespace bitsim::sim {
+namespace {
+
+const std::string kRoot = BITSIM_SOURCE_DIR;
+
+TEST(ShippedConfigs, TpuMatchesSeed004Table2) {
+  const HardwareConfig hw = load_hardware_config(kRoot + "/configs/tpu.yaml");
+  EXPECT_EQ(hw.array_rows * hw.array_cols, 65536);
+  EXPECT_DOUBLE_EQ(hw.dram_bytes_per_s, 13e9);
+  EXPECT_DOUBLE_EQ(hw.sram_weight_bytes + hw.sram_activation_bytes, 28.0 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(2 * hw.peak_macs_per_s(), 96e12);  // 96 TOPs at 2 ops per MAC
+  EXPECT_EQ(hw.native_bits, 8);
+  EXPECT_EQ(hw.dataflow, Dataflow::WeightStationary);
+  EXPECT_EQ(hw.dram_policy, DramPolicy::Stream);
+}
+
+TEST(ShippedConfigs, EyerissMatchesSeed004Table2) {
+  const HardwareConfig hw = load_hardware_config(kRoot + "/configs/eyeriss.yaml");
+  EXPECT_EQ(hw.array_rows * hw.array_cols, 168);
+  EXPECT_DOUBLE_EQ(hw.dram_bytes_per_s, 1e9);
+  EXPECT_DOUBLE_EQ(hw.sram_weight_bytes + hw.sram_activation_bytes, 181.5 * 1024);
+  EXPECT_NEAR(hw.peak_macs_per_s(), 34e9, 1e3);  // 34 GOPs at 1 op per MAC
+  EXPECT_EQ(hw.native_bits, 16);
+}
+
+TEST(ScaleSimConfig, V2ConfigsReadAsSpecified) {
+  const HardwareConfig g = load_hardware_config(kRoot + "/tests/data/scalesim/google.cfg");
+  EXPECT_EQ(g.name, "GoogleTPU_v1_ws");
+  EXPECT_EQ(g.array_rows, 256);
+  EXPECT_EQ(g.array_cols, 256);
+  EXPECT_EQ(g.dataflow, Dataflow::WeightStationary);
+  EXPECT_DOUBLE_EQ(g.sram_weight_bytes, 6144.0 * 1024);
+  EXPECT_DOUBLE_EQ(g.sram_activation_bytes, (6144.0 + 2048.0) * 1024);
+  EXPECT_TRUE(std::isinf(g.dram_bytes_per_s));  // CALC mode
+  const HardwareConfig s = load_hardware_config(kRoot + "/tests/data/scalesim/scale.cfg");
+  EXPECT_EQ(s.dataflow, Dataflow::OutputStationary);
+  EXPECT_EQ(s.array_rows, 32);
+}
+
+TEST(ScaleSimConfig, V1ConfigWithoutKbSuffix) {
+  const HardwareConfig g = load_hardware_config(kRoot + "/tests/data/scalesim/v1_google.cfg");
+  EXPECT_EQ(g.dataflow, Dataflow::OutputStationary);
+  EXPECT_DOUBLE_EQ(g.sram_weight_bytes, 8192.0 * 1024);
+}
+
+TEST(ScaleSimConfig, UserModeGivesEachBufferTheBandwidth) {
+  const std::string path =
+      testing::write_temp("user.cfg",
+                          "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nIfmapSramSzkB: 64\n"
+                          "FilterSramSzkB: 64\nOfmapSramSzkB: 64\nDataflow: os\nBandwidth: 10, 20\n"
+                          "[run_presets]\nInterfaceBandwidth: USER\n");
+  EXPECT_DOUBLE_EQ(load_hardware_config(path).dram_bytes_per_s, 3 * 10 * 1e9);
+}
+
+std::string config_error(const std::string& name, const std::string& text) {
+  return testing::error_of(name, text, [](const std::string& path) { load_hardware_config(path); });
+}
+
+const std::string kValid = R"(name: t
+array: {rows: 4, cols: 4, dataflow: os}
+clock: "1 GHz"
+sram: {weights: "64 KiB", activations: "64 KiB"}
+dram: {bandwidth: "1 GB/s"}
+datapath: {native_bits: 8}
+)";
+
+TEST(HardwareYaml, MinimalConfigGetsTheTableDefaults) {
+  const HardwareConfig hw = load_hardware_config(testing::write_temp("ok.yaml", kValid));
+  EXPECT_EQ(hw.decoder_lanes, 0);
+  EXPECT_DOUBLE_EQ(hw.decoder_symbols_per_cycle, 1);
+  EXPECT_DOUBLE_EQ(hw.dram_latency_s, 0);
+  EXPECT_EQ(hw.precision_scaling, PrecisionScaling::None);
+  const auto echo = describe_config(hw);
+  ASSERT_EQ(echo.size(), hardware_parameters().size());
+  EXPECT_EQ(echo[7].first, "dram.bandwidth");
+  EXPECT_EQ(echo[7].second, "1 GB/s");
+}
+
+TEST(HardwareYaml, UnknownKeyGetsDidYouMean) {
+  std::string text = kValid;
+  text.replace(text.find("dram: {bandwidth"), 16, "dram: {bandwith");
+  EXPECT_EQ(config_error("k.yaml", text),
+            "F:5:8: error: dram.bandwith: unknown key (did you mean 'bandwidth'?); expected one of: bandwidth, "
+            "latency, policy\n"
+            "F:5:7: error: dram.bandwidth: missing (required: bandwidth, off-chip bandwidth, shared by all reads and "
+            "writes ('unlimited' = SCALE-Sim CALC mode))");
+}
+
+TEST(HardwareYaml, QuantityWithoutUnit) {
+  std::string text = kValid;
+  text.replace(text.find("\"1 GB/s\""), 8, "13");
+  EXPECT_EQ(config_error("u.yaml", text),
+            "F:5:19: error: dram.bandwidth: expected a quantity with a unit (B/s, KB/s, MB/s, GB/s, KiB/s, MiB/s, "
+            "GiB/s) or 'unlimited', got '13'");
+}
+
+TEST(HardwareYaml, BadDataflowAndMissingKeysAllReportedAtOnce) {
+  EXPECT_EQ(config_error("m.yaml", "name: t\narray: {rows: 0, cols: 4, dataflow: rs}\nclock: 700\n"),
+            "F:2:15: error: array.rows: expected an integer from 1 to 1048576, got '0'\n"
+            "F:2:37: error: array.dataflow: expected one of os, ws, is, got 'rs' (did you mean 'os'?)\n"
+            "F:3:8: error: clock: expected a quantity with a unit (Hz, kHz, MHz, GHz), got '700'\n"
+            "F:1:1: error: sram.weights: missing (required: size, on-chip SRAM for weights)\n"
+            "F:1:1: error: sram.activations: missing (required: size, on-chip SRAM for activations (inputs and "
+            "outputs))\n"
+            "F:1:1: error: dram.bandwidth: missing (required: bandwidth, off-chip bandwidth, shared by all reads and "
+            "writes ('unlimited' = SCALE-Sim CALC mode))\n"
+            "F:1:1: error: datapath.native_bits: missing (required: integer, operand precision of the MAC datapath)");
+}
+
+TEST(HardwareYaml, SectionMustBeAMap) {
+  std::string text = kValid;
+  text.replace(text.find("datapath: {native_bits: 8}"), 26, "datapath: 8");
+  EXPECT_EQ(config_error("s.yaml", text), "F:6:11: error: datapath: expected a map, got '8'");
+}
+
+TEST(HardwareYaml, PackedScalingNeedsAWideDatapath) {
+  std::string text = kValid;
+  text.replace(text.find("native_bits: 8}"), 15, "native_bits: 1, precision_scaling: packed}");
+  EXPECT_EQ(config_error("p.yaml", text),
+            "F:6:47: error: datapath.precision_scaling: packed needs datapath.native_bits >= 2");
+}
+
+TEST(ScaleSimConfig, BadCfgGetsLocatedErrors) {
+  EXPECT_EQ(config_error("b.cfg", "[architecture_presets]\nArrayHeigth: 8\nArrayWidth: x\nDataflow: rs\n"),
+            "F:2:1: error: architecture_presets.arrayheigth: unknown key (did you mean 'arrayheight'?)\n"
+            "F: error: architecture_presets.ArrayHeight: missing\n"
+            "F:3:13: error: arraywidth: expected a positive integer, got 'x'\n"
+            "F: error: architecture_presets.ifmapSramSzkB: missing\n"
+            "F: error: architecture_presets.filterSramSzkB: missing\n"
+            "F: error: architecture_presets.ofmapSramSzkB: missing\n"
+            "F:4:11: error: Dataflow: expected os, ws or is, got 'rs'");
+}
+
+TEST(HardwareConfigFile, UnknownExtension) {
+  EXPECT_EQ(config_error("x.json", "{}"),
+            "F: error: cannot tell the hardware config format: expected a .yaml, .yml or SCALE-Sim .cfg file");
+}
+
+}  // namespace
+}  // namespace bitsim::sim

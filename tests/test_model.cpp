@@ -1,0 +1,152 @@
+// The analytical model on a network small enough to check every figure by hand.
+#include <gtest/gtest.h>
+
+#include "sim/analytical_model.h"
+#include "sim/workload.h"
+#include "tests/test_util.h"
+
+namespace bitsim::sim {
+namespace {
+
+using testing::write_temp;
+
+// input 2x4x4 (32 values) -> a: 1x1 conv to 4 channels (8 weights, 64 outputs) -> fc: 10 outputs
+// (640 + 10 weights).
+Network tiny_net() {
+  return load_workload(write_temp("tiny.yaml", R"(name: tiny
+input: {shape: [2, 4, 4]}
+layers:
+  - {name: a, op: conv, out_channels: 4, kernel: 1}
+  - {name: fc, op: fc, out_features: 10}
+)"));
+}
+
+// 4x4 ws array at 1 GHz (1 cycle = 1 ns) and 1 GB/s (1 byte = 1 ns).
+HardwareConfig tiny_hw(const std::string& extra = "") {
+  return load_hardware_config(
+      write_temp("tiny_hw.yaml", std::string(R"(name: tiny
+array: {rows: 4, cols: 4, dataflow: ws}
+clock: "1 GHz"
+sram: {weights: "1 KiB", activations: "1 KiB"}
+dram: {bandwidth: "1 GB/s", latency: "10 ns")") +
+                                     (extra.find("policy") == std::string::npos ? "" : ", policy: resident") + R"(}
+decoder: {lanes: 2}
+datapath: {native_bits: 8)" + (extra.find("packed") == std::string::npos ? "" : ", precision_scaling: packed") +
+                                     R"(}
+)"));
+}
+
+constexpr std::size_t kA = 1, kFc = 2;
+
+TEST(AnalyticalModel, StreamPolicyAtEightBits) {
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw();
+  const SimResult r = AnalyticalModel(net, hw).evaluate(BitPlan::uniform(net, 8, 8));
+  ASSERT_TRUE(r.feasible);
+  // a: weights 8 B + input 32 B + output 64 B = 104 B = 104 ns of DRAM; compute: ws, M=16, K=2,
+  // N=4: 1 x 1 x (8 + 4 + 16 - 2) = 26 lines -> 25 cycles.
+  EXPECT_DOUBLE_EQ(r.layers[kA].dram_bytes, 104);
+  EXPECT_EQ(r.layers[kA].compute_cycles, 25);
+  EXPECT_NEAR(r.layers[kA].time_s, 104e-9, 1e-18);
+  EXPECT_EQ(r.layers[kA].bottleneck, Bottleneck::Dram);
+  // fc: weights 650 B + input 64 B + output 10 B = 724 B; compute: M=1, K=64, N=10:
+  // 16 x 3 x (8 + 4 + 1 - 2) = 528 lines -> 527 cycles.
+  EXPECT_DOUBLE_EQ(r.layers[kFc].dram_bytes, 724);
+  EXPECT_EQ(r.layers[kFc].compute_cycles, 527);
+  EXPECT_EQ(r.layers[kFc].bottleneck, Bottleneck::Dram);
+  // Total: 104 + 724 ns + 10 ns latency.
+  EXPECT_NEAR(r.time_s, 838e-9, 1e-18);
+  EXPECT_NEAR(r.inference_rate_per_s, 1.0 / 838e-9, 1e-3);
+  EXPECT_EQ(r.compute_cycles, 552);
+}
+
+TEST(AnalyticalModel, FewerBitsMoveFewerBytes) {
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw();
+  const SimResult r = AnalyticalModel(net, hw).evaluate(BitPlan::uniform(net, 2, 4));
+  // a: 8 x 2 + 32 x 4 + 64 x 4 = 400 bits = 50 B; fc: 650 x 2 + 64 x 4 + 10 x 4 = 1596 bits = 199.5 B.
+  EXPECT_DOUBLE_EQ(r.layers[kA].dram_bytes, 50);
+  EXPECT_DOUBLE_EQ(r.layers[kFc].dram_bytes, 199.5);
+  // Compute does not scale below the native width by default: fc is now compute bound.
+  EXPECT_EQ(r.layers[kFc].compute_cycles, 527);
+  EXPECT_EQ(r.layers[kFc].bottleneck, Bottleneck::Compute);
+}
+
+TEST(AnalyticalModel, ResidentPolicyKeepsWhatFits) {
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw("policy");
+  const SimResult r = AnalyticalModel(net, hw).evaluate(BitPlan::uniform(net, 8, 8));
+  // All weights (658 B) fit in 1 KiB: resident. a's output (64 B) fits in half of 1 KiB: stays.
+  EXPECT_TRUE(r.weights_resident);
+  EXPECT_DOUBLE_EQ(r.layers[kA].dram_bytes, 32);   // the network input is always read
+  EXPECT_DOUBLE_EQ(r.layers[kFc].dram_bytes, 10);  // the network output is always written
+}
+
+TEST(AnalyticalModel, BatchSharesWeightFetches) {
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw();
+  const SimResult r = AnalyticalModel(net, hw, 2).evaluate(BitPlan::uniform(net, 8, 8));
+  // a: 8 B of weights once, 2 x (32 + 64) B of activations; M doubles: 1 x 1 x (8 + 4 + 32 - 2) - 1.
+  EXPECT_DOUBLE_EQ(r.layers[kA].dram_bytes, 200);
+  EXPECT_EQ(r.layers[kA].compute_cycles, 41);
+  EXPECT_NEAR(r.time_per_image_s, r.time_s / 2, 1e-18);
+}
+
+TEST(AnalyticalModel, EntropyCodedTensorsChargeCodedBitsAndDecodeTime) {
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw();
+  BitPlan plan = BitPlan::uniform(net, 8, 8);
+  plan.weights[kFc] = TensorCoding{4, 1000, 650};
+  const SimResult r = AnalyticalModel(net, hw).evaluate(plan);
+  // fc: 1000 bits of coded weights + 512 + 80 bits = 199 B; decode 650 symbols at 2 per ns = 325 ns.
+  EXPECT_DOUBLE_EQ(r.layers[kFc].dram_bytes, 199);
+  EXPECT_EQ(r.layers[kFc].decode_symbols, 650);
+  EXPECT_NEAR(r.layers[kFc].decode_time_s, 325e-9, 1e-18);
+  EXPECT_EQ(r.layers[kFc].bottleneck, Bottleneck::Compute);  // 527 ns
+}
+
+TEST(AnalyticalModel, DecodeCanBeTheBottleneck) {
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw();
+  BitPlan plan = BitPlan::uniform(net, 8, 8);
+  plan.weights[kFc] = TensorCoding{4, 1000, 2000};
+  const SimResult r = AnalyticalModel(net, hw).evaluate(plan);
+  EXPECT_NEAR(r.layers[kFc].decode_time_s, 1000e-9, 1e-18);
+  EXPECT_EQ(r.layers[kFc].bottleneck, Bottleneck::Decode);
+}
+
+TEST(AnalyticalModel, EntropyCodingWithoutADecoderIsInfeasible) {
+  const Network net = tiny_net();
+  HardwareConfig hw = tiny_hw();
+  hw.decoder_lanes = 0;
+  BitPlan plan = BitPlan::uniform(net, 8, 8);
+  plan.activations[kA] = TensorCoding{4, 100, 64};
+  const SimResult r = AnalyticalModel(net, hw).evaluate(plan);
+  EXPECT_FALSE(r.feasible);
+  EXPECT_EQ(r.reason, "tensor a:a is entropy-coded but the hardware 'tiny' has no entropy decoder (decoder.lanes: 0)");
+}
+
+TEST(AnalyticalModel, PackedPrecisionScalingDividesComputeCycles) {
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw("packed");
+  const SimResult r = AnalyticalModel(net, hw).evaluate(BitPlan::uniform(net, 2, 2));
+  EXPECT_EQ(r.layers[kA].compute_cycles, 7);     // ceil(25 / 4)
+  EXPECT_EQ(r.layers[kFc].compute_cycles, 132);  // ceil(527 / 4)
+  const SimResult r8 = AnalyticalModel(net, hw).evaluate(BitPlan::uniform(net, 8, 3));
+  EXPECT_EQ(r8.layers[kFc].compute_cycles, 527);  // 8-bit weights: no packing
+}
+
+TEST(AnalyticalModel, ReusedResultGivesTheSameAnswer) {
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw();
+  const AnalyticalModel model(net, hw);
+  SimResult reused;
+  model.evaluate(BitPlan::uniform(net, 2, 2), reused);
+  model.evaluate(BitPlan::uniform(net, 8, 8), reused);
+  const SimResult fresh = model.evaluate(BitPlan::uniform(net, 8, 8));
+  EXPECT_EQ(reused.time_s, fresh.time_s);
+  EXPECT_EQ(reused.dram_bytes, fresh.dram_bytes);
+}
+
+}  // namespace
+}  // namespace bitsim::sim

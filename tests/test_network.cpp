@@ -1,0 +1,183 @@
+// Workload YAML: published parameter and MAC counts of the shipped networks, shape inference, and
+// the exact message for each kind of mistake.
+#include <gtest/gtest.h>
+
+#include "sim/workload.h"
+#include "tests/test_util.h"
+
+namespace bitsim::sim {
+namespace {
+
+const std::string kRoot = BITSIM_SOURCE_DIR;
+
+Network shipped(const std::string& name) { return load_workload(kRoot + "/workloads/" + name + ".yaml"); }
+
+// Published counts: torchvision's model documentation (parameters; GFLOPS there are MACs of conv
+// and fc layers), Howard et al. 2017 Table 1 / Keras (MobileNet), Simonyan & Zisserman 2015 (VGG).
+TEST(ShippedWorkloads, ResNet50MatchesPublishedCounts) {
+  const Network net = shipped("resnet50");
+  EXPECT_EQ(net.total_parameters(), 25'557'032);                        // torchvision resnet50: 25,557,032
+  EXPECT_NEAR(static_cast<double>(net.total_macs()), 4.09e9, 0.005e9);  // torchvision: 4.09 GFLOPS
+  EXPECT_EQ(net.total_macs(), 4'089'184'256);
+  const Layer& fc = net.layer(*net.find("fc1000"));
+  EXPECT_EQ(fc.weights, 2048 * 1000 + 1000);
+  EXPECT_EQ(net.layer(*net.find("res5c")).output, (Shape{2048, 7, 7}));
+}
+
+TEST(ShippedWorkloads, MobileNetV1MatchesPublishedCounts) {
+  const Network net = shipped("mobilenet_v1");
+  EXPECT_EQ(net.total_parameters(), 4'231'976);                      // Keras MobileNet(alpha=1.0) trainable parameters
+  EXPECT_NEAR(static_cast<double>(net.total_macs()), 569e6, 0.5e6);  // paper: 569 million mult-adds
+  const Layer& dw = net.layer(*net.find("conv_dw_2"));
+  EXPECT_EQ(dw.groups, 64);
+  EXPECT_EQ(dw.weights, 64 * 9);
+  EXPECT_EQ(dw.output, (Shape{64, 56, 56}));
+  EXPECT_EQ(dw.gemm.k, 9);
+  EXPECT_EQ(dw.gemm.n, 1);
+  EXPECT_EQ(dw.gemm.groups, 64);
+}
+
+TEST(ShippedWorkloads, AlexNetMatchesPublishedCounts) {
+  const Network net = shipped("alexnet");
+  EXPECT_EQ(net.total_parameters(), 61'100'840);                        // torchvision alexnet
+  EXPECT_NEAR(static_cast<double>(net.total_macs()), 0.71e9, 0.005e9);  // torchvision: 0.71 GFLOPS
+  EXPECT_EQ(net.layer(*net.find("conv1")).output, (Shape{64, 55, 55}));
+  EXPECT_EQ(net.layer(*net.find("pool5")).output, (Shape{256, 6, 6}));
+}
+
+TEST(ShippedWorkloads, Vgg16MatchesPublishedCounts) {
+  const Network net = shipped("vgg16");
+  EXPECT_EQ(net.total_parameters(), 138'357'544);                        // torchvision vgg16
+  EXPECT_NEAR(static_cast<double>(net.total_macs()), 15.47e9, 0.005e9);  // torchvision: 15.47 GFLOPS
+}
+
+using testing::write_temp;
+
+std::string load_error(const std::string& path) {
+  try {
+    load_workload(path);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(WorkloadYaml, InfersShapesThroughGraphWithForwardReferences) {
+  const std::string path = write_temp("fwd.yaml", R"(name: tiny
+input: {shape: [3, 32, 32]}
+layers:
+  - {name: sum, op: add, inputs: [a, b]}
+  - {name: a, op: conv, inputs: input, out_channels: 8, kernel: 3, padding: 1}
+  - {name: b, op: conv, inputs: input, out_channels: 8, kernel: [1, 1]}
+  - {name: cat, op: concat, inputs: [sum, a]}
+  - {name: pool, op: maxpool, kernel: 2, ceil_mode: true}
+  - {name: fc, op: fc, out_features: 10}
+)");
+  const Network net = load_workload(path);
+  // Topological order, file order where possible: input, a, b, sum, cat, pool, fc.
+  ASSERT_EQ(net.layers().size(), 7u);
+  EXPECT_EQ(net.layer(1).name, "a");
+  EXPECT_EQ(net.layer(3).name, "sum");
+  EXPECT_EQ(net.layer(4).output, (Shape{16, 32, 32}));
+  EXPECT_EQ(net.layer(5).output, (Shape{16, 16, 16}));
+  EXPECT_EQ(net.layer(6).weights, 16 * 16 * 16 * 10 + 10);
+  EXPECT_EQ(net.consumers(1).size(), 2u);
+}
+
+TEST(WorkloadYaml, DilationStrideAndCeilMode) {
+  const std::string path = write_temp("dil.yaml", R"(name: d
+input: {shape: [4, 17, 17]}
+layers:
+  - {name: c, op: conv, out_channels: 4, kernel: 3, dilation: 2, stride: 2}
+  - {name: p, op: maxpool, kernel: 3, stride: 2, ceil_mode: true}
+  - {name: g, op: avgpool, global: true}
+)");
+  const Network net = load_workload(path);
+  EXPECT_EQ(net.layer(1).output, (Shape{4, 7, 7}));  // (17 - 5) / 2 + 1
+  EXPECT_EQ(net.layer(2).output, (Shape{4, 3, 3}));  // ceil((7 - 3) / 2) + 1
+  EXPECT_EQ(net.layer(3).output, (Shape{4, 1, 1}));
+}
+
+struct BadCase {
+  const char* name;
+  const char* text;
+  const char* message;
+};
+
+class BadWorkload : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadWorkload, ReportsFileLineAndExpectation) {
+  const BadCase& c = GetParam();
+  const std::string path = write_temp(std::string(c.name) + ".yaml", c.text);
+  std::string expected = "F";
+  expected += c.message;
+  EXPECT_EQ(testing::scrub(load_error(path), path), expected);
+}
+
+const char* kHead = "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Messages, BadWorkload,
+    ::testing::Values(
+        BadCase{"unknown_op",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: convv, out_channels: 2, kernel: 1}\n",
+                ":4:19: error: layers.a.op: expected one of conv, fc, maxpool, avgpool, add, concat, got 'convv' "
+                "(did you mean 'conv'?)"},
+        BadCase{"unknown_key",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_chanels: 2, kernel: 1}\n",
+                ":4:25: error: layers.a.out_chanels: unknown key (did you mean 'out_channels'?); expected one of: "
+                "name, op, inputs, out_channels, kernel, stride, padding, dilation, groups, bias, batchnorm, relu, "
+                "ceil_mode\n"
+                "F:4:5: error: layers.a.out_channels: missing (required for conv layers)"},
+        BadCase{"missing_kernel",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_channels: 2}\n",
+                ":4:5: error: layers.a.kernel: missing (required for conv layers)"},
+        BadCase{"bad_input_name",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_channels: 2, kernel: 1}\n  - "
+                "{name: b, op: add, inputs: [a, inptu]}\n",
+                ":5:5: error: b.inputs: no layer named 'inptu' (did you mean 'input'?)"},
+        BadCase{"kernel_too_big",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_channels: 2, kernel: 9}\n",
+                ":4:5: error: a: kernel 9x9 (dilation 1x1, padding 0x0) does not fit the 3x8x8 input"},
+        BadCase{"add_shapes",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_channels: 2, kernel: 1}\n  - "
+                "{name: b, op: add, inputs: [a, input]}\n",
+                ":5:5: error: b: add needs inputs of one shape, got a (2x8x8) and input (3x8x8)"},
+        BadCase{"bad_groups",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_channels: 4, kernel: 1, "
+                "groups: 2}\n",
+                ":4:5: error: a.groups: expected a divisor of the input channels (3) and of out_channels (4), got 2"},
+        BadCase{"negative_stride",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_channels: 4, kernel: 1, "
+                "stride: -1}\n",
+                ":4:61: error: layers.a.stride: expected an integer from 1 to 2147483647, got '-1'"},
+        BadCase{"duplicate",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_channels: 4, kernel: 1}\n  - "
+                "{name: a, op: conv, out_channels: 4, kernel: 1}\n",
+                ":5:5: error: a: duplicate layer name (first defined at line 4)"},
+        BadCase{
+            "cycle",
+            "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: add, inputs: [input, b]}\n  - {name: b, "
+            "op: conv, inputs: a, out_channels: 3, kernel: 1}\n",
+            ":4:5: error: a: part of a cycle in the layer graph\nF:5:5: error: b: part of a cycle in the layer graph"},
+        BadCase{"syntax", "name: n\ninput: {shape: [3, 8, 8]\nlayers: []\n",
+                ":3:1: error: YAML syntax: end of map flow not found"},
+        BadCase{"no_input", "name: n\nlayers:\n  - {name: a, op: conv, out_channels: 4, kernel: 1}\n",
+                ":1:1: error: input: missing (expected {name: input, shape: [C, H, W]})"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(WorkloadYaml, ReportsEveryProblemAtOnce) {
+  const std::string path = write_temp("many.yaml", std::string(kHead) +
+                                                       "  - {name: a, op: conv, out_channels: 0, kernel: 1}\n"
+                                                       "  - {name: b, op: pool, kernel: 2}\n"
+                                                       "  - {name: c, op: fc}\n");
+  const std::string msg = load_error(path);
+  EXPECT_NE(msg.find(":4:39: error: layers.a.out_channels: expected an integer from 1 to 2147483647, got '0'"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find(":5:19: error: layers.b.op: expected one of"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(":6:5: error: layers.c.out_features: missing (required for fc layers)"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace bitsim::sim
