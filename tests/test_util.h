@@ -2,14 +2,20 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <fstream>
 #include <string>
 
 namespace bitsim::testing {
 
-// Writes `text` to a file in the test's temporary folder and returns its path.
+// Writes `text` to a file in the temporary folder and returns its path. The path is unique to the
+// running test and process, since CTest runs the tests in parallel processes.
 inline std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + name;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "none";
+  for (char& c : test)
+    if (c == '/') c = '_';
+  const std::string path = ::testing::TempDir() + "bitsim_" + test + "_" + std::to_string(getpid()) + "_" + name;
   std::ofstream(path) << text;
   return path;
 }
