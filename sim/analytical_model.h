@@ -11,6 +11,8 @@
 // "lines - 1" is what SCALE-Sim reports as Total Cycles in CALC mode; the full R and C are charged
 // for partial folds. Groups (grouped and depthwise convs) run one after another, each as its own
 // GEMM: the same as SCALE-Sim's per-channel split of "DP" layers. An FC layer is a GEMM with M = batch.
+// For bitsim's own workloads, padding is part of the input (M counts the padded output pixels),
+// where a SCALE-Sim topology must list the padded IFMAP size itself.
 // Pooling, add and concat do not use the array (0 compute cycles) but move their tensors.
 // With precision_scaling: packed, compute_cycles = ceil(cycles / floor(native / max(w_bits, a_bits))).
 //
