@@ -1,0 +1,66 @@
+// Rate–distortion curves: for every weight and activation tensor, the quantizer settings a solver
+// may choose from, each with its rate (total bits of the tensor) and its distortion (its output-error
+// contribution). Read from the CSV format in the README, or modelled (alloc/modelled_curves.h).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/diagnostics.h"
+
+namespace bitsim::alloc {
+
+// Which size the solvers budget and the simulator charges.
+enum class RateKind {
+  Fixed,    // bits per value x values
+  Entropy,  // empirical entropy of the indices x values (seed 004's estimate)
+  Coded,    // the exact size the entropy coder produced, tables included
+};
+std::string_view rate_kind_name(RateKind k);
+
+enum class CurveTensorKind { Weights, Activations };
+
+struct CurveOption {
+  std::string name;        // e.g. "t=15,beta=0.25" or "b4"
+  double rate_bits = 0;    // total bits of the tensor at this choice: what the budget counts
+  double distortion = 0;   // output-error contribution (or its model)
+  int bits = 0;            // fixed-length bits per value; 0 = not given
+  int levels = 0;          // quantizer levels t; 0 = not given
+  double beta = -1;        // dead-zone parameter as a fraction of the step; < 0 = not given
+  double fixed_bits = -1;  // the three sizes, where known (< 0 = not given)
+  double entropy_bits = -1;
+  double coded_bits = -1;
+  SourceLocation where;
+};
+
+struct TensorCurve {
+  std::string tensor;  // "<layer>:w" or "<layer>:a"
+  std::string layer;
+  CurveTensorKind kind = CurveTensorKind::Weights;
+  std::int64_t count = 0;  // values in the tensor (per image for activations); 0 = not given
+  std::vector<CurveOption> options;
+};
+
+struct RateDistortionCurves {
+  std::string source;      // file, or a description of the model
+  std::string provenance;  // "measured", or "modelled: ..." for curves not measured on a network
+  RateKind rate = RateKind::Fixed;
+  std::vector<TensorCurve> tensors;
+
+  std::int64_t total_values() const;  // sum of counts (0 where not given)
+  double min_rate_bits() const;       // the cheapest plan
+  double max_rate_bits() const;       // the most expensive useful plan
+};
+
+// Reads the curves CSV; throws InputError naming file, line and column for every problem found.
+RateDistortionCurves load_curves(const std::string& path);
+void write_curves(std::ostream& out, const RateDistortionCurves& curves);
+
+// Indices of the options on the tensor's Pareto front (no other option has lower-or-equal rate and
+// lower distortion), by increasing rate; ties broken by (distortion, rate, index).
+std::vector<int> pareto_front(const TensorCurve& curve);
+
+}  // namespace bitsim::alloc

@@ -1,0 +1,52 @@
+// Bit allocation solvers: choose one option per tensor so that the total rate stays within a budget
+// and the summed distortion (additive, seed 004 eq. 4) is as small as the method can make it.
+// Solvers are an open set: one interface, one registry table (`bitsim list solvers`).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "alloc/curves.h"
+
+namespace bitsim::alloc {
+
+struct Allocation {
+  std::vector<int> choice;  // option index per tensor, in curves order
+  double rate_bits = 0;     // sum of the chosen options' rate_bits; never above the budget
+  double distortion = 0;    // sum of the chosen options' distortion (the additive prediction)
+  bool proven_optimal = false;
+  // Solver-specific figures for the report, e.g. {"lambda", "0.0012"}, {"lp_bound", ...}.
+  std::vector<std::pair<std::string, std::string>> details;
+};
+
+class Solver {
+ public:
+  virtual ~Solver() = default;
+  // `budget_bits` is at least curves.min_rate_bits() (checked by allocate()).
+  virtual Allocation solve(const RateDistortionCurves& curves, double budget_bits) const = 0;
+};
+
+struct SolverInfo {
+  std::string_view name;
+  std::string_view description;
+  std::string_view needs;  // curve columns beyond the required ones
+  std::unique_ptr<Solver> (*make)();
+};
+
+std::span<const SolverInfo> solvers();
+// Throws InputError listing the valid names.
+const SolverInfo& find_solver(std::string_view name);
+
+// Rounds every rate up and the budget down to whole bits (so that sums are exact and a plan within
+// budget is within it without rounding), checks the budget (an InputError names the cheapest plan
+// when it is infeasible), runs the solver, and checks that the result respects the budget.
+Allocation allocate(const RateDistortionCurves& curves, double budget_bits, const SolverInfo& solver);
+
+// Sums rate and distortion of `choice` into a complete Allocation.
+Allocation make_allocation(const RateDistortionCurves& curves, std::vector<int> choice);
+
+}  // namespace bitsim::alloc
