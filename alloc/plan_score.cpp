@@ -1,0 +1,72 @@
+// Allocation -> BitPlan, and plan scoring.
+#include "alloc/plan_score.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+
+namespace bitsim::alloc {
+
+sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& curves, const Allocation& allocation,
+                         int default_bits, std::string label) {
+  sim::BitPlan plan = sim::BitPlan::uniform(net, default_bits, default_bits);
+  plan.label = std::move(label);
+  const std::vector<std::string> names = net.layer_names();
+  Diagnostics diag;
+  for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
+    const TensorCurve& t = curves.tensors[i];
+    const auto layer = net.find(t.layer);
+    const SourceLocation where = t.options.front().where;
+    if (!layer) {
+      std::string msg = fmt::format("curves tensor {}: workload '{}' has no layer '{}'", t.tensor, net.name(), t.layer);
+      const std::string guess = did_you_mean(t.layer, names);
+      if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+      diag.error(where, msg);
+      continue;
+    }
+    const sim::Layer& l = net.layer(*layer);
+    const bool weights = t.kind == CurveTensorKind::Weights;
+    const std::int64_t values = weights ? l.weights : l.output.count();
+    if (weights && values == 0) {
+      diag.error(where, fmt::format("curves tensor {}: layer '{}' has no weights", t.tensor, t.layer));
+      continue;
+    }
+    if (t.count > 0 && t.count != values) {
+      diag.error(where, fmt::format("curves tensor {}: count {} does not match the workload's {} values", t.tensor,
+                                    t.count, values));
+      continue;
+    }
+    const CurveOption& o = t.options[static_cast<std::size_t>(allocation.choice[i])];
+    sim::TensorCoding coding;
+    coding.bits =
+        o.bits > 0 ? o.bits
+                   : static_cast<int>(std::ceil(o.rate_bits / static_cast<double>(std::max<std::int64_t>(values, 1))));
+    coding.bits = std::clamp(coding.bits, 1, 32);
+    if (curves.rate != RateKind::Fixed) {
+      coding.coded_bits = std::ceil(o.rate_bits);
+      coding.symbols = values;
+    }
+    (weights ? plan.weights : plan.activations)[*layer] = coding;
+  }
+  diag.throw_if_any();
+  return plan;
+}
+
+PlanScore score_plan(const RateDistortionCurves& curves, const Allocation& allocation,
+                     const sim::AnalyticalModel* model, const sim::BitPlan* plan) {
+  PlanScore s;
+  s.rate_bits = allocation.rate_bits;
+  s.predicted_distortion = allocation.distortion;
+  s.fixed_bits = s.entropy_bits = s.coded_bits = 0;
+  for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
+    const CurveOption& o = curves.tensors[i].options[static_cast<std::size_t>(allocation.choice[i])];
+    auto add = [](double& sum, double v) { sum = (sum < 0 || v < 0) ? -1 : sum + v; };
+    add(s.fixed_bits, o.fixed_bits);
+    add(s.entropy_bits, o.entropy_bits);
+    add(s.coded_bits, o.coded_bits);
+  }
+  if (model != nullptr && plan != nullptr) s.simulated = model->evaluate(*plan);
+  return s;
+}
+
+}  // namespace bitsim::alloc
