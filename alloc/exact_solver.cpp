@@ -14,8 +14,11 @@
 //    grid that fits, the cell is 1 bit (or a common divisor) and the bound is exact.
 // 4. Depth-first branch and bound, best bound first, from the Lagrangian plan plus greedy upgrades
 //    as the incumbent, prunes every branch whose bound (the larger of the DP bound and the
-//    reduced-cost bound) cannot beat the incumbent. A node limit guards the worst case: if it is
-//    reached, the best plan found is returned with its lower bound and is not called optimal.
+//    reduced-cost bound) cannot beat the incumbent. Tensors with identical surviving options (the
+//    repeated blocks of a ResNet) are searched in one canonical order only: within such a group
+//    the chosen option may not decrease, which every plan satisfies after a permutation inside the
+//    group. Tensors with the widest rate spread come first. A node limit guards the worst case: if
+//    it is reached, the best plan found is returned with its lower bound and is not called optimal.
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
@@ -39,9 +42,15 @@ struct Item {
 
 class BranchAndBound {
  public:
-  BranchAndBound(std::vector<std::vector<Item>> items, double capacity, double cell_bits, std::int64_t cells,
-                 double dual_bound)
-      : m_items(std::move(items)), m_capacity(capacity), m_cell(cell_bits), m_cells(cells), m_dual(dual_bound) {
+  // `same_as_previous[i]`: tensor i's items equal tensor i-1's (symmetry breaking applies).
+  BranchAndBound(std::vector<std::vector<Item>> items, std::vector<bool> same_as_previous, double capacity,
+                 double cell_bits, std::int64_t cells, double dual_bound)
+      : m_items(std::move(items)),
+        m_same(std::move(same_as_previous)),
+        m_capacity(capacity),
+        m_cell(cell_bits),
+        m_cells(cells),
+        m_dual(dual_bound) {
     const std::size_t n = m_items.size();
     const auto width = static_cast<std::size_t>(cells + 1);
     m_bound.assign((n + 1) * width, 0.0);
@@ -56,6 +65,7 @@ class BranchAndBound {
       }
     }
     m_choice.assign(n, 0);
+    m_position.assign(n, 0);
   }
 
   double root_bound() const { return std::max(bound(0, m_capacity), m_dual); }
@@ -90,7 +100,8 @@ class BranchAndBound {
       return;
     }
     std::vector<std::pair<double, std::size_t>> order;
-    for (std::size_t k = 0; k < m_items[i].size(); ++k) {
+    const std::size_t first = i > 0 && m_same[i] ? m_position[i - 1] : 0;
+    for (std::size_t k = first; k < m_items[i].size(); ++k) {
       const Item& it = m_items[i][k];
       if (it.rate > remaining) continue;
       const double by_dp = distortion + it.distortion + bound(i + 1, remaining - it.rate);
@@ -103,18 +114,21 @@ class BranchAndBound {
       if (b >= m_best_distortion - 1e-12 * std::fabs(m_best_distortion)) return;
       const Item& it = m_items[i][k];
       m_choice[i] = it.option;
+      m_position[i] = k;
       dive(i + 1, remaining - it.rate, distortion + it.distortion, reduced + it.reduced_cost);
       if (m_nodes >= kNodeLimit) return;
     }
   }
 
   std::vector<std::vector<Item>> m_items;
+  std::vector<bool> m_same;
   double m_capacity;
   double m_cell;
   std::int64_t m_cells;
   double m_dual;
   std::vector<double> m_bound;  // (n + 1) x (cells + 1)
   std::vector<int> m_choice;
+  std::vector<std::size_t> m_position;  // index into m_items[i] of the current choice
   std::vector<int>* m_best = nullptr;
   double m_best_distortion = INFINITY;
   std::int64_t m_nodes = 0;
@@ -170,9 +184,35 @@ class ExactSolver final : public Solver {
     for (auto& list : items)
       for (Item& it : list) it.cells = static_cast<std::int64_t>(std::floor(it.rate / cell_bits));
 
-    BranchAndBound bb(std::move(items), capacity, cell_bits, cells, dual);
+    // Search order: widest rate spread first; identical option lists next to each other.
+    auto key = [&](std::size_t i) {
+      std::vector<std::pair<double, double>> k;
+      for (const Item& it : items[i]) k.emplace_back(it.rate, it.distortion);
+      return k;
+    };
+    std::vector<std::size_t> order(items.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::vector<std::vector<std::pair<double, double>>> keys;
+    for (std::size_t i = 0; i < items.size(); ++i) keys.push_back(key(i));
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+      const double sx = items[x].empty() ? 0 : items[x].back().rate, sy = items[y].empty() ? 0 : items[y].back().rate;
+      if (sx != sy) return sx > sy;
+      return keys[x] < keys[y];
+    });
+    std::vector<std::vector<Item>> ordered;
+    std::vector<bool> same;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      same.push_back(k > 0 && keys[order[k]] == keys[order[k - 1]]);
+      ordered.push_back(std::move(items[order[k]]));
+    }
+    // The incumbent in search order, so that the search can report improvements in it.
+    std::vector<int> best_ordered;
+    for (std::size_t k = 0; k < order.size(); ++k) best_ordered.push_back(best[order[k]]);
+
+    BranchAndBound bb(std::move(ordered), std::move(same), capacity, cell_bits, cells, dual);
     const double lower_bound = bb.root_bound();
-    const bool finished = bb.search(best, best_distortion);
+    const bool finished = bb.search(best_ordered, best_distortion);
+    for (std::size_t k = 0; k < order.size(); ++k) best[order[k]] = best_ordered[k];
 
     Allocation a = make_allocation(curves, best);
     a.proven_optimal = finished;

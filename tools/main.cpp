@@ -1,282 +1,23 @@
-// The bitsim command-line program: parses arguments, calls the library, prints tables, CSV or JSON.
+// The bitsim command-line program: parses arguments and dispatches to tools/*_commands.cpp.
 // The only place that catches exceptions and chooses exit codes:
 //   0 success, 1 bad input (files, values, infeasible plan), 2 bad command line, 3 internal error.
-#include <fmt/format.h>
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <iostream>
-#include <optional>
 
-#include "sim/analytical_model.h"
-#include "sim/bit_plan.h"
-#include "sim/hw_config.h"
-#include "sim/units.h"
-#include "sim/workload.h"
-#include "tools/report.h"
+#include "sim/diagnostics.h"
+#include "tools/commands.h"
 
 namespace {
 
-using namespace bitsim;
-using namespace bitsim::sim;
-using tools::Cell;
-using tools::Table;
+using namespace bitsim::tools;
 
-enum class Format { Text, Csv, Json };
-
-struct OutputFlags {
-  bool json = false;
-  bool csv = false;
-  Format format() const { return json ? Format::Json : csv ? Format::Csv : Format::Text; }
-};
-
-void add_output_flags(CLI::App* cmd, OutputFlags& flags) {
-  auto* json = cmd->add_flag("--json", flags.json, "print one JSON document");
-  cmd->add_flag("--csv", flags.csv, "print CSV")->excludes(json);
-}
-
-// --bits: "B" (weights and activations), "W/A", or "native".
-BitPlan parse_bits(const std::string& text, const Network& net, const HardwareConfig& hw) {
-  if (text == "native") {
-    BitPlan plan = BitPlan::uniform(net, static_cast<int>(hw.native_bits), static_cast<int>(hw.native_bits));
-    plan.label = fmt::format("native ({} bits)", hw.native_bits);
-    return plan;
-  }
-  auto number = [](std::string_view s) -> std::optional<int> {
-    int v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || v < 1 || v > 32) return std::nullopt;
-    return v;
-  };
-  const auto slash = text.find('/');
-  const auto w = number(std::string_view(text).substr(0, slash));
-  const auto a = slash == std::string::npos ? w : number(std::string_view(text).substr(slash + 1));
-  if (!w || !a)
-    throw InputError({}, fmt::format("--bits: expected B, W/A (bits from 1 to 32) or native, got '{}'", text));
-  return BitPlan::uniform(net, *w, *a);
-}
-
-void print_config(const HardwareConfig& hw, std::ostream& out) {
-  out << "hardware " << hw.name << " (" << hw.source << "):";
-  for (const auto& [k, v] : describe_config(hw)) out << ' ' << k << '=' << v;
-  out << '\n';
-}
-
-void json_config(tools::JsonWriter& j, const HardwareConfig& hw) {
-  j.key("hardware");
-  j.begin_object();
-  j.key("source");
-  j.value(Cell(hw.source));
-  for (const auto& [k, v] : describe_config(hw)) {
-    j.key(k);
-    j.value(Cell(v));
-  }
-  j.end_object();
-}
-
-Table layer_table(const Network& net, const SimResult& r) {
-  Table t({"layer", "op", "macs", "weights", "compute_cycles", "dram_bytes", "dram_time_s", "decode_time_s",
-           "compute_time_s", "time_s", "bottleneck"});
-  for (std::size_t i = 0; i < net.layers().size(); ++i) {
-    const Layer& l = net.layer(i);
-    if (l.op == LayerOp::Input) continue;
-    const LayerTiming& x = r.layers[i];
-    t.add_row({l.name, std::string(op_name(l.op)), l.macs * r.batch, l.weights, x.compute_cycles, x.dram_bytes,
-               x.dram_time_s, x.decode_time_s, x.compute_time_s, x.time_s, std::string(bottleneck_name(x.bottleneck))});
-  }
-  return t;
-}
-
-Table totals_table(const Network& net, const SimResult& r) {
-  Table t({"batch", "macs", "weights", "activations", "compute_cycles", "dram_bytes", "time_s", "time_per_image_s",
-           "inference_rate_per_s"});
-  t.add_row({static_cast<std::int64_t>(r.batch), net.total_macs() * r.batch, net.total_weights(),
-             net.total_activations() * r.batch, r.compute_cycles, r.dram_bytes, r.time_s, r.time_per_image_s,
-             r.inference_rate_per_s});
-  return t;
-}
-
-struct SimulateArgs {
-  std::string hw_path, workload_path, workload_format = "auto", bits, plan_path;
-  int batch = 1;
-  OutputFlags out;
-};
-
-int run_simulate(const SimulateArgs& a) {
-  const HardwareConfig hw = load_hardware_config(a.hw_path);
-  const Network net = load_workload(a.workload_path, a.workload_format);
-  const BitPlan plan =
-      !a.plan_path.empty() ? load_bit_plan(a.plan_path, net) : parse_bits(a.bits.empty() ? "native" : a.bits, net, hw);
-  const AnalyticalModel model(net, hw, a.batch);
-  const SimResult r = model.evaluate(plan);
-  if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
-  const Table layers = layer_table(net, r);
-  const Table totals = totals_table(net, r);
-  switch (a.out.format()) {
-    case Format::Json: {
-      tools::JsonWriter j(std::cout);
-      j.begin_object();
-      j.key("workload");
-      j.value(Cell(net.name()));
-      j.key("workload_file");
-      j.value(Cell(a.workload_path));
-      json_config(j, hw);
-      j.key("plan");
-      j.value(Cell(plan.label));
-      j.key("batch");
-      j.value(Cell(static_cast<std::int64_t>(a.batch)));
-      j.key("weights_resident");
-      j.value(r.weights_resident);
-      j.key("layers");
-      j.rows_of(layers);
-      j.key("totals");
-      j.begin_object();
-      for (std::size_t c = 0; c < totals.columns().size(); ++c) {
-        j.key(totals.columns()[c]);
-        j.value(totals.rows()[0][c]);
-      }
-      j.end_object();
-      j.end_object();
-      break;
-    }
-    case Format::Csv: {
-      Table with_total = layers;
-      with_total.add_row({std::string("total"), std::string("total"), net.total_macs() * a.batch, net.total_weights(),
-                          r.compute_cycles, r.dram_bytes, Cell(), Cell(), Cell(), r.time_s, std::string()});
-      with_total.write_csv(std::cout);
-      break;
-    }
-    case Format::Text:
-      std::cout << fmt::format("workload {} ({}), plan {}, batch {}\n", net.name(), a.workload_path, plan.label,
-                               a.batch);
-      print_config(hw, std::cout);
-      std::cout << '\n';
-      layers.write_text(std::cout);
-      std::cout << '\n';
-      totals.write_text(std::cout);
-      break;
-  }
-  return 0;
-}
-
-struct DemoArgs {
-  std::string data_dir = BITSIM_SOURCE_DIR;
-  OutputFlags out;
-};
-
-int run_demo(const DemoArgs& a) {
-  Table t({"hardware", "workload", "bits", "dram_bytes", "compute_time_s", "time_s", "inference_rate_per_s",
-           "speedup_vs_native", "dram_bound_layers", "compute_bound_layers"});
-  for (const char* hw_name : {"tpu", "eyeriss"}) {
-    const HardwareConfig hw = load_hardware_config(fmt::format("{}/configs/{}.yaml", a.data_dir, hw_name));
-    for (const char* wl : {"resnet50", "mobilenet_v1"}) {
-      const Network net = load_workload(fmt::format("{}/workloads/{}.yaml", a.data_dir, wl));
-      const AnalyticalModel model(net, hw);
-      const SimResult native = model.evaluate(parse_bits("native", net, hw));
-      for (const char* bits : {"native", "8", "4", "2"}) {
-        if (std::string(bits) == std::to_string(hw.native_bits)) continue;  // same as native
-        const BitPlan plan = parse_bits(bits, net, hw);
-        const SimResult r = model.evaluate(plan);
-        std::int64_t dram_bound = 0, compute_bound = 0;
-        double compute_s = 0;
-        for (const auto& l : r.layers) {
-          dram_bound += l.bottleneck == Bottleneck::Dram;
-          compute_bound += l.bottleneck == Bottleneck::Compute;
-          compute_s += l.compute_time_s;
-        }
-        t.add_row({hw.name, net.name(), plan.label, r.dram_bytes, compute_s, r.time_s, r.inference_rate_per_s,
-                   r.inference_rate_per_s / native.inference_rate_per_s, dram_bound, compute_bound});
-      }
-    }
-  }
-  switch (a.out.format()) {
-    case Format::Json: {
-      tools::JsonWriter j(std::cout);
-      j.begin_object();
-      j.key("rows");
-      j.rows_of(t);
-      j.end_object();
-      break;
-    }
-    case Format::Csv:
-      t.write_csv(std::cout);
-      break;
-    case Format::Text:
-      std::cout << "bitsim demo: equal (fixed-length) allocation on seed 004's platforms, batch 1, analytical model\n"
-                   "(configs/tpu.yaml, configs/eyeriss.yaml; workloads/resnet50.yaml, workloads/mobilenet_v1.yaml)\n\n";
-      t.write_text(std::cout);
-      std::cout << "\nMore: bitsim simulate --hw configs/tpu.yaml --workload workloads/resnet50.yaml --bits 4\n";
-      break;
-  }
-  return 0;
-}
-
-int run_explain_config() {
-  Table t({"key", "type", "default", "description"});
-  for (const auto& p : hardware_parameters())
-    t.add_row({std::string(p.key), std::string(p.type),
-               p.default_text.empty() ? std::string("(required)") : std::string(p.default_text),
-               std::string(p.description)});
-  std::cout << "Hardware YAML parameters (sizes: B, KB = 1000 B, KiB = 1024 B, MB, MiB, GB, GiB; bandwidths the\n"
-               "same per second; frequencies Hz, kHz, MHz, GHz; times s, ms, us, ns):\n\n";
-  t.write_text(std::cout);
-  return 0;
-}
-
-int run_list_formats() {
-  Table t({"format", "description"});
-  for (const auto& f : workload_formats()) t.add_row({std::string(f.name), std::string(f.description)});
-  t.write_text(std::cout);
-  return 0;
-}
-
-struct InspectArgs {
-  std::string workload_path, workload_format = "auto";
-  OutputFlags out;
-};
-
-int run_inspect(const InspectArgs& a) {
-  const Network net = load_workload(a.workload_path, a.workload_format);
-  Table t({"layer", "op", "inputs", "output_shape", "weights", "parameters", "macs", "gemm_m", "gemm_k", "gemm_n",
-           "groups"});
-  for (const Layer& l : net.layers()) {
-    std::string inputs;
-    for (int p : l.inputs) inputs += (inputs.empty() ? "" : " ") + net.layer(static_cast<std::size_t>(p)).name;
-    t.add_row({l.name, std::string(op_name(l.op)), inputs,
-               fmt::format("{}x{}x{}", l.output.channels, l.output.height, l.output.width), l.weights, l.parameters,
-               l.macs, l.gemm.m, l.gemm.k, l.gemm.n, l.gemm.groups});
-  }
-  switch (a.out.format()) {
-    case Format::Json: {
-      tools::JsonWriter j(std::cout);
-      j.begin_object();
-      j.key("workload");
-      j.value(Cell(net.name()));
-      j.key("layers");
-      j.rows_of(t);
-      j.key("totals");
-      j.begin_object();
-      j.key("parameters");
-      j.value(Cell(net.total_parameters()));
-      j.key("weights");
-      j.value(Cell(net.total_weights()));
-      j.key("activations");
-      j.value(Cell(net.total_activations()));
-      j.key("macs");
-      j.value(Cell(net.total_macs()));
-      j.end_object();
-      j.end_object();
-      break;
-    }
-    case Format::Csv:
-      t.write_csv(std::cout);
-      break;
-    case Format::Text:
-      t.write_text(std::cout);
-      std::cout << fmt::format("\n{}: {} parameters, {} weights, {} activations, {} MACs per image\n", net.name(),
-                               net.total_parameters(), net.total_weights(), net.total_activations(), net.total_macs());
-      break;
-  }
-  return 0;
+void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
+  cmd->add_option("--curves", s.curves_path, "rate-distortion curves CSV (default: modelled from --workload)");
+  auto* w = cmd->add_option("--workload", s.workload_path, "network (.yaml, or SCALE-Sim topology .csv)");
+  if (workload_required) w->required();
+  cmd->add_option("--workload-format", s.workload_format, "auto, yaml, scalesim or scalesim-gemm");
+  cmd->add_option("--rate", s.rate, "for modelled curves: what the budget counts: fixed, entropy or coded")
+      ->check(CLI::IsMember({"fixed", "entropy", "coded"}));
 }
 
 }  // namespace
@@ -297,6 +38,7 @@ int main(int argc, char** argv) {
   add_output_flags(simulate, sim_args.out);
 
   DemoArgs demo_args;
+  demo_args.data_dir = BITSIM_SOURCE_DIR;
   auto* demo = app.add_subcommand("demo", "the headline table: ResNet-50 and MobileNet-v1 on TPU and Eyeriss");
   demo->add_option("--data-dir", demo_args.data_dir, "folder holding configs/ and workloads/");
   add_output_flags(demo, demo_args.out);
@@ -307,10 +49,40 @@ int main(int argc, char** argv) {
   inspect->add_option("--workload-format", inspect_args.workload_format, "auto, yaml, scalesim or scalesim-gemm");
   add_output_flags(inspect, inspect_args.out);
 
+  CurvesArgs curves_args;
+  auto* curves = app.add_subcommand("curves", "write rate-distortion curves (modelled from a workload) as CSV");
+  add_curve_source(curves, curves_args.source, false);
+  curves->add_option("--out", curves_args.out_path, "write to this file instead of standard output");
+  curves->add_flag("--force", curves_args.force, "replace --out if it exists");
+
+  AllocateArgs alloc_args;
+  auto* allocate = app.add_subcommand("allocate", "choose a quantizer per tensor within a bit budget");
+  add_curve_source(allocate, alloc_args.source, false);
+  auto* budget =
+      allocate->add_option("--budget-bits", alloc_args.budget_bits, "total bits")->check(CLI::NonNegativeNumber);
+  allocate->add_option("--avg-bits", alloc_args.avg_bits, "bits per value on average (x all values in the curves)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(budget);
+  allocate->add_option("--solver", alloc_args.solver, "see `bitsim list solvers`")->required();
+  allocate->add_option("--hw", alloc_args.hw_path, "hardware config: simulate the plan");
+  allocate->add_option("--batch", alloc_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
+  allocate->add_option("--out", alloc_args.out_path, "write the plan YAML (for simulate --plan)");
+  allocate->add_flag("--force", alloc_args.force, "replace --out if it exists");
+  add_output_flags(allocate, alloc_args.out);
+
+  CompareArgs compare_args;
+  auto* compare = app.add_subcommand("compare", "equal vs each solver at each budget: size, error, images/s");
+  add_curve_source(compare, compare_args.source, true);
+  compare->add_option("--hw", compare_args.hw_path, "hardware config")->required();
+  compare->add_option("--avg-bits", compare_args.avg_bits, "budgets in bits per value, comma-separated (default 2,4)");
+  compare->add_option("--solvers", compare_args.solvers, "comma-separated (default: all)");
+  compare->add_option("--batch", compare_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
+  add_output_flags(compare, compare_args.out);
+
   auto* explain = app.add_subcommand("explain-config", "every hardware YAML parameter with its unit and default");
   auto* list = app.add_subcommand("list", "list registered implementations");
   std::string list_what;
-  list->add_option("what", list_what, "formats")->required()->check(CLI::IsMember({"formats"}));
+  list->add_option("what", list_what, "formats or solvers")->required()->check(CLI::IsMember({"formats", "solvers"}));
 
   try {
     app.parse(argc, argv);
@@ -321,9 +93,12 @@ int main(int argc, char** argv) {
     if (*simulate) return run_simulate(sim_args);
     if (*demo) return run_demo(demo_args);
     if (*inspect) return run_inspect(inspect_args);
+    if (*curves) return run_curves(curves_args);
+    if (*allocate) return run_allocate(alloc_args);
+    if (*compare) return run_compare(compare_args);
     if (*explain) return run_explain_config();
-    if (*list) return run_list_formats();
-  } catch (const InputError& e) {
+    if (*list) return run_list(list_what);
+  } catch (const bitsim::InputError& e) {
     std::cerr << e.what() << '\n';
     return 1;
   } catch (const std::exception& e) {

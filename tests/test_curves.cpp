@@ -1,0 +1,150 @@
+// The curves file format, modelled curves, and the hand-off from an allocation to a simulated plan.
+#include <gtest/gtest.h>
+#include <sstream>
+
+#include "alloc/curves.h"
+#include "alloc/modelled_curves.h"
+#include "alloc/plan_score.h"
+#include "alloc/solver.h"
+#include "sim/workload.h"
+#include "tests/test_util.h"
+
+namespace bitsim::alloc {
+namespace {
+
+using testing::write_temp;
+
+std::string curves_error(const std::string& text) {
+  return testing::error_of("bad.csv", text, [](const std::string& path) { load_curves(path); });
+}
+
+TEST(CurvesFile, ReadsRowsMetadataAndOptionalColumns) {
+  const RateDistortionCurves c = load_curves(write_temp("c.csv", R"(# provenance: measured on 64 images
+# rate: entropy
+tensor,option,rate_bits,distortion,bits,count
+conv1:w,b2,100,5,2,50
+conv1:w,b4,200,1,4,50
+conv1:a,b8,800,0.5,8,100
+conv1:w,b3,260,2,3,50
+)"));
+  EXPECT_EQ(c.rate, RateKind::Entropy);
+  EXPECT_EQ(c.provenance, "measured on 64 images");
+  ASSERT_EQ(c.tensors.size(), 2u);
+  EXPECT_EQ(c.tensors[0].layer, "conv1");
+  EXPECT_EQ(c.tensors[0].kind, CurveTensorKind::Weights);
+  EXPECT_EQ(c.tensors[1].kind, CurveTensorKind::Activations);
+  EXPECT_EQ(c.total_values(), 150);
+  // b3 costs more than b4 and is worse: off the Pareto front.
+  EXPECT_EQ(pareto_front(c.tensors[0]), (std::vector<int>{0, 1}));
+  EXPECT_DOUBLE_EQ(c.min_rate_bits(), 900);
+  EXPECT_DOUBLE_EQ(c.max_rate_bits(), 1000);
+}
+
+TEST(CurvesFile, WriteThenReadGivesTheSameCurves) {
+  const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/alexnet.yaml");
+  ModelOptions options;
+  options.sample = 4096;
+  const RateDistortionCurves c = modelled_curves(net, options);
+  std::ostringstream text;
+  write_curves(text, c);
+  const RateDistortionCurves back = load_curves(write_temp("rt.csv", text.str()));
+  ASSERT_EQ(back.tensors.size(), c.tensors.size());
+  EXPECT_EQ(back.provenance, c.provenance);
+  EXPECT_EQ(back.rate, c.rate);
+  for (std::size_t i = 0; i < c.tensors.size(); ++i) {
+    EXPECT_EQ(back.tensors[i].tensor, c.tensors[i].tensor);
+    EXPECT_EQ(back.tensors[i].count, c.tensors[i].count);
+    ASSERT_EQ(back.tensors[i].options.size(), c.tensors[i].options.size());
+    for (std::size_t k = 0; k < c.tensors[i].options.size(); ++k) {
+      EXPECT_EQ(back.tensors[i].options[k].rate_bits, c.tensors[i].options[k].rate_bits);
+      EXPECT_EQ(back.tensors[i].options[k].distortion, c.tensors[i].options[k].distortion);
+      EXPECT_EQ(back.tensors[i].options[k].beta, c.tensors[i].options[k].beta);
+    }
+  }
+}
+
+TEST(CurvesFile, EveryMistakeIsReportedWithItsPlace) {
+  EXPECT_EQ(curves_error("tensor,option,rate,distortion\n"),
+            "F:1:15: error: unknown column 'rate' (did you mean 'rate_bits'?); expected: tensor, option, rate_bits, "
+            "distortion, kind, layer, bits, levels, beta, count, fixed_bits, entropy_bits, coded_bits\n"
+            "F:1:1: error: missing column 'rate_bits' (required: tensor, option, rate_bits, distortion)");
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x,-1,2\na:w,y,1,nan\na:w,z,1,1\na:w,z,2,0\n"),
+            "F:2:7: error: rate_bits: expected a finite number >= 0, got '-1'\n"
+            "F:3:9: error: distortion: expected a finite number >= 0, got 'nan'\n"
+            "F:5:5: error: tensor a:w has option 'z' twice");
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion,count,kind\na:w,x,1,1,10,weight\na:w,y,2,0,12,weights\n"
+                         "a:w,z,3,0,12,weight\n"),
+            "F:3:14: error: kind: expected weight or activation, got 'weights'\n"
+            "F:4:11: error: count: tensor a:w was given 10 values earlier, got 12");
+  EXPECT_EQ(curves_error(""), "F: error: empty file: expected a header line (tensor,option,rate_bits,distortion,...)");
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x,1\n"), "F:2:8: error: expected 4 fields, got 3");
+}
+
+TEST(ModelledCurves, DeterministicLabelledAndComplete) {
+  const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/resnet50.yaml");
+  ModelOptions options;
+  options.sample = 4096;
+  const RateDistortionCurves a = modelled_curves(net, options);
+  const RateDistortionCurves b = modelled_curves(net, options);
+  std::ostringstream ta, tb;
+  write_curves(ta, a);
+  write_curves(tb, b);
+  EXPECT_EQ(ta.str(), tb.str());
+  EXPECT_EQ(a.provenance.rfind("modelled", 0), 0u);
+  // 54 weight tensors (53 convs + fc) and 72 activation tensors (every layer but the input).
+  EXPECT_EQ(a.tensors.size(), 54u + 72u);
+  EXPECT_EQ(a.total_values(), net.total_weights() + net.total_activations());
+  for (const TensorCurve& t : a.tensors)
+    for (const CurveOption& o : t.options) {
+      EXPECT_GE(o.coded_bits, o.entropy_bits) << t.tensor << " " << o.name;  // a prefix code never beats H
+      EXPECT_LE(o.entropy_bits, o.fixed_bits + 1) << t.tensor << " " << o.name;
+      EXPECT_EQ(o.rate_bits, o.coded_bits);
+    }
+}
+
+TEST(PlanFromAllocation, CarriesBitsAndCodedSizesToTheSimulator) {
+  const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/alexnet.yaml");
+  const sim::HardwareConfig hw = sim::load_hardware_config(std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml");
+  ModelOptions options;
+  options.sample = 4096;
+  const RateDistortionCurves c = modelled_curves(net, options);
+  const Allocation a = allocate(c, 3.0 * static_cast<double>(c.total_values()), find_solver("exact"));
+  const sim::BitPlan plan = to_bit_plan(net, c, a, 8, "exact");
+  const std::size_t conv1 = *net.find("conv1");
+  const CurveOption& chosen = c.tensors[0].options[static_cast<std::size_t>(a.choice[0])];
+  EXPECT_EQ(plan.weights[conv1].bits, chosen.bits);
+  EXPECT_DOUBLE_EQ(plan.weights[conv1].coded_bits, chosen.coded_bits);
+  EXPECT_EQ(plan.weights[conv1].symbols, net.layer(conv1).weights);
+  EXPECT_EQ(plan.activations[0].bits, 8);  // the input: the default
+  EXPECT_FALSE(plan.activations[0].entropy_coded());
+  // The plan file carries the same plan: simulated the same after a round trip.
+  std::ostringstream text;
+  sim::write_bit_plan(text, net, plan);
+  const sim::BitPlan back = sim::load_bit_plan(write_temp("p.yaml", text.str()), net);
+  const sim::AnalyticalModel model(net, hw);
+  EXPECT_EQ(model.evaluate(back).time_s, model.evaluate(plan).time_s);
+  const PlanScore score = score_plan(c, a, &model, &plan);
+  ASSERT_TRUE(score.simulated);
+  EXPECT_EQ(score.simulated->time_s, model.evaluate(plan).time_s);
+  EXPECT_DOUBLE_EQ(score.coded_bits, a.rate_bits);
+}
+
+TEST(PlanFromAllocation, CurvesThatDoNotFitTheWorkloadAreRejected) {
+  const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/alexnet.yaml");
+  const RateDistortionCurves c = load_curves(write_temp("w.csv",
+                                                        "tensor,option,rate_bits,distortion,count\n"
+                                                        "conv9:w,b2,10,1,5\nconv1:w,b2,10,1,5\npool1:w,b2,1,1,\n"));
+  const Allocation a = make_allocation(c, {0, 0, 0});
+  try {
+    to_bit_plan(net, c, a, 8, "");
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(testing::scrub(e.what(), c.source),
+              "F:2:1: error: curves tensor conv9:w: workload 'alexnet' has no layer 'conv9' (did you mean 'conv1'?)\n"
+              "F:3:1: error: curves tensor conv1:w: count 5 does not match the workload's 23296 values\n"
+              "F:4:1: error: curves tensor pool1:w: layer 'pool1' has no weights");
+  }
+}
+
+}  // namespace
+}  // namespace bitsim::alloc

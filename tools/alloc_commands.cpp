@@ -1,0 +1,277 @@
+// Commands on the bits side: curves, allocate, compare, list solvers.
+#include <fmt/format.h>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "alloc/curves.h"
+#include "alloc/modelled_curves.h"
+#include "alloc/plan_score.h"
+#include "alloc/solver.h"
+#include "sim/workload.h"
+#include "tools/commands.h"
+
+namespace bitsim::tools {
+
+using namespace bitsim::alloc;
+
+namespace {
+
+RateKind parse_rate(const std::string& text) {
+  if (text == "fixed") return RateKind::Fixed;
+  if (text == "entropy") return RateKind::Entropy;
+  if (text == "coded") return RateKind::Coded;
+  throw InputError({}, fmt::format("--rate: expected fixed, entropy or coded, got '{}'", text));
+}
+
+// The curves of a command: from --curves, else modelled from --workload.
+RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::Network>& net) {
+  if (!s.curves_path.empty()) return load_curves(s.curves_path);
+  if (!net) throw InputError({}, "give --curves FILE, or --workload FILE for modelled curves");
+  ModelOptions options;
+  options.rate = parse_rate(s.rate);
+  return modelled_curves(*net, options);
+}
+
+std::optional<sim::Network> load_network(const CurveSource& s) {
+  if (s.workload_path.empty()) return std::nullopt;
+  return sim::load_workload(s.workload_path, s.workload_format);
+}
+
+double budget_from(const RateDistortionCurves& curves, double budget_bits, double avg_bits) {
+  if ((budget_bits >= 0) == (avg_bits >= 0)) throw InputError({}, "give exactly one of --budget-bits and --avg-bits");
+  if (budget_bits >= 0) return budget_bits;
+  const std::int64_t values = curves.total_values();
+  if (values <= 0)
+    throw InputError({curves.source, 0, 0}, "--avg-bits needs the 'count' column in the curves (values per tensor)");
+  return avg_bits * static_cast<double>(values);
+}
+
+std::string curves_line(const RateDistortionCurves& c) {
+  return fmt::format("curves: {} [{}], rate: {}, {} tensors, {} values", c.source, c.provenance, rate_kind_name(c.rate),
+                     c.tensors.size(), c.total_values());
+}
+
+}  // namespace
+
+int run_curves(const CurvesArgs& a) {
+  const auto net = load_network(a.source);
+  const RateDistortionCurves curves = load_source(a.source, net);
+  std::ostringstream text;
+  write_curves(text, curves);
+  if (a.out_path.empty())
+    std::cout << text.str();
+  else
+    write_new_file(a.out_path, text.str(), a.force, "--out");
+  return 0;
+}
+
+int run_allocate(const AllocateArgs& a) {
+  const auto net = load_network(a.source);
+  const RateDistortionCurves curves = load_source(a.source, net);
+  const SolverInfo& solver = find_solver(a.solver);
+  const double budget = budget_from(curves, a.budget_bits, a.avg_bits);
+  if (!a.hw_path.empty() && !net) throw InputError({}, "--hw needs --workload (the network to simulate)");
+  if (!a.out_path.empty() && !net) throw InputError({}, "--out needs --workload (a plan names the workload's tensors)");
+  const Allocation allocation = allocate(curves, budget, solver);
+
+  std::optional<sim::HardwareConfig> hw;
+  if (!a.hw_path.empty()) hw = sim::load_hardware_config(a.hw_path);
+  std::optional<sim::BitPlan> plan;
+  if (net) {
+    const int default_bits = hw ? static_cast<int>(hw->native_bits) : 8;
+    plan = to_bit_plan(*net, curves, allocation, default_bits, fmt::format("{} at {} bits", a.solver, budget));
+  }
+  std::optional<sim::AnalyticalModel> model;
+  if (hw) model.emplace(*net, *hw, a.batch);
+  const PlanScore score = score_plan(curves, allocation, model ? &*model : nullptr, plan ? &*plan : nullptr);
+  if (score.simulated && !score.simulated->feasible)
+    throw InputError({}, "the plan is infeasible on this hardware: " + score.simulated->reason);
+
+  if (!a.out_path.empty()) {
+    std::ostringstream text;
+    text << fmt::format("# solver {}, budget {} bits, {}\n", a.solver, budget, curves_line(curves));
+    sim::write_bit_plan(text, *net, *plan);
+    write_new_file(a.out_path, text.str(), a.force, "--out");
+  }
+
+  const double values = static_cast<double>(curves.total_values());
+  if (a.out.format() == Format::Json) {
+    JsonWriter j(std::cout);
+    j.begin_object();
+    auto kv = [&](const std::string& k, const Cell& v) {
+      j.key(k);
+      j.value(v);
+    };
+    kv("solver", a.solver);
+    kv("budget_bits", budget);
+    kv("rate_kind", std::string(rate_kind_name(curves.rate)));
+    kv("curves", curves.source);
+    kv("provenance", curves.provenance);
+    kv("total_rate_bits", allocation.rate_bits);
+    kv("unused_bits", budget - allocation.rate_bits);
+    if (values > 0) kv("avg_bits_per_value", allocation.rate_bits / values);
+    kv("total_distortion", allocation.distortion);
+    kv("distortion_kind", std::string("predicted: sum of per-tensor contributions (seed 004 eq. 4)"));
+    j.key("proven_optimal");
+    j.value(allocation.proven_optimal);
+    j.key("sizes");
+    j.begin_object();
+    kv("fixed_bits", score.fixed_bits);
+    kv("entropy_bits", score.entropy_bits);
+    kv("coded_bits", score.coded_bits);
+    j.end_object();
+    j.key("details");
+    j.begin_object();
+    for (const auto& [k, v] : allocation.details) kv(k, v);
+    j.end_object();
+    j.key("choices");
+    j.begin_object();
+    for (std::size_t i = 0; i < curves.tensors.size(); ++i)
+      kv(curves.tensors[i].tensor, curves.tensors[i].options[static_cast<std::size_t>(allocation.choice[i])].name);
+    j.end_object();
+    if (score.simulated) {
+      json_config(j, *hw);
+      kv("batch", static_cast<std::int64_t>(a.batch));
+      kv("inference_rate_per_s", score.simulated->inference_rate_per_s);
+      kv("time_per_image_s", score.simulated->time_per_image_s);
+      kv("dram_bytes", score.simulated->dram_bytes);
+      const BottleneckCounts b = count_bottlenecks(*score.simulated);
+      j.key("bottleneck_layers");
+      j.begin_object();
+      kv("compute", b.compute);
+      kv("dram", b.dram);
+      kv("decode", b.decode);
+      j.end_object();
+    }
+    j.end_object();
+    return 0;
+  }
+
+  Table choices({"tensor", "option", "bits", "rate_bits", "distortion"});
+  for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
+    const CurveOption& o = curves.tensors[i].options[static_cast<std::size_t>(allocation.choice[i])];
+    choices.add_row({curves.tensors[i].tensor, o.name, static_cast<std::int64_t>(o.bits), o.rate_bits, o.distortion});
+  }
+  if (a.out.format() == Format::Csv) {
+    choices.write_csv(std::cout);
+    return 0;
+  }
+  std::cout << curves_line(curves) << '\n';
+  std::cout << fmt::format("solver {}: budget {} bits{}\n", a.solver, budget,
+                           values > 0 ? fmt::format(" ({:.4g} bits per value)", budget / values) : std::string());
+  std::cout << fmt::format("rate {} bits (unused {}), predicted distortion {:.6g} (additive), proven optimal: {}\n",
+                           allocation.rate_bits, budget - allocation.rate_bits, allocation.distortion,
+                           allocation.proven_optimal ? "yes" : "no");
+  auto size = [](double v) { return v < 0 ? std::string("n/a") : fmt::format("{}", v); };
+  std::cout << fmt::format("sizes: fixed {} bits, entropy {} bits, coded {} bits\n", size(score.fixed_bits),
+                           size(score.entropy_bits), size(score.coded_bits));
+  for (const auto& [k, v] : allocation.details) std::cout << "  " << k << ": " << v << '\n';
+  if (score.simulated) {
+    const BottleneckCounts b = count_bottlenecks(*score.simulated);
+    std::cout << fmt::format(
+        "simulated on {}: {:.4g} images/s ({:.4g} s per image, batch {}); bottleneck layers: "
+        "compute {}, dram {}, decode {}\n",
+        hw->name, score.simulated->inference_rate_per_s, score.simulated->time_per_image_s, a.batch, b.compute, b.dram,
+        b.decode);
+  }
+  if (!a.out_path.empty()) std::cout << "plan written to " << a.out_path << '\n';
+  std::cout << '\n';
+  choices.write_text(std::cout);
+  return 0;
+}
+
+int run_compare(const CompareArgs& a) {
+  const auto net = load_network(a.source);
+  if (!net) throw InputError({}, "compare needs --workload");
+  const sim::HardwareConfig hw = sim::load_hardware_config(a.hw_path);
+  const RateDistortionCurves curves = load_source(a.source, net);
+  const std::vector<double> budgets = parse_number_list(a.avg_bits, "--avg-bits");
+  std::vector<const SolverInfo*> chosen;
+  if (a.solvers.empty()) {
+    for (const auto& s : solvers()) chosen.push_back(&s);
+  } else {
+    std::stringstream list(a.solvers);
+    for (std::string name; std::getline(list, name, ',');) chosen.push_back(&find_solver(name));
+  }
+  const sim::AnalyticalModel model(*net, hw, a.batch);
+  const sim::SimResult native = model.evaluate(parse_bits("native", *net, hw));
+  const double values = static_cast<double>(curves.total_values());
+  if (values <= 0) throw InputError({curves.source, 0, 0}, "--avg-bits needs the 'count' column in the curves");
+
+  Table t({"avg_bits", "solver", "rate_bits", "size_bytes", "predicted_distortion", "inference_rate_per_s",
+           "speedup_vs_equal", "speedup_vs_native", "dram_bound_layers", "proven_optimal", "status"});
+  for (double avg : budgets) {
+    const double budget = avg * values;
+    std::optional<double> equal_rate;
+    // Equal first: the other solvers' speedups are relative to it.
+    std::vector<const SolverInfo*> order = {&find_solver("equal")};
+    for (const SolverInfo* s : chosen)
+      if (s->name != "equal") order.push_back(s);
+    for (const SolverInfo* s : order) {
+      const bool listed = std::find(chosen.begin(), chosen.end(), s) != chosen.end();
+      try {
+        const Allocation alloc = allocate(curves, budget, *s);
+        const sim::BitPlan plan = to_bit_plan(*net, curves, alloc, static_cast<int>(hw.native_bits), "");
+        const sim::SimResult r = model.evaluate(plan);
+        if (!r.feasible) throw InputError({}, r.reason);
+        if (s->name == "equal") equal_rate = r.inference_rate_per_s;
+        if (!listed) continue;
+        t.add_row({avg, std::string(s->name), alloc.rate_bits, alloc.rate_bits / 8, alloc.distortion,
+                   r.inference_rate_per_s,
+                   equal_rate ? Cell(r.inference_rate_per_s / *equal_rate) : Cell(std::string("-")),
+                   r.inference_rate_per_s / native.inference_rate_per_s, count_bottlenecks(r).dram,
+                   std::string(alloc.proven_optimal ? "yes" : "no"), std::string("ok")});
+      } catch (const InputError& e) {
+        if (!listed) continue;
+        std::string msg = e.what();
+        if (msg.rfind("error: ", 0) == 0) msg = msg.substr(7);
+        t.add_row({avg, std::string(s->name), Cell(std::string("-")), Cell(std::string("-")), Cell(std::string("-")),
+                   Cell(std::string("-")), Cell(std::string("-")), Cell(std::string("-")), Cell(std::string("-")),
+                   std::string("-"), msg});
+      }
+    }
+  }
+  switch (a.out.format()) {
+    case Format::Json: {
+      JsonWriter j(std::cout);
+      j.begin_object();
+      j.key("workload");
+      j.value(Cell(net->name()));
+      json_config(j, hw);
+      j.key("curves");
+      j.value(Cell(curves.source));
+      j.key("provenance");
+      j.value(Cell(curves.provenance));
+      j.key("rate_kind");
+      j.value(Cell(std::string(rate_kind_name(curves.rate))));
+      j.key("native_inference_rate_per_s");
+      j.value(Cell(native.inference_rate_per_s));
+      j.key("rows");
+      j.rows_of(t);
+      j.end_object();
+      break;
+    }
+    case Format::Csv:
+      t.write_csv(std::cout);
+      break;
+    case Format::Text:
+      std::cout << fmt::format(
+          "{} on {} ({}), batch {}\n{}\nnative precision ({} bits, fixed length): {:.4g} images/s\n\n", net->name(),
+          hw.name, hw.source, a.batch, curves_line(curves), hw.native_bits, native.inference_rate_per_s);
+      t.write_text(std::cout);
+      break;
+  }
+  return 0;
+}
+
+int run_list(const std::string& what) {
+  if (what == "formats") return run_list_formats();
+  Table t({"solver", "needs", "description"});
+  for (const auto& s : solvers())
+    t.add_row({std::string(s.name), std::string(s.needs.empty() ? "-" : s.needs), std::string(s.description)});
+  t.write_text(std::cout);
+  return 0;
+}
+
+}  // namespace bitsim::tools

@@ -1,0 +1,70 @@
+// The CLI's commands: each takes its parsed arguments, prints its result and returns the exit code.
+#pragma once
+
+#include <string>
+
+#include "tools/cli_common.h"
+
+namespace bitsim::tools {
+
+struct SimulateArgs {
+  std::string hw_path, workload_path, workload_format = "auto", bits, plan_path;
+  int batch = 1;
+  OutputFlags out;
+};
+int run_simulate(const SimulateArgs& a);
+
+struct DemoArgs {
+  std::string data_dir;
+  OutputFlags out;
+};
+int run_demo(const DemoArgs& a);
+
+struct InspectArgs {
+  std::string workload_path, workload_format = "auto";
+  OutputFlags out;
+};
+int run_inspect(const InspectArgs& a);
+
+int run_explain_config();
+int run_list_formats();
+int run_list(const std::string& what);  // "formats" or "solvers"
+
+// Where curves come from: a file, or modelled from the workload.
+struct CurveSource {
+  std::string curves_path;
+  std::string workload_path, workload_format = "auto";
+  std::string rate = "coded";  // for modelled curves
+};
+
+struct CurvesArgs {
+  CurveSource source;
+  std::string out_path;
+  bool force = false;
+};
+int run_curves(const CurvesArgs& a);
+
+struct AllocateArgs {
+  CurveSource source;
+  double budget_bits = -1;
+  double avg_bits = -1;
+  std::string solver;
+  std::string hw_path;
+  int batch = 1;
+  std::string out_path;
+  bool force = false;
+  OutputFlags out;
+};
+int run_allocate(const AllocateArgs& a);
+
+struct CompareArgs {
+  CurveSource source;
+  std::string hw_path;
+  std::string avg_bits = "2,4";
+  std::string solvers;  // comma-separated; empty = all
+  int batch = 1;
+  OutputFlags out;
+};
+int run_compare(const CompareArgs& a);
+
+}  // namespace bitsim::tools
