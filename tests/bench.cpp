@@ -1,0 +1,104 @@
+// Speed of the paths the optimizers lean on: the analytical model (called thousands of times) and
+// the solvers. Run: ./build/bitsim_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// (README figures are the medians of that command).
+#include <benchmark/benchmark.h>
+#include <random>
+
+#include "alloc/modelled_curves.h"
+#include "alloc/solver.h"
+#include "sim/analytical_model.h"
+#include "sim/workload.h"
+
+namespace {
+
+using namespace bitsim;
+using namespace bitsim::sim;
+
+const std::string kRoot = BITSIM_SOURCE_DIR;
+
+void evaluate_plan(benchmark::State& state, const char* hw_name, const char* workload) {
+  const HardwareConfig hw = load_hardware_config(kRoot + "/configs/" + hw_name + ".yaml");
+  const Network net = load_workload(kRoot + "/workloads/" + workload + ".yaml");
+  const AnalyticalModel model(net, hw);
+  BitPlan plan = BitPlan::uniform(net, 4, 4);
+  for (std::size_t i = 0; i < plan.weights.size(); i += 3) plan.weights[i] = TensorCoding{2, 1e5, 1000};
+  SimResult result;
+  for (auto _ : state) {
+    model.evaluate(plan, result);
+    benchmark::DoNotOptimize(result.time_s);
+  }
+  state.counters["layers"] = static_cast<double>(net.layers().size());
+}
+
+void BM_EvaluateResNet50Tpu(benchmark::State& s) { evaluate_plan(s, "tpu", "resnet50"); }
+void BM_EvaluateMobileNetEyeriss(benchmark::State& s) { evaluate_plan(s, "eyeriss", "mobilenet_v1"); }
+BENCHMARK(BM_EvaluateResNet50Tpu);
+BENCHMARK(BM_EvaluateMobileNetEyeriss);
+
+// The one-off cost the model saves the optimizers: loading and building the network.
+void BM_LoadResNet50(benchmark::State& state) {
+  const std::string path = kRoot + "/workloads/resnet50.yaml";
+  for (auto _ : state) benchmark::DoNotOptimize(load_workload(path).total_macs());
+}
+BENCHMARK(BM_LoadResNet50)->Unit(benchmark::kMillisecond);
+
+// A ResNet-50-sized allocation problem: 110 tensors x 64 options, non-convex (noisy) curves with
+// entropy-coded-like rates, seeded. Budget: 4 bits per value.
+alloc::RateDistortionCurves synthetic_curves() {
+  std::mt19937_64 rng(110);
+  auto u = [&] { return static_cast<double>(rng() >> 11) / 9007199254740992.0; };
+  alloc::RateDistortionCurves c;
+  for (int i = 0; i < 110; ++i) {
+    alloc::TensorCurve t;
+    t.tensor = "t" + std::to_string(i) + ":w";
+    t.layer = "t" + std::to_string(i);
+    t.count = 1000 + static_cast<std::int64_t>(u() * 2e6);
+    for (int k = 0; k < 64; ++k) {
+      alloc::CurveOption o;
+      o.bits = 1 + k / 8;
+      o.name = "o" + std::to_string(k);
+      o.rate_bits = std::ceil(static_cast<double>(t.count) * o.bits * (0.55 + 0.45 * u()));
+      o.distortion = static_cast<double>(t.count) * std::exp2(-2.0 * o.bits) * (0.5 + u());
+      t.options.push_back(o);
+    }
+    c.tensors.push_back(std::move(t));
+  }
+  return c;
+}
+
+void solve(benchmark::State& state, const alloc::RateDistortionCurves& curves, const char* solver) {
+  const alloc::SolverInfo& info = alloc::find_solver(solver);
+  const double budget = 4.0 * static_cast<double>(curves.total_values());
+  const alloc::Allocation once = alloc::allocate(curves, budget, info);
+  for (auto _ : state) benchmark::DoNotOptimize(alloc::allocate(curves, budget, info).distortion);
+  state.counters["proven_optimal"] = once.proven_optimal ? 1 : 0;
+  state.counters["distortion"] = once.distortion;
+}
+
+void BM_Solve110x64(benchmark::State& state, const char* solver) {
+  static const alloc::RateDistortionCurves curves = synthetic_curves();
+  solve(state, curves, solver);
+}
+BENCHMARK_CAPTURE(BM_Solve110x64, equal, "equal")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Solve110x64, lagrangian, "lagrangian")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Solve110x64, exact, "exact")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Solve110x64, sqnr, "sqnr")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Solve110x64, sensitivity, "sensitivity")->Unit(benchmark::kMillisecond);
+
+void BM_SolveResNet50Modelled(benchmark::State& state, const char* solver) {
+  static const alloc::RateDistortionCurves curves =
+      alloc::modelled_curves(load_workload(kRoot + "/workloads/resnet50.yaml"));
+  solve(state, curves, solver);
+}
+BENCHMARK_CAPTURE(BM_SolveResNet50Modelled, lagrangian, "lagrangian")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SolveResNet50Modelled, exact, "exact")->Unit(benchmark::kMillisecond);
+
+void BM_ModelledCurvesResNet50(benchmark::State& state) {
+  const Network net = load_workload(kRoot + "/workloads/resnet50.yaml");
+  for (auto _ : state) benchmark::DoNotOptimize(alloc::modelled_curves(net).tensors.size());
+}
+BENCHMARK(BM_ModelledCurvesResNet50)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
