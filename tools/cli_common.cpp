@@ -45,11 +45,9 @@ void print_config(const sim::HardwareConfig& hw, std::ostream& out) {
 void json_config(JsonWriter& j, const sim::HardwareConfig& hw) {
   j.key("hardware");
   j.begin_object();
-  j.key("source");
-  j.value(Cell(hw.source));
+  j.field("source", Cell(hw.source));
   for (const auto& [k, v] : sim::describe_config(hw)) {
-    j.key(k);
-    j.value(Cell(v));
+    j.field(k, Cell(v));
   }
   j.end_object();
 }

@@ -155,14 +155,21 @@ void JsonWriter::value(bool v) {
   m_out << (v ? "true" : "false");
 }
 
+void JsonWriter::field(const std::string& k, const Cell& v) {
+  key(k);
+  value(v);
+}
+
+void JsonWriter::field(const std::string& k, bool v) {
+  key(k);
+  value(v);
+}
+
 void JsonWriter::rows_of(const Table& t) {
   begin_array();
   for (const auto& row : t.rows()) {
     begin_object();
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      key(t.columns()[c]);
-      value(row[c]);
-    }
+    for (std::size_t c = 0; c < row.size(); ++c) field(t.columns()[c], row[c]);
     end_object();
   }
   end_array();

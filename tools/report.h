@@ -38,6 +38,9 @@ class JsonWriter {
   void key(const std::string& k);
   void value(const Cell& v);
   void value(bool v);
+  // key(k) then value(v).
+  void field(const std::string& k, const Cell& v);
+  void field(const std::string& k, bool v);
   // An object per row, with the table's columns as keys.
   void rows_of(const Table& t);
 

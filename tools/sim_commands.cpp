@@ -51,24 +51,18 @@ int run_simulate(const SimulateArgs& a) {
     case Format::Json: {
       tools::JsonWriter j(std::cout);
       j.begin_object();
-      j.key("workload");
-      j.value(Cell(net.name()));
-      j.key("workload_file");
-      j.value(Cell(a.workload_path));
+      j.field("workload", Cell(net.name()));
+      j.field("workload_file", Cell(a.workload_path));
       json_config(j, hw);
-      j.key("plan");
-      j.value(Cell(plan.label));
-      j.key("batch");
-      j.value(Cell(static_cast<std::int64_t>(a.batch)));
-      j.key("weights_resident");
-      j.value(r.weights_resident);
+      j.field("plan", Cell(plan.label));
+      j.field("batch", Cell(static_cast<std::int64_t>(a.batch)));
+      j.field("weights_resident", r.weights_resident);
       j.key("layers");
       j.rows_of(layers);
       j.key("totals");
       j.begin_object();
       for (std::size_t c = 0; c < totals.columns().size(); ++c) {
-        j.key(totals.columns()[c]);
-        j.value(totals.rows()[0][c]);
+        j.field(totals.columns()[c], totals.rows()[0][c]);
       }
       j.end_object();
       j.end_object();
@@ -175,20 +169,15 @@ int run_inspect(const InspectArgs& a) {
     case Format::Json: {
       tools::JsonWriter j(std::cout);
       j.begin_object();
-      j.key("workload");
-      j.value(Cell(net.name()));
+      j.field("workload", Cell(net.name()));
       j.key("layers");
       j.rows_of(t);
       j.key("totals");
       j.begin_object();
-      j.key("parameters");
-      j.value(Cell(net.total_parameters()));
-      j.key("weights");
-      j.value(Cell(net.total_weights()));
-      j.key("activations");
-      j.value(Cell(net.total_activations()));
-      j.key("macs");
-      j.value(Cell(net.total_macs()));
+      j.field("parameters", Cell(net.total_parameters()));
+      j.field("weights", Cell(net.total_weights()));
+      j.field("activations", Cell(net.total_activations()));
+      j.field("macs", Cell(net.total_macs()));
       j.end_object();
       j.end_object();
       break;
