@@ -109,7 +109,7 @@ int run_allocate(const AllocateArgs& a) {
     if (values > 0) j.field("avg_bits_per_value", allocation.rate_bits / values);
     j.field("total_distortion", allocation.distortion);
     j.field("distortion_kind", std::string("predicted: sum of per-tensor contributions (seed 004 eq. 4)"));
-    j.field("proven_optimal", allocation.proven_optimal);
+    j.flag("proven_optimal", allocation.proven_optimal);
     j.key("sizes");
     j.begin_object();
     j.field("fixed_bits", score.fixed_bits);

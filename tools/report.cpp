@@ -160,7 +160,7 @@ void JsonWriter::field(const std::string& k, const Cell& v) {
   value(v);
 }
 
-void JsonWriter::field(const std::string& k, bool v) {
+void JsonWriter::flag(const std::string& k, bool v) {
   key(k);
   value(v);
 }

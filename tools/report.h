@@ -40,7 +40,7 @@ class JsonWriter {
   void value(bool v);
   // key(k) then value(v).
   void field(const std::string& k, const Cell& v);
-  void field(const std::string& k, bool v);
+  void flag(const std::string& k, bool v);  // not an overload of field: integers would convert to bool
   // An object per row, with the table's columns as keys.
   void rows_of(const Table& t);
 

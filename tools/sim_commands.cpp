@@ -56,7 +56,7 @@ int run_simulate(const SimulateArgs& a) {
       json_config(j, hw);
       j.field("plan", Cell(plan.label));
       j.field("batch", Cell(static_cast<std::int64_t>(a.batch)));
-      j.field("weights_resident", r.weights_resident);
+      j.flag("weights_resident", r.weights_resident);
       j.key("layers");
       j.rows_of(layers);
       j.key("totals");
