@@ -38,6 +38,17 @@ std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols,
   return 0;
 }
 
+std::int64_t fold_count(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch) {
+  if (gemm.groups == 0 || gemm.m == 0 || gemm.k == 0 || gemm.n == 0) return 0;
+  const std::int64_t m = gemm.m * batch;
+  switch (dataflow) {
+    case Dataflow::OutputStationary: return gemm.groups * ceil_div(m, rows) * ceil_div(gemm.n, cols);
+    case Dataflow::WeightStationary: return gemm.groups * ceil_div(gemm.k, rows) * ceil_div(gemm.n, cols);
+    case Dataflow::InputStationary: return gemm.groups * ceil_div(gemm.k, rows) * ceil_div(m, cols);
+  }
+  return 0;
+}
+
 std::int64_t gemm_compute_cycles(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch) {
   if (gemm.groups == 0 || gemm.m == 0 || gemm.k == 0 || gemm.n == 0) return 0;
   return gemm.groups * (fold_lines(dataflow, rows, cols, gemm.m * batch, gemm.k, gemm.n) - 1);
@@ -104,12 +115,12 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
     const Layer& l = layers[i];
     if (l.op == LayerOp::Input) continue;
     LayerTiming& t = out.layers[i];
-    double bits = 0;
-    double symbols = 0;
+    double weight_bits = 0, input_bits = 0, output_bits = 0;
+    double weight_symbols = 0, input_symbols = 0;
     if (l.weights > 0 && !out.weights_resident) {
       const TensorCoding& w = plan.weights[i];
-      bits += offchip_bits(w, l.weights);
-      if (w.entropy_coded()) symbols += static_cast<double>(w.symbols);
+      weight_bits = offchip_bits(w, l.weights);
+      if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols);
       needs_decoder(w, l, TensorKind::Weights);
     }
     int max_input_bits = 0;
@@ -118,11 +129,17 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
       const TensorCoding& a = plan.activations[pi];
       max_input_bits = std::max(max_input_bits, a.bits);
       if (!offchip_output(pi)) continue;
-      bits += offchip_bits(a, layers[pi].output.count()) * batch;
-      if (a.entropy_coded()) symbols += static_cast<double>(a.symbols) * batch;
+      input_bits += offchip_bits(a, layers[pi].output.count()) * batch;
+      if (a.entropy_coded()) input_symbols += static_cast<double>(a.symbols) * batch;
       needs_decoder(a, layers[pi], TensorKind::Activations);
     }
-    if (offchip_output(i)) bits += offchip_bits(plan.activations[i], l.output.count()) * batch;
+    if (offchip_output(i)) output_bits = offchip_bits(plan.activations[i], l.output.count()) * batch;
+    const double bits = weight_bits + input_bits + output_bits;
+    const double symbols = weight_symbols + input_symbols;
+    t.weight_read_bytes = weight_bits / 8.0;
+    t.input_read_bytes = input_bits / 8.0;
+    t.output_write_bytes = output_bits / 8.0;
+    t.weight_symbols = static_cast<std::int64_t>(weight_symbols);
 
     std::int64_t cycles = m_native_cycles[i];
     if (m_hw.precision_scaling == PrecisionScaling::Packed && cycles > 0) {

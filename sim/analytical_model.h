@@ -49,8 +49,12 @@ std::string_view bottleneck_name(Bottleneck b);
 
 struct LayerTiming {
   std::int64_t compute_cycles = 0;
-  double dram_bytes = 0;
-  std::int64_t decode_symbols = 0;
+  double dram_bytes = 0;  // = weight_read_bytes + input_read_bytes + output_write_bytes
+  double weight_read_bytes = 0;
+  double input_read_bytes = 0;
+  double output_write_bytes = 0;
+  std::int64_t decode_symbols = 0;  // weights' and inputs' symbols
+  std::int64_t weight_symbols = 0;
   double dram_time_s = 0;
   double decode_time_s = 0;
   double compute_time_s = 0;
@@ -74,6 +78,8 @@ struct SimResult {
 // SCALE-Sim demand lines of one GEMM (before the report's "- 1").
 std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols, std::int64_t m, std::int64_t k,
                         std::int64_t n);
+// Folds of a layer's GEMM: groups * (row folds) * (column folds); 0 for an empty GEMM.
+std::int64_t fold_count(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch);
 // Compute cycles of a layer's GEMM at native precision: groups * (lines - 1); 0 for an empty GEMM.
 std::int64_t gemm_compute_cycles(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch);
 
