@@ -42,9 +42,12 @@ std::int64_t fold_count(Dataflow dataflow, std::int64_t rows, std::int64_t cols,
   if (gemm.groups == 0 || gemm.m == 0 || gemm.k == 0 || gemm.n == 0) return 0;
   const std::int64_t m = gemm.m * batch;
   switch (dataflow) {
-    case Dataflow::OutputStationary: return gemm.groups * ceil_div(m, rows) * ceil_div(gemm.n, cols);
-    case Dataflow::WeightStationary: return gemm.groups * ceil_div(gemm.k, rows) * ceil_div(gemm.n, cols);
-    case Dataflow::InputStationary: return gemm.groups * ceil_div(gemm.k, rows) * ceil_div(m, cols);
+    case Dataflow::OutputStationary:
+      return gemm.groups * ceil_div(m, rows) * ceil_div(gemm.n, cols);
+    case Dataflow::WeightStationary:
+      return gemm.groups * ceil_div(gemm.k, rows) * ceil_div(gemm.n, cols);
+    case Dataflow::InputStationary:
+      return gemm.groups * ceil_div(gemm.k, rows) * ceil_div(m, cols);
   }
   return 0;
 }

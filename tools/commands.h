@@ -10,6 +10,11 @@ namespace bitsim::tools {
 struct SimulateArgs {
   std::string hw_path, workload_path, workload_format = "auto", bits, plan_path;
   int batch = 1;
+  std::string engine = "analytical";
+  std::string trace_path;
+  bool no_prefetch = false;
+  bool unlimited_buffers = false;
+  bool force = false;
   OutputFlags out;
 };
 int run_simulate(const SimulateArgs& a);

@@ -22,6 +22,9 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
 
 }  // namespace
 
+// libsystemc's own main() references sc_main; bitsim drives SystemC from library calls instead.
+extern "C" int sc_main(int, char**) { return 0; }
+
 int main(int argc, char** argv) {
   CLI::App app{"bitsim: bit allocation and systolic-array performance for quantized CNNs"};
   app.require_subcommand(1);
@@ -35,6 +38,11 @@ int main(int argc, char** argv) {
   auto* bits = simulate->add_option("--bits", sim_args.bits, "B, W/A or native (default: native)");
   simulate->add_option("--plan", sim_args.plan_path, "plan YAML")->excludes(bits);
   simulate->add_option("--batch", sim_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
+  simulate->add_option("--engine", sim_args.engine, "analytical (default) or systemc");
+  simulate->add_option("--trace", sim_args.trace_path, "systemc: write a Chrome trace-event timeline (JSON)");
+  simulate->add_flag("--no-prefetch", sim_args.no_prefetch, "systemc: no layer starts before the previous is done");
+  simulate->add_flag("--unlimited-buffers", sim_args.unlimited_buffers, "systemc: ignore the SRAM sizes");
+  simulate->add_flag("--force", sim_args.force, "replace --trace if it exists");
   add_output_flags(simulate, sim_args.out);
 
   DemoArgs demo_args;

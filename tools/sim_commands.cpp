@@ -1,8 +1,11 @@
 // Commands on the hardware side: simulate, demo, inspect, explain-config, list formats.
 #include <fmt/format.h>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "sim/analytical_model.h"
+#include "sim/detailed_model.h"
 #include "sim/hw_config.h"
 #include "sim/workload.h"
 #include "tools/commands.h"
@@ -13,25 +16,64 @@ using namespace bitsim::sim;
 
 namespace {
 
-Table layer_table(const Network& net, const SimResult& r) {
-  Table t({"layer", "op", "macs", "weights", "compute_cycles", "dram_bytes", "dram_time_s", "decode_time_s",
-           "compute_time_s", "time_s", "bottleneck"});
+// The per-layer table; the SystemC engine adds its columns after the analytical ones.
+Table layer_table(const Network& net, const SimResult& r, const DetailedResult* detail) {
+  std::vector<std::string> columns = {"layer",          "op",         "macs",        "weights",
+                                      "compute_cycles", "dram_bytes", "dram_time_s", "decode_time_s",
+                                      "compute_time_s", "time_s",     "bottleneck"};
+  if (detail)
+    for (const char* c : {"start_s", "end_s", "stall_dram_s", "stall_decode_s", "stall_buffer_s", "tiles"})
+      columns.emplace_back(c);
+  Table t(columns);
   for (std::size_t i = 0; i < net.layers().size(); ++i) {
     const Layer& l = net.layer(i);
     if (l.op == LayerOp::Input) continue;
     const LayerTiming& x = r.layers[i];
-    t.add_row({l.name, std::string(op_name(l.op)), l.macs * r.batch, l.weights, x.compute_cycles, x.dram_bytes,
-               x.dram_time_s, x.decode_time_s, x.compute_time_s, x.time_s, std::string(bottleneck_name(x.bottleneck))});
+    std::vector<Cell> row = {l.name,
+                             std::string(op_name(l.op)),
+                             l.macs * r.batch,
+                             l.weights,
+                             x.compute_cycles,
+                             x.dram_bytes,
+                             x.dram_time_s,
+                             x.decode_time_s,
+                             x.compute_time_s,
+                             x.time_s,
+                             std::string(bottleneck_name(x.bottleneck))};
+    if (detail) {
+      const LayerDetail& d = detail->layers[i];
+      for (Cell c : {Cell(d.start_s), Cell(d.end_s), Cell(d.stall_dram_s), Cell(d.stall_decode_s),
+                     Cell(d.stall_buffer_s), Cell(static_cast<std::int64_t>(d.tiles))})
+        row.push_back(c);
+    }
+    t.add_row(std::move(row));
   }
   return t;
 }
 
-Table totals_table(const Network& net, const SimResult& r) {
-  Table t({"batch", "macs", "weights", "activations", "compute_cycles", "dram_bytes", "time_s", "time_per_image_s",
-           "inference_rate_per_s"});
-  t.add_row({static_cast<std::int64_t>(r.batch), net.total_macs() * r.batch, net.total_weights(),
-             net.total_activations() * r.batch, r.compute_cycles, r.dram_bytes, r.time_s, r.time_per_image_s,
-             r.inference_rate_per_s});
+Table totals_table(const Network& net, const SimResult& r, const DetailedResult* detail) {
+  std::vector<std::string> columns = {
+      "batch",      "macs",   "weights",          "activations",         "compute_cycles",
+      "dram_bytes", "time_s", "time_per_image_s", "inference_rate_per_s"};
+  std::vector<Cell> row = {static_cast<std::int64_t>(r.batch),
+                           net.total_macs() * r.batch,
+                           net.total_weights(),
+                           net.total_activations() * r.batch,
+                           r.compute_cycles,
+                           r.dram_bytes,
+                           r.time_s,
+                           r.time_per_image_s,
+                           r.inference_rate_per_s};
+  if (detail) {
+    for (const char* c : {"achieved_dram_bytes_per_s", "dram_busy_s", "decoder_busy_s", "array_busy_s",
+                          "peak_weight_buffer_bytes", "peak_activation_buffer_bytes"})
+      columns.emplace_back(c);
+    for (double v : {detail->achieved_dram_bytes_per_s, detail->dram_busy_s, detail->decoder_busy_s,
+                     detail->array_busy_s, detail->peak_weight_buffer_bytes, detail->peak_activation_buffer_bytes})
+      row.emplace_back(v);
+  }
+  Table t(columns);
+  t.add_row(std::move(row));
   return t;
 }
 
@@ -42,11 +84,31 @@ int run_simulate(const SimulateArgs& a) {
   const Network net = load_workload(a.workload_path, a.workload_format);
   const BitPlan plan =
       !a.plan_path.empty() ? load_bit_plan(a.plan_path, net) : parse_bits(a.bits.empty() ? "native" : a.bits, net, hw);
-  const AnalyticalModel model(net, hw, a.batch);
-  const SimResult r = model.evaluate(plan);
-  if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
-  const Table layers = layer_table(net, r);
-  const Table totals = totals_table(net, r);
+  if (a.engine != "analytical" && a.engine != "systemc")
+    throw InputError({}, fmt::format("--engine: expected analytical or systemc, got '{}'", a.engine));
+  const bool detailed = a.engine == "systemc";
+  if (!detailed && (!a.trace_path.empty() || a.no_prefetch || a.unlimited_buffers))
+    throw InputError({}, "--trace, --no-prefetch and --unlimited-buffers need --engine systemc");
+  std::optional<DetailedResult> detail;
+  SimResult r;
+  if (detailed) {
+    DetailedOptions options;
+    options.prefetch = !a.no_prefetch;
+    options.unlimited_buffers = a.unlimited_buffers;
+    options.record_trace = !a.trace_path.empty();
+    detail = simulate_detailed(net, hw, plan, a.batch, options);
+    r = detail->result;
+    if (!a.trace_path.empty()) {
+      std::ostringstream trace;
+      write_chrome_trace(trace, *detail);
+      write_new_file(a.trace_path, trace.str(), a.force, "--trace");
+    }
+  } else {
+    r = AnalyticalModel(net, hw, a.batch).evaluate(plan);
+    if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
+  }
+  const Table layers = layer_table(net, r, detail ? &*detail : nullptr);
+  const Table totals = totals_table(net, r, detail ? &*detail : nullptr);
   switch (a.out.format()) {
     case Format::Json: {
       tools::JsonWriter j(std::cout);
@@ -55,6 +117,7 @@ int run_simulate(const SimulateArgs& a) {
       j.field("workload_file", Cell(a.workload_path));
       json_config(j, hw);
       j.field("plan", Cell(plan.label));
+      j.field("engine", Cell(a.engine));
       j.field("batch", Cell(static_cast<std::int64_t>(a.batch)));
       j.flag("weights_resident", r.weights_resident);
       j.key("layers");
@@ -72,12 +135,14 @@ int run_simulate(const SimulateArgs& a) {
       Table with_total = layers;
       with_total.add_row({std::string("total"), std::string("total"), net.total_macs() * a.batch, net.total_weights(),
                           r.compute_cycles, r.dram_bytes, Cell(), Cell(), Cell(), r.time_s, std::string()});
+      // (the SystemC columns of the total row stay empty: add_row pads)
       with_total.write_csv(std::cout);
       break;
     }
     case Format::Text:
-      std::cout << fmt::format("workload {} ({}), plan {}, batch {}\n", net.name(), a.workload_path, plan.label,
-                               a.batch);
+      std::cout << fmt::format("workload {} ({}), plan {}, batch {}, engine {}{}\n", net.name(), a.workload_path,
+                               plan.label, a.batch, a.engine,
+                               detailed ? (a.no_prefetch ? " (no prefetch)" : " (prefetch)") : "");
       print_config(hw, std::cout);
       std::cout << '\n';
       layers.write_text(std::cout);
