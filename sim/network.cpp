@@ -25,6 +25,8 @@ std::string_view op_name(LayerOp op) {
       return "add";
     case LayerOp::Concat:
       return "concat";
+    case LayerOp::Scale:
+      return "scale";
   }
   return "?";
 }
@@ -36,10 +38,11 @@ using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirection
 std::string shape_text(const Shape& s) { return fmt::format("{}x{}x{}", s.channels, s.height, s.width); }
 
 // Output size along one axis; nullopt when the window does not fit.
-std::optional<std::int64_t> window_output(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
-                                          std::int64_t dilation, bool ceil_mode) {
+std::optional<std::int64_t> window_output(std::int64_t in, std::int64_t kernel, std::int64_t stride,
+                                          std::int64_t pad_begin, std::int64_t pad_end, std::int64_t dilation,
+                                          bool ceil_mode) {
   const std::int64_t span = dilation * (kernel - 1) + 1;
-  const std::int64_t room = in + 2 * pad - span;
+  const std::int64_t room = in + pad_begin + pad_end - span;
   if (room < 0) return std::nullopt;
   // ceil_mode is SCALE-Sim's rule, ceil((in + 2 pad - span) / stride) + 1: unlike PyTorch's, it
   // keeps a last window that starts past the input (a 1x1 stride-2 conv on 56 gives 29, not 28).
@@ -90,6 +93,9 @@ class ShapeInference {
         return add(layer, producers);
       case LayerOp::Concat:
         return concat(layer, producers);
+      case LayerOp::Scale:
+        if (arity(layer, producers, 1, 1)) layer.output = producers[0]->output;
+        return;
     }
   }
 
@@ -103,8 +109,8 @@ class ShapeInference {
 
   bool spatial(Layer& layer, const Shape& in, std::int64_t channels) {
     const Window& w = layer.window;
-    const auto h = window_output(in.height, w.kernel_h, w.stride_h, w.pad_h, w.dilation_h, w.ceil_mode);
-    const auto wd = window_output(in.width, w.kernel_w, w.stride_w, w.pad_w, w.dilation_w, w.ceil_mode);
+    const auto h = window_output(in.height, w.kernel_h, w.stride_h, w.pad_h, w.pad_h_end, w.dilation_h, w.ceil_mode);
+    const auto wd = window_output(in.width, w.kernel_w, w.stride_w, w.pad_w, w.pad_w_end, w.dilation_w, w.ceil_mode);
     if (!h || !wd) {
       m_diag.error(layer.where,
                    fmt::format("{}: kernel {}x{} (dilation {}x{}, padding {}x{}) does not fit the {} input", layer.name,
@@ -188,7 +194,7 @@ class ShapeInference {
 
 }  // namespace
 
-Network Network::build(std::string name, const std::vector<LayerSpec>& specs) {
+Network Network::build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes) {
   Diagnostics diag;
   const int n = static_cast<int>(specs.size());
   std::map<std::string, int, std::less<>> by_name;
@@ -243,6 +249,7 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs) {
 
   Network net;
   net.m_name = std::move(name);
+  net.m_notes = std::move(notes);
   std::vector<int> position(specs.size());
   for (std::size_t pos = 0; pos < order.size(); ++pos)
     position[static_cast<std::size_t>(order[pos])] = static_cast<int>(pos);
@@ -258,6 +265,8 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs) {
     layer.bias = s.bias;
     layer.batchnorm = s.batchnorm;
     layer.relu = s.relu;
+    layer.relu_max = s.relu_max;
+    layer.values = s.values;
     layer.where = s.where;
     if (s.op == LayerOp::Input) layer.output = s.input_shape;
     std::vector<const Layer*> inputs;
@@ -314,6 +323,12 @@ std::int64_t Network::total_parameters() const {
   std::int64_t sum = 0;
   for (const auto& l : m_layers) sum += l.parameters;
   return sum;
+}
+
+bool Network::has_values() const {
+  for (const auto& l : m_layers)
+    if ((l.weights > 0 || l.op == LayerOp::Scale) && !l.values) return false;
+  return true;
 }
 
 std::int64_t Network::total_activations() const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,7 +15,9 @@
 
 namespace bitsim::sim {
 
-enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat };
+// Scale: y = x * scale[c] + shift[c] per channel (or one value for all), e.g. an input
+// normalization imported from ONNX; elementwise, off the array like add.
+enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat, Scale };
 
 std::string_view op_name(LayerOp op);
 
@@ -31,10 +34,20 @@ struct Shape {
 struct Window {
   std::int64_t kernel_h = 1, kernel_w = 1;
   std::int64_t stride_h = 1, stride_w = 1;
-  std::int64_t pad_h = 0, pad_w = 0;
+  std::int64_t pad_h = 0, pad_w = 0;          // before (top, left)
+  std::int64_t pad_h_end = 0, pad_w_end = 0;  // after (bottom, right); equal to the above unless asymmetric
   std::int64_t dilation_h = 1, dilation_w = 1;
-  bool ceil_mode = false;  // output size rounds up, SCALE-Sim's rule (see window_output in network.cpp)
-  bool global = false;     // pooling over the whole input
+  bool ceil_mode = false;          // output size rounds up, SCALE-Sim's rule (see window_output in network.cpp)
+  bool global = false;             // pooling over the whole input
+  bool count_include_pad = false;  // average pooling divides by the full window, padding included
+};
+
+// Trained values of a layer, when the network was imported with them (ONNX). Conv weights are
+// [out_channels][in_channels / groups][kernel_h][kernel_w], FC weights [out][in] (in = C x H x W
+// flattened in that order); scale layers keep their per-channel scale and shift here.
+struct LayerValues {
+  std::vector<float> weights;
+  std::vector<float> bias;  // empty: none
 };
 
 // GEMM view of an array layer for one image: M output pixels, K window values per group, N filters
@@ -56,6 +69,8 @@ struct LayerSpec {
   bool bias = false;
   bool batchnorm = false;  // folded at inference; counted as 2 parameters per channel
   bool relu = false;
+  float relu_max = 0;  // > 0: clip at this value after the ReLU (ReLU6)
+  std::shared_ptr<const LayerValues> values;
 };
 
 struct Layer {
@@ -68,6 +83,8 @@ struct Layer {
   bool bias = false;
   bool batchnorm = false;
   bool relu = false;
+  float relu_max = 0;                         // > 0: ReLU clipped at this value (ReLU6)
+  std::shared_ptr<const LayerValues> values;  // null unless imported with trained values
   std::int64_t weights = 0;     // values in the weight tensor (kernel + bias): what is quantized and fetched
   std::int64_t parameters = 0;  // weights + BatchNorm scale and shift, as published parameter counts count them
   std::int64_t macs = 0;        // multiply-accumulates per image
@@ -80,9 +97,11 @@ struct Layer {
 class Network {
  public:
   // Infers shapes and checks the graph; throws InputError listing every problem found.
-  static Network build(std::string name, const std::vector<LayerSpec>& specs);
+  // `notes` records what an importer did (e.g. folded BatchNorm), for reports.
+  static Network build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes = {});
 
   const std::string& name() const { return m_name; }
+  const std::vector<std::string>& notes() const { return m_notes; }
   std::span<const Layer> layers() const { return m_layers; }
   const Layer& layer(std::size_t index) const { return m_layers.at(index); }
   std::optional<std::size_t> find(std::string_view layer_name) const;
@@ -95,9 +114,12 @@ class Network {
   std::int64_t total_parameters() const;
   // Values in every layer output (network inputs excluded), per image.
   std::int64_t total_activations() const;
+  // True when every layer that computes with parameters carries its trained values.
+  bool has_values() const;
 
  private:
   std::string m_name;
+  std::vector<std::string> m_notes;
   std::vector<Layer> m_layers;
   std::vector<std::vector<int>> m_consumers;
 };

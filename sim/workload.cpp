@@ -12,6 +12,7 @@ constexpr std::array kFormats = {
     WorkloadFormat{"yaml", "bitsim network YAML (layer graph; shapes inferred)", load_workload_yaml},
     WorkloadFormat{"scalesim", "SCALE-Sim v2 convolution topology CSV", load_scalesim_topology},
     WorkloadFormat{"scalesim-gemm", "SCALE-Sim v2 GEMM topology CSV (name, M, N, K)", load_scalesim_gemm},
+    WorkloadFormat{"onnx", "ONNX model with trained values (see README: supported operators)", load_onnx_workload},
 };
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -20,6 +21,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 std::string_view detect(const std::string& path) {
   if (ends_with(path, ".yaml") || ends_with(path, ".yml")) return "yaml";
+  if (ends_with(path, ".onnx")) return "onnx";
   if (ends_with(path, ".csv")) {
     std::ifstream in(path);
     if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
@@ -37,7 +39,7 @@ std::string_view detect(const std::string& path) {
     return "scalesim";
   }
   throw InputError({path, 0, 0},
-                   "cannot tell the workload format from the file name: expected .yaml, .yml or .csv "
+                   "cannot tell the workload format from the file name: expected .yaml, .yml, .onnx or .csv "
                    "(or give the format explicitly)");
 }
 }  // namespace

@@ -18,7 +18,7 @@ struct WorkloadFormat {
 
 std::span<const WorkloadFormat> workload_formats();
 
-// format "auto": .yaml/.yml -> yaml; .csv -> scalesim-gemm when the header's second column is "M",
+// format "auto": .yaml/.yml -> yaml; .onnx -> onnx; .csv -> scalesim-gemm when the header's second column is "M",
 // else scalesim. Throws InputError for unreadable or malformed files and unknown format names.
 Network load_workload(const std::string& path, std::string_view format = "auto");
 
@@ -29,5 +29,7 @@ Network load_workload_yaml(const std::string& path);
 Network load_scalesim_topology(const std::string& path);
 // SCALE-Sim v2 GEMM topology CSV (`-i gemm`): rows `name, M, N, K,`.
 Network load_scalesim_gemm(const std::string& path);
+// ONNX model with its trained values (sim/onnx.h); the input shape must be concrete.
+Network load_onnx_workload(const std::string& path);
 
 }  // namespace bitsim::sim

@@ -122,6 +122,8 @@ class LayerReader {
         if (node["dilation"]) pair(node["dilation"], path + ".dilation", 1, w.dilation_h, w.dilation_w);
         if (node["stride"]) pair(node["stride"], path + ".stride", 1, w.stride_h, w.stride_w);
         if (node["padding"]) pair(node["padding"], path + ".padding", 0, w.pad_h, w.pad_w);
+        w.pad_h_end = w.pad_h;
+        w.pad_w_end = w.pad_w;
         break;
       case LayerOp::FullyConnected:
         required_count("out_features");
@@ -148,9 +150,12 @@ class LayerReader {
         break;
       case LayerOp::Add:
       case LayerOp::Concat:
+      case LayerOp::Scale:
       case LayerOp::Input:
         break;
     }
+    w.pad_h_end = w.pad_h;  // the YAML format pads symmetrically
+    w.pad_w_end = w.pad_w;
     return spec;
   }
 

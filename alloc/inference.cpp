@@ -1,0 +1,224 @@
+// The forward pass: convolutions as im2col + GEMM (Eigen), batches split across threads.
+#include "alloc/inference.h"
+
+#include <fmt/format.h>
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "sim/diagnostics.h"
+
+namespace bitsim::alloc {
+
+using sim::Layer;
+using sim::LayerOp;
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+InferenceEngine::InferenceEngine(const sim::Network& net, int threads) : m_net(net), m_threads(std::max(1, threads)) {
+  if (!net.has_values())
+    throw InputError(
+        {}, fmt::format("workload '{}' has no trained values: measured error needs an ONNX model", net.name()));
+}
+
+namespace {
+
+void activate(const Layer& l, float* data, std::size_t count) {
+  if (!l.relu) return;
+  const float hi = l.relu_max > 0 ? l.relu_max : std::numeric_limits<float>::infinity();
+  for (std::size_t k = 0; k < count; ++k) data[k] = std::clamp(data[k], 0.0f, hi);
+}
+
+void conv(const Layer& l, const sim::Shape& in, const float* x, float* y, const std::vector<float>& w) {
+  const auto& win = l.window;
+  const std::int64_t g = l.groups, cin = in.channels / g, cout = l.output.channels / g;
+  const std::int64_t E = l.output.height, F = l.output.width, P = E * F, K = cin * win.kernel_h * win.kernel_w;
+  RowMatrix col(K, P);
+  for (std::int64_t gi = 0; gi < g; ++gi) {
+    for (std::int64_t c = 0; c < cin; ++c)
+      for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
+        for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
+          const std::int64_t row = (c * win.kernel_h + kh) * win.kernel_w + kw;
+          const float* plane = x + (gi * cin + c) * in.height * in.width;
+          for (std::int64_t e = 0; e < E; ++e) {
+            const std::int64_t ih = e * win.stride_h - win.pad_h + kh * win.dilation_h;
+            for (std::int64_t f = 0; f < F; ++f) {
+              const std::int64_t iw = f * win.stride_w - win.pad_w + kw * win.dilation_w;
+              col(row, e * F + f) =
+                  (ih >= 0 && ih < in.height && iw >= 0 && iw < in.width) ? plane[ih * in.width + iw] : 0.0f;
+            }
+          }
+        }
+    Eigen::Map<const RowMatrix> W(w.data() + gi * cout * K, cout, K);
+    Eigen::Map<RowMatrix> Y(y + gi * cout * P, cout, P);
+    Y.noalias() = W * col;
+  }
+  if (!l.values->bias.empty())
+    for (std::int64_t c = 0; c < l.output.channels; ++c)
+      for (std::int64_t p = 0; p < P; ++p) y[c * P + p] += l.values->bias[static_cast<std::size_t>(c)];
+}
+
+void pool(const Layer& l, const sim::Shape& in, const float* x, float* y) {
+  const auto& w = l.window;
+  const bool is_max = l.op == LayerOp::MaxPool;
+  for (std::int64_t c = 0; c < in.channels; ++c) {
+    const float* plane = x + c * in.height * in.width;
+    for (std::int64_t e = 0; e < l.output.height; ++e)
+      for (std::int64_t f = 0; f < l.output.width; ++f) {
+        float acc = is_max ? -std::numeric_limits<float>::infinity() : 0.0f;
+        std::int64_t inside = 0;
+        for (std::int64_t kh = 0; kh < w.kernel_h; ++kh)
+          for (std::int64_t kw = 0; kw < w.kernel_w; ++kw) {
+            const std::int64_t ih = e * w.stride_h - w.pad_h + kh, iw = f * w.stride_w - w.pad_w + kw;
+            if (ih < 0 || ih >= in.height || iw < 0 || iw >= in.width) continue;
+            const float v = plane[ih * in.width + iw];
+            acc = is_max ? std::max(acc, v) : acc + v;
+            ++inside;
+          }
+        if (!is_max) {
+          // count_include_pad divides by the window clipped to the padded input, else by the
+          // values inside the input.
+          std::int64_t div = inside;
+          if (w.count_include_pad) {
+            const std::int64_t h0 = e * w.stride_h - w.pad_h, w0 = f * w.stride_w - w.pad_w;
+            const std::int64_t h1 = std::min(h0 + w.kernel_h, in.height + w.pad_h_end);
+            const std::int64_t w1 = std::min(w0 + w.kernel_w, in.width + w.pad_w_end);
+            div = (h1 - h0) * (w1 - w0);
+          }
+          acc = div > 0 ? acc / static_cast<float>(div) : 0.0f;
+        }
+        y[(c * l.output.height + e) * l.output.width + f] = acc;
+      }
+  }
+}
+
+}  // namespace
+
+void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, int begin, int end,
+                                const ForwardHooks* hooks) const {
+  const Layer& l = m_net.layer(i);
+  const std::size_t out_count = static_cast<std::size_t>(l.output.count());
+  const std::vector<float>* w = l.values ? &l.values->weights : nullptr;
+  if (hooks && i < hooks->weights.size() && hooks->weights[i]) w = hooks->weights[i];
+  for (int b = begin; b < end; ++b) {
+    float* y = outs[i].data() + static_cast<std::size_t>(b) * out_count;
+    auto input = [&](std::size_t k) {
+      const auto p = static_cast<std::size_t>(l.inputs[k]);
+      return outs[p].data() + static_cast<std::size_t>(b) * static_cast<std::size_t>(m_net.layer(p).output.count());
+    };
+    auto in_shape = [&](std::size_t k) { return m_net.layer(static_cast<std::size_t>(l.inputs[k])).output; };
+    switch (l.op) {
+      case LayerOp::Input:
+        break;
+      case LayerOp::Conv:
+        conv(l, in_shape(0), input(0), y, *w);
+        break;
+      case LayerOp::FullyConnected: {
+        const auto K = static_cast<Eigen::Index>(l.gemm.k), N = static_cast<Eigen::Index>(l.gemm.n);
+        Eigen::Map<const RowMatrix> W(w->data(), N, K);
+        Eigen::Map<const Eigen::VectorXf> X(input(0), K);
+        Eigen::Map<Eigen::VectorXf> Y(y, N);
+        Y.noalias() = W * X;
+        if (!l.values->bias.empty()) Y += Eigen::Map<const Eigen::VectorXf>(l.values->bias.data(), N);
+        break;
+      }
+      case LayerOp::MaxPool:
+      case LayerOp::AvgPool:
+        pool(l, in_shape(0), input(0), y);
+        break;
+      case LayerOp::Add:
+        std::copy(input(0), input(0) + out_count, y);
+        for (std::size_t k = 1; k < l.inputs.size(); ++k) {
+          const float* x = input(k);
+          for (std::size_t j = 0; j < out_count; ++j) y[j] += x[j];
+        }
+        break;
+      case LayerOp::Concat: {
+        float* at = y;
+        for (std::size_t k = 0; k < l.inputs.size(); ++k) {
+          const auto n = static_cast<std::size_t>(in_shape(k).count());
+          at = std::copy(input(k), input(k) + n, at);
+        }
+        break;
+      }
+      case LayerOp::Scale: {
+        const auto& s = *l.values;
+        const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
+        const float* x = input(0);
+        for (std::size_t j = 0; j < out_count; ++j) {
+          const std::size_t c = s.weights.size() == 1 ? 0 : j / plane;
+          y[j] = x[j] * s.weights[c] + s.bias[c];
+        }
+        break;
+      }
+    }
+    activate(l, y, out_count);
+  }
+}
+
+void InferenceEngine::forward_from(std::vector<Activations>& outs, std::size_t from, int n,
+                                   const ForwardHooks* hooks) const {
+  const std::size_t layers = m_net.layers().size();
+  outs.resize(layers);
+  for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i)
+    outs[i].assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(m_net.layer(i).output.count()), 0.0f);
+  // Images are independent: each thread runs every layer on its share of the batch.
+  auto work = [&](int begin, int end) {
+    for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i) {
+      run_layer(i, outs, begin, end, hooks);
+      if (hooks && i < hooks->outputs.size() && hooks->outputs[i]) {
+        const auto count = static_cast<std::size_t>(m_net.layer(i).output.count());
+        hooks->outputs[i](std::span<float>(outs[i].data() + static_cast<std::size_t>(begin) * count,
+                                           static_cast<std::size_t>(end - begin) * count));
+      }
+    }
+  };
+  const int threads = std::min(m_threads, n);
+  if (threads <= 1) {
+    work(0, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work, n * t / threads, n * (t + 1) / threads);
+  for (auto& th : pool) th.join();
+}
+
+std::vector<Activations> InferenceEngine::forward_all(std::span<const float> input, int n,
+                                                      const ForwardHooks* hooks) const {
+  std::vector<Activations> outs(m_net.layers().size());
+  const auto in_count = static_cast<std::size_t>(m_net.layer(0).output.count());
+  if (input.size() != static_cast<std::size_t>(n) * in_count)
+    throw InputError({},
+                     fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
+  outs[0].assign(input.begin(), input.end());
+  forward_from(outs, 1, n, hooks);
+  return outs;
+}
+
+Activations InferenceEngine::forward(std::span<const float> input, int n, const ForwardHooks* hooks) const {
+  return std::move(forward_all(input, n, hooks)[output_layer()]);
+}
+
+double mean_squared_error(std::span<const float> a, std::span<const float> b) {
+  BITSIM_CHECK(a.size() == b.size());
+  double sum = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double d = static_cast<double>(a[i]) - b[i];
+    sum += d * d;
+  }
+  return a.empty() ? 0.0 : sum / static_cast<double>(a.size());
+}
+
+double top1_accuracy(std::span<const float> logits, std::span<const int> labels) {
+  if (labels.empty()) return 0;
+  const std::size_t classes = logits.size() / labels.size();
+  std::size_t right = 0;
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    const auto row = logits.subspan(r * classes, classes);
+    right += static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin()) == labels[r];
+  }
+  return static_cast<double>(right) / static_cast<double>(labels.size());
+}
+
+}  // namespace bitsim::alloc

@@ -1,0 +1,52 @@
+// Float32 inference over a Network imported with its trained values (ONNX), with hooks that
+// quantize weights and layer outputs: the engine that measures output error (seed 004 eq. 3).
+// Eigen stays inside inference.cpp.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "sim/network.h"
+
+namespace bitsim::alloc {
+
+// One layer's output for a batch: [n][channels][height][width], contiguous.
+using Activations = std::vector<float>;
+
+// Changes to the forward pass: replacement weights per layer (e.g. quantized), and an in-place
+// transform of a layer's output after its activation function (e.g. an activation quantizer).
+struct ForwardHooks {
+  std::vector<const std::vector<float>*> weights;              // per layer; null: the layer's own
+  std::vector<std::function<void(std::span<float>)>> outputs;  // per layer; empty: none
+};
+
+class InferenceEngine {
+ public:
+  // Throws InputError when the network has no trained values (a YAML or SCALE-Sim workload).
+  explicit InferenceEngine(const sim::Network& net, int threads = 2);
+
+  // Every layer's output for n inputs laid out like the network input ([n][C][H][W]).
+  std::vector<Activations> forward_all(std::span<const float> input, int n, const ForwardHooks* hooks = nullptr) const;
+  // Recomputes layers from index `from` on, reusing outs[0 .. from-1] (prefix reuse).
+  void forward_from(std::vector<Activations>& outs, std::size_t from, int n, const ForwardHooks* hooks = nullptr) const;
+  // The network's output (its last layer) for n inputs: [n][outputs].
+  Activations forward(std::span<const float> input, int n, const ForwardHooks* hooks = nullptr) const;
+
+  std::size_t output_layer() const { return m_net.layers().size() - 1; }
+  const sim::Network& network() const { return m_net; }
+
+ private:
+  void run_layer(std::size_t i, std::vector<Activations>& outs, int begin, int end, const ForwardHooks* hooks) const;
+
+  const sim::Network& m_net;
+  int m_threads;
+};
+
+// Mean squared difference per value (seed 004 eq. 3 divided by the output size, over images).
+double mean_squared_error(std::span<const float> a, std::span<const float> b);
+// Fraction of rows of `logits` ([n][classes]) whose largest entry is at `labels[row]`.
+double top1_accuracy(std::span<const float> logits, std::span<const int> labels);
+
+}  // namespace bitsim::alloc

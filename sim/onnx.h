@@ -1,0 +1,44 @@
+// ONNX import: a model file becomes the same Network the simulator uses, carrying its trained
+// values (LayerValues), for the inference engine. Supported operators and how they map:
+//   Conv -> conv (groups, strides, explicit pads incl. asymmetric, dilations; auto_pad NOTSET/VALID)
+//   Gemm (transA = 0), MatMul with a constant right side -> fc; a following Add of a constant -> bias
+//   BatchNormalization after a conv or fc used only by it -> folded into its weights and bias
+//   Relu, Clip(min 0, max > 0) after a layer used only by them -> the layer's ReLU (ReLU6 for Clip)
+//   MaxPool, AveragePool (explicit pads, ceil_mode, count_include_pad), GlobalAveragePool -> pooling
+//   Add of two layers -> add; Add/Sub/Mul/Div with a constant (scalar or per channel) -> scale
+//   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1], Identity, Dropout -> no layer
+//   Transpose of a 2-D constant -> folded; of a computed tensor, only the identity permutation
+//   Constant nodes and initializers -> constants
+// Anything else is an InputError naming the node, its operator and the supported ones.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/network.h"
+
+namespace bitsim::sim {
+
+// A float tensor with its ONNX name and dimensions.
+struct NamedTensor {
+  std::string name;
+  std::vector<std::int64_t> dims;
+  std::vector<float> data;
+};
+
+struct OnnxOptions {
+  // Channels, height, width of the input, for models whose input has symbolic dimensions
+  // (the batch dimension may always be symbolic).
+  std::optional<Shape> input_shape;
+  // Graph inputs to treat as constants (the ONNX backend test cases feed weights as inputs).
+  std::vector<NamedTensor> constants;
+};
+
+Network load_onnx(const std::string& path, const OnnxOptions& options = {});
+
+// Reads a serialized TensorProto (the .pb files of ONNX test data). Float tensors only.
+NamedTensor read_onnx_tensor(const std::string& path);
+
+}  // namespace bitsim::sim

@@ -1,0 +1,550 @@
+// ONNX models -> Network with trained values (see onnx.h for the operator mapping).
+#include <fmt/format.h>
+#include <onnx/onnx_pb.h>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "sim/onnx.h"
+#include "sim/workload.h"
+
+namespace bitsim::sim {
+namespace {
+
+const char* kSupported =
+    "Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Add, Sub, Mul, "
+    "Div, Concat, Flatten, Reshape, Transpose, Identity, Dropout, Constant";
+
+NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
+  NamedTensor out;
+  out.name = t.name();
+  for (auto d : t.dims()) out.dims.push_back(d);
+  std::int64_t count = 1;
+  for (auto d : out.dims) count *= d;
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      if (!t.raw_data().empty()) {
+        out.data.resize(t.raw_data().size() / sizeof(float));
+        std::memcpy(out.data.data(), t.raw_data().data(), out.data.size() * sizeof(float));
+      } else {
+        out.data.assign(t.float_data().begin(), t.float_data().end());
+      }
+      break;
+    case onnx::TensorProto::INT64:
+      if (!t.raw_data().empty()) {
+        std::vector<std::int64_t> v(t.raw_data().size() / sizeof(std::int64_t));
+        std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(std::int64_t));
+        out.data.assign(v.begin(), v.end());
+      } else {
+        out.data.assign(t.int64_data().begin(), t.int64_data().end());
+      }
+      break;
+    default:
+      throw InputError({where, 0, 0}, fmt::format("tensor '{}': data type {} is not supported (float32 and int64 are)",
+                                                  t.name(), static_cast<int>(t.data_type())));
+  }
+  if (static_cast<std::int64_t>(out.data.size()) != count)
+    throw InputError({where, 0, 0}, fmt::format("tensor '{}': {} values for dimensions of {} values", t.name(),
+                                                out.data.size(), count));
+  return out;
+}
+
+// One ONNX value during import: produced by a layer, or a constant.
+struct Value {
+  int layer = -1;  // index into specs
+  const NamedTensor* constant = nullptr;
+};
+
+class Importer {
+ public:
+  Importer(std::string path, const onnx::ModelProto& model, const OnnxOptions& options)
+      : m_path(std::move(path)), m_model(model), m_options(options) {}
+
+  Network run() {
+    const onnx::GraphProto& g = m_model.graph();
+    for (const auto& t : g.initializer()) add_constant(from_proto(t, m_path));
+    for (const auto& t : m_options.constants) add_constant(t);
+    for (const auto& n : g.node())
+      for (const auto& in : n.input()) ++m_uses[in];
+    for (const auto& o : g.output()) ++m_uses[o.name()];
+
+    for (const auto& in : g.input()) {
+      if (m_values.count(in.name())) continue;  // an initializer listed as input
+      if (m_input_seen)
+        fail_model(fmt::format("graph input '{}': only one non-constant input is supported", in.name()));
+      m_input_seen = true;
+      add_input(in);
+    }
+    if (!m_input_seen) fail_model("the graph has no input");
+    for (const auto& n : g.node()) node(n);
+    if (g.output_size() != 1) fail_model(fmt::format("expected one graph output, got {}", g.output_size()));
+    const auto out = m_values.find(g.output(0).name());
+    if (out == m_values.end() || out->second.layer < 0)
+      fail_model(fmt::format("graph output '{}' is not computed by a supported layer", g.output(0).name()));
+
+    std::vector<std::string> notes;
+    if (m_folded_bn > 0)
+      notes.push_back(fmt::format("folded {} BatchNormalization node(s) into the preceding layers", m_folded_bn));
+    if (m_folded_bias > 0)
+      notes.push_back(fmt::format("folded {} Add node(s) into the preceding layers' bias", m_folded_bias));
+    std::string name = g.name().empty() ? m_path.substr(m_path.find_last_of('/') + 1) : g.name();
+    name = name.substr(0, name.rfind(".onnx"));
+    Network net = Network::build(name, m_specs, std::move(notes));
+    check_value_sizes(net);
+    return net;
+  }
+
+ private:
+  [[noreturn]] void fail_model(const std::string& msg) const { throw InputError({m_path, 0, 0}, msg); }
+  [[noreturn]] void fail(const onnx::NodeProto& n, const std::string& msg) const {
+    throw InputError({m_path, 0, 0},
+                     fmt::format("node '{}' ({}): {}", n.name().empty() ? n.output(0) : n.name(), n.op_type(), msg));
+  }
+
+  void add_constant(NamedTensor t) {
+    m_constants.push_back(std::make_unique<NamedTensor>(std::move(t)));
+    m_values[m_constants.back()->name] = Value{-1, m_constants.back().get()};
+  }
+
+  void add_input(const onnx::ValueInfoProto& in) {
+    LayerSpec spec;
+    spec.name = unique(in.name());
+    spec.op = LayerOp::Input;
+    const auto& dims = in.type().tensor_type().shape().dim();
+    if (m_options.input_shape) {
+      spec.input_shape = *m_options.input_shape;
+    } else {
+      if (dims.size() != 4 && dims.size() != 2)
+        fail_model(
+            fmt::format("input '{}': expected [N, C, H, W] or [N, F], got {} dimensions", in.name(), dims.size()));
+      std::vector<std::int64_t> v;
+      for (int i = 1; i < dims.size(); ++i) {
+        if (!dims[i].has_dim_value())
+          fail_model(fmt::format("input '{}': dimension {} is symbolic ('{}'); give --input-shape C,H,W", in.name(), i,
+                                 dims[i].dim_param()));
+        v.push_back(dims[i].dim_value());
+      }
+      spec.input_shape = v.size() == 3 ? Shape{v[0], v[1], v[2]} : Shape{v[0], 1, 1};
+    }
+    push(spec, in.name());
+  }
+
+  std::string unique(std::string name) {
+    for (char& c : name)
+      if (c == ':' || c == ' ' || c == ',') c = '_';
+    std::string out = name;
+    for (int k = 2; m_names.count(out); ++k) out = fmt::format("{}_{}", name, k);
+    m_names.insert(out);
+    return out;
+  }
+
+  int push(LayerSpec spec, const std::string& output) {
+    m_specs.push_back(std::move(spec));
+    const int index = static_cast<int>(m_specs.size()) - 1;
+    m_values[output] = Value{index, nullptr};
+    return index;
+  }
+
+  const Value& value(const onnx::NodeProto& n, int i) {
+    if (i >= n.input_size() || n.input(i).empty()) fail(n, fmt::format("input {} is missing", i));
+    const auto it = m_values.find(n.input(i));
+    if (it == m_values.end()) fail(n, fmt::format("input '{}' is not produced by any supported node", n.input(i)));
+    return it->second;
+  }
+  int layer_input(const onnx::NodeProto& n, int i) {
+    const Value& v = value(n, i);
+    if (v.layer < 0) fail(n, fmt::format("input '{}' must be computed, not a constant", n.input(i)));
+    return v.layer;
+  }
+  const NamedTensor& constant_input(const onnx::NodeProto& n, int i) {
+    const Value& v = value(n, i);
+    if (!v.constant) fail(n, fmt::format("input '{}' must be a constant (initializer)", n.input(i)));
+    return *v.constant;
+  }
+  bool has_input(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
+
+  // The layer may absorb this node (its output feeds only this node, and it has no activation yet).
+  bool absorbable(const onnx::NodeProto& n, int layer) const {
+    const auto uses = m_uses.find(n.input(0));
+    return uses != m_uses.end() && uses->second == 1 && !m_specs[static_cast<std::size_t>(layer)].relu;
+  }
+  void alias(const onnx::NodeProto& n, int layer) { m_values[n.output(0)] = Value{layer, nullptr}; }
+
+  static const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) {
+    for (const auto& a : n.attribute())
+      if (a.name() == name) return &a;
+    return nullptr;
+  }
+  static std::int64_t int_attr(const onnx::NodeProto& n, const char* name, std::int64_t def) {
+    const auto* a = attr(n, name);
+    return a ? a->i() : def;
+  }
+  static float float_attr(const onnx::NodeProto& n, const char* name, float def) {
+    const auto* a = attr(n, name);
+    return a ? a->f() : def;
+  }
+  static std::vector<std::int64_t> ints_attr(const onnx::NodeProto& n, const char* name) {
+    const auto* a = attr(n, name);
+    return a ? std::vector<std::int64_t>(a->ints().begin(), a->ints().end()) : std::vector<std::int64_t>{};
+  }
+
+  void window(const onnx::NodeProto& n, Window& w, bool kernel_from_attr) {
+    const std::string auto_pad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "NOTSET";
+    if (auto_pad != "NOTSET" && auto_pad != "VALID")
+      fail(n, fmt::format("auto_pad {} is not supported (export with explicit pads)", auto_pad));
+    if (kernel_from_attr) {
+      const auto k = ints_attr(n, "kernel_shape");
+      if (k.size() != 2) fail(n, "expected a 2-D kernel_shape");
+      w.kernel_h = k[0];
+      w.kernel_w = k[1];
+    }
+    const auto strides = ints_attr(n, "strides");
+    if (!strides.empty()) {
+      if (strides.size() != 2) fail(n, "expected 2 strides");
+      w.stride_h = strides[0];
+      w.stride_w = strides[1];
+    }
+    const auto pads = ints_attr(n, "pads");
+    if (!pads.empty()) {
+      if (pads.size() != 4) fail(n, "expected 4 pads");
+      w.pad_h = pads[0];
+      w.pad_w = pads[1];
+      w.pad_h_end = pads[2];
+      w.pad_w_end = pads[3];
+    }
+    const auto dil = ints_attr(n, "dilations");
+    if (!dil.empty()) {
+      if (dil.size() != 2) fail(n, "expected 2 dilations");
+      w.dilation_h = dil[0];
+      w.dilation_w = dil[1];
+    }
+  }
+
+  // The values of a layer being built (every LayerValues here was created non-const by this importer).
+  LayerValues& values_of(int layer) {
+    auto& spec = m_specs[static_cast<std::size_t>(layer)];
+    if (!spec.values) spec.values = std::make_shared<LayerValues>();
+    return const_cast<LayerValues&>(*spec.values);
+  }
+
+  void node(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    if (n.domain() != "" && n.domain() != "ai.onnx")
+      fail(n, fmt::format("operator domain '{}' is not supported", n.domain()));
+    if (op == "Constant") {
+      const auto* a = attr(n, "value");
+      if (!a) fail(n, "only the 'value' form of Constant is supported");
+      NamedTensor t = from_proto(a->t(), m_path);
+      t.name = n.output(0);
+      add_constant(std::move(t));
+    } else if (op == "Identity" || op == "Dropout") {
+      const Value v = value(n, 0);
+      m_values[n.output(0)] = v;
+    } else if (op == "Transpose") {
+      transpose(n);
+    } else if (op == "Flatten" || op == "Reshape") {
+      flatten(n);
+    } else if (op == "Conv") {
+      conv(n);
+    } else if (op == "Gemm" || op == "MatMul") {
+      gemm(n);
+    } else if (op == "BatchNormalization") {
+      batchnorm(n);
+    } else if (op == "Relu" || op == "Clip") {
+      relu(n);
+    } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") {
+      pool(n);
+    } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+      arithmetic(n);
+    } else if (op == "Concat") {
+      if (int_attr(n, "axis", 1) != 1) fail(n, "only concatenation along the channel axis (1) is supported");
+      LayerSpec spec;
+      spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+      spec.op = LayerOp::Concat;
+      for (int i = 0; i < n.input_size(); ++i)
+        spec.inputs.push_back(m_specs[static_cast<std::size_t>(layer_input(n, i))].name);
+      push(spec, n.output(0));
+    } else {
+      fail(n, fmt::format("unsupported operator; supported: {}", kSupported));
+    }
+  }
+
+  // Transposing a 2-D constant (a weight matrix) is folded; on computed tensors only the identity
+  // permutation (a no-op) is accepted.
+  void transpose(const onnx::NodeProto& n) {
+    const Value v = value(n, 0);
+    const auto perm = ints_attr(n, "perm");
+    if (v.layer >= 0) {
+      for (std::size_t i = 0; i < perm.size(); ++i)
+        if (perm[i] != static_cast<std::int64_t>(i))
+          fail(n, "only layout-preserving transposes of computed tensors are supported");
+      alias(n, v.layer);
+      return;
+    }
+    const NamedTensor& c = *v.constant;
+    if (c.dims.size() != 2 || !(perm.empty() || (perm.size() == 2 && perm[0] == 1 && perm[1] == 0)))
+      fail(n, "only 2-D constants can be transposed");
+    NamedTensor t;
+    t.name = n.output(0);
+    t.dims = {c.dims[1], c.dims[0]};
+    t.data.resize(c.data.size());
+    for (std::int64_t r = 0; r < c.dims[0]; ++r)
+      for (std::int64_t k = 0; k < c.dims[1]; ++k)
+        t.data[static_cast<std::size_t>(k * c.dims[0] + r)] = c.data[static_cast<std::size_t>(r * c.dims[1] + k)];
+    add_constant(std::move(t));
+  }
+
+  void flatten(const onnx::NodeProto& n) {
+    if (n.op_type() == "Flatten" && int_attr(n, "axis", 1) != 1) fail(n, "only axis 1 is supported");
+    if (n.op_type() == "Reshape") {
+      const NamedTensor& shape = constant_input(n, 1);
+      if (shape.data.size() != 2 || !(shape.data[1] == -1 || shape.data[1] > 0))
+        fail(n, "only reshapes to [N, -1] (flattening) are supported");
+    }
+    alias(n, layer_input(n, 0));
+  }
+
+  void conv(const onnx::NodeProto& n) {
+    LayerSpec spec;
+    spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+    spec.op = LayerOp::Conv;
+    spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
+    const NamedTensor& w = constant_input(n, 1);
+    if (w.dims.size() != 4) fail(n, "expected a 4-D weight tensor [M, C/group, kH, kW]");
+    window(n, spec.window, false);
+    spec.window.kernel_h = w.dims[2];
+    spec.window.kernel_w = w.dims[3];
+    spec.groups = int_attr(n, "group", 1);
+    spec.out_channels = w.dims[0];
+    auto values = std::make_shared<LayerValues>();
+    values->weights = w.data;
+    if (has_input(n, 2)) {
+      values->bias = constant_input(n, 2).data;
+      spec.bias = true;
+    }
+    spec.values = values;
+    push(spec, n.output(0));
+  }
+
+  void gemm(const onnx::NodeProto& n) {
+    LayerSpec spec;
+    spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+    spec.op = LayerOp::FullyConnected;
+    spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
+    const NamedTensor& b = constant_input(n, 1);
+    if (b.dims.size() != 2) fail(n, "expected a 2-D constant weight matrix");
+    const bool gemm = n.op_type() == "Gemm";
+    if (gemm && int_attr(n, "transA", 0) != 0) fail(n, "transA = 1 is not supported");
+    const bool trans_b = gemm && int_attr(n, "transB", 0) != 0;
+    const float alpha = gemm ? float_attr(n, "alpha", 1) : 1, beta = gemm ? float_attr(n, "beta", 1) : 1;
+    const std::int64_t out = trans_b ? b.dims[0] : b.dims[1], in = trans_b ? b.dims[1] : b.dims[0];
+    auto values = std::make_shared<LayerValues>();
+    values->weights.resize(static_cast<std::size_t>(out * in));
+    for (std::int64_t o = 0; o < out; ++o)  // stored [out][in]
+      for (std::int64_t i = 0; i < in; ++i)
+        values->weights[static_cast<std::size_t>(o * in + i)] =
+            alpha * b.data[static_cast<std::size_t>(trans_b ? o * in + i : i * out + o)];
+    spec.bias = false;
+    if (gemm && has_input(n, 2)) {
+      const NamedTensor& c = constant_input(n, 2);
+      if (c.data.size() != 1 && static_cast<std::int64_t>(c.data.size()) != out)
+        fail(n, "the bias C must have one value or one per output");
+      values->bias.assign(static_cast<std::size_t>(out), 0.0f);
+      for (std::int64_t o = 0; o < out; ++o)
+        values->bias[static_cast<std::size_t>(o)] = beta * c.data[c.data.size() == 1 ? 0 : static_cast<std::size_t>(o)];
+      spec.bias = true;
+    }
+    spec.out_channels = out;
+    spec.values = values;
+    push(spec, n.output(0));
+  }
+
+  void batchnorm(const onnx::NodeProto& n) {
+    const int l = layer_input(n, 0);
+    LayerSpec& spec = m_specs[static_cast<std::size_t>(l)];
+    if ((spec.op != LayerOp::Conv && spec.op != LayerOp::FullyConnected) || !absorbable(n, l))
+      fail(n,
+           "only a BatchNormalization directly after a Conv or Gemm used by nothing else is supported (it is folded)");
+    if (int_attr(n, "training_mode", 0) != 0) fail(n, "training_mode is not supported");
+    const auto& scale = constant_input(n, 1).data;
+    const auto& shift = constant_input(n, 2).data;
+    const auto& mean = constant_input(n, 3).data;
+    const auto& var = constant_input(n, 4).data;
+    const float eps = float_attr(n, "epsilon", 1e-5f);
+    LayerValues& v = values_of(l);
+    const std::size_t channels = static_cast<std::size_t>(spec.out_channels);
+    if (scale.size() != channels || shift.size() != channels || mean.size() != channels || var.size() != channels)
+      fail(n, fmt::format("expected {} values per parameter", channels));
+    if (v.bias.empty()) v.bias.assign(channels, 0.0f);
+    const std::size_t per = v.weights.size() / channels;
+    for (std::size_t c = 0; c < channels; ++c) {
+      const float k = scale[c] / std::sqrt(var[c] + eps);
+      for (std::size_t j = 0; j < per; ++j) v.weights[c * per + j] *= k;
+      v.bias[c] = (v.bias[c] - mean[c]) * k + shift[c];
+    }
+    spec.bias = true;
+    spec.batchnorm = true;
+    ++m_folded_bn;
+    alias(n, l);
+  }
+
+  void relu(const onnx::NodeProto& n) {
+    const int l = layer_input(n, 0);
+    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l))
+      fail(n,
+           "only a Relu/Clip directly after a layer used by nothing else is supported (it becomes that layer's ReLU)");
+    float max = 0;
+    if (n.op_type() == "Clip") {
+      float lo = float_attr(n, "min", -INFINITY), hi = float_attr(n, "max", INFINITY);
+      if (has_input(n, 1)) lo = constant_input(n, 1).data.at(0);
+      if (has_input(n, 2)) hi = constant_input(n, 2).data.at(0);
+      if (lo != 0 || !(hi > 0)) fail(n, "only Clip(min 0, max > 0) is supported (ReLU, ReLU6)");
+      max = std::isinf(hi) ? 0 : hi;
+    }
+    m_specs[static_cast<std::size_t>(l)].relu = true;
+    m_specs[static_cast<std::size_t>(l)].relu_max = max;
+    alias(n, l);
+  }
+
+  void pool(const onnx::NodeProto& n) {
+    LayerSpec spec;
+    spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+    spec.op = n.op_type() == "MaxPool" ? LayerOp::MaxPool : LayerOp::AvgPool;
+    spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
+    if (n.op_type() == "GlobalAveragePool") {
+      spec.window.global = true;
+    } else {
+      window(n, spec.window, true);
+      spec.window.ceil_mode = int_attr(n, "ceil_mode", 0) != 0;
+      spec.window.count_include_pad = int_attr(n, "count_include_pad", 0) != 0;
+      if (spec.window.dilation_h != 1 || spec.window.dilation_w != 1) fail(n, "dilated pooling is not supported");
+      if (n.output_size() > 1 && !n.output(1).empty()) fail(n, "the Indices output is not supported");
+      if (spec.window.ceil_mode &&
+          (spec.window.pad_h || spec.window.pad_w || spec.window.pad_h_end || spec.window.pad_w_end))
+        fail(n, "ceil_mode with padding is not supported");
+    }
+    push(spec, n.output(0));
+  }
+
+  void arithmetic(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    const Value a = value(n, 0), b = value(n, 1);
+    if (a.layer >= 0 && b.layer >= 0) {
+      if (op != "Add") fail(n, "only Add of two computed tensors is supported");
+      LayerSpec spec;
+      spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+      spec.op = LayerOp::Add;
+      spec.inputs = {m_specs[static_cast<std::size_t>(a.layer)].name, m_specs[static_cast<std::size_t>(b.layer)].name};
+      push(spec, n.output(0));
+      return;
+    }
+    if (a.layer < 0 && b.layer < 0) fail(n, "constant folding of two constants is not supported");
+    if (b.layer >= 0 && op != "Add" && op != "Mul") fail(n, "the constant must be the second operand of Sub and Div");
+    const int l = a.layer >= 0 ? a.layer : b.layer;
+    const NamedTensor& c = *(a.layer >= 0 ? b.constant : a.constant);
+    // A bias after MatMul/Gemm/Conv.
+    LayerSpec& prev = m_specs[static_cast<std::size_t>(l)];
+    if (op == "Add" && (prev.op == LayerOp::FullyConnected || prev.op == LayerOp::Conv) && absorbable(n, l) &&
+        static_cast<std::int64_t>(c.data.size()) == prev.out_channels) {
+      LayerValues& v = values_of(l);
+      if (v.bias.empty()) v.bias.assign(c.data.size(), 0.0f);
+      for (std::size_t i = 0; i < c.data.size(); ++i) v.bias[i] += c.data[i];
+      prev.bias = true;
+      ++m_folded_bias;
+      alias(n, l);
+      return;
+    }
+    // Otherwise an elementwise scale layer (merged into a preceding one used only here).
+    int target = l;
+    if (prev.op != LayerOp::Scale || !absorbable(n, l)) {
+      LayerSpec spec;
+      spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+      spec.op = LayerOp::Scale;
+      spec.inputs = {prev.name};
+      auto values = std::make_shared<LayerValues>();
+      values->weights = {1.0f};
+      values->bias = {0.0f};
+      spec.values = values;
+      target = push(spec, n.output(0));
+    }
+    LayerValues& v = values_of(target);
+    const std::size_t k = std::max(c.data.size(), v.weights.size());
+    if (c.data.size() != 1 && v.weights.size() != 1 && c.data.size() != v.weights.size())
+      fail(n, "constants must be scalars or one value per channel");
+    if (v.weights.size() < k) {
+      v.weights.resize(k, v.weights[0]);
+      v.bias.resize(k, v.bias[0]);
+    }
+    for (std::size_t i = 0; i < k; ++i) {
+      const float x = c.data[c.data.size() == 1 ? 0 : i];
+      if (op == "Add") v.bias[i] += x;
+      if (op == "Sub") v.bias[i] -= x;
+      if (op == "Mul") {
+        v.weights[i] *= x;
+        v.bias[i] *= x;
+      }
+      if (op == "Div") {
+        v.weights[i] /= x;
+        v.bias[i] /= x;
+      }
+    }
+    alias(n, target);
+  }
+
+  // Every layer's values have the size its shape calls for.
+  void check_value_sizes(const Network& net) const {
+    for (const Layer& l : net.layers()) {
+      if (!l.values) continue;
+      std::size_t want = 0, bias = 0;
+      if (l.op == LayerOp::Conv || l.op == LayerOp::FullyConnected) {
+        bias = l.bias ? static_cast<std::size_t>(l.op == LayerOp::Conv ? l.output.channels : l.gemm.n) : 0;
+        want = static_cast<std::size_t>(l.weights) - bias;
+      } else if (l.op == LayerOp::Scale) {
+        if (l.values->weights.size() != 1 && static_cast<std::int64_t>(l.values->weights.size()) != l.output.channels)
+          fail_model(fmt::format("layer '{}': {} per-channel constants for {} channels", l.name,
+                                 l.values->weights.size(), l.output.channels));
+        continue;
+      }
+      if (l.values->weights.size() != want || l.values->bias.size() != bias)
+        fail_model(
+            fmt::format("layer '{}': the weight tensor has {} values (bias {}), the layer's shape needs {} (bias {})",
+                        l.name, l.values->weights.size(), l.values->bias.size(), want, bias));
+    }
+  }
+
+  std::string m_path;
+  const onnx::ModelProto& m_model;
+  const OnnxOptions& m_options;
+  std::vector<std::unique_ptr<NamedTensor>> m_constants;
+  std::map<std::string, Value> m_values;
+  std::map<std::string, int> m_uses;
+  std::set<std::string> m_names;
+  std::vector<LayerSpec> m_specs;
+  bool m_input_seen = false;
+  int m_folded_bn = 0;
+  int m_folded_bias = 0;
+};
+
+}  // namespace
+
+NamedTensor read_onnx_tensor(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
+  onnx::TensorProto t;
+  if (!t.ParseFromIstream(&in)) throw InputError({path, 0, 0}, "not a serialized ONNX TensorProto");
+  return from_proto(t, path);
+}
+
+Network load_onnx(const std::string& path, const OnnxOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
+  onnx::ModelProto model;
+  if (!model.ParseFromIstream(&in)) throw InputError({path, 0, 0}, "not an ONNX model (protobuf parse failed)");
+  return Importer(path, model, options).run();
+}
+
+Network load_onnx_workload(const std::string& path) { return load_onnx(path); }
+
+}  // namespace bitsim::sim

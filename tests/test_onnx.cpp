@@ -1,0 +1,123 @@
+// ONNX import and the inference engine against ONNX's own backend test cases (Debian's
+// libonnx-testdata: model.onnx with input and reference output tensors), which nobody here wrote.
+#include <gtest/gtest.h>
+#include <cmath>
+#include <filesystem>
+
+#include "alloc/inference.h"
+#include "sim/onnx.h"
+#include "tests/test_util.h"
+
+namespace bitsim {
+namespace {
+
+const std::string kTestData = "/usr/share/libonnx-testdata/data/";
+
+// Every case of the supported operators whose inputs the engine's layouts cover (NCHW images or
+// [N, F] rows). Cases left out: auto_pad SAME (not supported), dilated and uint8 pooling, transA,
+// BatchNormalization/Relu applied to a graph input (bitsim folds them into a preceding layer), a
+// Gemm bias C with a row per input (matrix_bias),
+// concatenation on other axes, and 1-D/3-D variants.
+const char* kCases[] = {
+    "node/test_basic_conv_with_padding",
+    "node/test_basic_conv_without_padding",
+    "node/test_conv_with_strides_padding",
+    "node/test_conv_with_strides_no_padding",
+    "node/test_conv_with_strides_and_asymmetric_padding",
+    "node/test_maxpool_2d_default",
+    "node/test_maxpool_2d_pads",
+    "node/test_maxpool_2d_strides",
+    "node/test_maxpool_2d_ceil",
+    "node/test_maxpool_2d_precomputed_pads",
+    "node/test_maxpool_2d_precomputed_strides",
+    "node/test_averagepool_2d_default",
+    "node/test_averagepool_2d_pads",
+    "node/test_averagepool_2d_strides",
+    "node/test_averagepool_2d_ceil",
+    "node/test_averagepool_2d_precomputed_pads",
+    "node/test_averagepool_2d_precomputed_strides",
+    "node/test_averagepool_2d_pads_count_include_pad",
+    "node/test_averagepool_2d_precomputed_pads_count_include_pad",
+    "node/test_globalaveragepool",
+    "node/test_globalaveragepool_precomputed",
+    "node/test_gemm_default_no_bias",
+    "node/test_gemm_default_vector_bias",
+    "node/test_gemm_default_scalar_bias",
+    "node/test_gemm_default_single_elem_vector_bias",
+    "node/test_gemm_default_zero_bias",
+    "node/test_gemm_alpha",
+    "node/test_gemm_beta",
+    "node/test_gemm_transposeB",
+    "node/test_matmul_2d",
+    "pytorch-converted/test_Conv2d",
+    "pytorch-converted/test_Conv2d_depthwise",
+    "pytorch-converted/test_Conv2d_depthwise_padded",
+    "pytorch-converted/test_Conv2d_depthwise_strided",
+    "pytorch-converted/test_Conv2d_depthwise_with_multiplier",
+    "pytorch-converted/test_Conv2d_dilated",
+    "pytorch-converted/test_Conv2d_groups",
+    "pytorch-converted/test_Conv2d_groups_thnn",
+    "pytorch-converted/test_Conv2d_no_bias",
+    "pytorch-converted/test_Conv2d_padding",
+    "pytorch-converted/test_Conv2d_strided",
+    "pytorch-converted/test_AvgPool2d",
+    "pytorch-converted/test_AvgPool2d_stride",
+    "pytorch-converted/test_MaxPool2d",
+    "pytorch-converted/test_Linear",
+    "pytorch-converted/test_Linear_no_bias",
+};
+
+class OnnxBackendCase : public ::testing::TestWithParam<const char*> {};
+
+// Tolerance: |bitsim - reference| <= 1e-4 + 1e-4 |reference| per value (float32 sums in another order).
+TEST_P(OnnxBackendCase, MatchesTheReferenceOutput) {
+  const std::string dir = kTestData + GetParam();
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << dir << " not installed (Debian package libonnx-testdata)";
+  sim::OnnxOptions options;
+  for (int k = 1; std::filesystem::exists(dir + "/test_data_set_0/input_" + std::to_string(k) + ".pb"); ++k)
+    options.constants.push_back(sim::read_onnx_tensor(dir + "/test_data_set_0/input_" + std::to_string(k) + ".pb"));
+  const sim::Network net = sim::load_onnx(dir + "/model.onnx", options);
+  const sim::NamedTensor input = sim::read_onnx_tensor(dir + "/test_data_set_0/input_0.pb");
+  const sim::NamedTensor expected = sim::read_onnx_tensor(dir + "/test_data_set_0/output_0.pb");
+  const alloc::InferenceEngine engine(net);
+  const alloc::Activations got = engine.forward(input.data, static_cast<int>(input.dims[0]));
+  ASSERT_EQ(got.size(), expected.data.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], expected.data[i], 1e-4 + 1e-4 * std::fabs(expected.data[i])) << "value " << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(LibOnnxTestData, OnnxBackendCase, ::testing::ValuesIn(kCases), [](const auto& info) {
+  std::string name = std::string(info.param);
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+});
+
+std::string onnx_error(const std::string& dir) {
+  try {
+    sim::load_onnx(kTestData + dir + "/model.onnx");
+  } catch (const InputError& e) {
+    return testing::scrub(e.what(), kTestData + dir + "/model.onnx");
+  }
+  return "(no error)";
+}
+
+TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
+  if (!std::filesystem::exists(kTestData)) GTEST_SKIP() << "libonnx-testdata not installed";
+  EXPECT_EQ(onnx_error("pytorch-converted/test_Softmax"),
+            "F: error: node '1' (Softmax): unsupported operator; supported: Conv, Gemm, MatMul, BatchNormalization, "
+            "Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Add, Sub, Mul, Div, Concat, Flatten, Reshape, "
+            "Transpose, Identity, Dropout, Constant");
+  EXPECT_EQ(onnx_error("node/test_conv_with_autopad_same"),
+            "F: error: graph input 'W': only one non-constant input is supported");
+  const std::string bad = testing::write_temp("bad.onnx", "this is not protobuf");
+  try {
+    sim::load_onnx(bad);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(testing::scrub(e.what(), bad), "F: error: not an ONNX model (protobuf parse failed)");
+  }
+}
+
+}  // namespace
+}  // namespace bitsim
