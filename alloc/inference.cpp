@@ -34,25 +34,55 @@ void conv(const Layer& l, const sim::Shape& in, const float* x, float* y, const 
   const auto& win = l.window;
   const std::int64_t g = l.groups, cin = in.channels / g, cout = l.output.channels / g;
   const std::int64_t E = l.output.height, F = l.output.width, P = E * F, K = cin * win.kernel_h * win.kernel_w;
-  RowMatrix col(K, P);
-  for (std::int64_t gi = 0; gi < g; ++gi) {
-    for (std::int64_t c = 0; c < cin; ++c)
-      for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
-        for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
-          const std::int64_t row = (c * win.kernel_h + kh) * win.kernel_w + kw;
-          const float* plane = x + (gi * cin + c) * in.height * in.width;
-          for (std::int64_t e = 0; e < E; ++e) {
+  const bool pointwise = win.kernel_h == 1 && win.kernel_w == 1 && win.stride_h == 1 && win.stride_w == 1 &&
+                         win.pad_h == 0 && win.pad_w == 0 && win.pad_h_end == 0 && win.pad_w_end == 0;
+  if (pointwise) {  // the input planes already are the GEMM's right-hand side
+    for (std::int64_t gi = 0; gi < g; ++gi) {
+      Eigen::Map<const RowMatrix> W(w.data() + gi * cout * K, cout, K);
+      Eigen::Map<const RowMatrix> X(x + gi * cin * P, cin, P);
+      Eigen::Map<RowMatrix> Y(y + gi * cout * P, cout, P);
+      Y.noalias() = W * X;
+    }
+  } else if (cin == 1 && cout == 1) {  // depthwise: a direct loop beats a 1-row GEMM
+    for (std::int64_t gi = 0; gi < g; ++gi) {
+      const float* plane = x + gi * in.height * in.width;
+      const float* k = w.data() + gi * win.kernel_h * win.kernel_w;
+      float* out = y + gi * P;
+      for (std::int64_t e = 0; e < E; ++e)
+        for (std::int64_t f = 0; f < F; ++f) {
+          float acc = 0;
+          for (std::int64_t kh = 0; kh < win.kernel_h; ++kh) {
             const std::int64_t ih = e * win.stride_h - win.pad_h + kh * win.dilation_h;
-            for (std::int64_t f = 0; f < F; ++f) {
+            if (ih < 0 || ih >= in.height) continue;
+            for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
               const std::int64_t iw = f * win.stride_w - win.pad_w + kw * win.dilation_w;
-              col(row, e * F + f) =
-                  (ih >= 0 && ih < in.height && iw >= 0 && iw < in.width) ? plane[ih * in.width + iw] : 0.0f;
+              if (iw >= 0 && iw < in.width) acc += k[kh * win.kernel_w + kw] * plane[ih * in.width + iw];
             }
           }
+          out[e * F + f] = acc;
         }
-    Eigen::Map<const RowMatrix> W(w.data() + gi * cout * K, cout, K);
-    Eigen::Map<RowMatrix> Y(y + gi * cout * P, cout, P);
-    Y.noalias() = W * col;
+    }
+  } else {  // im2col + GEMM per group
+    RowMatrix col(K, P);
+    for (std::int64_t gi = 0; gi < g; ++gi) {
+      for (std::int64_t c = 0; c < cin; ++c)
+        for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
+          for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
+            const std::int64_t row = (c * win.kernel_h + kh) * win.kernel_w + kw;
+            const float* plane = x + (gi * cin + c) * in.height * in.width;
+            for (std::int64_t e = 0; e < E; ++e) {
+              const std::int64_t ih = e * win.stride_h - win.pad_h + kh * win.dilation_h;
+              for (std::int64_t f = 0; f < F; ++f) {
+                const std::int64_t iw = f * win.stride_w - win.pad_w + kw * win.dilation_w;
+                col(row, e * F + f) =
+                    (ih >= 0 && ih < in.height && iw >= 0 && iw < in.width) ? plane[ih * in.width + iw] : 0.0f;
+              }
+            }
+          }
+      Eigen::Map<const RowMatrix> W(w.data() + gi * cout * K, cout, K);
+      Eigen::Map<RowMatrix> Y(y + gi * cout * P, cout, P);
+      Y.noalias() = W * col;
+    }
   }
   if (!l.values->bias.empty())
     for (std::int64_t c = 0; c < l.output.channels; ++c)
@@ -192,12 +222,28 @@ std::vector<Activations> InferenceEngine::forward_all(std::span<const float> inp
     throw InputError({},
                      fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
   outs[0].assign(input.begin(), input.end());
+  if (hooks && !hooks->outputs.empty() && hooks->outputs[0]) hooks->outputs[0](outs[0]);  // input quantizer
   forward_from(outs, 1, n, hooks);
   return outs;
 }
 
 Activations InferenceEngine::forward(std::span<const float> input, int n, const ForwardHooks* hooks) const {
-  return std::move(forward_all(input, n, hooks)[output_layer()]);
+  // In chunks, so that the intermediate outputs of a large batch never all live at once.
+  constexpr int kChunk = 256;
+  const auto in_count = static_cast<std::size_t>(m_net.layer(0).output.count());
+  const auto out_count = static_cast<std::size_t>(m_net.layer(output_layer()).output.count());
+  if (input.size() != static_cast<std::size_t>(n) * in_count)
+    throw InputError({},
+                     fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
+  Activations out;
+  out.reserve(static_cast<std::size_t>(n) * out_count);
+  for (int b = 0; b < n; b += kChunk) {
+    const int m = std::min(kChunk, n - b);
+    const auto chunk = forward_all(
+        input.subspan(static_cast<std::size_t>(b) * in_count, static_cast<std::size_t>(m) * in_count), m, hooks);
+    out.insert(out.end(), chunk[output_layer()].begin(), chunk[output_layer()].end());
+  }
+  return out;
 }
 
 double mean_squared_error(std::span<const float> a, std::span<const float> b) {

@@ -121,3 +121,28 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
 
 }  // namespace
 }  // namespace bitsim
+
+namespace bitsim {
+namespace {
+
+// tools/make_test_models.py: BatchNormalization nodes left in the graph, ReLU6 as Clip, Sub/Div
+// input normalization, Concat, padded MaxPool, Flatten + Gemm; reference output from PyTorch.
+TEST(OnnxImport, FoldsBatchNormAndMatchesPyTorch) {
+  const std::string dir = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/";
+  const sim::Network net = sim::load_onnx(dir + "branchy.onnx");
+  ASSERT_EQ(net.notes().size(), 1u);
+  EXPECT_EQ(net.notes()[0], "folded 3 BatchNormalization node(s) into the preceding layers");
+  const sim::Layer& clip = net.layer(*net.find("/a/a.0/Conv"));
+  EXPECT_TRUE(clip.relu);
+  EXPECT_EQ(clip.relu_max, 6.0f);
+  EXPECT_TRUE(clip.batchnorm);
+  const sim::NamedTensor input = sim::read_onnx_tensor(dir + "branchy_input_0.pb");
+  const sim::NamedTensor expected = sim::read_onnx_tensor(dir + "branchy_output_0.pb");
+  const alloc::Activations got = alloc::InferenceEngine(net).forward(input.data, static_cast<int>(input.dims[0]));
+  ASSERT_EQ(got.size(), expected.data.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected.data[i], 1e-4 + 1e-4 * std::fabs(expected.data[i])) << i;
+}
+
+}  // namespace
+}  // namespace bitsim

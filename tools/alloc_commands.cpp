@@ -5,8 +5,11 @@
 #include <sstream>
 
 #include "alloc/curves.h"
+#include "alloc/dataset.h"
+#include "alloc/inference.h"
 #include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
+#include "alloc/quantized_model.h"
 #include "alloc/solver.h"
 #include "sim/workload.h"
 #include "tools/commands.h"
@@ -252,6 +255,55 @@ int run_compare(const CompareArgs& a) {
       t.write_text(std::cout);
       break;
   }
+  return 0;
+}
+
+int run_eval(const EvalArgs& a) {
+  const sim::Network net = sim::load_workload(a.model_path, "onnx");
+  const Dataset data = load_dataset(a.data);
+  if (!(data.shape == net.layer(0).output))
+    throw InputError({}, fmt::format("--data: images are {}x{}x{}, the model's input is {}x{}x{}", data.shape.channels,
+                                     data.shape.height, data.shape.width, net.layer(0).output.channels,
+                                     net.layer(0).output.height, net.layer(0).output.width));
+  const InferenceEngine engine(net);
+  const Activations reference = engine.forward(data.images, data.count);
+  const double float_accuracy = top1_accuracy(reference, data.labels);
+  std::string plan_label = "float32";
+  double accuracy = float_accuracy, mse = 0;
+  if (!a.plan_path.empty() || !a.bits.empty()) {
+    sim::HardwareConfig float32;  // without hardware, --bits native means the model's own 32 bits
+    float32.native_bits = 32;
+    const sim::BitPlan plan =
+        !a.plan_path.empty() ? sim::load_bit_plan(a.plan_path, net) : parse_bits(a.bits, net, float32);
+    plan_label = plan.label;
+    // Steps are calibrated on the first --calibration images of the same data.
+    const int calib = std::min(a.calibration, data.count);
+    const auto per_image = static_cast<std::size_t>(data.shape.count());
+    const auto calibration = engine.forward_all(
+        std::span<const float>(data.images.data(), static_cast<std::size_t>(calib) * per_image), calib);
+    const QuantizedModel quantized(net, plan, calibration);
+    const Activations out = engine.forward(data.images, data.count, &quantized.hooks());
+    accuracy = top1_accuracy(out, data.labels);
+    mse = mean_squared_error(reference, out);
+  }
+  if (a.out.format() == Format::Json) {
+    JsonWriter j(std::cout);
+    j.begin_object();
+    j.field("model", Cell(a.model_path));
+    j.field("data", Cell(data.name));
+    j.field("images", Cell(static_cast<std::int64_t>(data.count)));
+    j.field("plan", Cell(plan_label));
+    j.field("accuracy", Cell(accuracy));
+    j.field("float_accuracy", Cell(float_accuracy));
+    j.field("output_mse", Cell(mse));
+    j.end_object();
+    return 0;
+  }
+  for (const auto& note : net.notes()) std::cout << "import: " << note << '\n';
+  Table t({"model", "data", "images", "plan", "accuracy", "float_accuracy", "output_mse"});
+  t.add_row(
+      {a.model_path, data.name, static_cast<std::int64_t>(data.count), plan_label, accuracy, float_accuracy, mse});
+  t.write_text(std::cout);
   return 0;
 }
 

@@ -72,4 +72,14 @@ struct CompareArgs {
 };
 int run_compare(const CompareArgs& a);
 
+struct EvalArgs {
+  std::string model_path;
+  std::string data = "fashion-mnist";
+  std::string plan_path;
+  std::string bits;
+  int calibration = 256;
+  OutputFlags out;
+};
+int run_eval(const EvalArgs& a);
+
 }  // namespace bitsim::tools

@@ -87,6 +87,16 @@ int main(int argc, char** argv) {
   compare->add_option("--batch", compare_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
   add_output_flags(compare, compare_args.out);
 
+  EvalArgs eval_args;
+  auto* eval = app.add_subcommand("eval", "top-1 accuracy and output error of an ONNX model, float or quantized");
+  eval->add_option("--model", eval_args.model_path, "ONNX model")->required();
+  eval->add_option("--data", eval_args.data, "fashion-mnist[:N] or fashion-mnist-train[:N] (default: fashion-mnist)");
+  auto* eval_plan = eval->add_option("--plan", eval_args.plan_path, "quantize as this plan says");
+  eval->add_option("--bits", eval_args.bits, "quantize every tensor: B or W/A")->excludes(eval_plan);
+  eval->add_option("--calibration", eval_args.calibration, "images that calibrate activation steps (default 256)")
+      ->check(CLI::Range(1, 1000000));
+  add_output_flags(eval, eval_args.out, false);
+
   auto* explain = app.add_subcommand("explain-config", "every hardware YAML parameter with its unit and default");
   auto* list = app.add_subcommand("list", "list registered implementations");
   std::string list_what;
@@ -104,6 +114,7 @@ int main(int argc, char** argv) {
     if (*curves) return run_curves(curves_args);
     if (*allocate) return run_allocate(alloc_args);
     if (*compare) return run_compare(compare_args);
+    if (*eval) return run_eval(eval_args);
     if (*explain) return run_explain_config();
     if (*list) return run_list(list_what);
   } catch (const bitsim::InputError& e) {

@@ -1,0 +1,61 @@
+// Plan quantizers for the forward pass.
+#include "alloc/quantized_model.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "alloc/quantizer.h"
+
+namespace bitsim::alloc {
+namespace {
+
+constexpr std::size_t kMaxSample = 1 << 16;
+
+std::vector<double> sample(const std::vector<float>& values) {
+  const std::size_t step = std::max<std::size_t>(1, values.size() / kMaxSample);
+  std::vector<double> out;
+  for (std::size_t i = 0; i < values.size(); i += step) out.push_back(values[i]);
+  return out;
+}
+
+int weight_levels(int bits) { return std::max(3, (1 << std::min(bits, 24)) - 1); }
+
+}  // namespace
+
+double quantize_weights(std::vector<float>& values, int bits) {
+  const DeadZoneQuantizer q = best_dead_zone_quantizer(sample(values), weight_levels(bits), 0.0);
+  for (float& v : values) v = static_cast<float>(q.reconstruct(q.index(v)));
+  return q.step;
+}
+
+QuantizedModel::QuantizedModel(const sim::Network& net, const sim::BitPlan& plan,
+                               const std::vector<Activations>& calibration) {
+  const std::size_t n = net.layers().size();
+  m_weights.resize(n);
+  m_hooks.weights.assign(n, nullptr);
+  m_hooks.outputs.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const sim::Layer& l = net.layer(i);
+    if (l.weights > 0 && l.values) {
+      m_weights[i] = l.values->weights;
+      quantize_weights(m_weights[i], plan.weights.at(i).bits);
+      m_hooks.weights[i] = &m_weights[i];
+    }
+    const int bits = plan.activations.at(i).bits;
+    const std::vector<double> cal = sample(calibration.at(i));
+    const bool nonnegative = std::all_of(cal.begin(), cal.end(), [](double v) { return v >= 0; });
+    if (nonnegative) {
+      const ReluQuantizer q = best_relu_quantizer(cal, 1 << std::min(bits, 24));
+      m_hooks.outputs[i] = [q](std::span<float> v) {
+        for (float& x : v) x = static_cast<float>(q.reconstruct(q.index(x)));
+      };
+    } else {
+      const DeadZoneQuantizer q = best_dead_zone_quantizer(cal, weight_levels(bits), 0.0);
+      m_hooks.outputs[i] = [q](std::span<float> v) {
+        for (float& x : v) x = static_cast<float>(q.reconstruct(q.index(x)));
+      };
+    }
+  }
+}
+
+}  // namespace bitsim::alloc

@@ -1,0 +1,80 @@
+// The shipped Fashion-MNIST model end to end: ONNX import, float accuracy as PyTorch measured it
+// when training (tools/train_fmnist.py), and quantized inference through a bit plan.
+#include <gtest/gtest.h>
+#include <filesystem>
+
+#include "alloc/dataset.h"
+#include "alloc/inference.h"
+#include "alloc/quantized_model.h"
+#include "sim/workload.h"
+
+namespace bitsim::alloc {
+namespace {
+
+const std::string kModel = std::string(BITSIM_SOURCE_DIR) + "/workloads/fmnist_cnn.onnx";
+// What tools/train_fmnist.py printed for the exported model: "wrote workloads/fmnist_cnn.onnx: test
+// accuracy 0.9161" (PyTorch, 10,000 test images).
+constexpr double kTrainingAccuracy = 0.9161;
+
+bool have_data() { return std::filesystem::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"); }
+
+TEST(Dataset, FashionMnistTestImages) {
+  if (!have_data()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const Dataset d = load_dataset("fashion-mnist:100");
+  EXPECT_EQ(d.count, 100);
+  EXPECT_EQ(d.shape, (sim::Shape{1, 28, 28}));
+  EXPECT_EQ(d.images.size(), 100u * 28 * 28);
+  EXPECT_EQ(d.labels[0], 9);  // the first test image is an ankle boot
+  EXPECT_EQ(d.labels[1], 2);  // a pullover
+  for (float v : d.images) ASSERT_TRUE(v >= 0 && v <= 1);
+  EXPECT_EQ(load_dataset("fashion-mnist-train:5").count, 5);
+}
+
+TEST(Dataset, BadSpecsAreNamed) {
+  try {
+    load_dataset("mnist");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_STREQ(
+        e.what(),
+        "error: --data: unknown data set 'mnist'; expected fashion-mnist or fashion-mnist-train (optionally :N "
+        "for the first N images)");
+  }
+  EXPECT_THROW(load_dataset("fashion-mnist:0"), InputError);
+  EXPECT_THROW(load_dataset("fashion-mnist:x"), InputError);
+}
+
+TEST(ShippedModel, ImportsWithFoldedBatchNormAndMatchesTrainingAccuracy) {
+  if (!have_data()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const sim::Network net = sim::load_workload(kModel);
+  EXPECT_TRUE(net.has_values());
+  const Dataset d = load_dataset("fashion-mnist");
+  const InferenceEngine engine(net);
+  const double accuracy = top1_accuracy(engine.forward(d.images, d.count), d.labels);
+  // tools/train_fmnist.py printed the PyTorch test accuracy of the exported weights (see README).
+  EXPECT_NEAR(accuracy, kTrainingAccuracy, 0.002);
+  EXPECT_GE(accuracy, 0.90);
+}
+
+TEST(ShippedModel, QuantizedInferenceDegradesWithFewerBits) {
+  if (!have_data()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const sim::Network net = sim::load_workload(kModel);
+  const Dataset d = load_dataset("fashion-mnist:1000");
+  const InferenceEngine engine(net);
+  const Activations reference = engine.forward(d.images, d.count);
+  const auto calibration = engine.forward_all(std::span<const float>(d.images.data(), 256 * 784), 256);
+  double previous_mse = 0;
+  for (int bits : {8, 4, 2}) {
+    const QuantizedModel q(net, sim::BitPlan::uniform(net, bits, bits), calibration);
+    const Activations out = engine.forward(d.images, d.count, &q.hooks());
+    const double mse = mean_squared_error(reference, out);
+    EXPECT_GT(mse, previous_mse) << bits;
+    previous_mse = mse;
+    if (bits == 8) {
+      EXPECT_NEAR(top1_accuracy(out, d.labels), top1_accuracy(reference, d.labels), 0.01);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bitsim::alloc

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""Writes the small ONNX test models under tests/data/onnx/ with PyTorch's reference outputs.
+
+They exercise the importer paths the backend test cases do not: BatchNormalization nodes kept in
+the graph (folded by bitsim), ReLU6 as Clip, input normalization as Sub/Div, Concat, MaxPool with
+padding, Flatten + Gemm. Regenerate with:  /usr/bin/python3 tools/make_test_models.py tests/data/onnx
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+from onnx import numpy_helper
+
+
+class Branchy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU6())
+        self.b = nn.Sequential(nn.Conv2d(3, 4, 1, bias=True), nn.BatchNorm2d(4), nn.ReLU())
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.head = nn.Sequential(nn.Conv2d(12, 6, 3, 2, 1), nn.BatchNorm2d(6), nn.ReLU())
+        self.fc = nn.Linear(6 * 3 * 3, 5)
+
+    def forward(self, x):
+        x = (x - 0.5) / 0.25
+        y = torch.cat([self.a(x), self.b(x)], dim=1)
+        y = self.head(self.pool(y))
+        return self.fc(torch.flatten(y, 1))
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(1)
+    net = Branchy()
+    for m in net.modules():  # non-trivial BatchNorm statistics
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    net.eval()
+    x = torch.rand(2, 3, 12, 12)
+    with torch.no_grad():
+        y = net(x)
+    torch.onnx.export(net, x, f"{out}/branchy.onnx", input_names=["x"], output_names=["y"], opset_version=13,
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    with open(f"{out}/branchy_input_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(x.numpy().astype(np.float32), "x").SerializeToString())
+    with open(f"{out}/branchy_output_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(y.numpy().astype(np.float32), "y").SerializeToString())
+    print(f"wrote {out}/branchy.onnx and its reference input/output")
+
+
+if __name__ == "__main__":
+    main()
