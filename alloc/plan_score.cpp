@@ -42,6 +42,8 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
         o.bits > 0 ? o.bits
                    : static_cast<int>(std::ceil(o.rate_bits / static_cast<double>(std::max<std::int64_t>(values, 1))));
     coding.bits = std::clamp(coding.bits, 1, 32);
+    coding.levels = o.levels;
+    coding.beta = o.beta;
     if (curves.rate != RateKind::Fixed) {
       coding.coded_bits = std::ceil(o.rate_bits);
       coding.symbols = values;

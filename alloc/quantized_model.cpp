@@ -18,14 +18,22 @@ std::vector<double> sample(const std::vector<float>& values) {
   return out;
 }
 
-int weight_levels(int bits) { return std::max(3, (1 << std::min(bits, 24)) - 1); }
+int signed_levels(const sim::TensorCoding& c) {
+  return c.levels > 0 ? c.levels : std::max(3, (1 << std::min(c.bits, 24)) - 1);
+}
 
 }  // namespace
 
-double quantize_weights(std::vector<float>& values, int bits) {
-  const DeadZoneQuantizer q = best_dead_zone_quantizer(sample(values), weight_levels(bits), 0.0);
-  for (float& v : values) v = static_cast<float>(q.reconstruct(q.index(v)));
-  return q.step;
+std::vector<std::uint32_t> quantize_weights(std::vector<float>& values, int levels, double beta_fraction) {
+  const DeadZoneQuantizer q = best_dead_zone_quantizer(sample(values), levels, beta_fraction);
+  std::vector<std::uint32_t> symbols;
+  symbols.reserve(values.size());
+  for (float& v : values) {
+    const int i = q.index(v);
+    symbols.push_back(static_cast<std::uint32_t>(q.symbol(i)));
+    v = static_cast<float>(q.reconstruct(i));
+  }
+  return symbols;
 }
 
 QuantizedModel::QuantizedModel(const sim::Network& net, const sim::BitPlan& plan,
@@ -37,20 +45,21 @@ QuantizedModel::QuantizedModel(const sim::Network& net, const sim::BitPlan& plan
   for (std::size_t i = 0; i < n; ++i) {
     const sim::Layer& l = net.layer(i);
     if (l.weights > 0 && l.values) {
+      const sim::TensorCoding& c = plan.weights.at(i);
       m_weights[i] = l.values->weights;
-      quantize_weights(m_weights[i], plan.weights.at(i).bits);
+      quantize_weights(m_weights[i], signed_levels(c), std::max(0.0, c.beta));
       m_hooks.weights[i] = &m_weights[i];
     }
-    const int bits = plan.activations.at(i).bits;
+    const sim::TensorCoding& c = plan.activations.at(i);
     const std::vector<double> cal = sample(calibration.at(i));
     const bool nonnegative = std::all_of(cal.begin(), cal.end(), [](double v) { return v >= 0; });
     if (nonnegative) {
-      const ReluQuantizer q = best_relu_quantizer(cal, 1 << std::min(bits, 24));
+      const ReluQuantizer q = best_relu_quantizer(cal, c.levels > 0 ? c.levels : 1 << std::min(c.bits, 24));
       m_hooks.outputs[i] = [q](std::span<float> v) {
         for (float& x : v) x = static_cast<float>(q.reconstruct(q.index(x)));
       };
     } else {
-      const DeadZoneQuantizer q = best_dead_zone_quantizer(cal, weight_levels(bits), 0.0);
+      const DeadZoneQuantizer q = best_dead_zone_quantizer(cal, signed_levels(c), std::max(0.0, c.beta));
       m_hooks.outputs[i] = [q](std::span<float> v) {
         for (float& x : v) x = static_cast<float>(q.reconstruct(q.index(x)));
       };

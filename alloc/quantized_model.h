@@ -1,12 +1,15 @@
 // Applies a bit plan's quantizers inside the forward pass, so that its real output error and
 // accuracy can be measured:
-// - weights: seed 004 eq. 1 with t = 2^bits - 1 levels (at least 3) and beta = 0, the step
-//   MSE-optimal for the layer's own weights;
-// - activations (layer outputs, the network input included): eq. 2 with t = 2^bits levels when the
-//   calibration values are all >= 0 (after ReLU), else eq. 1 with t = 2^bits - 1 levels, the step
-//   MSE-optimal on the calibration values (at most 65,536 of them, evenly spaced).
+// - weights: seed 004 eq. 1 with the plan's levels and beta where it gives them (plans written by
+//   `allocate`), else t = 2^bits - 1 levels (at least 3) and beta = 0; the step MSE-optimal for the
+//   layer's own weights;
+// - activations (layer outputs, the network input included): eq. 2 when the calibration values are
+//   all >= 0 (after ReLU), with the plan's levels or t = 2^bits; else eq. 1 with the plan's levels
+//   or t = 2^bits - 1 and beta = 0; the step MSE-optimal on the calibration values (at most 65,536
+//   of them, evenly spaced).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "alloc/inference.h"
@@ -25,8 +28,8 @@ class QuantizedModel {
   ForwardHooks m_hooks;
 };
 
-// Quantizes `values` in place with the MSE-optimal quantizer of the given shape (see above).
-// Returns the quantizer's step.
-double quantize_weights(std::vector<float>& values, int bits);
+// Quantizes `values` in place with eq. 1's MSE-optimal quantizer of `levels` levels and dead zone
+// beta_fraction x step; returns the symbols (index + k) of every value.
+std::vector<std::uint32_t> quantize_weights(std::vector<float>& values, int levels, double beta_fraction);
 
 }  // namespace bitsim::alloc

@@ -79,13 +79,18 @@ BitPlan load_bit_plan(const std::string& path, const Network& net) {
       }
       const YAML::Node& t = kv.second;
       if (!r.require_map(t, path_key)) continue;
-      r.reject_unknown_keys(t, path_key, {"bits", "coded_bits", "symbols"});
+      r.reject_unknown_keys(t, path_key, {"bits", "coded_bits", "symbols", "levels", "beta"});
       Slot& slot = it->second;
       slot.set = true;
       if (!t["bits"])
         diag.error(yaml::where(path, t), path_key + ".bits: missing (bits per value, 1 to 32)");
       else if (const auto v = r.integer(t["bits"], path_key + ".bits", 1, 32))
         slot.coding->bits = static_cast<int>(*v);
+      if (t["levels"])
+        if (const auto v = r.integer(t["levels"], path_key + ".levels", 1, 1 << 24))
+          slot.coding->levels = static_cast<int>(*v);
+      if (t["beta"])
+        if (const auto v = r.number(t["beta"], path_key + ".beta", 0)) slot.coding->beta = *v;
       if (t["coded_bits"]) {
         if (const auto v = r.number(t["coded_bits"], path_key + ".coded_bits", 0)) slot.coding->coded_bits = *v;
         slot.coding->symbols = slot.values;  // one symbol per value unless stated
@@ -126,6 +131,8 @@ void write_bit_plan(std::ostream& out, const Network& net, const BitPlan& plan) 
   out << "tensors:\n";
   auto entry = [&](const std::string& name, const TensorCoding& c) {
     out << "  " << name << ": {bits: " << c.bits;
+    if (c.levels > 0) out << ", levels: " << c.levels;
+    if (c.beta >= 0) out << fmt::format(", beta: {}", c.beta);
     if (c.entropy_coded()) out << fmt::format(", coded_bits: {}, symbols: {}", c.coded_bits, c.symbols);
     out << "}\n";
   };

@@ -5,7 +5,10 @@
 
 #include "alloc/dataset.h"
 #include "alloc/inference.h"
+#include "alloc/measured_curves.h"
+#include "alloc/plan_score.h"
 #include "alloc/quantized_model.h"
+#include "alloc/solver.h"
 #include "sim/workload.h"
 
 namespace bitsim::alloc {
@@ -74,6 +77,49 @@ TEST(ShippedModel, QuantizedInferenceDegradesWithFewerBits) {
       EXPECT_NEAR(top1_accuracy(out, d.labels), top1_accuracy(reference, d.labels), 0.01);
     }
   }
+}
+
+}  // namespace
+}  // namespace bitsim::alloc
+
+namespace bitsim::alloc {
+namespace {
+
+TEST(MeasuredCurves, EveryTensorMeasuredOnRealImages) {
+  if (!have_data()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const sim::Network net = sim::load_workload(kModel);
+  const InferenceEngine engine(net);
+  std::size_t last_done = 0, last_total = 0;
+  MeasureOptions options;
+  options.progress = [&](std::size_t done, std::size_t total) {
+    EXPECT_EQ(done, last_done + 1);
+    last_done = done;
+    last_total = total;
+  };
+  const RateDistortionCurves c = measured_curves(engine, load_dataset("fashion-mnist-train:4"), options);
+  EXPECT_EQ(last_done, last_total);
+  EXPECT_EQ(c.provenance.rfind("measured", 0), 0u);
+  std::size_t weight_tensors = 0;
+  for (const sim::Layer& l : net.layers()) weight_tensors += l.weights > 0;
+  EXPECT_EQ(c.tensors.size(), weight_tensors + net.layers().size());  // + every layer's output, the input too
+  for (const TensorCurve& t : c.tensors) {
+    ASSERT_FALSE(t.options.empty());
+    // The finest setting disturbs the output less than the coarsest.
+    EXPECT_LT(t.options.back().distortion, t.options.front().distortion) << t.tensor;
+    for (const CurveOption& o : t.options) {
+      EXPECT_GE(o.coded_bits, o.entropy_bits) << t.tensor << " " << o.name;
+      EXPECT_EQ(o.rate_bits, o.coded_bits);
+      EXPECT_GT(o.levels, 0);
+    }
+  }
+  // A plan allocated on them carries each tensor's quantizer to evaluation.
+  const Allocation a = allocate(c, 4.0 * static_cast<double>(c.total_values()), find_solver("exact"));
+  const sim::BitPlan plan = to_bit_plan(net, c, a, 8, "exact");
+  const CurveOption& chosen = c.tensors[0].options[static_cast<std::size_t>(a.choice[0])];
+  const auto layer = *net.find(c.tensors[0].layer);
+  const sim::TensorCoding& coding =
+      c.tensors[0].kind == CurveTensorKind::Weights ? plan.weights[layer] : plan.activations[layer];
+  EXPECT_EQ(coding.levels, chosen.levels);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "alloc/curves.h"
 #include "alloc/dataset.h"
 #include "alloc/inference.h"
+#include "alloc/measured_curves.h"
 #include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
 #include "alloc/quantized_model.h"
@@ -27,16 +28,35 @@ RateKind parse_rate(const std::string& text) {
   throw InputError({}, fmt::format("--rate: expected fixed, entropy or coded, got '{}'", text));
 }
 
-// The curves of a command: from --curves, else modelled from --workload.
+// The curves of a command: from --curves, measured with --model, else modelled from --workload.
 RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::Network>& net) {
   if (!s.curves_path.empty()) return load_curves(s.curves_path);
-  if (!net) throw InputError({}, "give --curves FILE, or --workload FILE for modelled curves");
+  if (!s.model_path.empty()) {
+    const InferenceEngine engine(*net);
+    const Dataset calibration = load_dataset(s.data);
+    MeasureOptions options;
+    options.rate = parse_rate(s.rate);
+    int last = -1;
+    options.progress = [&](std::size_t done, std::size_t total) {
+      const int pct = static_cast<int>(100 * done / total);
+      if (pct / 10 != last / 10 || done == total)
+        std::cerr << fmt::format("measuring curves: {}/{} settings ({}%)\n", done, total, pct);
+      last = pct;
+    };
+    return measured_curves(engine, calibration, options);
+  }
+  if (!net) throw InputError({}, "give --curves FILE, --model FILE (measured) or --workload FILE (modelled)");
   ModelOptions options;
   options.rate = parse_rate(s.rate);
   return modelled_curves(*net, options);
 }
 
 std::optional<sim::Network> load_network(const CurveSource& s) {
+  if (!s.model_path.empty()) {
+    if (!s.workload_path.empty())
+      throw InputError({}, "give --model or --workload, not both (the model is the workload)");
+    return sim::load_workload(s.model_path, "onnx");
+  }
   if (s.workload_path.empty()) return std::nullopt;
   return sim::load_workload(s.workload_path, s.workload_format);
 }
@@ -90,6 +110,19 @@ int run_allocate(const AllocateArgs& a) {
   const PlanScore score = score_plan(curves, allocation, model ? &*model : nullptr, plan ? &*plan : nullptr);
   if (score.simulated && !score.simulated->feasible)
     throw InputError({}, "the plan is infeasible on this hardware: " + score.simulated->reason);
+  // With a real model: the plan's measured output error and accuracy, next to the prediction.
+  std::optional<double> measured_mse, measured_accuracy, float_accuracy;
+  if (!a.source.model_path.empty()) {
+    const InferenceEngine engine(*net);
+    const Dataset calibration = load_dataset(a.source.data);
+    const Dataset test = load_dataset(a.eval_data);
+    const QuantizedModel quantized(*net, *plan, engine.forward_all(calibration.images, calibration.count));
+    const Activations reference = engine.forward(test.images, test.count);
+    const Activations out = engine.forward(test.images, test.count, &quantized.hooks());
+    measured_mse = mean_squared_error(reference, out);
+    measured_accuracy = top1_accuracy(out, test.labels);
+    float_accuracy = top1_accuracy(reference, test.labels);
+  }
 
   if (!a.out_path.empty()) {
     std::ostringstream text;
@@ -161,6 +194,10 @@ int run_allocate(const AllocateArgs& a) {
   std::cout << fmt::format("rate {} bits (unused {}), predicted distortion {:.6g} (additive), proven optimal: {}\n",
                            allocation.rate_bits, budget - allocation.rate_bits, allocation.distortion,
                            allocation.proven_optimal ? "yes" : "no");
+  if (measured_mse)
+    std::cout << fmt::format(
+        "measured on {}: output MSE {:.6g} (predicted {:.6g}), top-1 accuracy {:.4f} (float {:.4f})\n", a.eval_data,
+        *measured_mse, allocation.distortion, *measured_accuracy, *float_accuracy);
   auto size = [](double v) { return v < 0 ? std::string("n/a") : fmt::format("{}", v); };
   std::cout << fmt::format("sizes: fixed {} bits, entropy {} bits, coded {} bits\n", size(score.fixed_bits),
                            size(score.entropy_bits), size(score.coded_bits));
@@ -181,7 +218,7 @@ int run_allocate(const AllocateArgs& a) {
 
 int run_compare(const CompareArgs& a) {
   const auto net = load_network(a.source);
-  if (!net) throw InputError({}, "compare needs --workload");
+  if (!net) throw InputError({}, "compare needs --workload (or --model)");
   const sim::HardwareConfig hw = sim::load_hardware_config(a.hw_path);
   const RateDistortionCurves curves = load_source(a.source, net);
   const std::vector<double> budgets = parse_number_list(a.avg_bits, "--avg-bits");

@@ -39,7 +39,9 @@ int run_list(const std::string& what);  // "formats" or "solvers"
 struct CurveSource {
   std::string curves_path;
   std::string workload_path, workload_format = "auto";
-  std::string rate = "coded";  // for modelled curves
+  std::string rate = "coded";                   // for modelled and measured curves
+  std::string model_path;                       // measured curves: an ONNX model ...
+  std::string data = "fashion-mnist-train:64";  // ... and its calibration images
 };
 
 struct CurvesArgs {
@@ -51,6 +53,7 @@ int run_curves(const CurvesArgs& a);
 
 struct AllocateArgs {
   CurveSource source;
+  std::string eval_data = "fashion-mnist:2000";  // with --model: where the plan's real error is measured
   double budget_bits = -1;
   double avg_bits = -1;
   std::string solver;

@@ -16,8 +16,10 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
   auto* w = cmd->add_option("--workload", s.workload_path, "network (.yaml, or SCALE-Sim topology .csv)");
   if (workload_required) w->required();
   cmd->add_option("--workload-format", s.workload_format, "auto, yaml, scalesim or scalesim-gemm");
-  cmd->add_option("--rate", s.rate, "for modelled curves: what the budget counts: fixed, entropy or coded")
+  cmd->add_option("--rate", s.rate, "for modelled and measured curves: what the budget counts: fixed, entropy or coded")
       ->check(CLI::IsMember({"fixed", "entropy", "coded"}));
+  cmd->add_option("--model", s.model_path, "ONNX model: measure the curves on real images (it is also the workload)");
+  cmd->add_option("--data", s.data, "with --model: calibration images (default fashion-mnist-train:64)");
 }
 
 }  // namespace
@@ -75,12 +77,14 @@ int main(int argc, char** argv) {
   allocate->add_option("--hw", alloc_args.hw_path, "hardware config: simulate the plan");
   allocate->add_option("--batch", alloc_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
   allocate->add_option("--out", alloc_args.out_path, "write the plan YAML (for simulate --plan)");
+  allocate->add_option("--eval-data", alloc_args.eval_data,
+                       "with --model: images on which the plan's real error is measured (default fashion-mnist:2000)");
   allocate->add_flag("--force", alloc_args.force, "replace --out if it exists");
   add_output_flags(allocate, alloc_args.out);
 
   CompareArgs compare_args;
   auto* compare = app.add_subcommand("compare", "equal vs each solver at each budget: size, error, images/s");
-  add_curve_source(compare, compare_args.source, true);
+  add_curve_source(compare, compare_args.source, false);
   compare->add_option("--hw", compare_args.hw_path, "hardware config")->required();
   compare->add_option("--avg-bits", compare_args.avg_bits, "budgets in bits per value, comma-separated (default 2,4)");
   compare->add_option("--solvers", compare_args.solvers, "comma-separated (default: all)");
