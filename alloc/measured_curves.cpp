@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "alloc/huffman.h"
 #include "alloc/quantized_model.h"
@@ -103,7 +104,7 @@ RateDistortionCurves measured_curves(const InferenceEngine& engine, const Datase
     t.layer = l.name;
     t.kind = CurveTensorKind::Activations;
     t.count = l.output.count();
-    std::vector<double> values(act.begin(), act.end());
+    const std::vector<double> values = calibration_sample(act);  // the same values QuantizedModel fits on
     for (std::size_t k = 0; k < std::size(kReluLevels); ++k) {
       const int levels =
           nonnegative ? kReluLevels[k] : kSignedLevels[k < std::size(kSignedLevels) ? k : std::size(kSignedLevels) - 1];
@@ -148,6 +149,54 @@ RateDistortionCurves measured_curves(const InferenceEngine& engine, const Datase
     curves.tensors.push_back(std::move(t));
   }
   return curves;
+}
+
+std::vector<AdditivityPoint> measure_additivity(const InferenceEngine& engine, const Dataset& calibration,
+                                                const RateDistortionCurves& curves, int samples, std::uint64_t seed) {
+  const sim::Network& net = engine.network();
+  const int n = calibration.count;
+  const std::vector<Activations> reference = engine.forward_all(calibration.images, n);
+  const Activations& ref_out = reference[engine.output_layer()];
+  std::mt19937_64 rng(seed);
+  std::vector<AdditivityPoint> points;
+  for (int s = 0; s < samples; ++s) {
+    ForwardHooks hooks;
+    hooks.weights.assign(net.layers().size(), nullptr);
+    hooks.outputs.resize(net.layers().size());
+    std::vector<std::vector<float>> weights(net.layers().size());
+    AdditivityPoint p;
+    for (const TensorCurve& t : curves.tensors) {
+      if (rng() % 2 == 0) continue;  // each tensor in the subset with probability 1/2
+      const CurveOption& o = t.options[rng() % t.options.size()];
+      const auto layer = net.find(t.layer);
+      if (!layer)
+        throw InputError(o.where, fmt::format("curves tensor {}: no layer '{}' in the model", t.tensor, t.layer));
+      const auto i = *layer;
+      ++p.tensors;
+      p.predicted += o.distortion;
+      if (t.kind == CurveTensorKind::Weights) {
+        weights[i] = net.layer(i).values->weights;
+        quantize_weights(weights[i], o.levels, std::max(0.0, o.beta));
+        hooks.weights[i] = &weights[i];
+      } else {
+        const std::vector<double> cal = calibration_sample(reference[i]);
+        if (o.beta < 0) {
+          const ReluQuantizer q = best_relu_quantizer(cal, o.levels);
+          hooks.outputs[i] = [q](std::span<float> v) {
+            for (float& x : v) x = static_cast<float>(q.reconstruct(q.index(x)));
+          };
+        } else {
+          const DeadZoneQuantizer q = best_dead_zone_quantizer(cal, o.levels, o.beta);
+          hooks.outputs[i] = [q](std::span<float> v) {
+            for (float& x : v) x = static_cast<float>(q.reconstruct(q.index(x)));
+          };
+        }
+      }
+    }
+    p.measured = mean_squared_error(ref_out, engine.forward(calibration.images, n, &hooks));
+    points.push_back(p);
+  }
+  return points;
 }
 
 }  // namespace bitsim::alloc

@@ -12,7 +12,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "alloc/curves.h"
 #include "alloc/dataset.h"
@@ -27,5 +29,17 @@ struct MeasureOptions {
 
 RateDistortionCurves measured_curves(const InferenceEngine& engine, const Dataset& calibration,
                                      const MeasureOptions& options = {});
+
+// Seed 004's additivity check (its Figure 2): random subsets of tensors, each quantized with a
+// random option of its curve, all at once; the measured output error against the sum of the
+// options' single-tensor errors (the prediction the solvers rely on, eq. 4).
+struct AdditivityPoint {
+  int tensors = 0;
+  double predicted = 0;  // sum of the chosen options' distortions
+  double measured = 0;   // output MSE with all of them quantized together
+};
+
+std::vector<AdditivityPoint> measure_additivity(const InferenceEngine& engine, const Dataset& calibration,
+                                                const RateDistortionCurves& curves, int samples, std::uint64_t seed);
 
 }  // namespace bitsim::alloc

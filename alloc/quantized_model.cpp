@@ -11,12 +11,16 @@ namespace {
 
 constexpr std::size_t kMaxSample = 1 << 16;
 
-std::vector<double> sample(const std::vector<float>& values) {
+}  // namespace
+
+std::vector<double> calibration_sample(const std::vector<float>& values) {
   const std::size_t step = std::max<std::size_t>(1, values.size() / kMaxSample);
   std::vector<double> out;
   for (std::size_t i = 0; i < values.size(); i += step) out.push_back(values[i]);
   return out;
 }
+
+namespace {
 
 int signed_levels(const sim::TensorCoding& c) {
   return c.levels > 0 ? c.levels : std::max(3, (1 << std::min(c.bits, 24)) - 1);
@@ -25,7 +29,7 @@ int signed_levels(const sim::TensorCoding& c) {
 }  // namespace
 
 std::vector<std::uint32_t> quantize_weights(std::vector<float>& values, int levels, double beta_fraction) {
-  const DeadZoneQuantizer q = best_dead_zone_quantizer(sample(values), levels, beta_fraction);
+  const DeadZoneQuantizer q = best_dead_zone_quantizer(calibration_sample(values), levels, beta_fraction);
   std::vector<std::uint32_t> symbols;
   symbols.reserve(values.size());
   for (float& v : values) {
@@ -51,7 +55,7 @@ QuantizedModel::QuantizedModel(const sim::Network& net, const sim::BitPlan& plan
       m_hooks.weights[i] = &m_weights[i];
     }
     const sim::TensorCoding& c = plan.activations.at(i);
-    const std::vector<double> cal = sample(calibration.at(i));
+    const std::vector<double> cal = calibration_sample(calibration.at(i));
     const bool nonnegative = std::all_of(cal.begin(), cal.end(), [](double v) { return v >= 0; });
     if (nonnegative) {
       const ReluQuantizer q = best_relu_quantizer(cal, c.levels > 0 ? c.levels : 1 << std::min(c.bits, 24));

@@ -28,6 +28,9 @@ class QuantizedModel {
   ForwardHooks m_hooks;
 };
 
+// The values a calibration step is fitted on: at most 65,536, evenly spaced.
+std::vector<double> calibration_sample(const std::vector<float>& values);
+
 // Quantizes `values` in place with eq. 1's MSE-optimal quantizer of `levels` levels and dead zone
 // beta_fraction x step; returns the symbols (index + k) of every value.
 std::vector<std::uint32_t> quantize_weights(std::vector<float>& values, int levels, double beta_fraction);

@@ -1,6 +1,7 @@
 // The CLI's commands: each takes its parsed arguments, prints its result and returns the exit code.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "tools/cli_common.h"
@@ -74,6 +75,14 @@ struct CompareArgs {
   OutputFlags out;
 };
 int run_compare(const CompareArgs& a);
+
+struct AdditivityArgs {
+  CurveSource source;  // --model and --data required; --curves optional (else measured)
+  int samples = 20;
+  std::uint64_t seed = 1;
+  OutputFlags out;
+};
+int run_additivity(const AdditivityArgs& a);
 
 struct EvalArgs {
   std::string model_path;

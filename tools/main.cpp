@@ -91,6 +91,13 @@ int main(int argc, char** argv) {
   compare->add_option("--batch", compare_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
   add_output_flags(compare, compare_args.out);
 
+  AdditivityArgs add_args;
+  auto* additivity = app.add_subcommand("additivity", "measured joint error vs the sum of single-tensor errors");
+  add_curve_source(additivity, add_args.source, false);
+  additivity->add_option("--samples", add_args.samples, "random subsets (default 20)")->check(CLI::Range(2, 100000));
+  additivity->add_option("--seed", add_args.seed, "random seed (default 1)");
+  add_output_flags(additivity, add_args.out);
+
   EvalArgs eval_args;
   auto* eval = app.add_subcommand("eval", "top-1 accuracy and output error of an ONNX model, float or quantized");
   eval->add_option("--model", eval_args.model_path, "ONNX model")->required();
@@ -119,6 +126,7 @@ int main(int argc, char** argv) {
     if (*allocate) return run_allocate(alloc_args);
     if (*compare) return run_compare(compare_args);
     if (*eval) return run_eval(eval_args);
+    if (*additivity) return run_additivity(add_args);
     if (*explain) return run_explain_config();
     if (*list) return run_list(list_what);
   } catch (const bitsim::InputError& e) {
