@@ -120,6 +120,19 @@ TEST(MeasuredCurves, EveryTensorMeasuredOnRealImages) {
   const sim::TensorCoding& coding =
       c.tensors[0].kind == CurveTensorKind::Weights ? plan.weights[layer] : plan.activations[layer];
   EXPECT_EQ(coding.levels, chosen.levels);
+
+  // Additivity: seeded (the same points twice), and the joint error tracks the sum of single errors.
+  const Dataset calibration = load_dataset("fashion-mnist-train:4");
+  const auto points = measure_additivity(engine, calibration, c, 6, 7);
+  const auto again = measure_additivity(engine, calibration, c, 6, 7);
+  ASSERT_EQ(points.size(), 6u);
+  for (std::size_t k = 0; k < points.size(); ++k) {
+    EXPECT_EQ(points[k].measured, again[k].measured);
+    EXPECT_GT(points[k].tensors, 0);
+    EXPECT_GT(points[k].measured, 0);
+    EXPECT_GT(points[k].measured, 0.1 * points[k].predicted);
+    EXPECT_LT(points[k].measured, 10 * points[k].predicted);
+  }
 }
 
 }  // namespace

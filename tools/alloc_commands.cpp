@@ -145,6 +145,12 @@ int run_allocate(const AllocateArgs& a) {
     if (values > 0) j.field("avg_bits_per_value", allocation.rate_bits / values);
     j.field("total_distortion", allocation.distortion);
     j.field("distortion_kind", std::string("predicted: sum of per-tensor contributions (seed 004 eq. 4)"));
+    if (measured_mse) {
+      j.field("eval_data", a.eval_data);
+      j.field("measured_output_mse", *measured_mse);
+      j.field("accuracy", *measured_accuracy);
+      j.field("float_accuracy", *float_accuracy);
+    }
     j.flag("proven_optimal", allocation.proven_optimal);
     j.key("sizes");
     j.begin_object();
