@@ -60,7 +60,8 @@ struct Job {
   std::vector<bool> output_offchip;         // per layer
   std::vector<LayerDetail> detail;
   double start_s = 0;
-  double decode_rate = 0;  // symbols per second
+  double array_free_s = 0;  // when the array finished its last tile
+  double decode_rate = 0;   // symbols per second
   bool prefetch = true;
   bool record_trace = false;
   std::vector<TraceSpan> trace;
@@ -98,7 +99,20 @@ struct Progress {
   void wait_until(Condition c) {
     while (!c()) sc_core::wait(changed);
   }
+  // The body of every module thread: for each job, `per_tile(job, tile)` for its tiles in order.
+  template <typename PerTile>
+  [[noreturn]] void serve_jobs(PerTile per_tile);
 };
+
+template <typename PerTile>
+[[noreturn]] void Progress::serve_jobs(PerTile per_tile) {
+  std::uint64_t seen = 0;
+  while (true) {
+    wait_until([&] { return generation != seen; });
+    seen = generation;
+    for (Tile& t : job->tiles) per_tile(*job, t);
+  }
+}
 
 // --- channels ---------------------------------------------------------------------------------
 
@@ -237,53 +251,41 @@ class Controller : public sc_module {
   }
 
   void issue_weights() {
-    std::uint64_t seen = 0;
-    while (true) {
-      m_progress.wait_until([&] { return m_progress.generation != seen; });
-      seen = m_progress.generation;
-      Job& job = *m_progress.job;
-      for (Tile& t : job.tiles) {
-        m_progress.wait_until([&] { return may_start(job, t); });
-        const double asked = now_s();
-        t.weight_reserve = weight_buffer->reserve(t.weight_reserve);
-        t.buffer_wait_s += now_s() - asked;
-        if (t.weight_bytes > 0) {
-          dram->submit({&t, RequestKind::WeightRead, t.weight_bytes});
-        } else {
-          t.weights_fetched = true;
-          m_progress.notify();
-        }
+    m_progress.serve_jobs([&](Job& job, Tile& t) {
+      m_progress.wait_until([&] { return may_start(job, t); });
+      const double asked = now_s();
+      t.weight_reserve = weight_buffer->reserve(t.weight_reserve);
+      t.buffer_wait_s += now_s() - asked;
+      if (t.weight_bytes > 0) {
+        dram->submit({&t, RequestKind::WeightRead, t.weight_bytes});
+      } else {
+        t.weights_fetched = true;
+        m_progress.notify();
       }
-    }
+    });
   }
 
   void issue_inputs() {
-    std::uint64_t seen = 0;
-    while (true) {
-      m_progress.wait_until([&] { return m_progress.generation != seen; });
-      seen = m_progress.generation;
-      Job& job = *m_progress.job;
-      for (Tile& t : job.tiles) {
-        m_progress.wait_until([&] {
-          if (!may_start(job, t)) return false;
-          for (int p : job.producers[static_cast<std::size_t>(t.layer)])
-            if (!job.done[static_cast<std::size_t>(p)]) return false;
-          return true;
-        });
-        const double asked = now_s();
-        const std::int64_t reserved = activation_buffer->reserve(t.activation_reserve);
-        t.input_reserve = std::min(t.input_reserve, reserved);
-        t.activation_reserve = reserved;
-        t.buffer_wait_s += now_s() - asked;
-        if (t.input_bytes > 0) {
-          dram->submit({&t, RequestKind::InputRead, t.input_bytes});
-        } else {
-          t.inputs_fetched = true;
-          t.first_activity_s = std::min(t.first_activity_s, now_s());
-          m_progress.notify();
-        }
+    m_progress.serve_jobs([&](Job& job, Tile& t) {
+      m_progress.wait_until([&] {
+        if (!may_start(job, t)) return false;
+        for (int p : job.producers[static_cast<std::size_t>(t.layer)])
+          if (!job.done[static_cast<std::size_t>(p)]) return false;
+        return true;
+      });
+      const double asked = now_s();
+      const std::int64_t reserved = activation_buffer->reserve(t.activation_reserve);
+      t.input_reserve = std::min(t.input_reserve, reserved);
+      t.activation_reserve = reserved;
+      t.buffer_wait_s += now_s() - asked;
+      if (t.input_bytes > 0) {
+        dram->submit({&t, RequestKind::InputRead, t.input_bytes});
+      } else {
+        t.inputs_fetched = true;
+        t.first_activity_s = std::min(t.first_activity_s, now_s());
+        m_progress.notify();
       }
-    }
+    });
   }
 
  private:
@@ -297,25 +299,18 @@ class Decoder : public sc_module {
 
  private:
   void run() {
-    std::uint64_t seen = 0;
-    while (true) {
-      m_progress.wait_until([&] { return m_progress.generation != seen; });
-      seen = m_progress.generation;
-      Job& job = *m_progress.job;
-      for (Tile& t : job.tiles) {
-        m_progress.wait_until([&] { return t.weights_fetched && t.inputs_fetched; });
-        const double begin = now_s();
-        if (t.symbols > 0) wait_for(t.symbols / job.decode_rate);
-        job.decoder_busy_s += now_s() - begin;
-        if (job.record_trace && now_s() > begin)
-          job.trace.push_back(
-              {TraceSpan::Track::Decoder,
-               fmt::format("{} tile {}", job.net->layer(static_cast<std::size_t>(t.layer)).name, t.index),
-               begin - job.start_s, now_s() - job.start_s});
-        t.decoded = true;
-        m_progress.notify();
-      }
-    }
+    m_progress.serve_jobs([&](Job& job, Tile& t) {
+      m_progress.wait_until([&] { return t.weights_fetched && t.inputs_fetched; });
+      const double begin = now_s();
+      if (t.symbols > 0) wait_for(t.symbols / job.decode_rate);
+      job.decoder_busy_s += now_s() - begin;
+      if (job.record_trace && now_s() > begin)
+        job.trace.push_back({TraceSpan::Track::Decoder,
+                             fmt::format("{} tile {}", job.net->layer(static_cast<std::size_t>(t.layer)).name, t.index),
+                             begin - job.start_s, now_s() - job.start_s});
+      t.decoded = true;
+      m_progress.notify();
+    });
   }
   Progress& m_progress;
 };
@@ -334,68 +329,54 @@ class Array : public sc_module {
 
  private:
   void compute() {
-    std::uint64_t seen = 0;
-    while (true) {
-      m_progress.wait_until([&] { return m_progress.generation != seen; });
-      seen = m_progress.generation;
-      Job& job = *m_progress.job;
-      double free_since = job.start_s;
-      for (Tile& t : job.tiles) {
-        m_progress.wait_until([&] { return t.decoded; });
-        // Why was the array idle? Decoder after the fetch ended, then buffer waits, then DRAM.
-        const double idle = now_s() - free_since;
-        LayerDetail& d = job.detail[static_cast<std::size_t>(t.layer)];
-        if (idle > 0) {
-          const double decode_part = std::clamp(now_s() - std::max(t.fetch_end_s, free_since), 0.0, idle);
-          const double buffer_part = std::min(idle - decode_part, t.buffer_wait_s);
-          d.stall_decode_s += decode_part;
-          d.stall_buffer_s += buffer_part;
-          d.stall_dram_s += idle - decode_part - buffer_part;
-        }
-        const double begin = now_s();
-        t.first_activity_s = std::min(t.first_activity_s, begin);
-        wait_for(t.compute_s);
-        job.array_busy_s += now_s() - begin;
-        free_since = now_s();
-        if (job.record_trace && now_s() > begin)
-          job.trace.push_back(
-              {TraceSpan::Track::Array,
-               fmt::format("{} tile {}", job.net->layer(static_cast<std::size_t>(t.layer)).name, t.index),
-               begin - job.start_s, now_s() - job.start_s});
-        weight_buffer->release(t.weight_reserve);
-        activation_buffer->release(t.input_reserve);
-        t.computed = true;
-        if (t.output_bytes > 0)
-          dram->submit({&t, RequestKind::Write, t.output_bytes});
-        else
-          t.written = true;
-        m_progress.notify();
+    m_progress.serve_jobs([&](Job& job, Tile& t) {
+      m_progress.wait_until([&] { return t.decoded; });
+      // Why was the array idle? Decoder after the fetch ended, then buffer waits, then DRAM.
+      const double idle = now_s() - job.array_free_s;
+      LayerDetail& d = job.detail[static_cast<std::size_t>(t.layer)];
+      if (idle > 0) {
+        const double decode_part = std::clamp(now_s() - std::max(t.fetch_end_s, job.array_free_s), 0.0, idle);
+        const double buffer_part = std::min(idle - decode_part, t.buffer_wait_s);
+        d.stall_decode_s += decode_part;
+        d.stall_buffer_s += buffer_part;
+        d.stall_dram_s += idle - decode_part - buffer_part;
       }
-    }
+      const double begin = now_s();
+      t.first_activity_s = std::min(t.first_activity_s, begin);
+      wait_for(t.compute_s);
+      job.array_busy_s += now_s() - begin;
+      job.array_free_s = now_s();
+      if (job.record_trace && now_s() > begin)
+        job.trace.push_back({TraceSpan::Track::Array,
+                             fmt::format("{} tile {}", job.net->layer(static_cast<std::size_t>(t.layer)).name, t.index),
+                             begin - job.start_s, now_s() - job.start_s});
+      weight_buffer->release(t.weight_reserve);
+      activation_buffer->release(t.input_reserve);
+      t.computed = true;
+      if (t.output_bytes > 0)
+        dram->submit({&t, RequestKind::Write, t.output_bytes});
+      else
+        t.written = true;
+      m_progress.notify();
+    });
   }
 
   // Frees output space after write-back and marks layers done, in tile order.
   void retire() {
-    std::uint64_t seen = 0;
-    while (true) {
-      m_progress.wait_until([&] { return m_progress.generation != seen; });
-      seen = m_progress.generation;
-      Job& job = *m_progress.job;
-      for (Tile& t : job.tiles) {
-        m_progress.wait_until([&] { return t.computed && t.written; });
-        activation_buffer->release(t.activation_reserve - t.input_reserve);
-        const auto l = static_cast<std::size_t>(t.layer);
-        LayerDetail& d = job.detail[l];
-        d.start_s = std::min(d.start_s, t.first_activity_s - job.start_s);
-        if (--job.tiles_left[l] == 0) {
-          job.done[l] = true;
-          d.end_s = now_s() - job.start_s;
-          if (job.record_trace)
-            job.trace.push_back({TraceSpan::Track::Layers, job.net->layer(l).name, d.start_s, d.end_s});
-        }
-        m_progress.notify();
+    m_progress.serve_jobs([&](Job& job, Tile& t) {
+      m_progress.wait_until([&] { return t.computed && t.written; });
+      activation_buffer->release(t.activation_reserve - t.input_reserve);
+      const auto l = static_cast<std::size_t>(t.layer);
+      LayerDetail& d = job.detail[l];
+      d.start_s = std::min(d.start_s, t.first_activity_s - job.start_s);
+      if (--job.tiles_left[l] == 0) {
+        job.done[l] = true;
+        d.end_s = now_s() - job.start_s;
+        if (job.record_trace)
+          job.trace.push_back({TraceSpan::Track::Layers, job.net->layer(l).name, d.start_s, d.end_s});
       }
-    }
+      m_progress.notify();
+    });
   }
 
   Progress& m_progress;
