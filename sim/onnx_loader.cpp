@@ -545,6 +545,10 @@ Network load_onnx(const std::string& path, const OnnxOptions& options) {
   return Importer(path, model, options).run();
 }
 
-Network load_onnx_workload(const std::string& path) { return load_onnx(path); }
+Network load_onnx_workload(const std::string& path, const WorkloadOptions& options) {
+  OnnxOptions onnx;
+  onnx.input_shape = options.input_shape;
+  return load_onnx(path, onnx);
+}
 
 }  // namespace bitsim::sim

@@ -149,7 +149,7 @@ Network load(const std::string& path, Kind kind) {
 
 }  // namespace
 
-Network load_scalesim_topology(const std::string& path) { return load(path, Kind::Conv); }
-Network load_scalesim_gemm(const std::string& path) { return load(path, Kind::Gemm); }
+Network load_scalesim_topology(const std::string& path, const WorkloadOptions&) { return load(path, Kind::Conv); }
+Network load_scalesim_gemm(const std::string& path, const WorkloadOptions&) { return load(path, Kind::Gemm); }
 
 }  // namespace bitsim::sim

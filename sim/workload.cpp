@@ -46,11 +46,11 @@ std::string_view detect(const std::string& path) {
 
 std::span<const WorkloadFormat> workload_formats() { return kFormats; }
 
-Network load_workload(const std::string& path, std::string_view format) {
+Network load_workload(const std::string& path, std::string_view format, const WorkloadOptions& options) {
   const std::string_view name = format == "auto" ? detect(path) : format;
   std::vector<std::string> names;
   for (const auto& f : kFormats) {
-    if (f.name == name) return f.load(path);
+    if (f.name == name) return f.load(path, options);
     names.emplace_back(f.name);
   }
   throw InputError(

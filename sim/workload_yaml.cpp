@@ -165,7 +165,7 @@ class LayerReader {
 
 }  // namespace
 
-Network load_workload_yaml(const std::string& path) {
+Network load_workload_yaml(const std::string& path, const WorkloadOptions&) {
   const YAML::Node root = yaml::load_file(path);
   Diagnostics diag;
   const yaml::Reader r{path, diag};

@@ -55,10 +55,10 @@ std::optional<sim::Network> load_network(const CurveSource& s) {
   if (!s.model_path.empty()) {
     if (!s.workload_path.empty())
       throw InputError({}, "give --model or --workload, not both (the model is the workload)");
-    return sim::load_workload(s.model_path, "onnx");
+    return sim::load_workload(s.model_path, "onnx", workload_options(s.input_shape));
   }
   if (s.workload_path.empty()) return std::nullopt;
-  return sim::load_workload(s.workload_path, s.workload_format);
+  return sim::load_workload(s.workload_path, s.workload_format, workload_options(s.input_shape));
 }
 
 double budget_from(const RateDistortionCurves& curves, double budget_bits, double avg_bits) {
@@ -350,7 +350,7 @@ int run_additivity(const AdditivityArgs& a) {
 }
 
 int run_eval(const EvalArgs& a) {
-  const sim::Network net = sim::load_workload(a.model_path, "onnx");
+  const sim::Network net = sim::load_workload(a.model_path, "onnx", workload_options(a.input_shape));
   const Dataset data = load_dataset(a.data);
   if (!(data.shape == net.layer(0).output))
     throw InputError({}, fmt::format("--data: images are {}x{}x{}, the model's input is {}x{}x{}", data.shape.channels,

@@ -2,6 +2,7 @@
 #include "tools/cli_common.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -69,6 +70,22 @@ void write_new_file(const std::string& path, const std::string& text, bool force
   if (!out) throw InputError({path, 0, 0}, "cannot open file for writing");
   out << text;
   if (!out) throw InputError({path, 0, 0}, "write failed");
+}
+
+sim::WorkloadOptions workload_options(const std::string& input_shape) {
+  sim::WorkloadOptions options;
+  if (input_shape.empty()) return options;
+  std::vector<double> v;
+  try {
+    v = parse_number_list(input_shape, "--input-shape");
+  } catch (const InputError&) {
+    v.clear();
+  }
+  if (v.size() != 3 || std::any_of(v.begin(), v.end(), [](double x) { return x != std::floor(x); }))
+    throw InputError({}, fmt::format("--input-shape: expected C,H,W (three positive integers), got '{}'", input_shape));
+  options.input_shape =
+      sim::Shape{static_cast<std::int64_t>(v[0]), static_cast<std::int64_t>(v[1]), static_cast<std::int64_t>(v[2])};
+  return options;
 }
 
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag) {

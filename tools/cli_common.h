@@ -10,6 +10,7 @@
 #include "sim/bit_plan.h"
 #include "sim/hw_config.h"
 #include "sim/network.h"
+#include "sim/workload.h"
 #include "tools/report.h"
 
 namespace bitsim::tools {
@@ -38,6 +39,9 @@ BottleneckCounts count_bottlenecks(const sim::SimResult& r);
 
 // Writes `text` to `path`; refuses to replace an existing file unless `force`.
 void write_new_file(const std::string& path, const std::string& text, bool force, const std::string& flag);
+
+// --input-shape "C,H,W" (empty: none) -> workload options.
+sim::WorkloadOptions workload_options(const std::string& input_shape);
 
 // "2,4" -> {2, 4}; positive finite numbers only.
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag);

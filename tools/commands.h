@@ -10,6 +10,7 @@ namespace bitsim::tools {
 
 struct SimulateArgs {
   std::string hw_path, workload_path, workload_format = "auto", bits, plan_path;
+  std::string input_shape;
   int batch = 1;
   std::string engine = "analytical";
   std::string trace_path;
@@ -28,6 +29,7 @@ int run_demo(const DemoArgs& a);
 
 struct InspectArgs {
   std::string workload_path, workload_format = "auto";
+  std::string input_shape;
   OutputFlags out;
 };
 int run_inspect(const InspectArgs& a);
@@ -43,6 +45,7 @@ struct CurveSource {
   std::string rate = "coded";                   // for modelled and measured curves
   std::string model_path;                       // measured curves: an ONNX model ...
   std::string data = "fashion-mnist-train:64";  // ... and its calibration images
+  std::string input_shape;                      // for ONNX models with symbolic dimensions
 };
 
 struct CurvesArgs {
@@ -86,6 +89,7 @@ int run_additivity(const AdditivityArgs& a);
 
 struct EvalArgs {
   std::string model_path;
+  std::string input_shape;
   std::string data = "fashion-mnist";
   std::string plan_path;
   std::string bits;

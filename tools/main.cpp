@@ -15,11 +15,12 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
   cmd->add_option("--curves", s.curves_path, "rate-distortion curves CSV (default: modelled from --workload)");
   auto* w = cmd->add_option("--workload", s.workload_path, "network (.yaml, or SCALE-Sim topology .csv)");
   if (workload_required) w->required();
-  cmd->add_option("--workload-format", s.workload_format, "auto, yaml, scalesim or scalesim-gemm");
+  cmd->add_option("--workload-format", s.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
   cmd->add_option("--rate", s.rate, "for modelled and measured curves: what the budget counts: fixed, entropy or coded")
       ->check(CLI::IsMember({"fixed", "entropy", "coded"}));
   cmd->add_option("--model", s.model_path, "ONNX model: measure the curves on real images (it is also the workload)");
   cmd->add_option("--data", s.data, "with --model: calibration images (default fashion-mnist-train:64)");
+  cmd->add_option("--input-shape", s.input_shape, "C,H,W of an ONNX model whose input has symbolic dimensions");
 }
 
 }  // namespace
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
   auto* simulate = app.add_subcommand("simulate", "per-layer time, traffic and bottleneck of one bit plan");
   simulate->add_option("--hw", sim_args.hw_path, "hardware config (.yaml, or SCALE-Sim .cfg)")->required();
   simulate->add_option("--workload", sim_args.workload_path, "network (.yaml, or SCALE-Sim topology .csv)")->required();
-  simulate->add_option("--workload-format", sim_args.workload_format, "auto, yaml, scalesim or scalesim-gemm");
+  simulate->add_option("--workload-format", sim_args.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
+  simulate->add_option("--input-shape", sim_args.input_shape, "C,H,W of an ONNX model with symbolic dimensions");
   auto* bits = simulate->add_option("--bits", sim_args.bits, "B, W/A or native (default: native)");
   simulate->add_option("--plan", sim_args.plan_path, "plan YAML")->excludes(bits);
   simulate->add_option("--batch", sim_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
@@ -56,7 +58,8 @@ int main(int argc, char** argv) {
   InspectArgs inspect_args;
   auto* inspect = app.add_subcommand("inspect", "layers, shapes, parameters and MACs of a workload");
   inspect->add_option("--workload", inspect_args.workload_path, "network file")->required();
-  inspect->add_option("--workload-format", inspect_args.workload_format, "auto, yaml, scalesim or scalesim-gemm");
+  inspect->add_option("--workload-format", inspect_args.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
+  inspect->add_option("--input-shape", inspect_args.input_shape, "C,H,W of an ONNX model with symbolic dimensions");
   add_output_flags(inspect, inspect_args.out);
 
   CurvesArgs curves_args;
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
   EvalArgs eval_args;
   auto* eval = app.add_subcommand("eval", "top-1 accuracy and output error of an ONNX model, float or quantized");
   eval->add_option("--model", eval_args.model_path, "ONNX model")->required();
+  eval->add_option("--input-shape", eval_args.input_shape, "C,H,W of a model with symbolic dimensions");
   eval->add_option("--data", eval_args.data, "fashion-mnist[:N] or fashion-mnist-train[:N] (default: fashion-mnist)");
   auto* eval_plan = eval->add_option("--plan", eval_args.plan_path, "quantize as this plan says");
   eval->add_option("--bits", eval_args.bits, "quantize every tensor: B or W/A")->excludes(eval_plan);

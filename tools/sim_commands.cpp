@@ -81,7 +81,7 @@ Table totals_table(const Network& net, const SimResult& r, const DetailedResult*
 
 int run_simulate(const SimulateArgs& a) {
   const HardwareConfig hw = load_hardware_config(a.hw_path);
-  const Network net = load_workload(a.workload_path, a.workload_format);
+  const Network net = load_workload(a.workload_path, a.workload_format, workload_options(a.input_shape));
   const BitPlan plan =
       !a.plan_path.empty() ? load_bit_plan(a.plan_path, net) : parse_bits(a.bits.empty() ? "native" : a.bits, net, hw);
   if (a.engine != "analytical" && a.engine != "systemc")
@@ -220,7 +220,7 @@ int run_list_formats() {
 }
 
 int run_inspect(const InspectArgs& a) {
-  const Network net = load_workload(a.workload_path, a.workload_format);
+  const Network net = load_workload(a.workload_path, a.workload_format, workload_options(a.input_shape));
   Table t({"layer", "op", "inputs", "output_shape", "weights", "parameters", "macs", "gemm_m", "gemm_k", "gemm_n",
            "groups"});
   for (const Layer& l : net.layers()) {
