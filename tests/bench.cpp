@@ -4,6 +4,8 @@
 #include <benchmark/benchmark.h>
 #include <random>
 
+#include "alloc/dataset.h"
+#include "alloc/inference.h"
 #include "alloc/modelled_curves.h"
 #include "alloc/solver.h"
 #include "sim/analytical_model.h"
@@ -114,6 +116,17 @@ void BM_ModelledCurvesResNet50(benchmark::State& state) {
 BENCHMARK(BM_ModelledCurvesResNet50)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+// The inference engine on the shipped Fashion-MNIST model: 256 test images per iteration, float32,
+// 2 threads. tools/bench-engine runs this next to PyTorch on the same architecture.
+void BM_EngineFmnist256(benchmark::State& state) {
+  const Network net = load_workload(kRoot + "/workloads/fmnist_cnn.onnx");
+  const alloc::Dataset data = alloc::load_dataset("fashion-mnist:256");
+  const alloc::InferenceEngine engine(net, 2);
+  for (auto _ : state) benchmark::DoNotOptimize(engine.forward(data.images, data.count).data());
+  state.SetItemsProcessed(state.iterations() * data.count);
+}
+BENCHMARK(BM_EngineFmnist256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // libsystemc's own main() references sc_main; Google Benchmark provides main().
 extern "C" int sc_main(int, char**) { return 0; }

@@ -78,6 +78,7 @@ std::string curves_line(const RateDistortionCurves& c) {
 }  // namespace
 
 int run_curves(const CurvesArgs& a) {
+  if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");  // before measuring
   const auto net = load_network(a.source);
   const RateDistortionCurves curves = load_source(a.source, net);
   std::ostringstream text;
@@ -90,6 +91,7 @@ int run_curves(const CurvesArgs& a) {
 }
 
 int run_allocate(const AllocateArgs& a) {
+  if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");  // before measuring or solving
   const auto net = load_network(a.source);
   const RateDistortionCurves curves = load_source(a.source, net);
   const SolverInfo& solver = find_solver(a.solver);

@@ -63,9 +63,13 @@ BottleneckCounts count_bottlenecks(const sim::SimResult& r) {
   return c;
 }
 
-void write_new_file(const std::string& path, const std::string& text, bool force, const std::string& flag) {
+void check_new_file(const std::string& path, bool force, const std::string& flag) {
   if (!force && std::filesystem::exists(path))
     throw InputError({}, fmt::format("{}: {} exists (pass --force to replace it)", flag, path));
+}
+
+void write_new_file(const std::string& path, const std::string& text, bool force, const std::string& flag) {
+  check_new_file(path, force, flag);
   std::ofstream out(path);
   if (!out) throw InputError({path, 0, 0}, "cannot open file for writing");
   out << text;

@@ -37,7 +37,9 @@ struct BottleneckCounts {
 };
 BottleneckCounts count_bottlenecks(const sim::SimResult& r);
 
-// Writes `text` to `path`; refuses to replace an existing file unless `force`.
+// Refuses (InputError) to replace an existing file unless `force`: call before long work.
+void check_new_file(const std::string& path, bool force, const std::string& flag);
+// Writes `text` to `path`, with the same refusal.
 void write_new_file(const std::string& path, const std::string& text, bool force, const std::string& flag);
 
 // --input-shape "C,H,W" (empty: none) -> workload options.

@@ -89,6 +89,7 @@ int run_simulate(const SimulateArgs& a) {
   const bool detailed = a.engine == "systemc";
   if (!detailed && (!a.trace_path.empty() || a.no_prefetch || a.unlimited_buffers))
     throw InputError({}, "--trace, --no-prefetch and --unlimited-buffers need --engine systemc");
+  if (!a.trace_path.empty()) check_new_file(a.trace_path, a.force, "--trace");  // before simulating
   std::optional<DetailedResult> detail;
   SimResult r;
   if (detailed) {
