@@ -25,9 +25,37 @@ InferenceEngine::InferenceEngine(const sim::Network& net, int threads) : m_net(n
 namespace {
 
 void activate(const Layer& l, float* data, std::size_t count) {
-  if (!l.relu) return;
-  const float hi = l.relu_max > 0 ? l.relu_max : std::numeric_limits<float>::infinity();
-  for (std::size_t k = 0; k < count; ++k) data[k] = std::clamp(data[k], 0.0f, hi);
+  const auto hard_sigmoid = [&](float x) { return std::clamp(l.hard_alpha * x + l.hard_beta, 0.0f, 1.0f); };
+  switch (l.activation) {
+    case sim::Activation::None:
+      return;
+    case sim::Activation::Relu: {
+      const float hi = l.relu_max > 0 ? l.relu_max : std::numeric_limits<float>::infinity();
+      for (std::size_t k = 0; k < count; ++k) data[k] = std::clamp(data[k], 0.0f, hi);
+      return;
+    }
+    case sim::Activation::Sigmoid:
+      for (std::size_t k = 0; k < count; ++k) data[k] = 1.0f / (1.0f + std::exp(-data[k]));
+      return;
+    case sim::Activation::HardSigmoid:
+      for (std::size_t k = 0; k < count; ++k) data[k] = hard_sigmoid(data[k]);
+      return;
+    case sim::Activation::HardSwish:  // x * HardSigmoid(x) with alpha 1/6, beta 0.5 (ONNX)
+      for (std::size_t k = 0; k < count; ++k) data[k] *= std::clamp(data[k] / 6.0f + 0.5f, 0.0f, 1.0f);
+      return;
+    case sim::Activation::Softmax: {  // over channels, per pixel
+      const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
+      const std::size_t channels = static_cast<std::size_t>(l.output.channels);
+      for (std::size_t p = 0; p < plane; ++p) {
+        float top = -std::numeric_limits<float>::infinity();
+        for (std::size_t c = 0; c < channels; ++c) top = std::max(top, data[c * plane + p]);
+        float sum = 0;
+        for (std::size_t c = 0; c < channels; ++c) sum += data[c * plane + p] = std::exp(data[c * plane + p] - top);
+        for (std::size_t c = 0; c < channels; ++c) data[c * plane + p] /= sum;
+      }
+      return;
+    }
+  }
 }
 
 void conv(const Layer& l, const sim::Shape& in, const float* x, float* y, const std::vector<float>& w) {

@@ -90,13 +90,13 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
       case sim::LayerOp::MaxPool:
       case sim::LayerOp::AvgPool:
       case sim::LayerOp::Concat:
-        nonnegative[i] = l.relu || inputs_nonneg;
+        nonnegative[i] = sim::nonnegative(l.activation) || inputs_nonneg;
         break;
       case sim::LayerOp::Input:
         nonnegative[i] = false;
         break;
       default:
-        nonnegative[i] = l.relu;
+        nonnegative[i] = sim::nonnegative(l.activation);
     }
   }
 

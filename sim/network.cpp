@@ -31,6 +31,38 @@ std::string_view op_name(LayerOp op) {
   return "?";
 }
 
+std::string_view activation_name(Activation a) {
+  switch (a) {
+    case Activation::None:
+      return "none";
+    case Activation::Relu:
+      return "relu";
+    case Activation::Sigmoid:
+      return "sigmoid";
+    case Activation::HardSigmoid:
+      return "hardsigmoid";
+    case Activation::HardSwish:
+      return "hardswish";
+    case Activation::Softmax:
+      return "softmax";
+  }
+  return "?";
+}
+
+bool nonnegative(Activation a) {
+  switch (a) {
+    case Activation::Relu:
+    case Activation::Sigmoid:
+    case Activation::HardSigmoid:
+    case Activation::Softmax:
+      return true;
+    case Activation::None:
+    case Activation::HardSwish:
+      return false;
+  }
+  return false;
+}
+
 namespace {
 
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
@@ -264,7 +296,9 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
     layer.groups = s.groups;
     layer.bias = s.bias;
     layer.batchnorm = s.batchnorm;
-    layer.relu = s.relu;
+    layer.activation = s.activation;
+    layer.hard_alpha = s.hard_alpha;
+    layer.hard_beta = s.hard_beta;
     layer.relu_max = s.relu_max;
     layer.values = s.values;
     layer.where = s.where;

@@ -21,6 +21,13 @@ enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat,
 
 std::string_view op_name(LayerOp op);
 
+// The function applied to a layer's output (after any bias). Softmax runs over the channels of
+// each pixel (for an FC layer: over its outputs).
+enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax };
+std::string_view activation_name(Activation a);
+// True when the activation's output is never negative (ReLU quantizers apply: seed 004 eq. 2).
+bool nonnegative(Activation a);
+
 // A feature map: channels x height x width values per image.
 struct Shape {
   std::int64_t channels = 0;
@@ -68,8 +75,9 @@ struct LayerSpec {
   std::int64_t groups = 1;
   bool bias = false;
   bool batchnorm = false;  // folded at inference; counted as 2 parameters per channel
-  bool relu = false;
-  float relu_max = 0;  // > 0: clip at this value after the ReLU (ReLU6)
+  Activation activation = Activation::None;
+  float relu_max = 0;                         // > 0: clip at this value after the ReLU (ReLU6)
+  float hard_alpha = 0.2f, hard_beta = 0.5f;  // HardSigmoid: max(0, min(1, alpha x + beta))
   std::shared_ptr<const LayerValues> values;
 };
 
@@ -82,8 +90,9 @@ struct Layer {
   std::int64_t groups = 1;
   bool bias = false;
   bool batchnorm = false;
-  bool relu = false;
+  Activation activation = Activation::None;
   float relu_max = 0;                         // > 0: ReLU clipped at this value (ReLU6)
+  float hard_alpha = 0.2f, hard_beta = 0.5f;  // HardSigmoid parameters
   std::shared_ptr<const LayerValues> values;  // null unless imported with trained values
   std::int64_t weights = 0;     // values in the weight tensor (kernel + bias): what is quantized and fetched
   std::int64_t parameters = 0;  // weights + BatchNorm scale and shift, as published parameter counts count them

@@ -3,7 +3,9 @@
 //   Conv -> conv (groups, strides, explicit pads incl. asymmetric, dilations; auto_pad NOTSET/VALID)
 //   Gemm (transA = 0), MatMul with a constant right side -> fc; a following Add of a constant -> bias
 //   BatchNormalization after a conv or fc used only by it -> folded into its weights and bias
-//   Relu, Clip(min 0, max > 0) after a layer used only by them -> the layer's ReLU (ReLU6 for Clip)
+//   Relu, Clip(min 0, max > 0) (ReLU6), Sigmoid, HardSigmoid, HardSwish, Softmax (over channels) ->
+//   the producing layer's activation when it is used only by them, else an identity scale layer
+//   that carries the activation
 //   MaxPool, AveragePool (explicit pads, ceil_mode, count_include_pad), GlobalAveragePool -> pooling
 //   Add of two layers -> add; Add/Sub/Mul/Div with a constant (scalar or per channel) -> scale
 //   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1], Identity, Dropout -> no layer

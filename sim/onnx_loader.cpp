@@ -14,8 +14,9 @@ namespace bitsim::sim {
 namespace {
 
 const char* kSupported =
-    "Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Add, Sub, Mul, "
-    "Div, Concat, Flatten, Reshape, Transpose, Identity, Dropout, Constant";
+    "Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Softmax, MaxPool, "
+    "AveragePool, GlobalAveragePool, Add, Sub, Mul, Div, Concat, Flatten, Reshape, Transpose, Identity, Dropout, "
+    "Constant";
 
 NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   NamedTensor out;
@@ -168,7 +169,8 @@ class Importer {
   // The layer may absorb this node (its output feeds only this node, and it has no activation yet).
   bool absorbable(const onnx::NodeProto& n, int layer) const {
     const auto uses = m_uses.find(n.input(0));
-    return uses != m_uses.end() && uses->second == 1 && !m_specs[static_cast<std::size_t>(layer)].relu;
+    return uses != m_uses.end() && uses->second == 1 &&
+           m_specs[static_cast<std::size_t>(layer)].activation == Activation::None;
   }
   void alias(const onnx::NodeProto& n, int layer) { m_values[n.output(0)] = Value{layer, nullptr}; }
 
@@ -252,8 +254,9 @@ class Importer {
       gemm(n);
     } else if (op == "BatchNormalization") {
       batchnorm(n);
-    } else if (op == "Relu" || op == "Clip") {
-      relu(n);
+    } else if (op == "Relu" || op == "Clip" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
+               op == "Softmax") {
+      activation(n);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") {
       pool(n);
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
@@ -390,22 +393,58 @@ class Importer {
     alias(n, l);
   }
 
-  void relu(const onnx::NodeProto& n) {
-    const int l = layer_input(n, 0);
-    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l))
-      fail(n,
-           "only a Relu/Clip directly after a layer used by nothing else is supported (it becomes that layer's ReLU)");
-    float max = 0;
-    if (n.op_type() == "Clip") {
-      float lo = float_attr(n, "min", -INFINITY), hi = float_attr(n, "max", INFINITY);
-      if (has_input(n, 1)) lo = constant_input(n, 1).data.at(0);
-      if (has_input(n, 2)) hi = constant_input(n, 2).data.at(0);
-      if (lo != 0 || !(hi > 0)) fail(n, "only Clip(min 0, max > 0) is supported (ReLU, ReLU6)");
-      max = std::isinf(hi) ? 0 : hi;
+  // Relu, Clip(0, max), Sigmoid, HardSigmoid, HardSwish, Softmax: the producing layer's activation
+  // when it is used by nothing else; otherwise an identity scale layer that carries it.
+  void activation(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    LayerSpec act;
+    if (op == "Relu" || op == "Clip") {
+      act.activation = Activation::Relu;
+      if (op == "Clip") {
+        float lo = float_attr(n, "min", -INFINITY), hi = float_attr(n, "max", INFINITY);
+        if (has_input(n, 1)) lo = constant_input(n, 1).data.at(0);
+        if (has_input(n, 2)) hi = constant_input(n, 2).data.at(0);
+        if (lo != 0 || !(hi > 0)) fail(n, "only Clip(min 0, max > 0) is supported (ReLU, ReLU6)");
+        act.relu_max = std::isinf(hi) ? 0 : hi;
+      }
+    } else if (op == "Sigmoid") {
+      act.activation = Activation::Sigmoid;
+    } else if (op == "HardSigmoid") {
+      act.activation = Activation::HardSigmoid;
+      act.hard_alpha = float_attr(n, "alpha", 0.2f);
+      act.hard_beta = float_attr(n, "beta", 0.5f);
+    } else if (op == "HardSwish") {
+      act.activation = Activation::HardSwish;
+    } else {  // Softmax
+      act.activation = Activation::Softmax;
+      const std::int64_t axis =
+          int_attr(n, "axis", m_model.opset_import_size() > 0 && m_model.opset_import(0).version() < 13 ? 1 : -1);
+      const LayerSpec& producer = m_specs[static_cast<std::size_t>(layer_input(n, 0))];
+      const bool rows =
+          producer.op == LayerOp::FullyConnected ||
+          (producer.op == LayerOp::Input && producer.input_shape.height == 1 && producer.input_shape.width == 1);
+      if (!(axis == 1 || (axis == -1 && rows)))
+        fail(n, "only a softmax over channels (axis 1, or -1 on [N, C] rows) is supported");
     }
-    m_specs[static_cast<std::size_t>(l)].relu = true;
-    m_specs[static_cast<std::size_t>(l)].relu_max = max;
-    alias(n, l);
+    const int l = layer_input(n, 0);
+    int target = l;
+    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l)) {
+      LayerSpec spec;
+      spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+      spec.op = LayerOp::Scale;
+      spec.inputs = {m_specs[static_cast<std::size_t>(l)].name};
+      auto values = std::make_shared<LayerValues>();
+      values->weights = {1.0f};
+      values->bias = {0.0f};
+      spec.values = values;
+      target = push(spec, n.output(0));
+    }
+    LayerSpec& t = m_specs[static_cast<std::size_t>(target)];
+    t.activation = act.activation;
+    t.relu_max = act.relu_max;
+    t.hard_alpha = act.hard_alpha;
+    t.hard_beta = act.hard_beta;
+    alias(n, target);
   }
 
   void pool(const onnx::NodeProto& n) {

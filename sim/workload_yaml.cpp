@@ -95,7 +95,9 @@ class LayerReader {
       if (const auto n = node[key])
         if (const auto v = m_r.boolean(n, path + "." + key)) out = *v;
     };
-    flag("relu", spec.relu);
+    bool relu = false;
+    flag("relu", relu);
+    if (relu) spec.activation = Activation::Relu;
     flag("batchnorm", spec.batchnorm);
     flag("ceil_mode", spec.window.ceil_mode);
     flag("global", spec.window.global);

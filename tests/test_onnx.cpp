@@ -17,7 +17,8 @@ const std::string kTestData = "/usr/share/libonnx-testdata/data/";
 // [N, F] rows). Cases left out: auto_pad SAME (not supported), dilated and uint8 pooling, transA,
 // BatchNormalization/Relu applied to a graph input (bitsim folds them into a preceding layer), a
 // Gemm bias C with a row per input (matrix_bias),
-// concatenation on other axes, and 1-D/3-D variants.
+// concatenation on other axes, softmax over other axes, and 1-D/3-D variants (most activation
+// cases of node/ apply to a 3-D input).
 const char* kCases[] = {
     "node/test_basic_conv_with_padding",
     "node/test_basic_conv_without_padding",
@@ -65,6 +66,10 @@ const char* kCases[] = {
     "pytorch-converted/test_MaxPool2d",
     "pytorch-converted/test_Linear",
     "pytorch-converted/test_Linear_no_bias",
+    "pytorch-converted/test_ReLU",
+    "pytorch-converted/test_Softmax",
+    "node/test_softmax_example",
+    "node/test_softmax_large_number",
 };
 
 class OnnxBackendCase : public ::testing::TestWithParam<const char*> {};
@@ -104,10 +109,10 @@ std::string onnx_error(const std::string& dir) {
 
 TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   if (!std::filesystem::exists(kTestData)) GTEST_SKIP() << "libonnx-testdata not installed";
-  EXPECT_EQ(onnx_error("pytorch-converted/test_Softmax"),
-            "F: error: node '1' (Softmax): unsupported operator; supported: Conv, Gemm, MatMul, BatchNormalization, "
-            "Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Add, Sub, Mul, Div, Concat, Flatten, Reshape, "
-            "Transpose, Identity, Dropout, Constant");
+  EXPECT_EQ(onnx_error("pytorch-converted/test_PReLU_2d"),
+            "F: error: node '2' (PRelu): unsupported operator; supported: Conv, Gemm, MatMul, BatchNormalization, "
+            "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Softmax, MaxPool, AveragePool, GlobalAveragePool, Add, Sub, "
+            "Mul, Div, Concat, Flatten, Reshape, Transpose, Identity, Dropout, Constant");
   EXPECT_EQ(onnx_error("node/test_conv_with_autopad_same"),
             "F: error: graph input 'W': only one non-constant input is supported");
   const std::string bad = testing::write_temp("bad.onnx", "this is not protobuf");
@@ -133,7 +138,7 @@ TEST(OnnxImport, FoldsBatchNormAndMatchesPyTorch) {
   ASSERT_EQ(net.notes().size(), 1u);
   EXPECT_EQ(net.notes()[0], "folded 3 BatchNormalization node(s) into the preceding layers");
   const sim::Layer& clip = net.layer(*net.find("/a/a.0/Conv"));
-  EXPECT_TRUE(clip.relu);
+  EXPECT_EQ(clip.activation, sim::Activation::Relu);
   EXPECT_EQ(clip.relu_max, 6.0f);
   EXPECT_TRUE(clip.batchnorm);
   const sim::NamedTensor input = sim::read_onnx_tensor(dir + "branchy_input_0.pb");
@@ -142,6 +147,20 @@ TEST(OnnxImport, FoldsBatchNormAndMatchesPyTorch) {
   ASSERT_EQ(got.size(), expected.data.size());
   for (std::size_t i = 0; i < got.size(); ++i)
     EXPECT_NEAR(got[i], expected.data[i], 1e-4 + 1e-4 * std::fabs(expected.data[i])) << i;
+}
+
+// The same for HardSwish, Sigmoid, HardSigmoid and Softmax (tools/make_test_models.py, acts.onnx).
+TEST(OnnxImport, ActivationsMatchPyTorch) {
+  const std::string dir = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/";
+  const sim::Network net = sim::load_onnx(dir + "acts.onnx");
+  EXPECT_EQ(net.layer(*net.find("/c1/Conv")).activation, sim::Activation::HardSwish);
+  EXPECT_EQ(net.layer(*net.find("/fc/Gemm")).activation, sim::Activation::Softmax);
+  const sim::NamedTensor input = sim::read_onnx_tensor(dir + "acts_input_0.pb");
+  const sim::NamedTensor expected = sim::read_onnx_tensor(dir + "acts_output_0.pb");
+  const alloc::Activations got = alloc::InferenceEngine(net).forward(input.data, static_cast<int>(input.dims[0]));
+  ASSERT_EQ(got.size(), expected.data.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected.data[i], 1e-5 + 1e-4 * std::fabs(expected.data[i])) << i;
 }
 
 }  // namespace

@@ -30,6 +30,38 @@ class Branchy(nn.Module):
         return self.fc(torch.flatten(y, 1))
 
 
+class Acts(nn.Module):
+    """HardSwish, HardSigmoid and Sigmoid after convolutions, a Sigmoid on a tensor used twice (a
+    standalone activation layer), and Softmax over the classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, 1, 1)
+        self.c2 = nn.Conv2d(8, 8, 3, 2, 1)
+        self.c3 = nn.Conv2d(8, 8, 1)
+        self.fc = nn.Linear(8 * 6 * 6, 4)
+
+    def forward(self, x):
+        y = nn.functional.hardswish(self.c1(x))
+        z = self.c2(y)
+        s = torch.sigmoid(z)
+        w = nn.functional.hardsigmoid(self.c3(s)) + s
+        return torch.softmax(self.fc(torch.flatten(w, 1)), dim=1)
+
+
+def export(net, x, out, name):
+    net.eval()
+    with torch.no_grad():
+        y = net(x)
+    torch.onnx.export(net, x, f"{out}/{name}.onnx", input_names=["x"], output_names=["y"], opset_version=14,
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    with open(f"{out}/{name}_input_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(x.numpy().astype(np.float32), "x").SerializeToString())
+    with open(f"{out}/{name}_output_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(y.numpy().astype(np.float32), "y").SerializeToString())
+    print(f"wrote {out}/{name}.onnx and its reference input/output")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -41,17 +73,9 @@ def main():
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.2, 0.2)
-    net.eval()
-    x = torch.rand(2, 3, 12, 12)
-    with torch.no_grad():
-        y = net(x)
-    torch.onnx.export(net, x, f"{out}/branchy.onnx", input_names=["x"], output_names=["y"], opset_version=13,
-                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
-    with open(f"{out}/branchy_input_0.pb", "wb") as f:
-        f.write(numpy_helper.from_array(x.numpy().astype(np.float32), "x").SerializeToString())
-    with open(f"{out}/branchy_output_0.pb", "wb") as f:
-        f.write(numpy_helper.from_array(y.numpy().astype(np.float32), "y").SerializeToString())
-    print(f"wrote {out}/branchy.onnx and its reference input/output")
+    export(net, torch.rand(2, 3, 12, 12), out, "branchy")
+    torch.manual_seed(2)
+    export(Acts(), torch.rand(2, 3, 12, 12) * 4 - 2, out, "acts")
 
 
 if __name__ == "__main__":
