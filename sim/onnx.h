@@ -2,7 +2,8 @@
 // values (LayerValues), for the inference engine. Supported operators and how they map:
 //   Conv -> conv (groups, strides, explicit pads incl. asymmetric, dilations; auto_pad NOTSET/VALID)
 //   Gemm (transA = 0), MatMul with a constant right side -> fc; a following Add of a constant -> bias
-//   BatchNormalization after a conv or fc used only by it -> folded into its weights and bias
+//   BatchNormalization after a conv or fc used only by it -> folded into its weights and bias;
+//   elsewhere -> a per-channel scale layer
 //   Relu, Clip(min 0, max > 0) (ReLU6), Sigmoid, HardSigmoid, HardSwish, Softmax (over channels) ->
 //   the producing layer's activation when it is used only by them, else an identity scale layer
 //   that carries the activation
@@ -10,6 +11,7 @@
 //   Add of two layers -> add; Add/Sub/Mul/Div with a constant (scalar or per channel) -> scale
 //   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1], Identity, Dropout -> no layer
 //   Transpose of a 2-D constant -> folded; of a computed tensor, only the identity permutation
+//   Pad (constant zeros, height and width) right before a Conv -> folded into the conv's pads
 //   Constant nodes and initializers -> constants
 // Anything else is an InputError naming the node, its operator and the supported ones.
 #pragma once

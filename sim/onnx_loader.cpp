@@ -1,6 +1,7 @@
 // ONNX models -> Network with trained values (see onnx.h for the operator mapping).
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -15,8 +16,8 @@ namespace {
 
 const char* kSupported =
     "Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Softmax, MaxPool, "
-    "AveragePool, GlobalAveragePool, Add, Sub, Mul, Div, Concat, Flatten, Reshape, Transpose, Identity, Dropout, "
-    "Constant";
+    "AveragePool, GlobalAveragePool, Add, Sub, Mul, Div, Concat, Flatten, Reshape, Transpose, Pad, Identity, "
+    "Dropout, Constant";
 
 NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   NamedTensor out;
@@ -233,6 +234,9 @@ class Importer {
 
   void node(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
+    for (int i = 0; i < n.input_size(); ++i)
+      if (m_pads.count(n.input(i)) && op != "Conv")
+        fail(n, "a Pad is only supported right before a Conv (folded into it)");
     if (n.domain() != "" && n.domain() != "ai.onnx")
       fail(n, fmt::format("operator domain '{}' is not supported", n.domain()));
     if (op == "Constant") {
@@ -244,6 +248,8 @@ class Importer {
     } else if (op == "Identity" || op == "Dropout") {
       const Value v = value(n, 0);
       m_values[n.output(0)] = v;
+    } else if (op == "Pad") {
+      pad(n);
     } else if (op == "Transpose") {
       transpose(n);
     } else if (op == "Flatten" || op == "Reshape") {
@@ -299,6 +305,23 @@ class Importer {
     add_constant(std::move(t));
   }
 
+  // Zero padding of height and width before a Conv: folded into the conv's pads.
+  void pad(const onnx::NodeProto& n) {
+    const std::string mode = attr(n, "mode") ? attr(n, "mode")->s() : "constant";
+    if (mode != "constant") fail(n, fmt::format("mode '{}' is not supported (only constant zero padding)", mode));
+    std::vector<std::int64_t> pads = ints_attr(n, "pads");
+    if (has_input(n, 1)) {
+      const NamedTensor& t = constant_input(n, 1);
+      pads.assign(t.data.begin(), t.data.end());
+    }
+    if (has_input(n, 2) && constant_input(n, 2).data.at(0) != 0) fail(n, "only zero padding is supported");
+    if (float_attr(n, "value", 0) != 0) fail(n, "only zero padding is supported");
+    if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5])
+      fail(n, "only padding of height and width of a 4-D tensor is supported");
+    m_pads[n.output(0)] = {pads[2], pads[3], pads[6], pads[7]};
+    alias(n, layer_input(n, 0));
+  }
+
   void flatten(const onnx::NodeProto& n) {
     if (n.op_type() == "Flatten" && int_attr(n, "axis", 1) != 1) fail(n, "only axis 1 is supported");
     if (n.op_type() == "Reshape") {
@@ -317,6 +340,12 @@ class Importer {
     const NamedTensor& w = constant_input(n, 1);
     if (w.dims.size() != 4) fail(n, "expected a 4-D weight tensor [M, C/group, kH, kW]");
     window(n, spec.window, false);
+    if (const auto it = m_pads.find(n.input(0)); it != m_pads.end()) {
+      spec.window.pad_h += it->second[0];
+      spec.window.pad_w += it->second[1];
+      spec.window.pad_h_end += it->second[2];
+      spec.window.pad_w_end += it->second[3];
+    }
     spec.window.kernel_h = w.dims[2];
     spec.window.kernel_w = w.dims[3];
     spec.groups = int_attr(n, "group", 1);
@@ -364,28 +393,46 @@ class Importer {
     push(spec, n.output(0));
   }
 
+  // After a conv or FC used only by it: folded into the weights and bias. Elsewhere (e.g. on the
+  // input): a per-channel scale layer, y = k x + (shift - mean k).
   void batchnorm(const onnx::NodeProto& n) {
     const int l = layer_input(n, 0);
-    LayerSpec& spec = m_specs[static_cast<std::size_t>(l)];
-    if ((spec.op != LayerOp::Conv && spec.op != LayerOp::FullyConnected) || !absorbable(n, l))
-      fail(n,
-           "only a BatchNormalization directly after a Conv or Gemm used by nothing else is supported (it is folded)");
     if (int_attr(n, "training_mode", 0) != 0) fail(n, "training_mode is not supported");
     const auto& scale = constant_input(n, 1).data;
     const auto& shift = constant_input(n, 2).data;
     const auto& mean = constant_input(n, 3).data;
     const auto& var = constant_input(n, 4).data;
     const float eps = float_attr(n, "epsilon", 1e-5f);
+    const std::size_t channels = scale.size();
+    if (shift.size() != channels || mean.size() != channels || var.size() != channels)
+      fail(n, "scale, B, mean and var must have one value per channel");
+    std::vector<float> k(channels), b(channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+      k[c] = scale[c] / std::sqrt(var[c] + eps);
+      b[c] = shift[c] - mean[c] * k[c];
+    }
+    LayerSpec& spec = m_specs[static_cast<std::size_t>(l)];
+    const bool foldable = (spec.op == LayerOp::Conv || spec.op == LayerOp::FullyConnected) && absorbable(n, l);
+    if (!foldable) {
+      LayerSpec bn;
+      bn.name = unique(n.name().empty() ? n.output(0) : n.name());
+      bn.op = LayerOp::Scale;
+      bn.inputs = {spec.name};
+      auto values = std::make_shared<LayerValues>();
+      values->weights = k;
+      values->bias = b;
+      bn.values = values;
+      push(bn, n.output(0));
+      return;
+    }
+    if (channels != static_cast<std::size_t>(spec.out_channels))
+      fail(n, fmt::format("expected {} values per parameter", spec.out_channels));
     LayerValues& v = values_of(l);
-    const std::size_t channels = static_cast<std::size_t>(spec.out_channels);
-    if (scale.size() != channels || shift.size() != channels || mean.size() != channels || var.size() != channels)
-      fail(n, fmt::format("expected {} values per parameter", channels));
     if (v.bias.empty()) v.bias.assign(channels, 0.0f);
     const std::size_t per = v.weights.size() / channels;
     for (std::size_t c = 0; c < channels; ++c) {
-      const float k = scale[c] / std::sqrt(var[c] + eps);
-      for (std::size_t j = 0; j < per; ++j) v.weights[c * per + j] *= k;
-      v.bias[c] = (v.bias[c] - mean[c]) * k + shift[c];
+      for (std::size_t j = 0; j < per; ++j) v.weights[c * per + j] *= k[c];
+      v.bias[c] = v.bias[c] * k[c] + b[c];
     }
     spec.bias = true;
     spec.batchnorm = true;
@@ -559,6 +606,7 @@ class Importer {
   std::vector<std::unique_ptr<NamedTensor>> m_constants;
   std::map<std::string, Value> m_values;
   std::map<std::string, int> m_uses;
+  std::map<std::string, std::array<std::int64_t, 4>> m_pads;  // Pad outputs: top, left, bottom, right
   std::set<std::string> m_names;
   std::vector<LayerSpec> m_specs;
   bool m_input_seen = false;

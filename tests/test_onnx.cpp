@@ -15,8 +15,7 @@ const std::string kTestData = "/usr/share/libonnx-testdata/data/";
 
 // Every case of the supported operators whose inputs the engine's layouts cover (NCHW images or
 // [N, F] rows). Cases left out: auto_pad SAME (not supported), dilated and uint8 pooling, transA,
-// BatchNormalization/Relu applied to a graph input (bitsim folds them into a preceding layer), a
-// Gemm bias C with a row per input (matrix_bias),
+// a Gemm bias C with a row per input (matrix_bias),
 // concatenation on other axes, softmax over other axes, and 1-D/3-D variants (most activation
 // cases of node/ apply to a 3-D input).
 const char* kCases[] = {
@@ -67,6 +66,10 @@ const char* kCases[] = {
     "pytorch-converted/test_Linear",
     "pytorch-converted/test_Linear_no_bias",
     "pytorch-converted/test_ReLU",
+    "pytorch-converted/test_BatchNorm2d_eval",
+    "pytorch-converted/test_BatchNorm2d_momentum_eval",
+    "node/test_batchnorm_example",
+    "node/test_batchnorm_epsilon",
     "pytorch-converted/test_Softmax",
     "node/test_softmax_example",
     "node/test_softmax_large_number",
@@ -112,7 +115,7 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   EXPECT_EQ(onnx_error("pytorch-converted/test_PReLU_2d"),
             "F: error: node '2' (PRelu): unsupported operator; supported: Conv, Gemm, MatMul, BatchNormalization, "
             "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Softmax, MaxPool, AveragePool, GlobalAveragePool, Add, Sub, "
-            "Mul, Div, Concat, Flatten, Reshape, Transpose, Identity, Dropout, Constant");
+            "Mul, Div, Concat, Flatten, Reshape, Transpose, Pad, Identity, Dropout, Constant");
   EXPECT_EQ(onnx_error("node/test_conv_with_autopad_same"),
             "F: error: graph input 'W': only one non-constant input is supported");
   const std::string bad = testing::write_temp("bad.onnx", "this is not protobuf");
@@ -130,37 +133,51 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
 namespace bitsim {
 namespace {
 
-// tools/make_test_models.py: BatchNormalization nodes left in the graph, ReLU6 as Clip, Sub/Div
-// input normalization, Concat, padded MaxPool, Flatten + Gemm; reference output from PyTorch.
-TEST(OnnxImport, FoldsBatchNormAndMatchesPyTorch) {
+// Runs tests/data/onnx/NAME.onnx on NAME_input_0.pb and compares with PyTorch's NAME_output_0.pb.
+void expect_matches_pytorch(const sim::Network& net, const std::string& name) {
   const std::string dir = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/";
-  const sim::Network net = sim::load_onnx(dir + "branchy.onnx");
+  const sim::NamedTensor input = sim::read_onnx_tensor(dir + name + "_input_0.pb");
+  const sim::NamedTensor expected = sim::read_onnx_tensor(dir + name + "_output_0.pb");
+  const alloc::Activations got = alloc::InferenceEngine(net).forward(input.data, static_cast<int>(input.dims[0]));
+  ASSERT_EQ(got.size(), expected.data.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected.data[i], 1e-5 + 1e-4 * std::fabs(expected.data[i])) << name << " value " << i;
+}
+
+sim::Network test_model(const std::string& name) {
+  return sim::load_onnx(std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/" + name + ".onnx");
+}
+
+// tools/make_test_models.py, branchy.onnx: BatchNormalization nodes left in the graph, ReLU6 as
+// Clip, Sub/Div input normalization, Concat, padded MaxPool, Flatten + Gemm.
+TEST(OnnxImport, FoldsBatchNormAndMatchesPyTorch) {
+  const sim::Network net = test_model("branchy");
   ASSERT_EQ(net.notes().size(), 1u);
   EXPECT_EQ(net.notes()[0], "folded 3 BatchNormalization node(s) into the preceding layers");
   const sim::Layer& clip = net.layer(*net.find("/a/a.0/Conv"));
   EXPECT_EQ(clip.activation, sim::Activation::Relu);
   EXPECT_EQ(clip.relu_max, 6.0f);
   EXPECT_TRUE(clip.batchnorm);
-  const sim::NamedTensor input = sim::read_onnx_tensor(dir + "branchy_input_0.pb");
-  const sim::NamedTensor expected = sim::read_onnx_tensor(dir + "branchy_output_0.pb");
-  const alloc::Activations got = alloc::InferenceEngine(net).forward(input.data, static_cast<int>(input.dims[0]));
-  ASSERT_EQ(got.size(), expected.data.size());
-  for (std::size_t i = 0; i < got.size(); ++i)
-    EXPECT_NEAR(got[i], expected.data[i], 1e-4 + 1e-4 * std::fabs(expected.data[i])) << i;
+  expect_matches_pytorch(net, "branchy");
 }
 
-// The same for HardSwish, Sigmoid, HardSigmoid and Softmax (tools/make_test_models.py, acts.onnx).
+// acts.onnx: HardSwish, Sigmoid, HardSigmoid and Softmax.
 TEST(OnnxImport, ActivationsMatchPyTorch) {
-  const std::string dir = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/";
-  const sim::Network net = sim::load_onnx(dir + "acts.onnx");
+  const sim::Network net = test_model("acts");
   EXPECT_EQ(net.layer(*net.find("/c1/Conv")).activation, sim::Activation::HardSwish);
   EXPECT_EQ(net.layer(*net.find("/fc/Gemm")).activation, sim::Activation::Softmax);
-  const sim::NamedTensor input = sim::read_onnx_tensor(dir + "acts_input_0.pb");
-  const sim::NamedTensor expected = sim::read_onnx_tensor(dir + "acts_output_0.pb");
-  const alloc::Activations got = alloc::InferenceEngine(net).forward(input.data, static_cast<int>(input.dims[0]));
-  ASSERT_EQ(got.size(), expected.data.size());
-  for (std::size_t i = 0; i < got.size(); ++i)
-    EXPECT_NEAR(got[i], expected.data[i], 1e-5 + 1e-4 * std::fabs(expected.data[i])) << i;
+  expect_matches_pytorch(net, "acts");
+}
+
+// padconv.onnx: an asymmetric zero Pad (top 2, left 1, bottom 1, right 0) folded into a stride-2 Conv.
+TEST(OnnxImport, PadFoldsIntoTheConv) {
+  const sim::Network net = test_model("padconv");
+  const sim::Window& w = net.layer(*net.find("conv")).window;
+  EXPECT_EQ(w.pad_h, 2);
+  EXPECT_EQ(w.pad_w, 1);
+  EXPECT_EQ(w.pad_h_end, 1);
+  EXPECT_EQ(w.pad_w_end, 0);
+  expect_matches_pytorch(net, "padconv");
 }
 
 }  // namespace

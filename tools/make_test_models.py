@@ -31,8 +31,7 @@ class Branchy(nn.Module):
 
 
 class Acts(nn.Module):
-    """HardSwish, HardSigmoid and Sigmoid after convolutions, a Sigmoid on a tensor used twice (a
-    standalone activation layer), and Softmax over the classes."""
+    """HardSwish, HardSigmoid and Sigmoid after convolutions, and Softmax over the classes."""
 
     def __init__(self):
         super().__init__()
@@ -49,17 +48,44 @@ class Acts(nn.Module):
         return torch.softmax(self.fc(torch.flatten(w, 1)), dim=1)
 
 
-def export(net, x, out, name):
+def export(net, x, out, name, fold_constants=False):
     net.eval()
     with torch.no_grad():
         y = net(x)
     torch.onnx.export(net, x, f"{out}/{name}.onnx", input_names=["x"], output_names=["y"], opset_version=14,
-                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=fold_constants)
     with open(f"{out}/{name}_input_0.pb", "wb") as f:
         f.write(numpy_helper.from_array(x.numpy().astype(np.float32), "x").SerializeToString())
     with open(f"{out}/{name}_output_0.pb", "wb") as f:
         f.write(numpy_helper.from_array(y.numpy().astype(np.float32), "y").SerializeToString())
     print(f"wrote {out}/{name}.onnx and its reference input/output")
+
+
+def padconv(out):
+    """An explicit asymmetric zero Pad before a Conv, written with onnx.helper (torch 1.13 exports
+    F.pad as a graph of shape operators); the reference output is PyTorch's F.pad + conv2d."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(3)
+    x = torch.rand(2, 3, 7, 6)
+    w = torch.randn(4, 3, 3, 3)
+    b = torch.randn(4)
+    y = nn.functional.conv2d(nn.functional.pad(x, (1, 0, 2, 1)), w, b, stride=2)  # left 1, right 0, top 2, bottom 1
+    pads = numpy_helper.from_array(np.array([0, 0, 2, 1, 0, 0, 1, 0], dtype=np.int64), "pads")
+    graph = helper.make_graph(
+        [helper.make_node("Pad", ["x", "pads"], ["xp"], name="pad"),
+         helper.make_node("Conv", ["xp", "w", "b"], ["y"], name="conv", strides=[2, 2])],
+        "padconv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],
+        [pads, numpy_helper.from_array(w.numpy(), "w"), numpy_helper.from_array(b.numpy(), "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with open(f"{out}/padconv.onnx", "wb") as f:
+        f.write(model.SerializeToString())
+    with open(f"{out}/padconv_input_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(x.numpy(), "x").SerializeToString())
+    with open(f"{out}/padconv_output_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(y.numpy(), "y").SerializeToString())
+    print(f"wrote {out}/padconv.onnx and its reference input/output")
 
 
 def main():
@@ -76,6 +102,7 @@ def main():
     export(net, torch.rand(2, 3, 12, 12), out, "branchy")
     torch.manual_seed(2)
     export(Acts(), torch.rand(2, 3, 12, 12) * 4 - 2, out, "acts")
+    padconv(out)
 
 
 if __name__ == "__main__":
