@@ -175,6 +175,19 @@ class Importer {
   }
   void alias(const onnx::NodeProto& n, int layer) { m_values[n.output(0)] = Value{layer, nullptr}; }
 
+  // A scale layer y = x * scale[c] + shift[c] (one value: all channels) reading `input`, for node n.
+  int push_scale(const onnx::NodeProto& n, int input, std::vector<float> scale, std::vector<float> shift) {
+    LayerSpec spec;
+    spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+    spec.op = LayerOp::Scale;
+    spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+    auto values = std::make_shared<LayerValues>();
+    values->weights = std::move(scale);
+    values->bias = std::move(shift);
+    spec.values = values;
+    return push(spec, n.output(0));
+  }
+
   static const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) {
     for (const auto& a : n.attribute())
       if (a.name() == name) return &a;
@@ -414,15 +427,7 @@ class Importer {
     LayerSpec& spec = m_specs[static_cast<std::size_t>(l)];
     const bool foldable = (spec.op == LayerOp::Conv || spec.op == LayerOp::FullyConnected) && absorbable(n, l);
     if (!foldable) {
-      LayerSpec bn;
-      bn.name = unique(n.name().empty() ? n.output(0) : n.name());
-      bn.op = LayerOp::Scale;
-      bn.inputs = {spec.name};
-      auto values = std::make_shared<LayerValues>();
-      values->weights = k;
-      values->bias = b;
-      bn.values = values;
-      push(bn, n.output(0));
+      push_scale(n, l, std::move(k), std::move(b));
       return;
     }
     if (channels != static_cast<std::size_t>(spec.out_channels))
@@ -475,17 +480,8 @@ class Importer {
     }
     const int l = layer_input(n, 0);
     int target = l;
-    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l)) {
-      LayerSpec spec;
-      spec.name = unique(n.name().empty() ? n.output(0) : n.name());
-      spec.op = LayerOp::Scale;
-      spec.inputs = {m_specs[static_cast<std::size_t>(l)].name};
-      auto values = std::make_shared<LayerValues>();
-      values->weights = {1.0f};
-      values->bias = {0.0f};
-      spec.values = values;
-      target = push(spec, n.output(0));
-    }
+    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l))
+      target = push_scale(n, l, {1.0f}, {0.0f});  // identity, to carry the activation
     LayerSpec& t = m_specs[static_cast<std::size_t>(target)];
     t.activation = act.activation;
     t.relu_max = act.relu_max;
@@ -544,17 +540,7 @@ class Importer {
     }
     // Otherwise an elementwise scale layer (merged into a preceding one used only here).
     int target = l;
-    if (prev.op != LayerOp::Scale || !absorbable(n, l)) {
-      LayerSpec spec;
-      spec.name = unique(n.name().empty() ? n.output(0) : n.name());
-      spec.op = LayerOp::Scale;
-      spec.inputs = {prev.name};
-      auto values = std::make_shared<LayerValues>();
-      values->weights = {1.0f};
-      values->bias = {0.0f};
-      spec.values = values;
-      target = push(spec, n.output(0));
-    }
+    if (prev.op != LayerOp::Scale || !absorbable(n, l)) target = push_scale(n, l, {1.0f}, {0.0f});
     LayerValues& v = values_of(target);
     const std::size_t k = std::max(c.data.size(), v.weights.size());
     if (c.data.size() != 1 && v.weights.size() != 1 && c.data.size() != v.weights.size())
