@@ -142,6 +142,9 @@ class Importer {
     return out;
   }
 
+  // A unique layer name for node n: its name, or its first output's.
+  std::string layer_name(const onnx::NodeProto& n) { return unique(n.name().empty() ? n.output(0) : n.name()); }
+
   int push(LayerSpec spec, const std::string& output) {
     m_specs.push_back(std::move(spec));
     const int index = static_cast<int>(m_specs.size()) - 1;
@@ -178,7 +181,7 @@ class Importer {
   // A scale layer y = x * scale[c] + shift[c] (one value: all channels) reading `input`, for node n.
   int push_scale(const onnx::NodeProto& n, int input, std::vector<float> scale, std::vector<float> shift) {
     LayerSpec spec;
-    spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+    spec.name = layer_name(n);
     spec.op = LayerOp::Scale;
     spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
     auto values = std::make_shared<LayerValues>();
@@ -283,7 +286,7 @@ class Importer {
     } else if (op == "Concat") {
       if (int_attr(n, "axis", 1) != 1) fail(n, "only concatenation along the channel axis (1) is supported");
       LayerSpec spec;
-      spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+      spec.name = layer_name(n);
       spec.op = LayerOp::Concat;
       for (int i = 0; i < n.input_size(); ++i)
         spec.inputs.push_back(m_specs[static_cast<std::size_t>(layer_input(n, i))].name);
@@ -347,7 +350,7 @@ class Importer {
 
   void conv(const onnx::NodeProto& n) {
     LayerSpec spec;
-    spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+    spec.name = layer_name(n);
     spec.op = LayerOp::Conv;
     spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
     const NamedTensor& w = constant_input(n, 1);
@@ -375,7 +378,7 @@ class Importer {
 
   void gemm(const onnx::NodeProto& n) {
     LayerSpec spec;
-    spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+    spec.name = layer_name(n);
     spec.op = LayerOp::FullyConnected;
     spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
     const NamedTensor& b = constant_input(n, 1);
@@ -492,7 +495,7 @@ class Importer {
 
   void pool(const onnx::NodeProto& n) {
     LayerSpec spec;
-    spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+    spec.name = layer_name(n);
     spec.op = n.op_type() == "MaxPool" ? LayerOp::MaxPool : LayerOp::AvgPool;
     spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
     if (n.op_type() == "GlobalAveragePool") {
@@ -516,7 +519,7 @@ class Importer {
     if (a.layer >= 0 && b.layer >= 0) {
       if (op != "Add") fail(n, "only Add of two computed tensors is supported");
       LayerSpec spec;
-      spec.name = unique(n.name().empty() ? n.output(0) : n.name());
+      spec.name = layer_name(n);
       spec.op = LayerOp::Add;
       spec.inputs = {m_specs[static_cast<std::size_t>(a.layer)].name, m_specs[static_cast<std::size_t>(b.layer)].name};
       push(spec, n.output(0));
