@@ -1,8 +1,10 @@
 // The curves file format, modelled curves, and the hand-off from an allocation to a simulated plan.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <sstream>
 
 #include "alloc/curves.h"
+#include "alloc/curves_cache.h"
 #include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
 #include "alloc/solver.h"
@@ -144,6 +146,34 @@ TEST(PlanFromAllocation, CurvesThatDoNotFitTheWorkloadAreRejected) {
               "F:3:1: error: curves tensor conv1:w: count 5 does not match the workload's 23296 values\n"
               "F:4:1: error: curves tensor pool1:w: layer 'pool1' has no weights");
   }
+}
+
+}  // namespace
+}  // namespace bitsim::alloc
+
+namespace bitsim::alloc {
+namespace {
+
+TEST(CurvesCache, StoresAndReusesByModelDataAndRate) {
+  const std::string model = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/padconv.onnx";
+  const std::string key = curves_cache_key(model, "fashion-mnist-train:64", RateKind::Coded);
+  EXPECT_EQ(key, curves_cache_key(model, "fashion-mnist-train:64", RateKind::Coded));
+  EXPECT_NE(key, curves_cache_key(model, "fashion-mnist-train:65", RateKind::Coded));
+  EXPECT_NE(key, curves_cache_key(model, "fashion-mnist-train:64", RateKind::Entropy));
+  const std::string dir = ::testing::TempDir() + "bitsim_cache_" + std::to_string(getpid());
+  EXPECT_FALSE(load_cached_curves(dir, key));
+  const RateDistortionCurves curves = load_curves(testing::write_temp("c.csv", R"(# provenance: measured on 4 images
+# rate: coded
+tensor,option,rate_bits,distortion,bits,count
+conv:w,t3,100,0.5,2,108
+conv:w,t7,200,0.125,3,108
+)"));
+  store_cached_curves(dir, key, curves);
+  const auto back = load_cached_curves(dir, key);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->provenance, "measured on 4 images");
+  ASSERT_EQ(back->tensors.size(), 1u);
+  EXPECT_EQ(back->tensors[0].options[1].distortion, 0.125);
 }
 
 }  // namespace

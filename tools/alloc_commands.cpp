@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "alloc/curves.h"
+#include "alloc/curves_cache.h"
 #include "alloc/dataset.h"
 #include "alloc/inference.h"
 #include "alloc/measured_curves.h"
@@ -32,10 +33,18 @@ RateKind parse_rate(const std::string& text) {
 RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::Network>& net) {
   if (!s.curves_path.empty()) return load_curves(s.curves_path);
   if (!s.model_path.empty()) {
+    const RateKind rate = parse_rate(s.rate);
+    const std::string cache = default_cache_dir();
+    const std::string key = curves_cache_key(s.model_path, s.data, rate);
+    if (auto cached = load_cached_curves(cache, key)) {
+      std::cerr << fmt::format("measured curves: reusing {}/curves-{}.csv\n", cache, key);
+      cached->source = fmt::format("measured on '{}' (cached)", net->name());
+      return *cached;
+    }
     const InferenceEngine engine(*net);
     const Dataset calibration = load_dataset(s.data);
     MeasureOptions options;
-    options.rate = parse_rate(s.rate);
+    options.rate = rate;
     int last = -1;
     options.progress = [&](std::size_t done, std::size_t total) {
       const int pct = static_cast<int>(100 * done / total);
@@ -43,7 +52,9 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
         std::cerr << fmt::format("measuring curves: {}/{} settings ({}%)\n", done, total, pct);
       last = pct;
     };
-    return measured_curves(engine, calibration, options);
+    RateDistortionCurves curves = measured_curves(engine, calibration, options);
+    store_cached_curves(cache, key, curves);
+    return curves;
   }
   if (!net) throw InputError({}, "give --curves FILE, --model FILE (measured) or --workload FILE (modelled)");
   ModelOptions options;
