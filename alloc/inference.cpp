@@ -192,6 +192,15 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
           for (std::size_t j = 0; j < out_count; ++j) y[j] += x[j];
         }
         break;
+      case LayerOp::Mul: {  // equal shapes, or a per-channel gate broadcast over the pixels
+        const auto na = static_cast<std::size_t>(in_shape(0).count()),
+                   nb = static_cast<std::size_t>(in_shape(1).count());
+        const float* big = na >= nb ? input(0) : input(1);
+        const float* small = na >= nb ? input(1) : input(0);
+        const std::size_t plane = na == nb ? 1 : static_cast<std::size_t>(l.output.height * l.output.width);
+        for (std::size_t j = 0; j < out_count; ++j) y[j] = big[j] * small[j / plane];
+        break;
+      }
       case LayerOp::Concat: {
         float* at = y;
         for (std::size_t k = 0; k < l.inputs.size(); ++k) {

@@ -27,6 +27,8 @@ std::string_view op_name(LayerOp op) {
       return "concat";
     case LayerOp::Scale:
       return "scale";
+    case LayerOp::Mul:
+      return "mul";
   }
   return "?";
 }
@@ -128,6 +130,8 @@ class ShapeInference {
       case LayerOp::Scale:
         if (arity(layer, producers, 1, 1)) layer.output = producers[0]->output;
         return;
+      case LayerOp::Mul:
+        return mul(layer, producers);
     }
   }
 
@@ -203,6 +207,22 @@ class ShapeInference {
         return;
       }
     layer.output = producers[0]->output;
+  }
+
+  void mul(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 2, 2)) return;
+    const Shape a = producers[0]->output, b = producers[1]->output;
+    const auto gate = [](const Shape& big, const Shape& small) {
+      return small.channels == big.channels && small.height == 1 && small.width == 1;
+    };
+    if (a == b || gate(a, b) || gate(b, a)) {
+      layer.output = a.count() >= b.count() ? a : b;
+      return;
+    }
+    m_diag.error(layer.where,
+                 fmt::format("{}: mul needs inputs of one shape or C x H x W with C x 1 x 1, got {} ({}) "
+                             "and {} ({})",
+                             layer.name, producers[0]->name, shape_text(a), producers[1]->name, shape_text(b)));
   }
 
   void concat(Layer& layer, const std::vector<const Layer*>& producers) {

@@ -16,8 +16,9 @@
 namespace bitsim::sim {
 
 // Scale: y = x * scale[c] + shift[c] per channel (or one value for all), e.g. an input
-// normalization imported from ONNX; elementwise, off the array like add.
-enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat, Scale };
+// normalization imported from ONNX; elementwise, off the array like add. Mul: the product of two
+// tensors of one shape, or of a C x H x W tensor and a C x 1 x 1 one (a squeeze-excitation gate).
+enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat, Scale, Mul };
 
 std::string_view op_name(LayerOp op);
 

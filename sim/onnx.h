@@ -8,7 +8,8 @@
 //   the producing layer's activation when it is used only by them, else an identity scale layer
 //   that carries the activation
 //   MaxPool, AveragePool (explicit pads, ceil_mode, count_include_pad), GlobalAveragePool -> pooling
-//   Add of two layers -> add; Add/Sub/Mul/Div with a constant (scalar or per channel) -> scale
+//   Add of two layers -> add; Mul of two layers (equal shapes, or a C x 1 x 1 gate) -> mul;
+//   Add/Sub/Mul/Div with a constant (scalar or per channel) -> scale
 //   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1], Identity, Dropout -> no layer
 //   Transpose of a 2-D constant -> folded; of a computed tensor, only the identity permutation
 //   Pad (constant zeros, height and width) right before a Conv -> folded into the conv's pads

@@ -517,10 +517,10 @@ class Importer {
     const std::string& op = n.op_type();
     const Value a = value(n, 0), b = value(n, 1);
     if (a.layer >= 0 && b.layer >= 0) {
-      if (op != "Add") fail(n, "only Add of two computed tensors is supported");
+      if (op != "Add" && op != "Mul") fail(n, "only Add and Mul of two computed tensors are supported");
       LayerSpec spec;
       spec.name = layer_name(n);
-      spec.op = LayerOp::Add;
+      spec.op = op == "Add" ? LayerOp::Add : LayerOp::Mul;
       spec.inputs = {m_specs[static_cast<std::size_t>(a.layer)].name, m_specs[static_cast<std::size_t>(b.layer)].name};
       push(spec, n.output(0));
       return;

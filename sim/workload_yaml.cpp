@@ -22,6 +22,7 @@ const std::vector<OpKeys>& op_table() {
       {LayerOp::MaxPool, "maxpool", {"kernel", "stride", "padding", "ceil_mode", "global"}},
       {LayerOp::AvgPool, "avgpool", {"kernel", "stride", "padding", "ceil_mode", "global"}},
       {LayerOp::Add, "add", {"relu"}},
+      {LayerOp::Mul, "mul", {"relu"}},
       {LayerOp::Concat, "concat", {"relu"}},
   };
   return table;
@@ -153,6 +154,7 @@ class LayerReader {
       case LayerOp::Add:
       case LayerOp::Concat:
       case LayerOp::Scale:
+      case LayerOp::Mul:
       case LayerOp::Input:
         break;
     }

@@ -121,7 +121,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"unknown_op",
                 "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: convv, out_channels: 2, kernel: 1}\n",
-                ":4:19: error: layers.a.op: expected one of conv, fc, maxpool, avgpool, add, concat, got 'convv' "
+                ":4:19: error: layers.a.op: expected one of conv, fc, maxpool, avgpool, add, mul, concat, got 'convv' "
                 "(did you mean 'conv'?)"},
         BadCase{"unknown_key",
                 "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_chanels: 2, kernel: 1}\n",

@@ -169,6 +169,15 @@ TEST(OnnxImport, ActivationsMatchPyTorch) {
   expect_matches_pytorch(net, "acts");
 }
 
+// se.onnx: a squeeze-excitation gate, Mul of a C x H x W map and a C x 1 x 1 gate.
+TEST(OnnxImport, SqueezeExcitationMulMatchesPyTorch) {
+  const sim::Network net = test_model("se");
+  const sim::Layer& mul = net.layer(*net.find("/Mul"));
+  EXPECT_EQ(mul.op, sim::LayerOp::Mul);
+  EXPECT_EQ(mul.output, (sim::Shape{8, 8, 8}));
+  expect_matches_pytorch(net, "se");
+}
+
 // padconv.onnx: an asymmetric zero Pad (top 2, left 1, bottom 1, right 0) folded into a stride-2 Conv.
 TEST(OnnxImport, PadFoldsIntoTheConv) {
   const sim::Network net = test_model("padconv");

@@ -48,6 +48,22 @@ class Acts(nn.Module):
         return torch.softmax(self.fc(torch.flatten(w, 1)), dim=1)
 
 
+class SqueezeExcite(nn.Module):
+    """A squeeze-excitation block: global average pool, 1x1 convs, sigmoid, and the gate multiplied
+    into the feature map (Mul of two computed tensors, broadcast over the pixels)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, 1, 1)
+        self.reduce = nn.Conv2d(8, 2, 1)
+        self.expand = nn.Conv2d(2, 8, 1)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))
+        s = torch.sigmoid(self.expand(torch.relu(self.reduce(nn.functional.adaptive_avg_pool2d(y, 1)))))
+        return y * s
+
+
 def export(net, x, out, name, fold_constants=False):
     net.eval()
     with torch.no_grad():
@@ -102,6 +118,8 @@ def main():
     export(net, torch.rand(2, 3, 12, 12), out, "branchy")
     torch.manual_seed(2)
     export(Acts(), torch.rand(2, 3, 12, 12) * 4 - 2, out, "acts")
+    torch.manual_seed(4)
+    export(SqueezeExcite(), torch.rand(2, 3, 8, 8), out, "se")
     padconv(out)
 
 
