@@ -76,18 +76,22 @@ void conv(const Layer& l, const sim::Shape& in, const float* x, float* y, const 
       const float* plane = x + gi * in.height * in.width;
       const float* k = w.data() + gi * win.kernel_h * win.kernel_w;
       float* out = y + gi * P;
-      for (std::int64_t e = 0; e < E; ++e)
-        for (std::int64_t f = 0; f < F; ++f) {
-          float acc = 0;
-          for (std::int64_t kh = 0; kh < win.kernel_h; ++kh) {
-            const std::int64_t ih = e * win.stride_h - win.pad_h + kh * win.dilation_h;
+      // Accumulate one kernel tap at a time over the output rows it reaches (no bounds checks inside).
+      std::fill(out, out + P, 0.0f);
+      for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
+        for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
+          const float tap = k[kh * win.kernel_w + kw];
+          const std::int64_t dh = kh * win.dilation_h - win.pad_h, dw = kw * win.dilation_w - win.pad_w;
+          // Output columns f with 0 <= f * stride + dw < width.
+          const std::int64_t f0 = dw >= 0 ? 0 : (-dw + win.stride_w - 1) / win.stride_w;
+          const std::int64_t f1 = std::min<std::int64_t>(F, (in.width - dw + win.stride_w - 1) / win.stride_w);
+          for (std::int64_t e = 0; e < E; ++e) {
+            const std::int64_t ih = e * win.stride_h + dh;
             if (ih < 0 || ih >= in.height) continue;
-            for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
-              const std::int64_t iw = f * win.stride_w - win.pad_w + kw * win.dilation_w;
-              if (iw >= 0 && iw < in.width) acc += k[kh * win.kernel_w + kw] * plane[ih * in.width + iw];
-            }
+            const float* row = plane + ih * in.width + dw;
+            float* o = out + e * F;
+            for (std::int64_t f = f0; f < f1; ++f) o[f] += tap * row[f * win.stride_w];
           }
-          out[e * F + f] = acc;
         }
     }
   } else {  // im2col + GEMM per group
@@ -229,7 +233,8 @@ void InferenceEngine::forward_from(std::vector<Activations>& outs, std::size_t f
   const std::size_t layers = m_net.layers().size();
   outs.resize(layers);
   for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i)
-    outs[i].assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(m_net.layer(i).output.count()), 0.0f);
+    outs[i].resize(static_cast<std::size_t>(n) *
+                   static_cast<std::size_t>(m_net.layer(i).output.count()));  // every value is written
   // Images are independent: each thread runs every layer on its share of the batch.
   auto work = [&](int begin, int end) {
     for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i) {
@@ -274,11 +279,14 @@ Activations InferenceEngine::forward(std::span<const float> input, int n, const 
                      fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
   Activations out;
   out.reserve(static_cast<std::size_t>(n) * out_count);
+  std::vector<Activations> outs(m_net.layers().size());  // reused across chunks: no fresh pages per chunk
   for (int b = 0; b < n; b += kChunk) {
     const int m = std::min(kChunk, n - b);
-    const auto chunk = forward_all(
-        input.subspan(static_cast<std::size_t>(b) * in_count, static_cast<std::size_t>(m) * in_count), m, hooks);
-    out.insert(out.end(), chunk[output_layer()].begin(), chunk[output_layer()].end());
+    const auto chunk = input.subspan(static_cast<std::size_t>(b) * in_count, static_cast<std::size_t>(m) * in_count);
+    outs[0].assign(chunk.begin(), chunk.end());
+    if (hooks && !hooks->outputs.empty() && hooks->outputs[0]) hooks->outputs[0](outs[0]);  // input quantizer
+    forward_from(outs, 1, m, hooks);
+    out.insert(out.end(), outs[output_layer()].begin(), outs[output_layer()].end());
   }
   return out;
 }
