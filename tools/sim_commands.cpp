@@ -167,15 +167,11 @@ int run_demo(const DemoArgs& a) {
         if (std::string(bits) == std::to_string(hw.native_bits)) continue;  // same as native
         const BitPlan plan = parse_bits(bits, net, hw);
         const SimResult r = model.evaluate(plan);
-        std::int64_t dram_bound = 0, compute_bound = 0;
+        const BottleneckCounts bound = count_bottlenecks(r);
         double compute_s = 0;
-        for (const auto& l : r.layers) {
-          dram_bound += l.bottleneck == Bottleneck::Dram;
-          compute_bound += l.bottleneck == Bottleneck::Compute;
-          compute_s += l.compute_time_s;
-        }
+        for (const auto& l : r.layers) compute_s += l.compute_time_s;
         t.add_row({hw.name, net.name(), plan.label, r.dram_bytes, compute_s, r.time_s, r.inference_rate_per_s,
-                   r.inference_rate_per_s / native.inference_rate_per_s, dram_bound, compute_bound});
+                   r.inference_rate_per_s / native.inference_rate_per_s, bound.dram, bound.compute});
       }
     }
   }
