@@ -7,6 +7,21 @@
 
 namespace bitsim::alloc {
 
+sim::TensorCoding tensor_coding(RateKind rate, const CurveOption& o, std::int64_t values) {
+  sim::TensorCoding coding;
+  coding.bits = o.bits > 0
+                    ? o.bits
+                    : static_cast<int>(std::ceil(o.rate_bits / static_cast<double>(std::max<std::int64_t>(values, 1))));
+  coding.bits = std::clamp(coding.bits, 1, 32);
+  coding.levels = o.levels;
+  coding.beta = o.beta;
+  if (rate != RateKind::Fixed) {
+    coding.coded_bits = std::ceil(o.rate_bits);
+    coding.symbols = values;
+  }
+  return coding;
+}
+
 sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& curves, const Allocation& allocation,
                          int default_bits, std::string label) {
   sim::BitPlan plan = sim::BitPlan::uniform(net, default_bits, default_bits);
@@ -37,17 +52,7 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
       continue;
     }
     const CurveOption& o = t.options[static_cast<std::size_t>(allocation.choice[i])];
-    sim::TensorCoding coding;
-    coding.bits =
-        o.bits > 0 ? o.bits
-                   : static_cast<int>(std::ceil(o.rate_bits / static_cast<double>(std::max<std::int64_t>(values, 1))));
-    coding.bits = std::clamp(coding.bits, 1, 32);
-    coding.levels = o.levels;
-    coding.beta = o.beta;
-    if (curves.rate != RateKind::Fixed) {
-      coding.coded_bits = std::ceil(o.rate_bits);
-      coding.symbols = values;
-    }
+    const sim::TensorCoding coding = tensor_coding(curves.rate, o, values);
     (weights ? plan.weights : plan.activations)[*layer] = coding;
   }
   diag.throw_if_any();

@@ -18,6 +18,10 @@ namespace bitsim::alloc {
 // coded rates, its rate as coded bits with one symbol per value. Tensors without a curve (e.g. the
 // network input) get `default_bits`, fixed length. Throws InputError when a curve names a tensor
 // the workload does not have, or gives it another value count.
+// The coding one option gives a tensor of `values` values: its bits (from the rate when the option
+// has none) and, for entropy or coded rates, coded_bits = rate with one symbol per value.
+sim::TensorCoding tensor_coding(RateKind rate, const CurveOption& option, std::int64_t values);
+
 sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& curves, const Allocation& allocation,
                          int default_bits, std::string label);
 

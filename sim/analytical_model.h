@@ -92,6 +92,14 @@ class AnalyticalModel {
   // Same, reusing `out`'s storage.
   void evaluate(const BitPlan& plan, SimResult& out) const;
 
+  // The pieces evaluate() adds up, for solvers that cost one layer at a time (alloc/latency_solver.h).
+  // A layer's timing reads only plan.weights[i], plan.activations of its inputs and its own output.
+  LayerTiming layer_timing(std::size_t i, const BitPlan& plan, bool weights_resident) const;
+  // Resident policy: do all weights, decoded, fit in sram.weights? (false for stream)
+  bool weights_resident(const BitPlan& plan) const;
+  // Does layer i's output cross the chip boundary (written by i, read by its consumers)?
+  bool offchip_output(std::size_t i, const BitPlan& plan) const;
+
   const Network& network() const { return m_net; }
   const HardwareConfig& hardware() const { return m_hw; }
   int batch() const { return m_batch; }
@@ -100,6 +108,7 @@ class AnalyticalModel {
   const Network& m_net;
   const HardwareConfig& m_hw;
   int m_batch;
+  double m_decode_rate;  // symbols per second
   std::vector<std::int64_t> m_native_cycles;
 };
 

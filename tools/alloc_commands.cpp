@@ -1,6 +1,8 @@
 // Commands on the bits side: curves, allocate, compare, list solvers.
 #include <fmt/format.h>
+#include <cmath>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -8,11 +10,14 @@
 #include "alloc/curves_cache.h"
 #include "alloc/dataset.h"
 #include "alloc/inference.h"
+#include "alloc/latency_solver.h"
 #include "alloc/measured_curves.h"
 #include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
 #include "alloc/quantized_model.h"
 #include "alloc/solver.h"
+#include "sim/detailed_model.h"
+#include "sim/units.h"
 #include "sim/workload.h"
 #include "tools/commands.h"
 
@@ -101,25 +106,101 @@ int run_curves(const CurvesArgs& a) {
   return 0;
 }
 
+namespace {
+
+// The latency-aware path of `allocate`: the goal from --min-rate / --max-time / --max-error, solved by
+// the DP (analytical) or with the SystemC outer loop. Returns nothing when SystemC could not meet
+// the target (the message is printed: nothing may throw after a SystemC run).
+std::optional<Allocation> allocate_latency(const AllocateArgs& a, const RateDistortionCurves& curves,
+                                           const sim::AnalyticalModel& model, int default_bits, double budget,
+                                           std::string& goal_text) {
+  LatencyGoal goal;
+  goal.budget_bits = budget;
+  const double batch = model.batch();
+  if (a.max_error >= 0) {
+    goal.objective = LatencyObjective::MinTime;
+    goal.max_error = a.max_error;
+    goal_text = fmt::format("most images/s at predicted error <= {:.6g}", a.max_error);
+  } else {
+    goal.objective = LatencyObjective::MinError;
+    if (!a.max_time.empty()) {
+      const auto t = parse_quantity(a.max_time, Dimension::Seconds);
+      if (!t || *t <= 0)
+        throw InputError({}, fmt::format("--max-time: expected a positive time per image with a unit ({}), got '{}'",
+                                         unit_examples(Dimension::Seconds), a.max_time));
+      goal.max_time_s = *t * batch;
+      goal_text = fmt::format("least predicted error at <= {} per image", format_quantity(*t, Dimension::Seconds));
+    } else {
+      goal.max_time_s = batch / a.min_rate;
+      goal_text = fmt::format("least predicted error at >= {:.6g} images/s", a.min_rate);
+    }
+  }
+  if (std::isfinite(budget)) goal_text += fmt::format(", size <= {} bits", budget);
+  if (a.engine == "analytical") return allocate_for_latency(curves, model, default_bits, goal).allocation;
+  goal_text += ", timed by the SystemC engine";
+  const sim::Network& net = model.network();
+  const sim::HardwareConfig& hw = model.hardware();
+  const RefinedAllocation r = refine_for_latency(curves, model, default_bits, goal, [&](const sim::BitPlan& plan) {
+    std::cerr << "latency: timing a plan with the SystemC engine\n";
+    return sim::simulate_detailed(net, hw, plan, model.batch(), {}).result.time_s;
+  });
+  if (!r.met) {
+    std::cerr << fmt::format(
+        "error: no plan met the target under the SystemC engine after {} rounds (the fastest tried takes {:.6g} s "
+        "per batch, {:.6g} images/s)\n",
+        r.rounds, r.timed_s, batch / r.timed_s);
+    return std::nullopt;
+  }
+  return r.result.allocation;
+}
+
+}  // namespace
+
 int run_allocate(const AllocateArgs& a) {
   if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");  // before measuring or solving
+  const bool latency = a.min_rate > 0 || !a.max_time.empty() || a.max_error >= 0;
+  if (!latency && a.solver.empty())
+    throw InputError({},
+                     "give --solver (see `bitsim list solvers`), or a latency target: --min-rate, --max-time or "
+                     "--max-error");
+  if (latency && !a.solver.empty() && a.solver != "latency")
+    throw InputError({}, fmt::format("--solver {} minimizes error under a size budget: a latency target (--min-rate, "
+                                     "--max-time, --max-error) is solved by the latency solver (omit --solver)",
+                                     a.solver));
+  if (!latency && a.solver == "latency")
+    throw InputError({}, "--solver latency needs a target: --min-rate R, --max-time T or --max-error E");
+  if (!latency && a.engine != "analytical")
+    throw InputError({}, "--engine applies to latency targets (--min-rate, --max-time, --max-error)");
+  const std::string solver_name = latency ? "latency" : a.solver;
   const auto net = load_network(a.source);
-  const RateDistortionCurves curves = load_source(a.source, net);
-  const SolverInfo& solver = find_solver(a.solver);
-  const double budget = budget_from(curves, a.budget_bits, a.avg_bits);
+  if (latency && (!net || a.hw_path.empty()))
+    throw InputError({}, "a latency target needs --hw and the network (--workload or --model)");
   if (!a.hw_path.empty() && !net) throw InputError({}, "--hw needs --workload (the network to simulate)");
   if (!a.out_path.empty() && !net) throw InputError({}, "--out needs --workload (a plan names the workload's tensors)");
-  const Allocation allocation = allocate(curves, budget, solver);
-
   std::optional<sim::HardwareConfig> hw;
   if (!a.hw_path.empty()) hw = sim::load_hardware_config(a.hw_path);
-  std::optional<sim::BitPlan> plan;
-  if (net) {
-    const int default_bits = hw ? static_cast<int>(hw->native_bits) : 8;
-    plan = to_bit_plan(*net, curves, allocation, default_bits, fmt::format("{} at {} bits", a.solver, budget));
-  }
   std::optional<sim::AnalyticalModel> model;
   if (hw) model.emplace(*net, *hw, a.batch);
+  const RateDistortionCurves curves = load_source(a.source, net);
+  const double budget = latency && a.budget_bits < 0 && a.avg_bits < 0 ? std::numeric_limits<double>::infinity()
+                                                                       : budget_from(curves, a.budget_bits, a.avg_bits);
+  const int default_bits = hw ? static_cast<int>(hw->native_bits) : 8;
+  std::string goal_text;
+  Allocation allocation;
+  if (latency) {
+    auto solved = allocate_latency(a, curves, *model, default_bits, budget, goal_text);
+    if (!solved) return 1;
+    allocation = std::move(*solved);
+  } else {
+    allocation = allocate(curves, budget, find_solver(a.solver));
+  }
+
+  std::optional<sim::BitPlan> plan;
+  if (net) {
+    const std::string label =
+        latency ? fmt::format("latency: {}", goal_text) : fmt::format("{} at {} bits", a.solver, budget);
+    plan = to_bit_plan(*net, curves, allocation, default_bits, label);
+  }
   const PlanScore score = score_plan(curves, allocation, model ? &*model : nullptr, plan ? &*plan : nullptr);
   if (score.simulated && !score.simulated->feasible)
     throw InputError({}, "the plan is infeasible on this hardware: " + score.simulated->reason);
@@ -139,7 +220,8 @@ int run_allocate(const AllocateArgs& a) {
 
   if (!a.out_path.empty()) {
     std::ostringstream text;
-    text << fmt::format("# solver {}, budget {} bits, {}\n", a.solver, budget, curves_line(curves));
+    text << fmt::format("# solver {}, {}, {}\n", solver_name,
+                        latency ? goal_text : fmt::format("budget {} bits", budget), curves_line(curves));
     sim::write_bit_plan(text, *net, *plan);
     write_new_file(a.out_path, text.str(), a.force, "--out");
   }
@@ -148,13 +230,14 @@ int run_allocate(const AllocateArgs& a) {
   if (a.out.format() == Format::Json) {
     JsonWriter j(std::cout);
     j.begin_object();
-    j.field("solver", a.solver);
-    j.field("budget_bits", budget);
+    j.field("solver", solver_name);
+    if (latency) j.field("goal", goal_text);
+    if (std::isfinite(budget)) j.field("budget_bits", budget);
     j.field("rate_kind", std::string(rate_kind_name(curves.rate)));
     j.field("curves", curves.source);
     j.field("provenance", curves.provenance);
     j.field("total_rate_bits", allocation.rate_bits);
-    j.field("unused_bits", budget - allocation.rate_bits);
+    if (std::isfinite(budget)) j.field("unused_bits", budget - allocation.rate_bits);
     if (values > 0) j.field("avg_bits_per_value", allocation.rate_bits / values);
     j.field("total_distortion", allocation.distortion);
     j.field("distortion_kind", std::string("predicted: sum of per-tensor contributions (seed 004 eq. 4)"));
@@ -208,11 +291,16 @@ int run_allocate(const AllocateArgs& a) {
     return 0;
   }
   std::cout << curves_line(curves) << '\n';
-  std::cout << fmt::format("solver {}: budget {} bits{}\n", a.solver, budget,
-                           values > 0 ? fmt::format(" ({:.4g} bits per value)", budget / values) : std::string());
-  std::cout << fmt::format("rate {} bits (unused {}), predicted distortion {:.6g} (additive), proven optimal: {}\n",
-                           allocation.rate_bits, budget - allocation.rate_bits, allocation.distortion,
-                           allocation.proven_optimal ? "yes" : "no");
+  if (latency)
+    std::cout << fmt::format("solver latency: {}\n", goal_text);
+  else
+    std::cout << fmt::format("solver {}: budget {} bits{}\n", a.solver, budget,
+                             values > 0 ? fmt::format(" ({:.4g} bits per value)", budget / values) : std::string());
+  std::cout << fmt::format("rate {} bits{}{}, predicted distortion {:.6g} (additive), proven optimal: {}\n",
+                           allocation.rate_bits,
+                           values > 0 ? fmt::format(" ({:.4g} bits per value)", allocation.rate_bits / values) : "",
+                           std::isfinite(budget) ? fmt::format(" (unused {})", budget - allocation.rate_bits) : "",
+                           allocation.distortion, allocation.proven_optimal ? "yes" : "no");
   if (measured_mse)
     std::cout << fmt::format(
         "measured on {}: output MSE {:.6g} (predicted {:.6g}), top-1 accuracy {:.4f} (float {:.4f})\n", a.eval_data,

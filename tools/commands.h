@@ -63,6 +63,11 @@ struct AllocateArgs {
   std::string solver;
   std::string hw_path;
   int batch = 1;
+  // Latency-aware allocation (alloc/latency_solver.h): one of these targets.
+  double min_rate = -1;               // images/s: minimize error s.t. rate >= this
+  std::string max_time;               // e.g. "2 ms" per image: minimize error s.t. time <= this
+  double max_error = -1;              // predicted error: maximize images/s s.t. error <= this
+  std::string engine = "analytical";  // what times the plan: analytical, or systemc (outer loop)
   std::string out_path;
   bool force = false;
   OutputFlags out;

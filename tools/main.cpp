@@ -76,9 +76,23 @@ int main(int argc, char** argv) {
   allocate->add_option("--avg-bits", alloc_args.avg_bits, "bits per value on average (x all values in the curves)")
       ->check(CLI::PositiveNumber)
       ->excludes(budget);
-  allocate->add_option("--solver", alloc_args.solver, "see `bitsim list solvers`")->required();
+  allocate->add_option("--solver", alloc_args.solver, "see `bitsim list solvers` (latency targets: 'latency')");
   allocate->add_option("--hw", alloc_args.hw_path, "hardware config: simulate the plan");
   allocate->add_option("--batch", alloc_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
+  auto* min_rate =
+      allocate->add_option("--min-rate", alloc_args.min_rate, "latency-aware: least error at >= R images/s")
+          ->check(CLI::PositiveNumber);
+  auto* max_time = allocate->add_option("--max-time", alloc_args.max_time,
+                                        "latency-aware: least error at <= this time per image, e.g. '2 ms'");
+  auto* max_error =
+      allocate->add_option("--max-error", alloc_args.max_error, "latency-aware: most images/s at predicted error <= E")
+          ->check(CLI::NonNegativeNumber);
+  min_rate->excludes(max_time)->excludes(max_error);
+  max_time->excludes(max_error);
+  allocate
+      ->add_option("--engine", alloc_args.engine,
+                   "latency-aware: time plans with analytical (exact DP) or systemc (DP, then tighten until met)")
+      ->check(CLI::IsMember({"analytical", "systemc"}));
   allocate->add_option("--out", alloc_args.out_path, "write the plan YAML (for simulate --plan)");
   allocate->add_option("--eval-data", alloc_args.eval_data,
                        "with --model: images on which the plan's real error is measured (default fashion-mnist:2000)");

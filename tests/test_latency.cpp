@@ -1,0 +1,220 @@
+// The latency-aware solver against brute force: every plan of a small residual network, timed by
+// the analytical model itself, for both objectives, with and without a size budget.
+#include <gtest/gtest.h>
+#include <algorithm>
+#include <random>
+
+#include "alloc/latency_solver.h"
+#include "alloc/plan_score.h"
+#include "sim/workload.h"
+#include "test_util.h"
+
+namespace bitsim::alloc {
+namespace {
+
+using testing::write_temp;
+
+// input -> a -> b -> c -> sum(a, c) -> fc: 'a' is read by b and by the add (two live tensors).
+sim::Network residual_net() {
+  return sim::load_workload(write_temp("res.yaml", R"(name: res
+input: {shape: [2, 6, 6]}
+layers:
+  - {name: a, op: conv, out_channels: 4, kernel: 3, padding: 1}
+  - {name: b, op: conv, out_channels: 4, kernel: 1}
+  - {name: c, op: conv, out_channels: 4, kernel: 3, padding: 1}
+  - {name: sum, op: add, inputs: [a, c]}
+  - {name: fc, op: fc, out_features: 5}
+)"));
+}
+
+sim::HardwareConfig hw(const std::string& datapath, const std::string& policy = "stream") {
+  return sim::load_hardware_config(write_temp("hw.yaml", R"(name: tiny
+array: {rows: 4, cols: 4, dataflow: ws}
+clock: "200 MHz"
+sram: {weights: "1 KiB", activations: "1 KiB"}
+dram: {bandwidth: "1 GB/s", latency: "10 ns", policy: )" + policy +
+                                                             R"(}
+decoder: {lanes: 1}
+datapath: {native_bits: 8)" + datapath + R"(}
+)"));
+}
+
+// Three options per tensor, random sizes and errors (not convex, not monotone in bits).
+RateDistortionCurves random_curves(const sim::Network& net, std::mt19937& rng, RateKind rate) {
+  RateDistortionCurves c;
+  c.rate = rate;
+  std::uniform_real_distribution<double> u(0, 1);
+  auto add = [&](const std::string& layer, bool weights, std::int64_t count) {
+    TensorCurve t;
+    t.layer = layer;
+    t.tensor = layer + (weights ? ":w" : ":a");
+    t.kind = weights ? CurveTensorKind::Weights : CurveTensorKind::Activations;
+    t.count = count;
+    const int bits[] = {2, 4, 8};
+    for (int k = 0; k < 3; ++k) {
+      CurveOption o;
+      o.name = "b" + std::to_string(bits[k]);
+      o.bits = bits[k];
+      o.rate_bits =
+          std::ceil(bits[k] * static_cast<double>(count) * (rate == RateKind::Fixed ? 1.0 : 0.4 + 0.6 * u(rng)));
+      o.distortion = std::ldexp(1.0, -2 * bits[k]) * (0.2 + u(rng));
+      t.options.push_back(o);
+    }
+    c.tensors.push_back(t);
+  };
+  for (const sim::Layer& l : net.layers()) {
+    if (l.weights > 0) add(l.name, true, l.weights);
+    add(l.name, false, l.output.count());
+  }
+  return c;
+}
+
+struct Plan {
+  std::vector<int> choice;
+  double time = 0, error = 0, rate = 0;
+};
+
+std::vector<Plan> all_plans(const RateDistortionCurves& c, const sim::AnalyticalModel& model) {
+  std::vector<Plan> plans;
+  std::vector<int> choice(c.tensors.size(), 0);
+  while (true) {
+    const Allocation a = make_allocation(c, choice);
+    const sim::BitPlan plan = to_bit_plan(model.network(), c, a, 8, "");
+    plans.push_back({choice, model.evaluate(plan).time_s, a.distortion, a.rate_bits});
+    std::size_t k = 0;
+    while (k < choice.size() && ++choice[k] == static_cast<int>(c.tensors[k].options.size())) choice[k++] = 0;
+    if (k == choice.size()) break;
+  }
+  return plans;
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
+}
+
+void check_against_brute_force(const std::string& datapath, RateKind rate, unsigned seed) {
+  const sim::Network net = residual_net();
+  const sim::HardwareConfig h = hw(datapath);
+  const sim::AnalyticalModel model(net, h);
+  std::mt19937 rng(seed);
+  const RateDistortionCurves c = random_curves(net, rng, rate);
+  const std::vector<Plan> plans = all_plans(c, model);
+  std::vector<double> times, errors, rates;
+  for (const Plan& p : plans) {
+    times.push_back(p.time);
+    errors.push_back(p.error);
+    rates.push_back(p.rate);
+  }
+  for (double q : {0.02, 0.3, 0.7}) {
+    for (bool budgeted : {false, true}) {
+      const double budget = budgeted ? quantile(rates, 0.4) : std::numeric_limits<double>::infinity();
+      // Min error s.t. time.
+      LatencyGoal g;
+      g.objective = LatencyObjective::MinError;
+      g.max_time_s = quantile(times, q);
+      g.budget_bits = budget;
+      double best = std::numeric_limits<double>::infinity();
+      for (const Plan& p : plans)
+        if (p.time <= g.max_time_s && p.rate <= budget) best = std::min(best, p.error);
+      if (std::isfinite(best)) {
+        const LatencyAllocation r = allocate_for_latency(c, model, 8, g);
+        EXPECT_TRUE(r.allocation.proven_optimal);
+        EXPECT_NEAR(r.allocation.distortion, best, 1e-12 * best) << "q " << q << " budget " << budget;
+        const double timed = model.evaluate(to_bit_plan(net, c, r.allocation, 8, "")).time_s;
+        EXPECT_DOUBLE_EQ(r.time_s, timed);
+        EXPECT_LE(timed, g.max_time_s);
+        EXPECT_LE(r.allocation.rate_bits, budget);
+      }
+      // Min time s.t. error.
+      LatencyGoal e;
+      e.objective = LatencyObjective::MinTime;
+      e.max_error = quantile(errors, q);
+      e.budget_bits = budget;
+      double fastest = std::numeric_limits<double>::infinity();
+      for (const Plan& p : plans)
+        if (p.error <= e.max_error && p.rate <= budget) fastest = std::min(fastest, p.time);
+      if (std::isfinite(fastest)) {
+        const LatencyAllocation r = allocate_for_latency(c, model, 8, e);
+        EXPECT_TRUE(r.allocation.proven_optimal);
+        EXPECT_NEAR(r.time_s, fastest, 1e-12 * fastest) << "q " << q << " budget " << budget;
+        EXPECT_LE(r.allocation.distortion, e.max_error * (1 + 1e-12));
+        EXPECT_LE(r.allocation.rate_bits, budget);
+      }
+    }
+  }
+}
+
+TEST(LatencySolver, ExactAgainstBruteForceFixedRates) {
+  for (unsigned seed : {1u, 2u}) check_against_brute_force("", RateKind::Fixed, seed);
+}
+
+TEST(LatencySolver, ExactAgainstBruteForceCodedRates) {
+  for (unsigned seed : {3u, 4u}) check_against_brute_force("", RateKind::Coded, seed);
+}
+
+TEST(LatencySolver, ExactAgainstBruteForcePackedPrecision) {
+  // Compute time then depends on the widest of a layer's weight and input bits.
+  check_against_brute_force(", precision_scaling: packed", RateKind::Fixed, 5);
+}
+
+TEST(LatencySolver, UnreachableTargetNamesTheBestPossible) {
+  const sim::Network net = residual_net();
+  const sim::HardwareConfig h = hw("");
+  const sim::AnalyticalModel model(net, h);
+  std::mt19937 rng(7);
+  const RateDistortionCurves c = random_curves(net, rng, RateKind::Fixed);
+  LatencyGoal g;
+  g.max_time_s = 1e-9;
+  try {
+    allocate_for_latency(c, model, 8, g);
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no plan meets the target: the best any plan reaches is"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(LatencySolver, RefineMeetsTheTargetOfANonAdditiveTimer) {
+  const sim::Network net = residual_net();
+  const sim::HardwareConfig h = hw("");
+  const sim::AnalyticalModel model(net, h);
+  std::mt19937 rng(8);
+  const RateDistortionCurves c = random_curves(net, rng, RateKind::Fixed);
+  std::vector<double> times;
+  for (const Plan& p : all_plans(c, model)) times.push_back(p.time);
+  LatencyGoal g;
+  g.max_time_s = quantile(times, 0.8);
+  // A timer slower than the model, by half the gap between the target and the fastest plan: the
+  // first plan misses, tightening must fix it (the fastest plan still meets the target).
+  const double slowdown = 1 + 0.5 * (g.max_time_s / quantile(times, 0) - 1);
+  int calls = 0;
+  const PlanTimer slower = [&](const sim::BitPlan& plan) {
+    ++calls;
+    return slowdown * model.evaluate(plan).time_s;
+  };
+  const RefinedAllocation r = refine_for_latency(c, model, 8, g, slower);
+  EXPECT_TRUE(r.met);
+  EXPECT_FALSE(r.result.allocation.proven_optimal);  // optimal for the tightened model, not the timer
+  EXPECT_LE(r.timed_s, g.max_time_s);
+  EXPECT_GT(r.rounds, 1);
+  EXPECT_EQ(calls, r.rounds);
+  // The refined plan gives up error relative to the plan for the additive model.
+  EXPECT_GE(r.result.allocation.distortion, allocate_for_latency(c, model, 8, g).allocation.distortion);
+}
+
+TEST(LatencySolver, ResidentWeightsAreChargedAsAnUpperBound) {
+  const sim::Network net = residual_net();
+  const sim::HardwareConfig h = hw("", "resident");
+  const sim::AnalyticalModel model(net, h);
+  std::mt19937 rng(9);
+  const RateDistortionCurves c = random_curves(net, rng, RateKind::Fixed);
+  LatencyGoal g;
+  g.objective = LatencyObjective::MinTime;
+  const LatencyAllocation r = allocate_for_latency(c, model, 8, g);
+  EXPECT_FALSE(r.allocation.proven_optimal);
+  EXPECT_LE(model.evaluate(to_bit_plan(net, c, r.allocation, 8, "")).time_s, r.time_s);
+}
+
+}  // namespace
+}  // namespace bitsim::alloc
