@@ -197,6 +197,36 @@ std::vector<std::pair<std::string, std::string>> describe_config(const HardwareC
   return out;
 }
 
+void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,
+                            const SourceLocation& where) {
+  const auto& table = params();
+  const auto it = std::find_if(table.begin(), table.end(), [&](const Param& p) { return p.info.key == key; });
+  if (it == table.end()) {
+    std::vector<std::string> keys;
+    for (const auto& p : table) keys.emplace_back(p.info.key);
+    const std::string guess = did_you_mean(key, keys);
+    throw InputError(where, fmt::format("'{}' is not a hardware parameter{} (see `bitsim explain-config`)", key,
+                                        guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess)));
+  }
+  Diagnostics diag;
+  const yaml::Reader r{where.file, diag};
+  it->read(r, YAML::Node(value), hw);
+  std::string problem;
+  if (diag.empty()) {
+    if (hw.clock_hz <= 0) problem = "clock: expected a frequency > 0";
+    if (hw.dram_bytes_per_s <= 0) problem = "dram.bandwidth: expected a bandwidth > 0";
+    if (hw.precision_scaling == PrecisionScaling::Packed && hw.native_bits < 2)
+      problem = "datapath.precision_scaling: packed needs datapath.native_bits >= 2";
+  } else {
+    try {
+      diag.throw_if_any();
+    } catch (const InputError& e) {
+      problem = e.diagnostics().front().message;
+    }
+  }
+  if (!problem.empty()) throw InputError(where, problem);
+}
+
 HardwareConfig load_hardware_yaml(const std::string& path) {
   const YAML::Node root = yaml::load_file(path);
   Diagnostics diag;

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/diagnostics.h"
+
 namespace bitsim::sim {
 
 enum class Dataflow { OutputStationary, WeightStationary, InputStationary };
@@ -61,6 +63,12 @@ std::span<const ParamInfo> hardware_parameters();
 
 // The resolved value of every parameter, in table order, as it would be written in YAML.
 std::vector<std::pair<std::string, std::string>> describe_config(const HardwareConfig& hw);
+
+// Sets one parameter by its key (as in hardware_parameters(), e.g. "dram.bandwidth") from the text
+// it would have in YAML (e.g. "4 GB/s"). Throws InputError at `where`: unknown key (with a
+// did-you-mean), or "key: expected ..., got ...".
+void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,
+                            const SourceLocation& where);
 
 // Format chosen by extension: .yaml/.yml (bitsim) or .cfg (SCALE-Sim v1/v2). Throws InputError.
 HardwareConfig load_hardware_config(const std::string& path);

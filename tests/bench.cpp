@@ -6,10 +6,13 @@
 
 #include "alloc/dataset.h"
 #include "alloc/inference.h"
+#include "alloc/latency_solver.h"
 #include "alloc/modelled_curves.h"
 #include "alloc/solver.h"
+#include "alloc/study.h"
 #include "sim/analytical_model.h"
 #include "sim/detailed_model.h"
+#include "sim/study_spec.h"
 #include "sim/workload.h"
 
 namespace {
@@ -114,6 +117,29 @@ void BM_ModelledCurvesResNet50(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(alloc::modelled_curves(net).tensors.size());
 }
 BENCHMARK(BM_ModelledCurvesResNet50)->Unit(benchmark::kMillisecond);
+
+// The shipped co-design study (512 hardware points x 5 budgets x 2 solvers = 5120 rows), end to
+// end (curves, solving, simulating), with 1 and 2 threads.
+void BM_CodesignStudy(benchmark::State& state) {
+  const StudySpec spec = load_study_spec(kRoot + "/configs/sweeps/codesign.yaml");
+  alloc::StudyOptions options;
+  options.threads = static_cast<int>(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(alloc::run_study(spec, options).rows.size());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(spec.points()));
+}
+BENCHMARK(BM_CodesignStudy)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Latency-aware allocation on ResNet-50 (modelled curves, TPU config): least error at >= 400 images/s.
+void BM_LatencyResNet50Tpu(benchmark::State& state) {
+  const HardwareConfig hw = load_hardware_config(kRoot + "/configs/tpu.yaml");
+  const Network net = load_workload(kRoot + "/workloads/resnet50.yaml");
+  const alloc::RateDistortionCurves curves = alloc::modelled_curves(net);
+  const AnalyticalModel model(net, hw);
+  alloc::LatencyGoal goal;
+  goal.max_time_s = 1.0 / 400;
+  for (auto _ : state) benchmark::DoNotOptimize(alloc::allocate_for_latency(curves, model, 8, goal).time_s);
+}
+BENCHMARK(BM_LatencyResNet50Tpu)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -103,4 +103,15 @@ struct EvalArgs {
 };
 int run_eval(const EvalArgs& a);
 
+// sweep and codesign: a study file (sim/study_spec.h).
+struct StudyArgs {
+  std::string spec_path;
+  std::string out_dir;  // optional: CSV, SVG plots, index.html, inputs
+  int threads = 2;
+  bool force = false;
+  OutputFlags out;
+};
+int run_sweep(const StudyArgs& a);
+int run_codesign(const StudyArgs& a);
+
 }  // namespace bitsim::tools

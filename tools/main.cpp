@@ -126,6 +126,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   add_output_flags(eval, eval_args.out, false);
 
+  StudyArgs sweep_args, codesign_args;
+  auto* sweep = app.add_subcommand("sweep", "vary hardware parameters from a study file: images/s and speedup");
+  auto* codesign =
+      app.add_subcommand("codesign", "hardware x bit budgets from a study file: the Pareto front of rate, error, cost");
+  for (auto [cmd, args] : {std::pair(sweep, &sweep_args), std::pair(codesign, &codesign_args)}) {
+    cmd->add_option("spec", args->spec_path, "study file (YAML; README 'Sweep and co-design files')")->required();
+    cmd->add_option("--out", args->out_dir, "write CSV, SVG plots, index.html and the inputs into this folder");
+    cmd->add_option("--threads", args->threads, "worker threads (default 2)")->check(CLI::Range(1, 256));
+    cmd->add_flag("--force", args->force, "replace files in --out");
+    add_output_flags(cmd, args->out);
+  }
+
   auto* explain = app.add_subcommand("explain-config", "every hardware YAML parameter with its unit and default");
   auto* list = app.add_subcommand("list", "list registered implementations");
   std::string list_what;
@@ -145,6 +157,8 @@ int main(int argc, char** argv) {
     if (*compare) return run_compare(compare_args);
     if (*eval) return run_eval(eval_args);
     if (*additivity) return run_additivity(add_args);
+    if (*sweep) return run_sweep(sweep_args);
+    if (*codesign) return run_codesign(codesign_args);
     if (*explain) return run_explain_config();
     if (*list) return run_list(list_what);
   } catch (const bitsim::InputError& e) {

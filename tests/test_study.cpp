@@ -1,0 +1,104 @@
+// Study files and the study runner: parsing with located errors, the cross product of the varied
+// parameters, thread-independent results, the Pareto front, and the bandwidth claim.
+#include <gtest/gtest.h>
+
+#include "alloc/study.h"
+#include "sim/study_spec.h"
+#include "test_util.h"
+
+namespace bitsim::alloc {
+namespace {
+
+using testing::error_of;
+
+const std::string kSmall = std::string(BITSIM_SOURCE_DIR) + "/tests/data/study/small.yaml";
+
+TEST(StudySpec, RangesAndListsExpand) {
+  const sim::StudySpec s = sim::load_study_spec(kSmall);
+  ASSERT_EQ(s.vary.size(), 1u);
+  EXPECT_EQ(s.vary[0].key, "dram.bandwidth");
+  EXPECT_EQ(s.vary[0].values, (std::vector<std::string>{"2 GB/s", "16 GB/s", "128 GB/s"}));
+  EXPECT_EQ(s.points(), 3u);
+  EXPECT_EQ(s.avg_bits, (std::vector<double>{2, 4}));
+}
+
+std::string spec_error(const std::string& body) {
+  // Paths must resolve: the file sits in the temp folder, so use absolute ones.
+  const std::string text = "hardware: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/configs/tpu.yaml\nworkload: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/workloads/alexnet.yaml\n" + body;
+  return error_of("study.yaml", text, [](const std::string& p) { sim::load_study_spec(p); });
+}
+
+TEST(StudySpec, ErrorsNameTheLineAndWhatWasExpected) {
+  // (The file's first two lines are hardware and workload.)
+  EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  dram.bandwith: [\"1 GB/s\"]\n"),
+            "F:5:19: error: vary: 'dram.bandwith' is not a hardware parameter (did you mean 'dram.bandwidth'?) (see "
+            "`bitsim explain-config`)");
+  EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  dram.bandwidth: [\"1 GB/s\", \"fast\"]\n"),
+            "F:5:30: error: vary: dram.bandwidth: expected a quantity with a unit (B/s, KB/s, MB/s, GB/s, KiB/s, "
+            "MiB/s, GiB/s) or 'unlimited', got 'fast'");
+  EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  array.rows: {from: 8, to: 64}\n"),
+            "F:5:15: error: vary.array.rows: a range needs exactly one of 'step' (linear) and 'factor' (geometric)");
+  EXPECT_EQ(spec_error("vary: {}\n"),
+            "F:1:1: error: avg_bits: missing (bits per value on average, a number or a list)");
+  EXPECT_EQ(spec_error("avg_bits: 2\nsolver: [exact]\n"),
+            "F:4:1: error: solver: unknown key (did you mean 'solvers'?); expected one of: hardware, workload, curves, "
+            "rate, avg_bits, solvers, batch, vary, cost");
+}
+
+TEST(Study, SameRowsWithOneOrTwoThreads) {
+  const sim::StudySpec s = sim::load_study_spec(kSmall);
+  StudyOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  const StudyResult a = run_study(s, one), b = run_study(s, two);
+  ASSERT_EQ(a.rows.size(), 3u * 2u * 3u);  // points x budgets x (equal, lagrangian, latency)
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (std::size_t i = 0; i < a.rows.size(); ++i) {
+    EXPECT_EQ(a.rows[i].solver, b.rows[i].solver);
+    EXPECT_EQ(a.rows[i].inference_rate_per_s, b.rows[i].inference_rate_per_s);
+    EXPECT_EQ(a.rows[i].output_error, b.rows[i].output_error);
+  }
+}
+
+TEST(Study, LatencyAwareSpeedupShrinksAsBandwidthGrows) {
+  const StudyResult r = run_study(sim::load_study_spec(kSmall));
+  // Per budget, the latency rows at 2, 16 and 128 GB/s.
+  for (double bits : {2.0, 4.0}) {
+    std::vector<double> speedup;
+    for (const StudyRow& row : r.rows)
+      if (row.solver == "latency" && row.avg_bits == bits) {
+        ASSERT_TRUE(row.feasible) << row.status;
+        speedup.push_back(row.speedup_vs_equal);
+        EXPECT_GE(row.speedup_vs_equal, 1 - 1e-9);  // never slower than equal at equal's error
+      }
+    ASSERT_EQ(speedup.size(), 3u);
+    EXPECT_GT(speedup[0], 1.05) << bits;  // bandwidth-bound: a real gain
+    EXPECT_LT(speedup[2], speedup[0]) << bits;
+  }
+  // Equal's error bounds the latency-aware plan's.
+  for (std::size_t i = 0; i + 2 < r.rows.size(); i += 3) {
+    ASSERT_EQ(r.rows[i].solver, "equal");
+    EXPECT_LE(r.rows[i + 2].output_error, r.rows[i].output_error * (1 + 1e-12));
+  }
+}
+
+TEST(Study, ParetoFrontKeepsOnlyUndominatedRows) {
+  auto row = [](double rate, double error, double cost) {
+    StudyRow r;
+    r.inference_rate_per_s = rate;
+    r.output_error = error;
+    r.cost = cost;
+    return r;
+  };
+  std::vector<StudyRow> rows = {row(10, 1, 5),  row(10, 1, 6), row(12, 2, 5),
+                                row(9, 0.5, 9), row(8, 2, 5),  row(10, 1, 5)};
+  rows.push_back(row(100, 0, 0));
+  rows.back().feasible = false;  // never on the front
+  const std::vector<bool> front = pareto_rows(rows);
+  EXPECT_EQ(front, (std::vector<bool>{true, false, true, true, false, false, false}));
+}
+
+}  // namespace
+}  // namespace bitsim::alloc
