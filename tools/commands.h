@@ -78,8 +78,12 @@ struct CompareArgs {
   CurveSource source;
   std::string hw_path;
   std::string avg_bits = "2,4";
-  std::string solvers;  // comma-separated; empty = all
+  std::string solvers;  // comma-separated; empty = all, and the latency-aware row
   int batch = 1;
+  bool table3 = false;  // seed 004 Table 3's four platform/model pairs, with the paper's figures
+  std::string data_dir;
+  std::string report_dir;
+  bool force = false;
   OutputFlags out;
 };
 int run_compare(const CompareArgs& a);

@@ -102,9 +102,16 @@ int main(int argc, char** argv) {
   CompareArgs compare_args;
   auto* compare = app.add_subcommand("compare", "equal vs each solver at each budget: size, error, images/s");
   add_curve_source(compare, compare_args.source, false);
-  compare->add_option("--hw", compare_args.hw_path, "hardware config")->required();
+  compare->add_option("--hw", compare_args.hw_path, "hardware config");
+  compare->add_flag("--table3", compare_args.table3,
+                    "seed 004 Table 3: TPU/Eyeriss x ResNet-50/MobileNet-v1 next to the paper's figures");
+  compare_args.data_dir = BITSIM_SOURCE_DIR;
+  compare->add_option("--data-dir", compare_args.data_dir, "with --table3: folder holding configs/ and workloads/");
+  compare->add_option("--report", compare_args.report_dir, "write compare.csv, rates.svg and index.html here");
+  compare->add_flag("--force", compare_args.force, "replace files in --report");
   compare->add_option("--avg-bits", compare_args.avg_bits, "budgets in bits per value, comma-separated (default 2,4)");
-  compare->add_option("--solvers", compare_args.solvers, "comma-separated (default: all)");
+  compare->add_option("--solvers", compare_args.solvers,
+                      "comma-separated, 'latency' included (default: all, and latency)");
   compare->add_option("--batch", compare_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
   add_output_flags(compare, compare_args.out);
 
