@@ -159,8 +159,65 @@ std::optional<Allocation> allocate_latency(const AllocateArgs& a, const RateDist
 
 }  // namespace
 
+namespace {
+
+// allocate --report DIR: the plan, per-layer bits (weights and activations, like seed 004 Fig. 3)
+// and per-layer time coloured by bottleneck, with index.html.
+void write_allocate_report(const OutputDir& dir, const std::string& summary, const sim::Network& net,
+                           const sim::BitPlan& plan, const sim::SimResult& sim, const Table& choices) {
+  std::ostringstream yaml;
+  sim::write_bit_plan(yaml, net, plan);
+  dir.write("plan.yaml", yaml.str());
+  Bars bits, time;
+  bits.series = {{"weights", {}, {}}, {"activations", {}, {}}};
+  time.series = {{"time", {}, {}}};
+  time.group_names = {"compute-bound", "DRAM-bound", "decode-bound"};
+  Table layers({"layer", "weight_bits_per_value", "activation_bits_per_value", "time_s", "bottleneck"});
+  auto per_value = [](const sim::TensorCoding& c, std::int64_t values) {
+    return c.entropy_coded() && values > 0 ? c.coded_bits / static_cast<double>(values) : static_cast<double>(c.bits);
+  };
+  for (std::size_t i = 0; i < net.layers().size(); ++i) {
+    const sim::Layer& l = net.layer(i);
+    const double w = l.weights > 0 ? per_value(plan.weights[i], l.weights) : std::numeric_limits<double>::quiet_NaN();
+    const double act = per_value(plan.activations[i], l.output.count());
+    bits.categories.push_back(l.name);
+    bits.series[0].y.push_back(w);
+    bits.series[1].y.push_back(act);
+    const sim::LayerTiming& t = sim.layers[i];
+    if (l.op != sim::LayerOp::Input) {
+      time.categories.push_back(l.name);
+      time.series[0].y.push_back(t.time_s * 1e6);
+      time.bar_group.push_back(t.bottleneck == sim::Bottleneck::Dram     ? 1
+                               : t.bottleneck == sim::Bottleneck::Decode ? 2
+                                                                         : 0);
+    }
+    layers.add_row({l.name, l.weights > 0 ? Cell(w) : Cell(std::string("-")), act, t.time_s,
+                    std::string(sim::bottleneck_name(t.bottleneck))});
+  }
+  dir.write("bits.svg", bar_chart({"Bits per value by layer (coded size / values)", "layer", "bits per value"}, bits));
+  dir.write("time.svg", bar_chart({"Layer time by bottleneck (analytical model)", "layer", "time (us)"}, time));
+  std::ostringstream csv;
+  layers.write_csv(csv);
+  dir.write("layers.csv", csv.str());
+  ReportSection s;
+  s.heading = "Plan";
+  s.paragraphs = {summary};
+  s.images = {"bits.svg", "time.svg"};
+  s.tables = {&layers, &choices};
+  s.links = {"plan.yaml", "layers.csv"};
+  dir.write("index.html", html_report("bitsim allocate", {s}));
+}
+
+}  // namespace
+
 int run_allocate(const AllocateArgs& a) {
   if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");  // before measuring or solving
+  std::optional<OutputDir> report;
+  if (!a.report_dir.empty()) {
+    if (a.hw_path.empty()) throw InputError({}, "--report needs --hw (it plots the simulated layer times)");
+    report.emplace(a.report_dir, a.force);
+    report->check({"plan.yaml", "bits.svg", "time.svg", "layers.csv", "index.html"});
+  }
   const bool latency = a.min_rate > 0 || !a.max_time.empty() || a.max_error >= 0;
   if (!latency && a.solver.empty())
     throw InputError({},
@@ -288,6 +345,15 @@ int run_allocate(const AllocateArgs& a) {
   for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
     const CurveOption& o = curves.tensors[i].options[static_cast<std::size_t>(allocation.choice[i])];
     choices.add_row({curves.tensors[i].tensor, o.name, static_cast<std::int64_t>(o.bits), o.rate_bits, o.distortion});
+  }
+  if (report) {
+    write_allocate_report(
+        *report,
+        fmt::format("{} on {}: {}; rate {} bits, predicted distortion {:.6g}; {:.4g} images/s (batch {})", solver_name,
+                    hw->name, latency ? goal_text : fmt::format("budget {} bits", budget), allocation.rate_bits,
+                    allocation.distortion, score.simulated->inference_rate_per_s, a.batch),
+        *net, *plan, *score.simulated, choices);
+    std::cerr << fmt::format("wrote {}/plan.yaml, bits.svg, time.svg, layers.csv, index.html\n", a.report_dir);
   }
   if (a.out.format() == Format::Csv) {
     choices.write_csv(std::cout);

@@ -68,6 +68,7 @@ struct AllocateArgs {
   std::string max_time;               // e.g. "2 ms" per image: minimize error s.t. time <= this
   double max_error = -1;              // predicted error: maximize images/s s.t. error <= this
   std::string engine = "analytical";  // what times the plan: analytical, or systemc (outer loop)
+  std::string report_dir;             // plan, per-layer bits and time plots, index.html
   std::string out_path;
   bool force = false;
   OutputFlags out;

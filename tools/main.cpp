@@ -96,7 +96,9 @@ int main(int argc, char** argv) {
   allocate->add_option("--out", alloc_args.out_path, "write the plan YAML (for simulate --plan)");
   allocate->add_option("--eval-data", alloc_args.eval_data,
                        "with --model: images on which the plan's real error is measured (default fashion-mnist:2000)");
-  allocate->add_flag("--force", alloc_args.force, "replace --out if it exists");
+  allocate->add_option("--report", alloc_args.report_dir,
+                       "write plan.yaml, per-layer bits and time plots (SVG), layers.csv and index.html here");
+  allocate->add_flag("--force", alloc_args.force, "replace --out (and files in --report) if they exist");
   add_output_flags(allocate, alloc_args.out);
 
   CompareArgs compare_args;

@@ -41,31 +41,30 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-// A resolved hardware config as bitsim YAML (every parameter written out).
-std::string hardware_yaml(const sim::HardwareConfig& hw) {
-  std::string out = fmt::format("# resolved from {}\n", hw.source);
-  std::string section;
-  for (const auto& [key, value] : sim::describe_config(hw)) {
-    const auto dot = key.find('.');
-    if (dot == std::string::npos) {
-      out += fmt::format("{}: \"{}\"\n", key, value);
-      section.clear();
-      continue;
-    }
-    if (key.substr(0, dot) != section) {
-      section = key.substr(0, dot);
-      out += section + ":\n";
-    }
-    out += fmt::format("  {}: \"{}\"\n", key.substr(dot + 1), value);
-  }
-  return out;
-}
-
 struct StudyRun {
   sim::StudySpec spec;
   StudyResult result;
   double seconds = 0;
 };
+
+// The resolved base configs (every parameter, defaults included), for the report.
+Table configs_table(const StudyRun& r) {
+  std::vector<std::string> cols = {"parameter"};
+  std::vector<sim::HardwareConfig> bases;
+  for (const std::string& p : r.spec.hardware) {
+    bases.push_back(sim::load_hardware_config(p));
+    cols.push_back(bases.back().name + " (" + p + ")");
+  }
+  Table t(cols);
+  if (bases.empty()) return t;
+  const auto first = sim::describe_config(bases.front());
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    std::vector<Cell> row = {first[i].first};
+    for (const auto& hw : bases) row.emplace_back(sim::describe_config(hw)[i].second);
+    t.add_row(std::move(row));
+  }
+  return t;
+}
 
 void run(StudyRun& r, int threads) {
   StudyOptions options;
@@ -123,7 +122,9 @@ Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_o
 // The inputs next to the outputs, and a study.yaml that names them: the folder reruns itself.
 std::vector<std::string> input_files(const StudyRun& r) {
   std::vector<std::string> names = {"study.yaml"};
-  for (std::size_t h = 0; h < r.spec.hardware.size(); ++h) names.push_back(fmt::format("inputs/hardware-{}.yaml", h));
+  for (std::size_t h = 0; h < r.spec.hardware.size(); ++h)
+    names.push_back(
+        fmt::format("inputs/hardware-{}{}", h, std::filesystem::path(r.spec.hardware[h]).extension().string()));
   for (std::size_t w = 0; w < r.spec.workloads.size(); ++w)
     names.push_back(
         fmt::format("inputs/workload-{}{}", w, std::filesystem::path(r.spec.workloads[w]).extension().string()));
@@ -133,12 +134,10 @@ std::vector<std::string> input_files(const StudyRun& r) {
 
 void write_inputs(const OutputDir& out, const StudyRun& r) {
   const std::vector<std::string> names = input_files(r);
-  std::vector<sim::HardwareConfig> bases;
-  for (const std::string& p : r.spec.hardware) bases.push_back(sim::load_hardware_config(p));
   std::size_t k = 1;
   std::string study = fmt::format("# written by bitsim from {}; inputs copied into inputs/\nhardware:\n", r.spec.path);
-  for (std::size_t h = 0; h < bases.size(); ++h, ++k) {
-    out.write(names[k], hardware_yaml(bases[h]));
+  for (std::size_t h = 0; h < r.spec.hardware.size(); ++h, ++k) {
+    out.write(names[k], read_text(r.spec.hardware[h]));
     study += fmt::format("  - {}\n", names[k]);
   }
   study += "workload:\n";
@@ -283,7 +282,11 @@ int run_sweep(const StudyArgs& a) {
                     "output_error is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
                     "eq. 4); images/s come from the analytical model."};
     s.images = {"speedup.svg", "rate.svg"};
-    s.tables = {&t};
+    const Table configs = configs_table(r);
+    s.tables = {&t, &configs};
+    s.paragraphs.emplace_back(
+        "Below the results: the base hardware configs as resolved (every parameter); the "
+        "varied parameters replace theirs at each point.");
     s.links = input_files(r);
     s.links.insert(s.links.begin(), "sweep.csv");
     out->write("index.html", html_report("bitsim sweep", {s}));
@@ -376,7 +379,8 @@ int run_codesign(const StudyArgs& a) {
         "A row is on the front when no other row has at least its images/s, at most its predicted output error and at "
         "most its cost. Each front row's plan is in plans/."};
     s.images = {"pareto-cost.svg", "pareto-error.svg"};
-    s.tables = {&best};
+    const Table configs = configs_table(r);
+    s.tables = {&best, &configs};
     s.links = {"codesign.csv", "pareto.csv"};
     for (const std::string& n : input_files(r)) s.links.push_back(n);
     out->write("index.html", html_report("bitsim codesign", {s}));

@@ -9,8 +9,7 @@
 namespace bitsim::tools {
 namespace {
 
-constexpr double kWidth = 900, kHeight = 520;
-constexpr double kLeft = 80, kRight = 250, kTop = 40, kBottom = 60;  // margins; the legend is on the right
+constexpr double kLeft = 80, kRight = 250, kTop = 40;  // margins; the legend is on the right
 const char* const kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
@@ -89,7 +88,9 @@ Scale fit(std::vector<double> v, bool log, double from, double to, bool include_
 
 struct Canvas {
   std::string body;
-  explicit Canvas(const Axes& axes) {
+  double kWidth = 900, kHeight = 520, kBottom = 60;
+  explicit Canvas(const Axes& axes, double width = 900, double bottom = 60)
+      : kWidth(width), kHeight(460 + bottom), kBottom(bottom) {
     body = fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
         "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
@@ -98,6 +99,7 @@ struct Canvas {
   }
   void frame(const Axes& axes, const Scale& x, const Scale& y, bool x_ticks) {
     const double x0 = kLeft, x1 = kWidth - kRight, y0 = kHeight - kBottom, y1 = kTop;
+    const double label_y = x_ticks ? kHeight - 14 : kHeight - 8;
     for (double t : y.ticks()) {
       const double py = y(t);
       body += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e0e0e0\"/>\n", px(x0), px(py),
@@ -113,8 +115,8 @@ struct Canvas {
       }
     body += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>\n", px(x0),
                         px(y1), px(x1 - x0), px(y0 - y1));
-    body += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px((x0 + x1) / 2),
-                        px(kHeight - 14), esc(axes.x_label));
+    body += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px((x0 + x1) / 2), px(label_y),
+                        esc(axes.x_label));
     body += fmt::format("<text x=\"18\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {0})\">{1}</text>\n",
                         px((y0 + y1) / 2), esc(axes.y_label));
   }
@@ -141,8 +143,8 @@ std::vector<double> all(const std::vector<Series>& series, bool x) {
 
 std::string points_chart(const Axes& axes, const std::vector<Series>& series, bool lines) {
   Canvas c(axes);
-  const Scale x = fit(all(series, true), axes.log_x, kLeft, kWidth - kRight, false);
-  const Scale y = fit(all(series, false), axes.log_y, kHeight - kBottom, kTop, !axes.log_y);
+  const Scale x = fit(all(series, true), axes.log_x, kLeft, c.kWidth - kRight, false);
+  const Scale y = fit(all(series, false), axes.log_y, c.kHeight - c.kBottom, kTop, !axes.log_y);
   c.frame(axes, x, y, true);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < series.size(); ++i) {
@@ -174,8 +176,11 @@ std::string scatter_chart(const Axes& axes, const std::vector<Series>& series) {
 }
 
 std::string bar_chart(const Axes& axes, const Bars& bars) {
-  Canvas c(axes);
   const std::size_t n = bars.categories.size();
+  // Wide enough for every category label (about 9 px each) and the bars.
+  const double per_category = std::max(9.0, 3.0 * static_cast<double>(bars.series.size()) + 3);
+  Canvas c(axes, std::max(900.0, kLeft + kRight + per_category * static_cast<double>(n)), 140);
+  const double kWidth = c.kWidth, kHeight = c.kHeight, kBottom = c.kBottom;
   const Scale y = fit(all(bars.series, false), axes.log_y, kHeight - kBottom, kTop, true);
   Scale x;
   x.lo = 0;
@@ -198,10 +203,10 @@ std::string bar_chart(const Axes& axes, const Bars& bars) {
           kPalette[static_cast<std::size_t>(group) % std::size(kPalette)], esc(bars.categories[k]),
           esc(bars.series[s].name), num(v));
     }
-  // Category labels, thinned to stay readable.
-  const std::size_t every = std::max<std::size_t>(1, n / 40);
+  // Category labels, thinned only if they would overlap.
+  const std::size_t every = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(9.0 / slot)));
   for (std::size_t k = 0; k < n; k += every) {
-    const double cx = x.from + slot * (static_cast<double>(k) + 0.5), cy = kHeight - kBottom + 8;
+    const double cx = x.from + slot * (static_cast<double>(k) + 0.5) + 3, cy = kHeight - kBottom + 8;
     c.body += fmt::format(
         "<text x=\"{0}\" y=\"{1}\" font-size=\"8\" text-anchor=\"end\" transform=\"rotate(-60 {0} {1})\">{2}</text>\n",
         px(cx), px(cy), esc(bars.categories[k]));
