@@ -61,7 +61,13 @@ AnalyticalModel::AnalyticalModel(const Network& net, const HardwareConfig& hw, i
     : m_net(net),
       m_hw(hw),
       m_batch(batch),
-      m_decode_rate(static_cast<double>(hw.decoder_lanes) * hw.decoder_symbols_per_cycle * hw.clock_hz) {
+      m_decode_rate(static_cast<double>(hw.decoder_lanes) * hw.decoder_symbols_per_cycle * hw.clock_hz),
+      m_resident(hw.dram_policy == DramPolicy::Resident),
+      m_packed(hw.precision_scaling == PrecisionScaling::Packed),
+      m_unlimited_dram(std::isinf(hw.dram_bytes_per_s)),
+      m_dram_bytes_per_s(hw.dram_bytes_per_s),
+      m_clock_hz(hw.clock_hz),
+      m_native_bits(hw.native_bits) {
   BITSIM_CHECK(batch >= 1);
   m_native_cycles.reserve(net.layers().size());
   for (const Layer& l : net.layers())
@@ -98,52 +104,63 @@ bool AnalyticalModel::offchip_output(std::size_t i, const BitPlan& plan) const {
 }
 
 LayerTiming AnalyticalModel::layer_timing(std::size_t i, const BitPlan& plan, bool weights_resident) const {
-  const Layer& l = m_net.layer(i);
   LayerTiming t;
-  if (l.op == LayerOp::Input) return t;
-  const double batch = m_batch;
-  double weight_bits = 0, input_bits = 0, output_bits = 0;
-  double weight_symbols = 0, input_symbols = 0;
-  if (l.weights > 0 && !weights_resident) {
-    const TensorCoding& w = plan.weights[i];
-    weight_bits = offchip_bits(w, l.weights);
-    if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols);
-  }
-  int max_input_bits = 0;
-  for (int p : l.inputs) {
-    const auto pi = static_cast<std::size_t>(p);
-    const TensorCoding& a = plan.activations[pi];
-    max_input_bits = std::max(max_input_bits, a.bits);
-    if (!offchip_output(pi, plan)) continue;
-    input_bits += offchip_bits(a, m_net.layer(pi).output.count()) * batch;
-    if (a.entropy_coded()) input_symbols += static_cast<double>(a.symbols) * batch;
-  }
-  if (offchip_output(i, plan)) output_bits = offchip_bits(plan.activations[i], l.output.count()) * batch;
-  const double bits = weight_bits + input_bits + output_bits;
-  const double symbols = weight_symbols + input_symbols;
-  t.weight_read_bytes = weight_bits / 8.0;
-  t.input_read_bytes = input_bits / 8.0;
-  t.output_write_bytes = output_bits / 8.0;
-  t.weight_symbols = static_cast<std::int64_t>(weight_symbols);
-
-  std::int64_t cycles = m_native_cycles[i];
-  if (m_hw.precision_scaling == PrecisionScaling::Packed && cycles > 0) {
-    const int widest = std::max(l.weights > 0 ? plan.weights[i].bits : 0, max_input_bits);
-    const std::int64_t per_pe = std::max<std::int64_t>(1, m_hw.native_bits / std::max(1, widest));
-    cycles = (cycles + per_pe - 1) / per_pe;
-  }
-  t.compute_cycles = cycles;
-  t.dram_bytes = bits / 8.0;
-  t.decode_symbols = static_cast<std::int64_t>(symbols);
-  t.dram_time_s = std::isinf(m_hw.dram_bytes_per_s) ? 0.0 : t.dram_bytes / m_hw.dram_bytes_per_s;
-  t.decode_time_s = symbols > 0 && m_decode_rate > 0 ? symbols / m_decode_rate : 0.0;
-  t.compute_time_s = static_cast<double>(cycles) / m_hw.clock_hz;
-  t.time_s = std::max({t.compute_time_s, t.dram_time_s, t.decode_time_s});
-  if (t.time_s > 0)  // ties go to compute, then DRAM
-    t.bottleneck = t.time_s == t.compute_time_s ? Bottleneck::Compute
-                   : t.time_s == t.dram_time_s  ? Bottleneck::Dram
-                                                : Bottleneck::Decode;
+  fill_timing(i, plan, weights_resident, t);
   return t;
+}
+
+// The hot path of evaluate(): writes in place, and does not look at the graph under stream policy.
+inline void AnalyticalModel::fill_timing(std::size_t i, const BitPlan& plan, bool weights_resident,
+                                         LayerTiming& out) const {
+  const auto layers = m_net.layers();
+  const Layer& l = layers[i];
+  LayerTiming t;  // a local, written to `out` once (no aliasing with the config's doubles)
+  if (l.op != LayerOp::Input) {
+    const double batch = m_batch;
+    double weight_bits = 0, input_bits = 0, output_bits = 0;
+    double weight_symbols = 0, input_symbols = 0;
+    if (l.weights > 0 && !weights_resident) {
+      const TensorCoding& w = plan.weights[i];
+      weight_bits = offchip_bits(w, l.weights);
+      if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols);
+    }
+    int max_input_bits = 0;
+    for (int p : l.inputs) {
+      const auto pi = static_cast<std::size_t>(p);
+      const TensorCoding& a = plan.activations[pi];
+      max_input_bits = std::max(max_input_bits, a.bits);
+      if (m_resident && !offchip_output(pi, plan)) continue;
+      input_bits += offchip_bits(a, layers[pi].output.count()) * batch;
+      if (a.entropy_coded()) input_symbols += static_cast<double>(a.symbols) * batch;
+    }
+    if (!m_resident || offchip_output(i, plan))
+      output_bits = offchip_bits(plan.activations[i], l.output.count()) * batch;
+    const double bits = weight_bits + input_bits + output_bits;
+    const double symbols = weight_symbols + input_symbols;
+    t.weight_read_bytes = weight_bits / 8.0;
+    t.input_read_bytes = input_bits / 8.0;
+    t.output_write_bytes = output_bits / 8.0;
+    t.weight_symbols = static_cast<std::int64_t>(weight_symbols);
+
+    std::int64_t cycles = m_native_cycles[i];
+    if (m_packed && cycles > 0) {
+      const int widest = std::max(l.weights > 0 ? plan.weights[i].bits : 0, max_input_bits);
+      const std::int64_t per_pe = std::max<std::int64_t>(1, m_native_bits / std::max(1, widest));
+      cycles = (cycles + per_pe - 1) / per_pe;
+    }
+    t.compute_cycles = cycles;
+    t.dram_bytes = bits / 8.0;
+    t.decode_symbols = static_cast<std::int64_t>(symbols);
+    t.dram_time_s = m_unlimited_dram ? 0.0 : t.dram_bytes / m_dram_bytes_per_s;
+    t.decode_time_s = symbols > 0 && m_decode_rate > 0 ? symbols / m_decode_rate : 0.0;
+    t.compute_time_s = static_cast<double>(cycles) / m_clock_hz;
+    t.time_s = std::max({t.compute_time_s, t.dram_time_s, t.decode_time_s});
+    if (t.time_s > 0)  // ties go to compute, then DRAM
+      t.bottleneck = t.time_s == t.compute_time_s ? Bottleneck::Compute
+                     : t.time_s == t.dram_time_s  ? Bottleneck::Dram
+                                                  : Bottleneck::Decode;
+  }
+  out = t;
 }
 
 void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
@@ -161,7 +178,7 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
   for (std::size_t i = 0; i < n; ++i) {
     const Layer& l = layers[i];
     LayerTiming& t = out.layers[i];
-    t = layer_timing(i, plan, out.weights_resident);
+    fill_timing(i, plan, out.weights_resident, t);
     if (l.op == LayerOp::Input) continue;
     if (m_hw.decoder_lanes == 0 && out.feasible) {  // an entropy-coded tensor needs a decoder
       auto check = [&](const TensorCoding& c, const Layer& owner, TensorKind kind, bool read) {

@@ -109,6 +109,11 @@ class AnalyticalModel {
   const HardwareConfig& m_hw;
   int m_batch;
   double m_decode_rate;  // symbols per second
+  // Copies of the config's fields the hot path reads (kept in registers across the layer loop).
+  bool m_resident, m_packed, m_unlimited_dram;
+  double m_dram_bytes_per_s, m_clock_hz;
+  std::int64_t m_native_bits;
+  void fill_timing(std::size_t i, const BitPlan& plan, bool weights_resident, LayerTiming& t) const;
   std::vector<std::int64_t> m_native_cycles;
 };
 

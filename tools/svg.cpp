@@ -156,8 +156,11 @@ std::string points_chart(const Axes& axes, const std::vector<Series>& series, bo
       if ((axes.log_x && !(s.x[k] > 0)) || (axes.log_y && !(s.y[k] > 0)) || !std::isfinite(s.y[k])) continue;
       const double px_ = x(s.x[k]), py = y(s.y[k]);
       path += fmt::format("{}{},{}", path.empty() ? "" : " ", px(px_), px(py));
-      c.body += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"><title>{}: {}, {}</title></circle>\n",
-                            px(px_), px(py), colour, esc(s.name), num(s.x[k]), num(s.y[k]));
+      if (s.x.size() <= 400)  // tooltips; large series stay small files
+        c.body += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"><title>{}: {}, {}</title></circle>\n",
+                              px(px_), px(py), colour, esc(s.name), num(s.x[k]), num(s.y[k]));
+      else
+        c.body += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"/>\n", px(px_), px(py), colour);
     }
     if (lines && !path.empty())
       c.body +=
