@@ -519,6 +519,24 @@ class LatencyDp {
 
 std::string fmt_g(double v) { return fmt::format("{:.9g}", v); }
 
+// The least multiplier v (to a relative 1e-6) at which `meets(v)` holds, for a `meets` that is false
+// below a threshold and true above it: v = 0 if it holds there, else grow from `start` by 16x (up
+// to `cap`), then bisect geometrically. Returns the smallest v found to meet (or the last tried).
+template <typename Meets>
+double least_multiplier(double start, double cap, Meets&& meets) {
+  if (meets(0.0)) return 0.0;
+  double lo = 0, hi = start;
+  while (!meets(hi) && hi < cap) {
+    lo = hi;
+    hi *= 16;
+  }
+  for (int it = 0; it < 30 && hi > lo * (1 + 1e-6); ++it) {
+    const double mid = lo > 0 ? std::sqrt(lo * hi) : hi / 16;
+    (meets(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
 // The solver; a goal no plan meets is reported in `error` rather than thrown, so that the outer loop
 // throws nothing after a SystemC run (see the SystemC note in the README).
 std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
@@ -571,19 +589,11 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   const double p_scale = std::max(std::abs(fastest.p - free.p), std::abs(free.p)) + 1e-300;
   // The least multiplier (of c: which = 0, of r: 1) at which the Lagrangian plan meets its limit.
   auto bisect = [&](int which) {
-    auto meets = [&](const LatencyDp::Outcome& o) { return which == 0 ? o.c <= max_c : o.r <= max_r; };
-    auto at = [&](double v) { return which == 0 ? pass(v, mu) : pass(lambda, v); };
-    if (meets(at(0))) return 0.0;
-    double lo = 0, hi = p_scale / std::max(which == 0 ? std::abs(max_c) : std::abs(finite_r), 1e-300);
-    while (!meets(at(hi)) && hi < 1e280) {
-      lo = hi;
-      hi *= 16;
-    }
-    for (int it = 0; it < 30 && hi > lo * (1 + 1e-6); ++it) {
-      const double mid = lo > 0 ? std::sqrt(lo * hi) : hi / 16;
-      (meets(at(mid)) ? hi : lo) = mid;
-    }
-    return hi;
+    return least_multiplier(p_scale / std::max(which == 0 ? std::abs(max_c) : std::abs(finite_r), 1e-300), 1e280,
+                            [&](double v) {
+                              const auto o = which == 0 ? pass(v, mu) : pass(lambda, v);
+                              return which == 0 ? o.c <= max_c : o.r <= max_r;
+                            });
   };
   if (fastest.r <= max_r) incumbent = fastest;  // feasible; not a bound
   for (int round = 0; round < (with_rate ? 4 : 1); ++round) {
@@ -596,20 +606,11 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
     // Phase one: ignore p, trade c against r alone (min c + nu r, nu by bisection) for a plan
     // within both limits.
     const double big = 1e200 / std::max({std::abs(max_c), std::abs(fastest.c), 1e-300});
-    double lo = 0, hi = std::abs(max_c) / std::max(std::abs(finite_r), 1e-300);
-    auto at = [&](double nu) { return dp.run(big, big * nu, kInf, kInf, kInf, 0); };
-    auto feasible = [&](const LatencyDp::Outcome& o) {
+    least_multiplier(std::abs(max_c) / std::max(std::abs(finite_r), 1e-300), 1e250, [&](double nu) {
+      const auto o = dp.run(big, big * nu, kInf, kInf, kInf, 0);
       if (o.c <= max_c && o.r <= max_r && o.p < incumbent.p) incumbent = o;
       return o.r <= max_r;
-    };
-    while (!feasible(at(hi)) && hi < 1e250) {
-      lo = hi;
-      hi *= 16;
-    }
-    for (int it = 0; it < 30 && hi > lo * (1 + 1e-6); ++it) {
-      const double mid = lo > 0 ? std::sqrt(lo * hi) : hi / 16;
-      (feasible(at(mid)) ? hi : lo) = mid;
-    }
+    });
   }
   if (incumbent.choice.empty() && !closest.choice.empty()) {  // repair the plan least over the limits
     const auto repaired = dp.polish(closest, max_c, max_r);

@@ -27,7 +27,7 @@ layers:
 )"));
 }
 
-sim::HardwareConfig hw(const std::string& datapath, const std::string& policy = "stream") {
+sim::HardwareConfig tiny_hw(const std::string& datapath, const std::string& policy = "stream") {
   return sim::load_hardware_config(write_temp("hw.yaml", R"(name: tiny
 array: {rows: 4, cols: 4, dataflow: ws}
 clock: "200 MHz"
@@ -69,6 +69,19 @@ RateDistortionCurves random_curves(const sim::Network& net, std::mt19937& rng, R
   return c;
 }
 
+// One test instance: the network, a config, the model over both, and random curves.
+struct Instance {
+  sim::Network net;
+  sim::HardwareConfig hw;
+  sim::AnalyticalModel model;
+  RateDistortionCurves curves;
+  Instance(const std::string& datapath, const std::string& policy, RateKind rate, unsigned seed)
+      : net(residual_net()), hw(tiny_hw(datapath, policy)), model(net, hw) {
+    std::mt19937 rng(seed);
+    curves = random_curves(net, rng, rate);
+  }
+};
+
 struct Plan {
   std::vector<int> choice;
   double time = 0, error = 0, rate = 0;
@@ -94,11 +107,10 @@ double quantile(std::vector<double> v, double q) {
 }
 
 void check_against_brute_force(const std::string& datapath, RateKind rate, unsigned seed) {
-  const sim::Network net = residual_net();
-  const sim::HardwareConfig h = hw(datapath);
-  const sim::AnalyticalModel model(net, h);
-  std::mt19937 rng(seed);
-  const RateDistortionCurves c = random_curves(net, rng, rate);
+  const Instance in(datapath, "stream", rate, seed);
+  const sim::Network& net = in.net;
+  const sim::AnalyticalModel& model = in.model;
+  const RateDistortionCurves& c = in.curves;
   const std::vector<Plan> plans = all_plans(c, model);
   std::vector<double> times, errors, rates;
   for (const Plan& p : plans) {
@@ -159,11 +171,9 @@ TEST(LatencySolver, ExactAgainstBruteForcePackedPrecision) {
 }
 
 TEST(LatencySolver, UnreachableTargetNamesTheBestPossible) {
-  const sim::Network net = residual_net();
-  const sim::HardwareConfig h = hw("");
-  const sim::AnalyticalModel model(net, h);
-  std::mt19937 rng(7);
-  const RateDistortionCurves c = random_curves(net, rng, RateKind::Fixed);
+  const Instance in("", "stream", RateKind::Fixed, 7);
+  const sim::AnalyticalModel& model = in.model;
+  const RateDistortionCurves& c = in.curves;
   LatencyGoal g;
   g.max_time_s = 1e-9;
   try {
@@ -176,11 +186,9 @@ TEST(LatencySolver, UnreachableTargetNamesTheBestPossible) {
 }
 
 TEST(LatencySolver, RefineMeetsTheTargetOfANonAdditiveTimer) {
-  const sim::Network net = residual_net();
-  const sim::HardwareConfig h = hw("");
-  const sim::AnalyticalModel model(net, h);
-  std::mt19937 rng(8);
-  const RateDistortionCurves c = random_curves(net, rng, RateKind::Fixed);
+  const Instance in("", "stream", RateKind::Fixed, 8);
+  const sim::AnalyticalModel& model = in.model;
+  const RateDistortionCurves& c = in.curves;
   std::vector<double> times;
   for (const Plan& p : all_plans(c, model)) times.push_back(p.time);
   LatencyGoal g;
@@ -204,11 +212,10 @@ TEST(LatencySolver, RefineMeetsTheTargetOfANonAdditiveTimer) {
 }
 
 TEST(LatencySolver, ResidentWeightsAreChargedAsAnUpperBound) {
-  const sim::Network net = residual_net();
-  const sim::HardwareConfig h = hw("", "resident");
-  const sim::AnalyticalModel model(net, h);
-  std::mt19937 rng(9);
-  const RateDistortionCurves c = random_curves(net, rng, RateKind::Fixed);
+  const Instance in("", "resident", RateKind::Fixed, 9);
+  const sim::Network& net = in.net;
+  const sim::AnalyticalModel& model = in.model;
+  const RateDistortionCurves& c = in.curves;
   LatencyGoal g;
   g.objective = LatencyObjective::MinTime;
   const LatencyAllocation r = allocate_for_latency(c, model, 8, g);

@@ -627,27 +627,11 @@ int run_compare(const CompareArgs& a) {
     report->write("index.html", html_report("bitsim compare", {s}));
     std::cerr << fmt::format("wrote {}/compare.csv, rates.svg, index.html\n", a.report_dir);
   }
-  switch (a.out.format()) {
-    case Format::Json:
-      if (a.table3) {
-        JsonWriter j(std::cout);
-        j.begin_object();
-        j.key("rows");
-        j.rows_of(t);
-        j.end_object();
-      }
-      break;
-    case Format::Csv:
-      t.write_csv(std::cout);
-      break;
-    case Format::Text:
-      std::cout << header << '\n';
-      t.write_text(std::cout);
-      if (a.table3) {
-        std::cout << "\nWhere bitsim differs from the paper, and why:\n";
-        for (const char* n : kTable3Notes) std::cout << "- " << n << '\n';
-      }
-      break;
+  if (a.out.format() == Format::Text) std::cout << header << '\n';
+  if (a.out.format() != Format::Json || a.table3) print_rows(t, a.out.format());  // else: written above
+  if (a.out.format() == Format::Text && a.table3) {
+    std::cout << "\nWhere bitsim differs from the paper, and why:\n";
+    for (const char* n : kTable3Notes) std::cout << "- " << n << '\n';
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "sim/diagnostics.h"
 
@@ -61,6 +62,25 @@ BottleneckCounts count_bottlenecks(const sim::SimResult& r) {
     c.decode += l.bottleneck == sim::Bottleneck::Decode;
   }
   return c;
+}
+
+void print_rows(const Table& t, Format format) {
+  switch (format) {
+    case Format::Json: {
+      JsonWriter j(std::cout);
+      j.begin_object();
+      j.key("rows");
+      j.rows_of(t);
+      j.end_object();
+      break;
+    }
+    case Format::Csv:
+      t.write_csv(std::cout);
+      break;
+    case Format::Text:
+      t.write_text(std::cout);
+      break;
+  }
 }
 
 void check_new_file(const std::string& path, bool force, const std::string& flag) {

@@ -25,6 +25,9 @@ struct OutputFlags {
 
 void add_output_flags(CLI::App* cmd, OutputFlags& flags, bool csv = true);
 
+// A table on standard output as the flags ask: aligned text, CSV, or JSON {"rows": [...]}.
+void print_rows(const Table& t, Format format);
+
 // --bits: "B" (weights and activations), "W/A", or "native".
 sim::BitPlan parse_bits(const std::string& text, const sim::Network& net, const sim::HardwareConfig& hw);
 

@@ -7,16 +7,12 @@
 
 #include "sim/diagnostics.h"
 #include "tools/cli_common.h"
+#include "tools/svg.h"
 
 namespace bitsim::tools {
 
 namespace {
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char c : s)
-    out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : c == '"' ? "&quot;" : std::string(1, c);
-  return out;
-}
+std::string esc(const std::string& s) { return xml_escape(s); }
 }  // namespace
 
 OutputDir::OutputDir(std::string dir, bool force) : m_dir(std::move(dir)), m_force(force) {

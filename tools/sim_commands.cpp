@@ -175,25 +175,12 @@ int run_demo(const DemoArgs& a) {
       }
     }
   }
-  switch (a.out.format()) {
-    case Format::Json: {
-      tools::JsonWriter j(std::cout);
-      j.begin_object();
-      j.key("rows");
-      j.rows_of(t);
-      j.end_object();
-      break;
-    }
-    case Format::Csv:
-      t.write_csv(std::cout);
-      break;
-    case Format::Text:
-      std::cout << "bitsim demo: equal (fixed-length) allocation on seed 004's platforms, batch 1, analytical model\n"
-                   "(configs/tpu.yaml, configs/eyeriss.yaml; workloads/resnet50.yaml, workloads/mobilenet_v1.yaml)\n\n";
-      t.write_text(std::cout);
-      std::cout << "\nMore: bitsim simulate --hw configs/tpu.yaml --workload workloads/resnet50.yaml --bits 4\n";
-      break;
-  }
+  if (a.out.format() == Format::Text)
+    std::cout << "bitsim demo: equal (fixed-length) allocation on seed 004's platforms, batch 1, analytical model\n"
+                 "(configs/tpu.yaml, configs/eyeriss.yaml; workloads/resnet50.yaml, workloads/mobilenet_v1.yaml)\n\n";
+  print_rows(t, a.out.format());
+  if (a.out.format() == Format::Text)
+    std::cout << "\nMore: bitsim simulate --hw configs/tpu.yaml --workload workloads/resnet50.yaml --bits 4\n";
   return 0;
 }
 

@@ -225,25 +225,6 @@ std::vector<Series> series_by(const StudyRun& r, const XAxis& x, bool include_eq
   return out;
 }
 
-void print(const Table& t, const OutputFlags& flags) {
-  switch (flags.format()) {
-    case Format::Json: {
-      JsonWriter j(std::cout);
-      j.begin_object();
-      j.key("rows");
-      j.rows_of(t);
-      j.end_object();
-      break;
-    }
-    case Format::Csv:
-      t.write_csv(std::cout);
-      break;
-    case Format::Text:
-      t.write_text(std::cout);
-      break;
-  }
-}
-
 std::string csv_text(const Table& t) {
   std::ostringstream s;
   t.write_csv(s);
@@ -292,7 +273,7 @@ int run_sweep(const StudyArgs& a) {
     out->write("index.html", html_report("bitsim sweep", {s}));
     std::cerr << fmt::format("wrote {}/sweep.csv, speedup.svg, rate.svg, index.html and the inputs\n", a.out_dir);
   }
-  print(t, a.out);
+  print_rows(t, a.out.format());
   return 0;
 }
 
@@ -387,7 +368,7 @@ int run_codesign(const StudyArgs& a) {
     std::cerr << fmt::format("wrote {}/codesign.csv, pareto.csv, pareto-*.svg, plans/, index.html and the inputs\n",
                              a.out_dir);
   }
-  print(a.out.format() == Format::Text ? best : all, a.out);
+  print_rows(a.out.format() == Format::Text ? best : all, a.out.format());
   return 0;
 }
 

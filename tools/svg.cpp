@@ -7,13 +7,8 @@
 #include <limits>
 
 namespace bitsim::tools {
-namespace {
 
-constexpr double kLeft = 80, kRight = 250, kTop = 40;  // margins; the legend is on the right
-const char* const kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-std::string esc(const std::string& s) {
+std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -35,6 +30,14 @@ std::string esc(const std::string& s) {
   }
   return out;
 }
+
+namespace {
+
+constexpr double kLeft = 80, kRight = 250, kTop = 40;  // margins; the legend is on the right
+const char* const kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+std::string esc(const std::string& s) { return xml_escape(s); }
 
 std::string num(double v) { return fmt::format("{:.6g}", v); }
 std::string px(double v) { return fmt::format("{:.1f}", v); }

@@ -8,6 +8,9 @@
 
 namespace bitsim::tools {
 
+// Text for XML/HTML content and attributes: & < > " escaped.
+std::string xml_escape(const std::string& s);
+
 struct Series {
   std::string name;
   std::vector<double> x, y;
