@@ -36,6 +36,7 @@ class InferenceEngine {
 
   std::size_t output_layer() const { return m_net.layers().size() - 1; }
   const sim::Network& network() const { return m_net; }
+  int threads() const { return m_threads; }
 
  private:
   void run_layer(std::size_t i, std::vector<Activations>& outs, int begin, int end, const ForwardHooks* hooks) const;

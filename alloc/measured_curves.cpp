@@ -3,8 +3,11 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "alloc/huffman.h"
 #include "alloc/quantized_model.h"
@@ -35,117 +38,136 @@ double pick(RateKind k, double fixed, const Sizes& s) {
 
 }  // namespace
 
+namespace {
+
+// One setting to measure: a tensor of layer `layer` quantized alone.
+struct Job {
+  std::size_t layer = 0;
+  bool weights = false;
+  int levels = 0;
+  double beta = 0;
+};
+
+}  // namespace
+
 RateDistortionCurves measured_curves(const InferenceEngine& engine, const Dataset& calibration,
                                      const MeasureOptions& options) {
   const sim::Network& net = engine.network();
   const int n = calibration.count;
   const std::vector<Activations> reference = engine.forward_all(calibration.images, n);
   const Activations& ref_out = reference[engine.output_layer()];
-  // One working copy: a setting of layer i rewrites only layers >= i, so the prefix stays valid.
-  std::vector<Activations> work = reference;
+  const std::size_t layers = net.layers().size();
+
+  // Every setting, in curve order; per layer, whether its output is >= 0 and the values the
+  // activation quantizers are fitted on (the same values QuantizedModel fits on).
+  std::vector<Job> jobs;
+  std::vector<bool> nonnegative(layers);
+  std::vector<std::vector<double>> fit_values(layers);
+  for (std::size_t i = 0; i < layers; ++i) {
+    const sim::Layer& l = net.layer(i);
+    if (l.weights > 0 && l.values)
+      for (int levels : kSignedLevels)
+        for (double beta : kBetas) jobs.push_back({i, true, levels, beta});
+    const Activations& act = reference[i];
+    nonnegative[i] = std::all_of(act.begin(), act.end(), [](float v) { return v >= 0; });
+    fit_values[i] = calibration_sample(act);
+    if (nonnegative[i])
+      for (int levels : kReluLevels) jobs.push_back({i, false, levels, -1});
+    else
+      for (int levels : kSignedLevels) jobs.push_back({i, false, levels, 0});
+  }
+
+  // Settings run in parallel, one single-threaded forward pass each (results do not depend on the
+  // split: images are computed one by one). Each worker keeps its own copy of the activations and
+  // takes settings in curve order, so the layers before a setting's tensor only need restoring
+  // from the reference between its previous setting's layer and this one (prefix reuse).
+  const InferenceEngine single(net, 1);
+  std::vector<CurveOption> results(jobs.size());
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex progress_mutex;
+  auto worker = [&] {
+    std::vector<Activations> work = reference;
+    std::size_t dirty_from = layers;  // work[k] may differ from reference[k] for k >= dirty_from
+    for (std::size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+      const Job& job = jobs[j];
+      const std::size_t i = job.layer;
+      for (std::size_t k = dirty_from; k < i; ++k) work[k] = reference[k];
+      dirty_from = i;
+      const sim::Layer& l = net.layer(i);
+      CurveOption& o = results[j];
+      o.levels = job.levels;
+      o.beta = job.beta;
+      o.bits = bits_for(job.levels);
+      if (job.weights) {
+        std::vector<float> q = l.values->weights;
+        const std::vector<std::uint32_t> symbols = quantize_weights(q, job.levels, job.beta);
+        std::vector<std::uint64_t> hist(static_cast<std::size_t>(job.levels), 0);
+        for (auto sym : symbols) ++hist[sym];
+        // The bias (if any) is not quantized; its bits are charged at 32 per value.
+        const double bias_bits = 32.0 * static_cast<double>(l.values->bias.size());
+        const Sizes sz = sizes(hist, 1.0);
+        ForwardHooks hooks;
+        hooks.weights.assign(layers, nullptr);
+        hooks.weights[i] = &q;
+        single.forward_from(work, i, n, &hooks);
+        o.name = fmt::format("t{}_beta{}", job.levels, job.beta);
+        o.fixed_bits = o.bits * static_cast<double>(symbols.size()) + bias_bits;
+        o.entropy_bits = sz.entropy_bits + bias_bits;
+        o.coded_bits = sz.coded_bits + bias_bits;
+        o.rate_bits = pick(options.rate, o.fixed_bits, {o.entropy_bits, o.coded_bits});
+      } else {
+        Activations& outs_i = work[i];
+        outs_i = reference[i];
+        std::vector<std::uint64_t> hist(static_cast<std::size_t>(job.levels), 0);
+        auto apply = [&](const auto& q) {
+          for (float& v : outs_i) {
+            const int idx = q.index(v);
+            ++hist[static_cast<std::size_t>(q.symbol(idx))];
+            v = static_cast<float>(q.reconstruct(idx));
+          }
+        };
+        if (nonnegative[i])
+          apply(best_relu_quantizer(fit_values[i], job.levels));
+        else
+          apply(best_dead_zone_quantizer(fit_values[i], job.levels, 0.0));
+        single.forward_from(work, i + 1, n);
+        const Sizes sz = sizes(hist, static_cast<double>(n));
+        o.name = nonnegative[i] ? fmt::format("t{}", job.levels) : fmt::format("t{}_beta0", job.levels);
+        o.fixed_bits = o.bits * static_cast<double>(l.output.count());
+        o.entropy_bits = sz.entropy_bits;
+        o.coded_bits = sz.coded_bits;
+        o.rate_bits = pick(options.rate, o.fixed_bits, sz);
+      }
+      o.distortion = mean_squared_error(ref_out, work[engine.output_layer()]);
+      const std::size_t d = done.fetch_add(1) + 1;
+      if (options.progress) {
+        const std::lock_guard lock(progress_mutex);
+        options.progress(d, jobs.size());
+      }
+    }
+  };
+  const int threads = std::max(1, std::min(engine.threads(), static_cast<int>(jobs.size())));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
 
   RateDistortionCurves curves;
   curves.rate = options.rate;
   curves.source = fmt::format("measured on '{}'", net.name());
   curves.provenance =
       fmt::format("measured: output MSE vs float on {} images of {}, each tensor quantized alone", n, calibration.name);
-
-  std::size_t total = 0, done = 0;
-  for (const sim::Layer& l : net.layers()) {
-    if (l.weights > 0) total += std::size(kSignedLevels) * std::size(kBetas);
-    total += std::size(kReluLevels);
-  }
-  auto tick = [&] {
-    ++done;
-    if (options.progress) options.progress(done, total);
-  };
-
-  for (std::size_t i = 0; i < net.layers().size(); ++i) {
-    const sim::Layer& l = net.layer(i);
-    if (l.weights > 0 && l.values) {
-      TensorCurve t;
-      t.tensor = l.name + ":w";
-      t.layer = l.name;
-      t.kind = CurveTensorKind::Weights;
-      t.count = l.weights;
-      for (int levels : kSignedLevels)
-        for (double beta : kBetas) {
-          std::vector<float> q = l.values->weights;
-          const std::vector<std::uint32_t> symbols = quantize_weights(q, levels, beta);
-          std::vector<std::uint64_t> hist(static_cast<std::size_t>(levels), 0);
-          for (auto s : symbols) ++hist[s];
-          // The bias (if any) is not quantized; its bits are charged at 32 per value.
-          const double bias_bits = 32.0 * static_cast<double>(l.values->bias.size());
-          const Sizes sz = sizes(hist, 1.0);
-          ForwardHooks hooks;
-          hooks.weights.assign(net.layers().size(), nullptr);
-          hooks.weights[i] = &q;
-          engine.forward_from(work, i, n, &hooks);
-          CurveOption o;
-          o.name = fmt::format("t{}_beta{}", levels, beta);
-          o.bits = bits_for(levels);
-          o.levels = levels;
-          o.beta = beta;
-          o.fixed_bits = o.bits * static_cast<double>(symbols.size()) + bias_bits;
-          o.entropy_bits = sz.entropy_bits + bias_bits;
-          o.coded_bits = sz.coded_bits + bias_bits;
-          o.rate_bits = pick(options.rate, o.fixed_bits, {o.entropy_bits, o.coded_bits});
-          o.distortion = mean_squared_error(ref_out, work[engine.output_layer()]);
-          t.options.push_back(o);
-          tick();
-        }
-      curves.tensors.push_back(std::move(t));
-    }
-    // The layer's output (the network input too).
-    const Activations& act = reference[i];
-    const bool nonnegative = std::all_of(act.begin(), act.end(), [](float v) { return v >= 0; });
+  for (std::size_t j = 0; j < jobs.size();) {
+    const sim::Layer& l = net.layer(jobs[j].layer);
     TensorCurve t;
-    t.tensor = l.name + ":a";
     t.layer = l.name;
-    t.kind = CurveTensorKind::Activations;
-    t.count = l.output.count();
-    const std::vector<double> values = calibration_sample(act);  // the same values QuantizedModel fits on
-    for (std::size_t k = 0; k < std::size(kReluLevels); ++k) {
-      const int levels =
-          nonnegative ? kReluLevels[k] : kSignedLevels[k < std::size(kSignedLevels) ? k : std::size(kSignedLevels) - 1];
-      if (!nonnegative && k >= std::size(kSignedLevels)) {  // the signed list is one shorter
-        tick();
-        continue;
-      }
-      Activations& outs_i = work[i];
-      outs_i = reference[i];
-      std::vector<std::uint64_t> hist(static_cast<std::size_t>(levels), 0);
-      if (nonnegative) {
-        const ReluQuantizer q = best_relu_quantizer(values, levels);
-        for (float& v : outs_i) {
-          const int idx = q.index(v);
-          ++hist[static_cast<std::size_t>(q.symbol(idx))];
-          v = static_cast<float>(q.reconstruct(idx));
-        }
-      } else {
-        const DeadZoneQuantizer q = best_dead_zone_quantizer(values, levels, 0.0);
-        for (float& v : outs_i) {
-          const int idx = q.index(v);
-          ++hist[static_cast<std::size_t>(q.symbol(idx))];
-          v = static_cast<float>(q.reconstruct(idx));
-        }
-      }
-      engine.forward_from(work, i + 1, n);
-      const Sizes sz = sizes(hist, static_cast<double>(n));
-      CurveOption o;
-      o.name = nonnegative ? fmt::format("t{}", levels) : fmt::format("t{}_beta0", levels);
-      o.bits = bits_for(levels);
-      o.levels = levels;
-      o.beta = nonnegative ? -1 : 0;
-      o.fixed_bits = o.bits * static_cast<double>(t.count);
-      o.entropy_bits = sz.entropy_bits;
-      o.coded_bits = sz.coded_bits;
-      o.rate_bits = pick(options.rate, o.fixed_bits, sz);
-      o.distortion = mean_squared_error(ref_out, work[engine.output_layer()]);
-      t.options.push_back(o);
-      tick();
-    }
-    work[i] = reference[i];
+    t.kind = jobs[j].weights ? CurveTensorKind::Weights : CurveTensorKind::Activations;
+    t.tensor = l.name + (jobs[j].weights ? ":w" : ":a");
+    t.count = jobs[j].weights ? l.weights : l.output.count();
+    const std::size_t layer = jobs[j].layer;
+    const bool weights = jobs[j].weights;
+    for (; j < jobs.size() && jobs[j].layer == layer && jobs[j].weights == weights; ++j)
+      t.options.push_back(results[j]);
     curves.tensors.push_back(std::move(t));
   }
   return curves;

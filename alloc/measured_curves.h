@@ -4,6 +4,8 @@
 // images (eq. 3, per output value). Rates come from the real indices: their entropy and the exact
 // size of bitsim's Huffman coder. The float activations up to the quantized tensor are reused.
 //
+// Settings run in parallel (one worker per engine thread), each quantized alone.
+//
 // Settings: weights, eq. 1 with t in {3, 5, 7, 9, 15, 17, 31, 63, 127, 255} and beta in
 // {0, 0.5, 1} x step; activations that are >= 0 on the calibration images, eq. 2 with t in {2, 3,
 // 4, 6, 8, 12, 16, 32, 64, 128, 256}; other activations, eq. 1 with the same odd t and beta = 0.
