@@ -2,6 +2,7 @@
 // CSV, SVG plots and an index.html, with the inputs copied next to them so that the folder
 // reproduces itself (`bitsim sweep DIR/study.yaml`).
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -70,8 +71,11 @@ void run(StudyRun& r, int threads) {
   StudyOptions options;
   options.threads = threads;
   const std::size_t total = r.spec.points();
-  options.progress = [total](std::size_t done, std::size_t) {
-    if (total >= 200) std::cerr << fmt::format("study: {}/{} points\n", done, total);
+  // Long studies show progress: many points, or latency-aware rows (a solve per point).
+  const bool slow =
+      total >= 200 || std::find(r.spec.solvers.begin(), r.spec.solvers.end(), "latency") != r.spec.solvers.end();
+  options.progress = [total, slow](std::size_t done, std::size_t) {
+    if (slow) std::cerr << fmt::format("study: {}/{} points\n", done, total);
   };
   const auto start = std::chrono::steady_clock::now();
   r.result = run_study(r.spec, options);
