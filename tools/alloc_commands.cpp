@@ -738,6 +738,9 @@ int run_list(const std::string& what) {
   Table t({"solver", "needs", "description"});
   for (const auto& s : solvers())
     t.add_row({std::string(s.name), std::string(s.needs.empty() ? "-" : s.needs), std::string(s.description)});
+  t.add_row({std::string("latency"), std::string("--hw"),
+             std::string("latency-aware, exact DP over the layer graph: allocate --min-rate R | --max-time T | "
+                         "--max-error E; in compare and study files: most images/s at equal's predicted error")});
   t.write_text(std::cout);
   return 0;
 }
