@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "alloc/latency_solver.h"
@@ -113,7 +114,6 @@ StudyResult run_study(const sim::StudySpec& spec, const StudyOptions& options) {
         p.workload = w;
         p.avg_bits = spec.avg_bits[b];
         p.solver = std::string(solvers[s]->name);
-        p.curves = &out.curves[w];
         try {
           p.allocation = allocate(out.curves[w], spec.avg_bits[b] * static_cast<double>(out.curves[w].total_values()),
                                   *solvers[s]);
@@ -126,13 +126,12 @@ StudyResult run_study(const sim::StudySpec& spec, const StudyOptions& options) {
   // Bit plans per (plan, native bits): tensors without a curve get the datapath's native bits.
   std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> bit_plans;
   std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> native_plans;
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const std::int64_t nb = out.configs[i].native_bits;
-    const std::size_t w = points[i].workload;
-    if (!native_plans.count({w, nb}))
-      native_plans[{w, nb}] = sim::BitPlan::uniform(out.networks[w], static_cast<int>(nb), static_cast<int>(nb));
+  std::set<std::pair<std::size_t, std::int64_t>> widths;  // (workload, native bits) in the study
+  for (std::size_t i = 0; i < points.size(); ++i) widths.emplace(points[i].workload, out.configs[i].native_bits);
+  for (const auto& [w, nb] : widths) {
+    native_plans[{w, nb}] = sim::BitPlan::uniform(out.networks[w], static_cast<int>(nb), static_cast<int>(nb));
     for (std::size_t p = 0; p < out.plans.size(); ++p)
-      if (out.plans[p].workload == w && out.plans[p].error.empty() && !bit_plans.count({p, nb}))
+      if (out.plans[p].workload == w && out.plans[p].error.empty())
         bit_plans[{p, nb}] =
             to_bit_plan(out.networks[w], out.curves[w], out.plans[p].allocation, static_cast<int>(nb), "");
   }

@@ -42,7 +42,6 @@ struct StudyPlan {  // one solved plan, shared by all points with its (workload,
   std::size_t workload = 0;
   double avg_bits = 0;
   std::string solver;
-  RateDistortionCurves const* curves = nullptr;
   Allocation allocation;
   std::string error;  // solver failed (e.g. infeasible budget)
 };

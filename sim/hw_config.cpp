@@ -132,6 +132,19 @@ Param choice(std::string_view key, std::string_view type, std::string_view def, 
           [=](const HardwareConfig& hw) { return std::string(show(hw.*field)); }};
 }
 
+// The checks between fields (or of values a field's own parse allows), in one place for the YAML
+// loader and set_hardware_parameter(): (the key the problem is reported at, the message).
+std::vector<std::pair<std::string, std::string>> cross_field_problems(const HardwareConfig& hw) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (hw.precision_scaling == PrecisionScaling::Packed && hw.native_bits < 2)
+    out.emplace_back("datapath.precision_scaling",
+                     "datapath.precision_scaling: packed needs datapath.native_bits >= 2");
+  if (hw.clock_hz <= 0) out.emplace_back("clock", "clock: expected a frequency > 0, got 0 Hz");
+  if (hw.dram_bytes_per_s <= 0)
+    out.emplace_back("dram.bandwidth", "dram.bandwidth: expected a bandwidth > 0, got 0 B/s");
+  return out;
+}
+
 const std::vector<Param>& params() {
   static const std::vector<Param> table = {
       {{"name", "string", "", "a label for tables and reports"},
@@ -213,10 +226,8 @@ void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const st
   it->read(r, YAML::Node(value), hw);
   std::string problem;
   if (diag.empty()) {
-    if (hw.clock_hz <= 0) problem = "clock: expected a frequency > 0";
-    if (hw.dram_bytes_per_s <= 0) problem = "dram.bandwidth: expected a bandwidth > 0";
-    if (hw.precision_scaling == PrecisionScaling::Packed && hw.native_bits < 2)
-      problem = "datapath.precision_scaling: packed needs datapath.native_bits >= 2";
+    const auto problems = cross_field_problems(hw);
+    if (!problems.empty()) problem = problems.front().second;
   } else {
     try {
       diag.throw_if_any();
@@ -273,15 +284,13 @@ HardwareConfig load_hardware_yaml(const std::string& path) {
   diag.throw_if_any();
 
   // Second pass: fields against each other, reported where the second field was written.
-  auto at = [&](const char* section, const char* leaf) {
-    const YAML::Node parent = root[section];
-    return parent && parent.IsMap() && parent[leaf] ? yaml::where(path, parent[leaf]) : yaml::where(path, root);
-  };
-  if (hw.precision_scaling == PrecisionScaling::Packed && hw.native_bits < 2)
-    diag.error(at("datapath", "precision_scaling"),
-               "datapath.precision_scaling: packed needs datapath.native_bits >= 2");
-  if (hw.clock_hz <= 0) diag.expected(yaml::where(path, root["clock"]), "clock", "a frequency > 0", "0 Hz");
-  if (hw.dram_bytes_per_s <= 0) diag.expected(at("dram", "bandwidth"), "dram.bandwidth", "a bandwidth > 0", "0 B/s");
+  for (const auto& [key, message] : cross_field_problems(hw)) {
+    const auto dot = key.find('.');
+    const YAML::Node parent = dot == std::string::npos ? root : root[key.substr(0, dot)];
+    const std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
+    diag.error(parent && parent.IsMap() && parent[leaf] ? yaml::where(path, parent[leaf]) : yaml::where(path, root),
+               message);
+  }
   diag.throw_if_any();
   return hw;
 }

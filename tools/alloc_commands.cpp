@@ -414,10 +414,11 @@ const PaperRow* paper_row(const std::string& hw, const std::string& workload, do
 }
 
 // The compare rows of one (hardware, workload): per budget, equal first, then each solver, then the
-// latency-aware plan (most images/s at equal's predicted error, size not bounded).
-void compare_rows(Table& t, const sim::Network& net, const sim::HardwareConfig& hw, const RateDistortionCurves& curves,
-                  const std::vector<double>& budgets, const std::vector<const SolverInfo*>& chosen, bool latency,
-                  int batch, bool paper) {
+// latency-aware plan (most images/s at equal's predicted error, size not bounded). Returns the
+// native-precision images/s the speedups are relative to.
+double compare_rows(Table& t, const sim::Network& net, const sim::HardwareConfig& hw,
+                    const RateDistortionCurves& curves, const std::vector<double>& budgets,
+                    const std::vector<const SolverInfo*>& chosen, bool latency, int batch, bool paper) {
   const sim::AnalyticalModel model(net, hw, batch);
   const sim::SimResult native = model.evaluate(parse_bits("native", net, hw));
   const double values = static_cast<double>(curves.total_values());
@@ -489,6 +490,7 @@ void compare_rows(Table& t, const sim::Network& net, const sim::HardwareConfig& 
       failed("latency", e.what());
     }
   }
+  return native.inference_rate_per_s;
 }
 
 std::vector<std::string> compare_columns(bool paper) {
@@ -547,21 +549,18 @@ int run_compare(const CompareArgs& a) {
   }
   Table t(compare_columns(a.table3));
   std::string header;
-  double native_rate = 0;
-  std::optional<sim::HardwareConfig> hw_used;
-  std::string curves_text;
   if (a.table3) {
     if (!a.source.workload_path.empty() || !a.hw_path.empty() || !a.source.curves_path.empty() ||
         !a.source.model_path.empty())
       throw InputError({},
                        "--table3 runs seed 004's four platform/model pairs: give no --hw, --workload, --curves "
                        "or --model");
+    ModelOptions m;
+    m.rate = parse_rate(a.source.rate);
     for (const char* hw_name : {"tpu", "eyeriss"}) {
       const sim::HardwareConfig hw = sim::load_hardware_config(fmt::format("{}/configs/{}.yaml", a.data_dir, hw_name));
       for (const char* wl : {"resnet50", "mobilenet_v1"}) {
         const sim::Network net = sim::load_workload(fmt::format("{}/workloads/{}.yaml", a.data_dir, wl));
-        ModelOptions m;
-        m.rate = parse_rate(a.source.rate);
         const RateDistortionCurves curves = modelled_curves(net, m);
         compare_rows(t, net, hw, curves, budgets, chosen, latency, a.batch, true);
       }
@@ -573,13 +572,9 @@ int run_compare(const CompareArgs& a) {
     if (a.hw_path.empty()) throw InputError({}, "compare needs --hw (or --table3)");
     const sim::HardwareConfig hw = sim::load_hardware_config(a.hw_path);
     const RateDistortionCurves curves = load_source(a.source, net);
-    compare_rows(t, *net, hw, curves, budgets, chosen, latency, a.batch, false);
-    const sim::AnalyticalModel model(*net, hw, a.batch);
-    native_rate = model.evaluate(parse_bits("native", *net, hw)).inference_rate_per_s;
+    const double native_rate = compare_rows(t, *net, hw, curves, budgets, chosen, latency, a.batch, false);
     header = fmt::format("{} on {} ({}), batch {}\n{}\nnative precision ({} bits, fixed length): {:.4g} images/s\n",
                          net->name(), hw.name, hw.source, a.batch, curves_line(curves), hw.native_bits, native_rate);
-    hw_used = hw;
-    curves_text = curves.source;
     if (a.out.format() == Format::Json) {
       JsonWriter j(std::cout);
       j.begin_object();

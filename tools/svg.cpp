@@ -91,18 +91,18 @@ Scale fit(std::vector<double> v, bool log, double from, double to, bool include_
 
 struct Canvas {
   std::string body;
-  double kWidth = 900, kHeight = 520, kBottom = 60;
-  explicit Canvas(const Axes& axes, double width = 900, double bottom = 60)
-      : kWidth(width), kHeight(460 + bottom), kBottom(bottom) {
+  double width, height, bottom;  // pixels; the plot area ends `bottom` above the lower edge
+  explicit Canvas(const Axes& axes, double width_px = 900, double bottom_px = 60)
+      : width(width_px), height(460 + bottom_px), bottom(bottom_px) {
     body = fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
         "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
         "<text x=\"{2}\" y=\"24\" font-size=\"15\" text-anchor=\"middle\">{3}</text>\n",
-        kWidth, kHeight, px((kLeft + kWidth - kRight) / 2), esc(axes.title));
+        width, height, px((kLeft + width - kRight) / 2), esc(axes.title));
   }
   void frame(const Axes& axes, const Scale& x, const Scale& y, bool x_ticks) {
-    const double x0 = kLeft, x1 = kWidth - kRight, y0 = kHeight - kBottom, y1 = kTop;
-    const double label_y = x_ticks ? kHeight - 14 : kHeight - 8;
+    const double x0 = kLeft, x1 = width - kRight, y0 = height - bottom, y1 = kTop;
+    const double label_y = x_ticks ? height - 14 : height - 8;
     for (double t : y.ticks()) {
       const double py = y(t);
       body += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e0e0e0\"/>\n", px(x0), px(py),
@@ -124,7 +124,7 @@ struct Canvas {
                         px((y0 + y1) / 2), esc(axes.y_label));
   }
   void legend(const std::vector<std::string>& names) {
-    const double x = kWidth - kRight + 14;
+    const double x = width - kRight + 14;
     for (std::size_t i = 0; i < names.size() && i < 30; ++i) {
       const double y = kTop + 10 + 18 * static_cast<double>(i);
       body += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>\n", px(x), px(y - 10),
@@ -146,8 +146,8 @@ std::vector<double> all(const std::vector<Series>& series, bool x) {
 
 std::string points_chart(const Axes& axes, const std::vector<Series>& series, bool lines) {
   Canvas c(axes);
-  const Scale x = fit(all(series, true), axes.log_x, kLeft, c.kWidth - kRight, false);
-  const Scale y = fit(all(series, false), axes.log_y, c.kHeight - c.kBottom, kTop, !axes.log_y);
+  const Scale x = fit(all(series, true), axes.log_x, kLeft, c.width - kRight, false);
+  const Scale y = fit(all(series, false), axes.log_y, c.height - c.bottom, kTop, !axes.log_y);
   c.frame(axes, x, y, true);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < series.size(); ++i) {
@@ -186,13 +186,13 @@ std::string bar_chart(const Axes& axes, const Bars& bars) {
   // Wide enough for every category label (about 9 px each) and the bars.
   const double per_category = std::max(9.0, 3.0 * static_cast<double>(bars.series.size()) + 3);
   Canvas c(axes, std::max(900.0, kLeft + kRight + per_category * static_cast<double>(n)), 140);
-  const double kWidth = c.kWidth, kHeight = c.kHeight, kBottom = c.kBottom;
-  const Scale y = fit(all(bars.series, false), axes.log_y, kHeight - kBottom, kTop, true);
+  const double height = c.height, bottom = c.bottom;
+  const Scale y = fit(all(bars.series, false), axes.log_y, height - bottom, kTop, true);
   Scale x;
   x.lo = 0;
   x.hi = static_cast<double>(std::max<std::size_t>(n, 1));
   x.from = kLeft;
-  x.to = kWidth - kRight;
+  x.to = c.width - kRight;
   c.frame(axes, x, y, false);
   const double slot = (x.to - x.from) / x.hi;
   const double per = slot * 0.8 / static_cast<double>(std::max<std::size_t>(bars.series.size(), 1));
@@ -212,7 +212,7 @@ std::string bar_chart(const Axes& axes, const Bars& bars) {
   // Category labels, thinned only if they would overlap.
   const std::size_t every = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(9.0 / slot)));
   for (std::size_t k = 0; k < n; k += every) {
-    const double cx = x.from + slot * (static_cast<double>(k) + 0.5) + 3, cy = kHeight - kBottom + 8;
+    const double cx = x.from + slot * (static_cast<double>(k) + 0.5) + 3, cy = height - bottom + 8;
     c.body += fmt::format(
         "<text x=\"{0}\" y=\"{1}\" font-size=\"8\" text-anchor=\"end\" transform=\"rotate(-60 {0} {1})\">{2}</text>\n",
         px(cx), px(cy), esc(bars.categories[k]));
