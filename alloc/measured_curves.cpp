@@ -83,7 +83,8 @@ RateDistortionCurves measured_curves(const InferenceEngine& engine, const Datase
   // from the reference between its previous setting's layer and this one (prefix reuse).
   const InferenceEngine single(net, 1);
   std::vector<CurveOption> results(jobs.size());
-  std::atomic<std::size_t> next{0}, done{0};
+  std::atomic<std::size_t> next{0};
+  std::size_t done = 0;  // guarded by progress_mutex
   std::mutex progress_mutex;
   auto worker = [&] {
     std::vector<Activations> work = reference;
@@ -139,11 +140,10 @@ RateDistortionCurves measured_curves(const InferenceEngine& engine, const Datase
         o.rate_bits = pick(options.rate, o.fixed_bits, sz);
       }
       o.distortion = mean_squared_error(ref_out, work[engine.output_layer()]);
-      const std::size_t d = done.fetch_add(1) + 1;
-      if (options.progress) {
-        const std::lock_guard lock(progress_mutex);
-        options.progress(d, jobs.size());
-      }
+      // Counted under the lock so the reports arrive in order (1, 2, ..., total).
+      const std::lock_guard lock(progress_mutex);
+      ++done;
+      if (options.progress) options.progress(done, jobs.size());
     }
   };
   const int threads = std::max(1, std::min(engine.threads(), static_cast<int>(jobs.size())));

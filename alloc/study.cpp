@@ -140,7 +140,8 @@ StudyResult run_study(const sim::StudySpec& spec, const StudyOptions& options) {
   const std::size_t per_point = spec.avg_bits.size() * solver_count;
   out.rows.resize(points.size() * per_point);
   out.row_plan.resize(out.rows.size());
-  std::atomic<std::size_t> next{0}, done{0};
+  std::atomic<std::size_t> next{0};
+  std::size_t done = 0;  // guarded by progress_mutex
   std::mutex progress_mutex;
   auto work = [&] {
     sim::SimResult r, native;
@@ -210,11 +211,11 @@ StudyResult run_study(const sim::StudySpec& spec, const StudyOptions& options) {
           }
         }
       }
-      const std::size_t d = done.fetch_add(1) + 1;
-      if (options.progress && (d == points.size() || d % std::max<std::size_t>(1, points.size() / 20) == 0)) {
-        const std::lock_guard lock(progress_mutex);
+      // Counted under the lock so the reports arrive in order.
+      const std::lock_guard lock(progress_mutex);
+      const std::size_t d = ++done;
+      if (options.progress && (d == points.size() || d % std::max<std::size_t>(1, points.size() / 20) == 0))
         options.progress(d, points.size());
-      }
     }
   };
   const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(points.size())));

@@ -55,7 +55,13 @@ TEST(Study, SameRowsWithOneOrTwoThreads) {
   StudyOptions one, two;
   one.threads = 1;
   two.threads = 2;
+  std::vector<std::size_t> reported;  // progress from two workers still arrives in order
+  two.progress = [&](std::size_t done, std::size_t total) {
+    EXPECT_EQ(total, 3u);
+    reported.push_back(done);
+  };
   const StudyResult a = run_study(s, one), b = run_study(s, two);
+  EXPECT_EQ(reported, (std::vector<std::size_t>{1, 2, 3}));
   ASSERT_EQ(a.rows.size(), 3u * 2u * 3u);  // points x budgets x (equal, lagrangian, latency)
   ASSERT_EQ(a.rows.size(), b.rows.size());
   for (std::size_t i = 0; i < a.rows.size(); ++i) {
