@@ -155,6 +155,35 @@ void pool(const Layer& l, const sim::Shape& in, const float* x, float* y) {
   }
 }
 
+// A pad layer: each output pixel reads the input pixel it maps to (edge: clamped; reflect: mirrored
+// about the border without repeating it) or is the constant.
+void pad(const Layer& l, const sim::Shape& in, const float* x, float* y) {
+  const auto& w = l.window;
+  const auto source = [&](std::int64_t o, std::int64_t before, std::int64_t size) -> std::int64_t {
+    const std::int64_t i = o - before;
+    if (i >= 0 && i < size) return i;
+    switch (w.pad_mode) {
+      case sim::PadMode::Constant:
+        return -1;
+      case sim::PadMode::Edge:
+        return std::clamp<std::int64_t>(i, 0, size - 1);
+      case sim::PadMode::Reflect:
+        return i < 0 ? -i : 2 * (size - 1) - i;  // pads < size (checked by the network)
+    }
+    return -1;
+  };
+  for (std::int64_t c = 0; c < in.channels; ++c) {
+    const float* plane = x + c * in.height * in.width;
+    for (std::int64_t e = 0; e < l.output.height; ++e) {
+      const std::int64_t ih = source(e, w.pad_h, in.height);
+      for (std::int64_t f = 0; f < l.output.width; ++f) {
+        const std::int64_t iw = source(f, w.pad_w, in.width);
+        y[(c * l.output.height + e) * l.output.width + f] = ih < 0 || iw < 0 ? w.pad_value : plane[ih * in.width + iw];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, int begin, int end,
@@ -213,6 +242,9 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
         }
         break;
       }
+      case LayerOp::Pad:
+        pad(l, in_shape(0), input(0), y);
+        break;
       case LayerOp::Scale: {
         const auto& s = *l.values;
         const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);

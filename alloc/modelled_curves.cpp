@@ -92,6 +92,10 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
       case sim::LayerOp::Concat:
         nonnegative[i] = sim::nonnegative(l.activation) || inputs_nonneg;
         break;
+      case sim::LayerOp::Pad:  // the fill is a copy of the input, or the constant
+        nonnegative[i] = sim::nonnegative(l.activation) ||
+                         (inputs_nonneg && (l.window.pad_mode != sim::PadMode::Constant || l.window.pad_value >= 0));
+        break;
       case sim::LayerOp::Input:
         nonnegative[i] = false;
         break;

@@ -29,6 +29,8 @@ std::string_view op_name(LayerOp op) {
       return "scale";
     case LayerOp::Mul:
       return "mul";
+    case LayerOp::Pad:
+      return "pad";
   }
   return "?";
 }
@@ -132,6 +134,8 @@ class ShapeInference {
         return;
       case LayerOp::Mul:
         return mul(layer, producers);
+      case LayerOp::Pad:
+        return pad(layer, producers);
     }
   }
 
@@ -144,6 +148,7 @@ class ShapeInference {
   }
 
   bool spatial(Layer& layer, const Shape& in, std::int64_t channels) {
+    if (layer.window.auto_pad != AutoPad::None) resolve_auto_pad(layer.window, in);
     const Window& w = layer.window;
     const auto h = window_output(in.height, w.kernel_h, w.stride_h, w.pad_h, w.pad_h_end, w.dilation_h, w.ceil_mode);
     const auto wd = window_output(in.width, w.kernel_w, w.stride_w, w.pad_w, w.pad_w_end, w.dilation_w, w.ceil_mode);
@@ -155,6 +160,21 @@ class ShapeInference {
     }
     layer.output = {channels, *h, *wd};
     return true;
+  }
+
+  // ONNX's rule: output = ceil(in / stride), total pad = max(0, (out - 1) stride + span - in).
+  static void resolve_auto_pad(Window& w, const Shape& in) {
+    const bool upper = w.auto_pad == AutoPad::SameUpper;
+    const auto axis = [upper](std::int64_t size, std::int64_t kernel, std::int64_t stride, std::int64_t dilation,
+                              std::int64_t& begin, std::int64_t& end) {
+      const std::int64_t out = (size + stride - 1) / stride;
+      const std::int64_t total = std::max<std::int64_t>(0, (out - 1) * stride + dilation * (kernel - 1) + 1 - size);
+      begin = upper ? total / 2 : total - total / 2;
+      end = total - begin;
+    };
+    axis(in.height, w.kernel_h, w.stride_h, w.dilation_h, w.pad_h, w.pad_h_end);
+    axis(in.width, w.kernel_w, w.stride_w, w.dilation_w, w.pad_w, w.pad_w_end);
+    w.auto_pad = AutoPad::None;
   }
 
   void conv(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_channels) {
@@ -223,6 +243,25 @@ class ShapeInference {
                  fmt::format("{}: mul needs inputs of one shape or C x H x W with C x 1 x 1, got {} ({}) "
                              "and {} ({})",
                              layer.name, producers[0]->name, shape_text(a), producers[1]->name, shape_text(b)));
+  }
+
+  void pad(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    const Window& w = layer.window;
+    const auto fits = [&](std::int64_t pad, std::int64_t size) {
+      if (pad < 0) return false;  // cropping is not supported
+      if (w.pad_mode == PadMode::Reflect) return pad < size;
+      return w.pad_mode == PadMode::Constant || size > 0;
+    };
+    if (!fits(w.pad_h, in.height) || !fits(w.pad_h_end, in.height) || !fits(w.pad_w, in.width) ||
+        !fits(w.pad_w_end, in.width)) {
+      m_diag.error(layer.where, fmt::format("{}: pads (top {}, left {}, bottom {}, right {}) do not fit the {} input{}",
+                                            layer.name, w.pad_h, w.pad_w, w.pad_h_end, w.pad_w_end, shape_text(in),
+                                            w.pad_mode == PadMode::Reflect ? " (reflect: each pad < the side)" : ""));
+      return;
+    }
+    layer.output = {in.channels, in.height + w.pad_h + w.pad_h_end, in.width + w.pad_w + w.pad_w_end};
   }
 
   void concat(Layer& layer, const std::vector<const Layer*>& producers) {

@@ -18,7 +18,9 @@ namespace bitsim::sim {
 // Scale: y = x * scale[c] + shift[c] per channel (or one value for all), e.g. an input
 // normalization imported from ONNX; elementwise, off the array like add. Mul: the product of two
 // tensors of one shape, or of a C x H x W tensor and a C x 1 x 1 one (a squeeze-excitation gate).
-enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat, Scale, Mul };
+// Pad: height and width grown by the window's pads (a standalone ONNX Pad; zero padding right
+// before a conv is folded into the conv instead). Add, Concat, Scale, Mul and Pad move data, off the array.
+enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat, Scale, Mul, Pad };
 
 std::string_view op_name(LayerOp op);
 
@@ -38,16 +40,27 @@ struct Shape {
   bool operator==(const Shape&) const = default;
 };
 
-// Sliding-window parameters of conv and pooling layers.
+// ONNX auto_pad SAME_UPPER / SAME_LOWER: shape inference picks the pads so that the output is
+// ceil(input / stride), the odd pad going after (upper) or before (lower) the input.
+enum class AutoPad { None, SameUpper, SameLower };
+
+// How a pad layer fills the border: with pad_value, with the nearest edge value, or mirrored
+// (reflect: without repeating the edge).
+enum class PadMode { Constant, Edge, Reflect };
+
+// Sliding-window parameters of conv and pooling layers; a pad layer uses the four pads and its fill.
 struct Window {
   std::int64_t kernel_h = 1, kernel_w = 1;
   std::int64_t stride_h = 1, stride_w = 1;
   std::int64_t pad_h = 0, pad_w = 0;          // before (top, left)
   std::int64_t pad_h_end = 0, pad_w_end = 0;  // after (bottom, right); equal to the above unless asymmetric
   std::int64_t dilation_h = 1, dilation_w = 1;
-  bool ceil_mode = false;          // output size rounds up, SCALE-Sim's rule (see window_output in network.cpp)
-  bool global = false;             // pooling over the whole input
-  bool count_include_pad = false;  // average pooling divides by the full window, padding included
+  bool ceil_mode = false;                // output size rounds up, SCALE-Sim's rule (see window_output in network.cpp)
+  bool global = false;                   // pooling over the whole input
+  bool count_include_pad = false;        // average pooling divides by the full window, padding included
+  AutoPad auto_pad = AutoPad::None;      // resolved into the pads by Network::build
+  PadMode pad_mode = PadMode::Constant;  // pad layers only
+  float pad_value = 0;
 };
 
 // Trained values of a layer, when the network was imported with them (ONNX). Conv weights are

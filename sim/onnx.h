@@ -1,18 +1,21 @@
 // ONNX import: a model file becomes the same Network the simulator uses, carrying its trained
 // values (LayerValues), for the inference engine. Supported operators and how they map:
-//   Conv -> conv (groups, strides, explicit pads incl. asymmetric, dilations; auto_pad NOTSET/VALID)
+//   Conv -> conv (groups, strides, explicit pads incl. asymmetric, dilations; auto_pad NOTSET, VALID,
+//   SAME_UPPER, SAME_LOWER: the SAME pads are chosen by Network::build once shapes are known)
 //   Gemm (transA = 0), MatMul with a constant right side -> fc; a following Add of a constant -> bias
 //   BatchNormalization after a conv or fc used only by it -> folded into its weights and bias;
 //   elsewhere -> a per-channel scale layer
 //   Relu, Clip(min 0, max > 0) (ReLU6), Sigmoid, HardSigmoid, HardSwish, Softmax (over channels) ->
 //   the producing layer's activation when it is used only by them, else an identity scale layer
 //   that carries the activation
-//   MaxPool, AveragePool (explicit pads, ceil_mode, count_include_pad), GlobalAveragePool -> pooling
-//   Add of two layers -> add; Mul of two layers (equal shapes, or a C x 1 x 1 gate) -> mul;
-//   Add/Sub/Mul/Div with a constant (scalar or per channel) -> scale
+//   MaxPool, AveragePool (explicit or auto_pad, ceil_mode, count_include_pad), GlobalAveragePool -> pooling
+//   Add of two layers -> add; Sub of two layers -> a scale layer (x -1) on the second, then add;
+//   Mul of two layers (equal shapes, or a C x 1 x 1 gate) -> mul; Div of two layers: unsupported
+//   Add/Sub/Mul/Div with a constant (scalar or per channel), constant - x -> scale
 //   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1], Identity, Dropout -> no layer
 //   Transpose of a 2-D constant -> folded; of a computed tensor, only the identity permutation
-//   Pad (constant zeros, height and width) right before a Conv -> folded into the conv's pads
+//   Pad of height and width: zeros read only by Convs -> folded into their pads; otherwise (any
+//   constant, edge, reflect; also zeros before a pool) -> a pad layer
 //   Constant nodes and initializers -> constants
 // Anything else is an InputError naming the node, its operator and the supported ones.
 #pragma once

@@ -1,6 +1,7 @@
 // ONNX models -> Network with trained values (see onnx.h for the operator mapping).
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -34,6 +35,15 @@ NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
         out.data.assign(t.float_data().begin(), t.float_data().end());
       }
       break;
+    case onnx::TensorProto::INT32:  // exact in float32 up to 2^24 (test inputs, shapes)
+      if (!t.raw_data().empty()) {
+        std::vector<std::int32_t> v(t.raw_data().size() / sizeof(std::int32_t));
+        std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(std::int32_t));
+        out.data.assign(v.begin(), v.end());
+      } else {
+        out.data.assign(t.int32_data().begin(), t.int32_data().end());
+      }
+      break;
     case onnx::TensorProto::INT64:
       if (!t.raw_data().empty()) {
         std::vector<std::int64_t> v(t.raw_data().size() / sizeof(std::int64_t));
@@ -44,8 +54,9 @@ NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
       }
       break;
     default:
-      throw InputError({where, 0, 0}, fmt::format("tensor '{}': data type {} is not supported (float32 and int64 are)",
-                                                  t.name(), static_cast<int>(t.data_type())));
+      throw InputError({where, 0, 0},
+                       fmt::format("tensor '{}': data type {} is not supported (float32, int32 and int64 are)",
+                                   t.name(), static_cast<int>(t.data_type())));
   }
   if (static_cast<std::int64_t>(out.data.size()) != count)
     throw InputError({where, 0, 0}, fmt::format("tensor '{}': {} values for dimensions of {} values", t.name(),
@@ -69,7 +80,10 @@ class Importer {
     for (const auto& t : g.initializer()) add_constant(from_proto(t, m_path));
     for (const auto& t : m_options.constants) add_constant(t);
     for (const auto& n : g.node())
-      for (const auto& in : n.input()) ++m_uses[in];
+      for (const auto& in : n.input()) {
+        ++m_uses[in];
+        m_readers[in].push_back(&n);
+      }
     for (const auto& o : g.output()) ++m_uses[o.name()];
 
     for (const auto& in : g.input()) {
@@ -89,6 +103,9 @@ class Importer {
     std::vector<std::string> notes;
     if (m_folded_bn > 0)
       notes.push_back(fmt::format("folded {} BatchNormalization node(s) into the preceding layers", m_folded_bn));
+    if (m_negated > 0)
+      notes.push_back(fmt::format("imported {} Sub node(s) of two computed tensors as an Add of a negating scale layer",
+                                  m_negated));
     if (m_folded_bias > 0)
       notes.push_back(fmt::format("folded {} Add node(s) into the preceding layers' bias", m_folded_bias));
     std::string name = g.name().empty() ? m_path.substr(m_path.find_last_of('/') + 1) : g.name();
@@ -146,6 +163,7 @@ class Importer {
   std::string layer_name(const onnx::NodeProto& n) { return unique(n.name().empty() ? n.output(0) : n.name()); }
 
   int push(LayerSpec spec, const std::string& output) {
+    spec.where = {m_path, 0, 0};  // shape errors name the file
     m_specs.push_back(std::move(spec));
     const int index = static_cast<int>(m_specs.size()) - 1;
     m_values[output] = Value{index, nullptr};
@@ -170,9 +188,10 @@ class Importer {
   }
   bool has_input(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
 
-  // The layer may absorb this node (its output feeds only this node, and it has no activation yet).
-  bool absorbable(const onnx::NodeProto& n, int layer) const {
-    const auto uses = m_uses.find(n.input(0));
+  // The layer may absorb this node (its output, the node's input `input`, feeds only this node, and
+  // the layer has no activation yet).
+  bool absorbable(const onnx::NodeProto& n, int layer, int input = 0) const {
+    const auto uses = m_uses.find(n.input(input));
     return uses != m_uses.end() && uses->second == 1 &&
            m_specs[static_cast<std::size_t>(layer)].activation == Activation::None;
   }
@@ -211,8 +230,10 @@ class Importer {
 
   void window(const onnx::NodeProto& n, Window& w, bool kernel_from_attr) {
     const std::string auto_pad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "NOTSET";
-    if (auto_pad != "NOTSET" && auto_pad != "VALID")
-      fail(n, fmt::format("auto_pad {} is not supported (export with explicit pads)", auto_pad));
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER")
+      w.auto_pad = auto_pad == "SAME_UPPER" ? AutoPad::SameUpper : AutoPad::SameLower;
+    else if (auto_pad != "NOTSET" && auto_pad != "VALID")
+      fail(n, fmt::format("auto_pad '{}' is not supported (NOTSET, VALID, SAME_UPPER, SAME_LOWER are)", auto_pad));
     if (kernel_from_attr) {
       const auto k = ints_attr(n, "kernel_shape");
       if (k.size() != 2) fail(n, "expected a 2-D kernel_shape");
@@ -227,6 +248,7 @@ class Importer {
     }
     const auto pads = ints_attr(n, "pads");
     if (!pads.empty()) {
+      if (w.auto_pad != AutoPad::None) fail(n, "pads and auto_pad SAME together");
       if (pads.size() != 4) fail(n, "expected 4 pads");
       w.pad_h = pads[0];
       w.pad_w = pads[1];
@@ -250,9 +272,6 @@ class Importer {
 
   void node(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
-    for (int i = 0; i < n.input_size(); ++i)
-      if (m_pads.count(n.input(i)) && op != "Conv")
-        fail(n, "a Pad is only supported right before a Conv (folded into it)");
     if (n.domain() != "" && n.domain() != "ai.onnx")
       fail(n, fmt::format("operator domain '{}' is not supported", n.domain()));
     if (op == "Constant") {
@@ -321,21 +340,52 @@ class Importer {
     add_constant(std::move(t));
   }
 
-  // Zero padding of height and width before a Conv: folded into the conv's pads.
+  // Padding of height and width. Zero padding read only by convs (without auto_pad) is folded into
+  // their pads; anything else is a pad layer.
   void pad(const onnx::NodeProto& n) {
     const std::string mode = attr(n, "mode") ? attr(n, "mode")->s() : "constant";
-    if (mode != "constant") fail(n, fmt::format("mode '{}' is not supported (only constant zero padding)", mode));
-    std::vector<std::int64_t> pads = ints_attr(n, "pads");
+    Window w;
+    if (mode == "edge")
+      w.pad_mode = PadMode::Edge;
+    else if (mode == "reflect")
+      w.pad_mode = PadMode::Reflect;
+    else if (mode != "constant")
+      fail(n, fmt::format("mode '{}' is not supported (constant, edge and reflect are)", mode));
+    std::vector<std::int64_t> pads = ints_attr(n, attr(n, "paddings") ? "paddings" : "pads");  // opset 1: paddings
     if (has_input(n, 1)) {
       const NamedTensor& t = constant_input(n, 1);
       pads.assign(t.data.begin(), t.data.end());
     }
-    if (has_input(n, 2) && constant_input(n, 2).data.at(0) != 0) fail(n, "only zero padding is supported");
-    if (float_attr(n, "value", 0) != 0) fail(n, "only zero padding is supported");
+    w.pad_value = float_attr(n, "value", 0);
+    if (has_input(n, 2)) w.pad_value = constant_input(n, 2).data.at(0);
+    if (has_input(n, 3)) fail(n, "the axes input is not supported (pads for all 4 axes are)");
     if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5])
       fail(n, "only padding of height and width of a 4-D tensor is supported");
-    m_pads[n.output(0)] = {pads[2], pads[3], pads[6], pads[7]};
-    alias(n, layer_input(n, 0));
+    if (std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p < 0; }))
+      fail(n, "negative pads (cropping) are not supported");
+    w.pad_h = pads[2];
+    w.pad_w = pads[3];
+    w.pad_h_end = pads[6];
+    w.pad_w_end = pads[7];
+    const int input = layer_input(n, 0);
+    const auto& readers = m_readers[n.output(0)];
+    const bool foldable = w.pad_mode == PadMode::Constant && w.pad_value == 0 && !readers.empty() &&
+                          static_cast<int>(readers.size()) == m_uses[n.output(0)] &&
+                          std::all_of(readers.begin(), readers.end(), [&](const onnx::NodeProto* r) {
+                            return r->op_type() == "Conv" && r->input(0) == n.output(0) &&
+                                   (!attr(*r, "auto_pad") || attr(*r, "auto_pad")->s() == "NOTSET");
+                          });
+    if (foldable) {
+      m_pads[n.output(0)] = {w.pad_h, w.pad_w, w.pad_h_end, w.pad_w_end};
+      alias(n, input);
+      return;
+    }
+    LayerSpec spec;
+    spec.name = layer_name(n);
+    spec.op = LayerOp::Pad;
+    spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+    spec.window = w;
+    push(spec, n.output(0));
   }
 
   void flatten(const onnx::NodeProto& n) {
@@ -506,8 +556,8 @@ class Importer {
       spec.window.count_include_pad = int_attr(n, "count_include_pad", 0) != 0;
       if (spec.window.dilation_h != 1 || spec.window.dilation_w != 1) fail(n, "dilated pooling is not supported");
       if (n.output_size() > 1 && !n.output(1).empty()) fail(n, "the Indices output is not supported");
-      if (spec.window.ceil_mode &&
-          (spec.window.pad_h || spec.window.pad_w || spec.window.pad_h_end || spec.window.pad_w_end))
+      if (spec.window.ceil_mode && (spec.window.pad_h || spec.window.pad_w || spec.window.pad_h_end ||
+                                    spec.window.pad_w_end || spec.window.auto_pad != AutoPad::None))
         fail(n, "ceil_mode with padding is not supported");
     }
     push(spec, n.output(0));
@@ -517,21 +567,37 @@ class Importer {
     const std::string& op = n.op_type();
     const Value a = value(n, 0), b = value(n, 1);
     if (a.layer >= 0 && b.layer >= 0) {
-      if (op != "Add" && op != "Mul") fail(n, "only Add and Mul of two computed tensors are supported");
+      if (op == "Div") fail(n, "Div of two computed tensors is not supported (Add, Sub and Mul are)");
+      int second = b.layer;
+      if (op == "Sub") {  // a - b = a + (-1) b: a negating scale layer, then an add
+        LayerSpec neg;
+        neg.name = unique(fmt::format("{}_negate", n.name().empty() ? n.output(0) : n.name()));
+        neg.op = LayerOp::Scale;
+        neg.inputs = {m_specs[static_cast<std::size_t>(b.layer)].name};
+        auto values = std::make_shared<LayerValues>();
+        values->weights = {-1.0f};
+        values->bias = {0.0f};
+        neg.values = values;
+        neg.where = {m_path, 0, 0};
+        m_specs.push_back(std::move(neg));
+        second = static_cast<int>(m_specs.size()) - 1;
+        ++m_negated;
+      }
       LayerSpec spec;
       spec.name = layer_name(n);
-      spec.op = op == "Add" ? LayerOp::Add : LayerOp::Mul;
-      spec.inputs = {m_specs[static_cast<std::size_t>(a.layer)].name, m_specs[static_cast<std::size_t>(b.layer)].name};
+      spec.op = op == "Mul" ? LayerOp::Mul : LayerOp::Add;
+      spec.inputs = {m_specs[static_cast<std::size_t>(a.layer)].name, m_specs[static_cast<std::size_t>(second)].name};
       push(spec, n.output(0));
       return;
     }
     if (a.layer < 0 && b.layer < 0) fail(n, "constant folding of two constants is not supported");
-    if (b.layer >= 0 && op != "Add" && op != "Mul") fail(n, "the constant must be the second operand of Sub and Div");
+    if (b.layer >= 0 && op == "Div") fail(n, "a constant divided by a computed tensor is not supported");
+    const int computed = a.layer >= 0 ? 0 : 1;  // which operand
     const int l = a.layer >= 0 ? a.layer : b.layer;
     const NamedTensor& c = *(a.layer >= 0 ? b.constant : a.constant);
     // A bias after MatMul/Gemm/Conv.
     LayerSpec& prev = m_specs[static_cast<std::size_t>(l)];
-    if (op == "Add" && (prev.op == LayerOp::FullyConnected || prev.op == LayerOp::Conv) && absorbable(n, l) &&
+    if (op == "Add" && (prev.op == LayerOp::FullyConnected || prev.op == LayerOp::Conv) && absorbable(n, l, computed) &&
         static_cast<std::int64_t>(c.data.size()) == prev.out_channels) {
       LayerValues& v = values_of(l);
       if (v.bias.empty()) v.bias.assign(c.data.size(), 0.0f);
@@ -543,7 +609,7 @@ class Importer {
     }
     // Otherwise an elementwise scale layer (merged into a preceding one used only here).
     int target = l;
-    if (prev.op != LayerOp::Scale || !absorbable(n, l)) target = push_scale(n, l, {1.0f}, {0.0f});
+    if (prev.op != LayerOp::Scale || !absorbable(n, l, computed)) target = push_scale(n, l, {1.0f}, {0.0f});
     LayerValues& v = values_of(target);
     const std::size_t k = std::max(c.data.size(), v.weights.size());
     if (c.data.size() != 1 && v.weights.size() != 1 && c.data.size() != v.weights.size())
@@ -555,7 +621,11 @@ class Importer {
     for (std::size_t i = 0; i < k; ++i) {
       const float x = c.data[c.data.size() == 1 ? 0 : i];
       if (op == "Add") v.bias[i] += x;
-      if (op == "Sub") v.bias[i] -= x;
+      if (op == "Sub" && computed == 0) v.bias[i] -= x;
+      if (op == "Sub" && computed == 1) {  // c - (k x + b)
+        v.weights[i] = -v.weights[i];
+        v.bias[i] = x - v.bias[i];
+      }
       if (op == "Mul") {
         v.weights[i] *= x;
         v.bias[i] *= x;
@@ -595,12 +665,14 @@ class Importer {
   std::vector<std::unique_ptr<NamedTensor>> m_constants;
   std::map<std::string, Value> m_values;
   std::map<std::string, int> m_uses;
-  std::map<std::string, std::array<std::int64_t, 4>> m_pads;  // Pad outputs: top, left, bottom, right
+  std::map<std::string, std::vector<const onnx::NodeProto*>> m_readers;  // the nodes reading each value
+  std::map<std::string, std::array<std::int64_t, 4>> m_pads;             // Pad outputs: top, left, bottom, right
   std::set<std::string> m_names;
   std::vector<LayerSpec> m_specs;
   bool m_input_seen = false;
   int m_folded_bn = 0;
   int m_folded_bias = 0;
+  int m_negated = 0;
 };
 
 }  // namespace

@@ -155,6 +155,7 @@ class LayerReader {
       case LayerOp::Concat:
       case LayerOp::Scale:
       case LayerOp::Mul:
+      case LayerOp::Pad:
       case LayerOp::Input:
         break;
     }

@@ -14,7 +14,7 @@ namespace {
 const std::string kTestData = "/usr/share/libonnx-testdata/data/";
 
 // Every case of the supported operators whose inputs the engine's layouts cover (NCHW images or
-// [N, F] rows). Cases left out: auto_pad SAME (not supported), dilated and uint8 pooling, transA,
+// [N, F] rows). Cases left out: dilated and uint8 pooling, transA,
 // a Gemm bias C with a row per input (matrix_bias),
 // concatenation on other axes, softmax over other axes, and 1-D/3-D variants (most activation
 // cases of node/ apply to a 3-D input).
@@ -38,6 +38,16 @@ const char* kCases[] = {
     "node/test_averagepool_2d_precomputed_strides",
     "node/test_averagepool_2d_pads_count_include_pad",
     "node/test_averagepool_2d_precomputed_pads_count_include_pad",
+    "node/test_maxpool_2d_same_upper",
+    "node/test_maxpool_2d_same_lower",
+    "node/test_maxpool_2d_precomputed_same_upper",
+    "node/test_averagepool_2d_same_upper",
+    "node/test_averagepool_2d_same_lower",
+    "node/test_averagepool_2d_precomputed_same_upper",
+    "node/test_conv_with_autopad_same",
+    "node/test_constant_pad",
+    "node/test_edge_pad",
+    "node/test_reflect_pad",
     "node/test_globalaveragepool",
     "node/test_globalaveragepool_precomputed",
     "node/test_gemm_default_no_bias",
@@ -101,9 +111,9 @@ INSTANTIATE_TEST_SUITE_P(LibOnnxTestData, OnnxBackendCase, ::testing::ValuesIn(k
   return name;
 });
 
-std::string onnx_error(const std::string& dir) {
+std::string onnx_error(const std::string& dir, const sim::OnnxOptions& options = {}) {
   try {
-    sim::load_onnx(kTestData + dir + "/model.onnx");
+    sim::load_onnx(kTestData + dir + "/model.onnx", options);
   } catch (const InputError& e) {
     return testing::scrub(e.what(), kTestData + dir + "/model.onnx");
   }
@@ -118,6 +128,19 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "Mul, Div, Concat, Flatten, Reshape, Transpose, Pad, Identity, Dropout, Constant");
   EXPECT_EQ(onnx_error("node/test_conv_with_autopad_same"),
             "F: error: graph input 'W': only one non-constant input is supported");
+  // The backend's Pad cases with other pads (the graph input 'pads' given as a constant).
+  const auto with_pads = [](std::vector<float> pads) {
+    sim::OnnxOptions options;
+    options.constants.push_back({"pads", {8}, std::move(pads)});
+    return options;
+  };
+  EXPECT_EQ(onnx_error("node/test_reflect_pad", with_pads({0, 0, 4, 0, 0, 0, 0, 0})),
+            "F: error: y: pads (top 4, left 0, bottom 0, right 0) do not fit the 3x4x5 input (reflect: each pad < "
+            "the side)");
+  EXPECT_EQ(onnx_error("node/test_edge_pad", with_pads({0, 0, -1, 0, 0, 0, 0, 0})),
+            "F: error: node 'y' (Pad): negative pads (cropping) are not supported");
+  EXPECT_EQ(onnx_error("node/test_edge_pad", with_pads({0, 1, 0, 0, 0, 0, 0, 0})),
+            "F: error: node 'y' (Pad): only padding of height and width of a 4-D tensor is supported");
   const std::string bad = testing::write_temp("bad.onnx", "this is not protobuf");
   try {
     sim::load_onnx(bad);
@@ -187,6 +210,24 @@ TEST(OnnxImport, PadFoldsIntoTheConv) {
   EXPECT_EQ(w.pad_h_end, 1);
   EXPECT_EQ(w.pad_w_end, 0);
   expect_matches_pytorch(net, "padconv");
+}
+
+// padsub.onnx: reflect, edge and shared zero Pads as pad layers, Sub of two computed tensors (a
+// negating scale + add) and 0.5 - tensor.
+TEST(OnnxImport, PadLayersAndSubMatchPyTorch) {
+  const sim::Network net = test_model("padsub");
+  for (const char* name : {"pad_reflect", "pad_zero", "pad_edge"})
+    EXPECT_EQ(net.layer(*net.find(name)).op, sim::LayerOp::Pad) << name;
+  EXPECT_EQ(net.layer(*net.find("pad_reflect")).window.pad_mode, sim::PadMode::Reflect);
+  EXPECT_EQ(net.layer(*net.find("pad_zero")).output, (sim::Shape{3, 8, 7}));
+  EXPECT_EQ(net.layer(*net.find("pad_edge")).output, (sim::Shape{3, 7, 8}));
+  EXPECT_EQ(net.layer(*net.find("sub_ab")).op, sim::LayerOp::Add);
+  const sim::Layer& neg = net.layer(*net.find("sub_ab_negate"));
+  EXPECT_EQ(neg.op, sim::LayerOp::Scale);
+  EXPECT_EQ(neg.values->weights, std::vector<float>{-1.0f});
+  ASSERT_EQ(net.notes().size(), 1u);
+  EXPECT_EQ(net.notes()[0], "imported 2 Sub node(s) of two computed tensors as an Add of a negating scale layer");
+  expect_matches_pytorch(net, "padsub");
 }
 
 }  // namespace

@@ -104,6 +104,56 @@ def padconv(out):
     print(f"wrote {out}/padconv.onnx and its reference input/output")
 
 
+def padsub(out):
+    """Standalone Pad layers (reflect, edge, and a zero pad read by a MaxPool as well as a Conv, so it
+    cannot be folded), Sub of two computed tensors and a constant minus a tensor, written with
+    onnx.helper; the reference output is PyTorch's F.pad / max_pool2d / conv2d."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(5)
+    x = torch.rand(2, 3, 7, 6)
+    wa, wc, wb, we = torch.randn(4, 3, 3, 3), torch.randn(4, 3, 2, 2), torch.randn(4, 3, 1, 1), torch.randn(4, 3, 1, 3)
+    f = nn.functional
+    a = f.conv2d(f.pad(x, (1, 1, 1, 1), mode="reflect"), wa)            # 7 x 6
+    xz = f.pad(x, (1, 0, 1, 0))                                           # zero: left 1, top 1 -> 8 x 7
+    b = f.conv2d(f.max_pool2d(xz, 2, 1), wb)                              # 7 x 6
+    c = f.conv2d(xz, wc)                                                  # 7 x 6
+    e = f.conv2d(f.pad(x, (2, 0, 0, 0), mode="replicate"), we)            # edge: left 2 -> 7 x 8 -> 7 x 6
+    y = 0.5 - ((a - b) + c - e)
+
+    def pads(name, top, left, bottom, right):
+        return numpy_helper.from_array(np.array([0, 0, top, left, 0, 0, bottom, right], dtype=np.int64), name)
+    half = numpy_helper.from_array(np.array(0.5, dtype=np.float32), "half")
+    nodes = [
+        helper.make_node("Pad", ["x", "pr"], ["xr"], name="pad_reflect", mode="reflect"),
+        helper.make_node("Conv", ["xr", "wa"], ["a"], name="conv_a"),
+        helper.make_node("Pad", ["x", "pz"], ["xz"], name="pad_zero"),
+        helper.make_node("MaxPool", ["xz"], ["m"], name="pool", kernel_shape=[2, 2]),
+        helper.make_node("Conv", ["m", "wb"], ["b"], name="conv_b"),
+        helper.make_node("Conv", ["xz", "wc"], ["c"], name="conv_c"),
+        helper.make_node("Pad", ["x", "pe"], ["xe"], name="pad_edge", mode="edge"),
+        helper.make_node("Conv", ["xe", "we"], ["e"], name="conv_e"),
+        helper.make_node("Sub", ["a", "b"], ["ab"], name="sub_ab"),
+        helper.make_node("Add", ["ab", "c"], ["abc"], name="add_c"),
+        helper.make_node("Sub", ["abc", "e"], ["t"], name="sub_e"),
+        helper.make_node("Sub", ["half", "t"], ["y"], name="half_minus"),
+    ]
+    graph = helper.make_graph(
+        nodes, "padsub",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],
+        [pads("pr", 1, 1, 1, 1), pads("pz", 1, 1, 0, 0), pads("pe", 0, 2, 0, 0), half,
+         numpy_helper.from_array(wa.numpy(), "wa"), numpy_helper.from_array(wb.numpy(), "wb"),
+         numpy_helper.from_array(wc.numpy(), "wc"), numpy_helper.from_array(we.numpy(), "we")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with open(f"{out}/padsub.onnx", "wb") as fo:
+        fo.write(model.SerializeToString())
+    with open(f"{out}/padsub_input_0.pb", "wb") as fo:
+        fo.write(numpy_helper.from_array(x.numpy(), "x").SerializeToString())
+    with open(f"{out}/padsub_output_0.pb", "wb") as fo:
+        fo.write(numpy_helper.from_array(y.numpy(), "y").SerializeToString())
+    print(f"wrote {out}/padsub.onnx and its reference input/output")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -121,6 +171,7 @@ def main():
     torch.manual_seed(4)
     export(SqueezeExcite(), torch.rand(2, 3, 8, 8), out, "se")
     padconv(out)
+    padsub(out)
 
 
 if __name__ == "__main__":
