@@ -112,6 +112,12 @@ class Importer {
     name = name.substr(0, name.rfind(".onnx"));
     Network net = Network::build(name, m_specs, std::move(notes));
     check_value_sizes(net);
+    for (const auto& [layer, node] : m_flat_softmax)
+      if (const Layer& l = net.layer(*net.find(layer)); l.output.height * l.output.width > 1)
+        fail_model(
+            fmt::format("node '{}' (Softmax): before opset 13, axis 1 means a softmax over C x H x W "
+                        "flattened, not supported on the {}x{}x{} output of '{}' (only over channels)",
+                        node, l.output.channels, l.output.height, l.output.width, layer));
     return net;
   }
 
@@ -208,6 +214,13 @@ class Importer {
     values->bias = std::move(shift);
     spec.values = values;
     return push(spec, n.output(0));
+  }
+
+  // The version of the default operator set (ai.onnx) the model imports; 1 if it names none.
+  std::int64_t opset() const {
+    for (const auto& o : m_model.opset_import())
+      if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
+    return 1;
   }
 
   static const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) {
@@ -503,6 +516,7 @@ class Importer {
   void activation(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     LayerSpec act;
+    bool old_softmax = false;
     if (op == "Relu" || op == "Clip") {
       act.activation = Activation::Relu;
       if (op == "Clip") {
@@ -522,14 +536,14 @@ class Importer {
       act.activation = Activation::HardSwish;
     } else {  // Softmax
       act.activation = Activation::Softmax;
-      const std::int64_t axis =
-          int_attr(n, "axis", m_model.opset_import_size() > 0 && m_model.opset_import(0).version() < 13 ? 1 : -1);
+      const std::int64_t axis = int_attr(n, "axis", opset() < 13 ? 1 : -1);
       const LayerSpec& producer = m_specs[static_cast<std::size_t>(layer_input(n, 0))];
       const bool rows =
           producer.op == LayerOp::FullyConnected ||
           (producer.op == LayerOp::Input && producer.input_shape.height == 1 && producer.input_shape.width == 1);
       if (!(axis == 1 || (axis == -1 && rows)))
         fail(n, "only a softmax over channels (axis 1, or -1 on [N, C] rows) is supported");
+      old_softmax = axis == 1 && opset() < 13;
     }
     const int l = layer_input(n, 0);
     int target = l;
@@ -540,6 +554,8 @@ class Importer {
     t.relu_max = act.relu_max;
     t.hard_alpha = act.hard_alpha;
     t.hard_beta = act.hard_beta;
+    if (old_softmax)  // the same as over channels when H = W = 1, checked once shapes are known
+      m_flat_softmax.emplace_back(t.name, n.name().empty() ? n.output(0) : n.name());
     alias(n, target);
   }
 
@@ -673,6 +689,7 @@ class Importer {
   int m_folded_bn = 0;
   int m_folded_bias = 0;
   int m_negated = 0;
+  std::vector<std::pair<std::string, std::string>> m_flat_softmax;  // (layer, node): opset < 13 Softmax, axis 1
 };
 
 }  // namespace

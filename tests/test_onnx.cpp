@@ -141,6 +141,16 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "F: error: node 'y' (Pad): negative pads (cropping) are not supported");
   EXPECT_EQ(onnx_error("node/test_edge_pad", with_pads({0, 1, 0, 0, 0, 0, 0, 0})),
             "F: error: node 'y' (Pad): only padding of height and width of a 4-D tensor is supported");
+  // tools/make_test_models.py: an opset-11 Softmax(axis 1) on a 3x4x4 map is over C x H x W.
+  const std::string old_softmax = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/softmax11.onnx";
+  try {
+    sim::load_onnx(old_softmax);
+    ADD_FAILURE() << "softmax11.onnx loaded";
+  } catch (const InputError& e) {
+    EXPECT_EQ(testing::scrub(e.what(), old_softmax),
+              "F: error: node 'softmax' (Softmax): before opset 13, axis 1 means a softmax over C x H x W flattened, "
+              "not supported on the 3x4x4 output of 'conv' (only over channels)");
+  }
   const std::string bad = testing::write_temp("bad.onnx", "this is not protobuf");
   try {
     sim::load_onnx(bad);

@@ -154,6 +154,23 @@ def padsub(out):
     print(f"wrote {out}/padsub.onnx and its reference input/output")
 
 
+def softmax11(out):
+    """An opset-11 Softmax (axis 1) on a conv's 3 x 4 x 4 output: before opset 13 that is a softmax
+    over C x H x W flattened, which bitsim must refuse rather than compute over channels."""
+    from onnx import TensorProto, helper
+    w = numpy_helper.from_array(np.ones((3, 2, 1, 1), dtype=np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+         helper.make_node("Softmax", ["c"], ["y"], name="softmax", axis=1)],
+        "softmax11",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 4])], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    with open(f"{out}/softmax11.onnx", "wb") as fo:
+        fo.write(model.SerializeToString())
+    print(f"wrote {out}/softmax11.onnx")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -172,6 +189,7 @@ def main():
     export(SqueezeExcite(), torch.rand(2, 3, 8, 8), out, "se")
     padconv(out)
     padsub(out)
+    softmax11(out)
 
 
 if __name__ == "__main__":
