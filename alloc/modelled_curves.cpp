@@ -54,19 +54,21 @@ UnitOption measure(const Q& q, int levels, std::span<const double> sample, std::
           static_cast<double>(code.table_bits())};
 }
 
-std::vector<UnitOption> signed_options(std::span<const double> sample, const std::vector<double>& betas) {
+std::vector<UnitOption> signed_options(std::span<const double> sample, const SortedValues& sorted,
+                                       const std::vector<double>& betas) {
   std::vector<UnitOption> out;
   for (int t : {3, 5, 7, 9, 15, 17, 31, 63, 127, 255})
     for (double beta : betas)
       out.push_back(
-          measure(best_dead_zone_quantizer(sample, t, beta), t, sample, fmt::format("t{}_beta{}", t, beta), beta));
+          measure(best_dead_zone_quantizer(sorted, t, beta), t, sample, fmt::format("t{}_beta{}", t, beta), beta));
   return out;
 }
 
 std::vector<UnitOption> relu_options(std::span<const double> sample) {
+  const SortedValues sorted(sample, false);
   std::vector<UnitOption> out;
   for (int t : {2, 3, 4, 6, 8, 12, 16, 32, 64, 128, 256})
-    out.push_back(measure(best_relu_quantizer(sample, t), t, sample, fmt::format("t{}", t), -1));
+    out.push_back(measure(best_relu_quantizer(sorted, t), t, sample, fmt::format("t{}", t), -1));
   return out;
 }
 
@@ -76,8 +78,9 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
   const std::vector<double> normal = normal_sample(options.seed, options.sample);
   std::vector<double> relu(normal);
   for (double& x : relu) x = std::max(0.0, x);
-  const std::vector<UnitOption> weight_opts = signed_options(normal, {0.0, 0.5, 1.0});
-  const std::vector<UnitOption> signed_act_opts = signed_options(normal, {0.0});
+  const SortedValues normal_magnitudes(normal, true);
+  const std::vector<UnitOption> weight_opts = signed_options(normal, normal_magnitudes, {0.0, 0.5, 1.0});
+  const std::vector<UnitOption> signed_act_opts = signed_options(normal, normal_magnitudes, {0.0});
   const std::vector<UnitOption> relu_opts = relu_options(relu);
 
   // Which layer outputs are non-negative.

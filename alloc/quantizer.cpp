@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
+#include <limits>
+
+#include "sim/diagnostics.h"
 
 namespace bitsim::alloc {
 
@@ -25,11 +27,73 @@ int ReluQuantizer::index(double x) const {
   return std::clamp(static_cast<int>(std::lround(x / step)), 0, levels - 1);
 }
 
+SortedValues::SortedValues(std::span<const double> values, bool magnitudes)
+    : m_magnitudes(magnitudes), m_x(values.begin(), values.end()) {
+  if (magnitudes)
+    for (double& x : m_x) x = std::fabs(x);
+  std::sort(m_x.begin(), m_x.end());
+  m_s1.resize(m_x.size() + 1, 0.0);
+  m_s2.resize(m_x.size() + 1, 0.0);
+  for (std::size_t i = 0; i < m_x.size(); ++i) {
+    m_s1[i + 1] = m_s1[i] + m_x[i];
+    m_s2[i + 1] = m_s2[i] + m_x[i] * m_x[i];
+  }
+}
+
+double SortedValues::max_abs() const {
+  const double m = m_x.empty() ? 0.0 : std::max(std::fabs(m_x.front()), std::fabs(m_x.back()));
+  return m > 0 ? m : 1.0;
+}
+
+double SortedValues::squared_error(double lo, double hi, double r) const {
+  const auto i = static_cast<std::size_t>(std::lower_bound(m_x.begin(), m_x.end(), lo) - m_x.begin());
+  const auto j = static_cast<std::size_t>(
+      std::lower_bound(m_x.begin() + static_cast<std::ptrdiff_t>(i), m_x.end(), hi) - m_x.begin());
+  if (j <= i) return 0.0;
+  const double n = static_cast<double>(j - i), s1 = m_s1[j] - m_s1[i], s2 = m_s2[j] - m_s2[i];
+  return std::max(0.0, s2 - 2.0 * r * s1 + r * r * n);  // >= 0 up to rounding
+}
+
+namespace {
+
+// With many levels for few values, a pass over the values is cheaper than two searches per level.
+bool direct_is_cheaper(std::size_t levels, const SortedValues& v) { return levels > v.size() / 16; }
+
+}  // namespace
+
+double SortedValues::mse(const DeadZoneQuantizer& q) const {
+  BITSIM_CHECK(m_magnitudes);
+  if (m_x.empty()) return 0.0;
+  const int k = q.k();
+  if (direct_is_cheaper(static_cast<std::size_t>(k) + 1, *this)) return quantization_mse(q, m_x);
+  const double inf = std::numeric_limits<double>::infinity();
+  // |x| in [(i - 1/2) step + beta/2, (i + 1/2) step + beta/2) -> level beta/2 + i step; 0 below the
+  // dead zone's edge, k from its lower edge up.
+  const auto edge = [&](int i) { return (i - 0.5) * q.step + q.beta / 2; };
+  double sum = squared_error(-inf, k == 0 ? inf : edge(1), 0.0);
+  for (int i = 1; i <= k; ++i) sum += squared_error(edge(i), i == k ? inf : edge(i + 1), q.reconstruct(i));
+  return sum / static_cast<double>(m_x.size());
+}
+
+double SortedValues::mse(const ReluQuantizer& q) const {
+  BITSIM_CHECK(!m_magnitudes);
+  if (m_x.empty()) return 0.0;
+  const int last = q.levels - 1;
+  if (direct_is_cheaper(static_cast<std::size_t>(q.levels), *this)) return quantization_mse(q, m_x);
+  const double inf = std::numeric_limits<double>::infinity();
+  // x in [(i - 1/2) step, (i + 1/2) step) -> i step; everything up to step / 2 (negatives too) -> 0.
+  const auto edge = [&](int i) { return (i - 0.5) * q.step; };
+  double sum = squared_error(-inf, last == 0 ? inf : edge(1), 0.0);
+  for (int i = 1; i <= last; ++i) sum += squared_error(edge(i), i == last ? inf : edge(i + 1), q.reconstruct(i));
+  return sum / static_cast<double>(m_x.size());
+}
+
 namespace {
 
 // Minimizes f over log(step) in [lo, hi]: a 24-point scan, then golden-section search between the
 // scan points around the best one.
-double minimize_step(double lo, double hi, const std::function<double(double)>& mse) {
+template <typename F>
+double minimize_step(double lo, double hi, const F& mse) {
   constexpr int kScan = 24;
   const double a = std::log(lo), b = std::log(hi);
   int best = 0;
@@ -65,28 +129,30 @@ double minimize_step(double lo, double hi, const std::function<double(double)>& 
   return std::min(f1, f2) < best_value ? std::exp(refined) : std::exp(a + (b - a) * best / kScan);
 }
 
-double max_abs(std::span<const double> values) {
-  double m = 0;
-  for (double x : values) m = std::max(m, std::fabs(x));
-  return m > 0 ? m : 1.0;
-}
-
 }  // namespace
 
-DeadZoneQuantizer best_dead_zone_quantizer(std::span<const double> values, int levels, double beta_fraction) {
-  const double m = max_abs(values);
+DeadZoneQuantizer best_dead_zone_quantizer(const SortedValues& values, int levels, double beta_fraction) {
+  const double m = values.max_abs();
   const double step = minimize_step(m / (4.0 * levels), 2.0 * m, [&](double s) {
-    return quantization_mse(DeadZoneQuantizer{levels, s, beta_fraction * s}, values);
+    return values.mse(DeadZoneQuantizer{levels, s, beta_fraction * s});
   });
   return {levels, step, beta_fraction * step};
 }
 
-ReluQuantizer best_relu_quantizer(std::span<const double> values, int levels) {
-  const double m = max_abs(values);
+ReluQuantizer best_relu_quantizer(const SortedValues& values, int levels) {
+  const double m = values.max_abs();
   const double step = minimize_step(m / (4.0 * levels), 2.0 * m, [&](double s) {
-    return quantization_mse(ReluQuantizer{levels, s}, values);
+    return values.mse(ReluQuantizer{levels, s});
   });
   return {levels, step};
+}
+
+DeadZoneQuantizer best_dead_zone_quantizer(std::span<const double> values, int levels, double beta_fraction) {
+  return best_dead_zone_quantizer(SortedValues(values, true), levels, beta_fraction);
+}
+
+ReluQuantizer best_relu_quantizer(std::span<const double> values, int levels) {
+  return best_relu_quantizer(SortedValues(values, false), levels);
 }
 
 }  // namespace bitsim::alloc

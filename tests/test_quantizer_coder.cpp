@@ -59,6 +59,27 @@ TEST(QuantizerStep, SearchFindsALocalMinimumAndMoreLevelsHelp) {
   EXPECT_NEAR(q3.step, 1.22, 0.05);
 }
 
+// The sorted, prefix-summed MSE (what the step search evaluates) equals a pass over the values, for
+// both quantizers, coarse and fine, with and without a dead zone, and on values straddling zero.
+TEST(QuantizerStep, SortedMseEqualsTheDirectOne) {
+  std::vector<double> v = gaussian(4000, 2);
+  v.push_back(0.0);
+  const SortedValues magnitudes(v, true), raw(v, false);
+  for (int t : {3, 5, 15, 63, 255, 1023})
+    for (double step : {0.01, 0.2, 1.3})
+      for (double beta : {0.0, 0.5}) {
+        const DeadZoneQuantizer q{t, step, beta * step};
+        const double direct = quantization_mse(q, v);
+        EXPECT_NEAR(magnitudes.mse(q), direct, 1e-9 * direct + 1e-15) << t << " " << step << " " << beta;
+      }
+  for (int t : {2, 4, 16, 256, 4096})
+    for (double step : {0.01, 0.2, 1.3}) {
+      const ReluQuantizer q{t, step};
+      const double direct = quantization_mse(q, v);
+      EXPECT_NEAR(raw.mse(q), direct, 1e-9 * direct + 1e-15) << t << " " << step;
+    }
+}
+
 TEST(Huffman, DyadicFrequenciesGiveTheTextbookLengths) {
   const std::vector<std::uint64_t> freq = {8, 4, 2, 1, 1};
   const HuffmanCode code = HuffmanCode::build(freq);
