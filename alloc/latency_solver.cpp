@@ -195,9 +195,22 @@ class LatencyDp {
     std::vector<std::size_t> live = {0};
     std::vector<std::size_t> pos;
     m_peak_labels = 0;
+    std::vector<const Entry*> best_entry;  // Lagrangian pass: per combo, the entry least in p + lambda c + mu r
     for (std::size_t k = 0; k < m_stages.size(); ++k) {
       const Stage& s = m_stages[k];
       const Stage* prev = k > 0 ? &m_stages[k - 1] : nullptr;
+      if (!exact) {
+        best_entry.assign(s.combos.size(), nullptr);
+        for (std::size_t b = 0; b < s.combos.size(); ++b) {
+          double best = kInf;
+          for (const Entry& e : s.combos[b])
+            if (const double v = e.p + lambda * e.c + mu * e.r;
+                !best_entry[b] || v < best || (v == best && e.c < best_entry[b]->c)) {
+              best = v;
+              best_entry[b] = &e;
+            }
+        }
+      }
       std::vector<std::vector<Label>> next_states(s.key_count);
       std::size_t offset = 0;
       const std::size_t outs = s.out_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.out_tensor)].size() : 1;
@@ -209,12 +222,30 @@ class LatencyDp {
         for (std::size_t j = 0; j < s.in_slots.size(); ++j)
           base += pos[static_cast<std::size_t>(s.in_slots[j])] * s.stride[j];
         for (std::size_t o = 0; o < outs; ++o) {
-          const std::vector<Entry>& entries = s.combos[base + o * s.stride.back()];
+          const std::size_t combo = base + o * s.stride.back();
+          const std::vector<Entry>& entries = s.combos[combo];
           std::size_t next = 0;
           for (std::size_t j = 0; j < s.carry.size(); ++j)
             next += (s.carry[j] < 0 ? o : pos[static_cast<std::size_t>(s.carry[j])]) * s.key_stride[j];
+          if (!exact) {  // one label per state, and per combo only its best entry can win
+            const Entry* e = best_entry[combo];
+            if (!e) continue;
+            const Label& from = from_labels[0];
+            const Label x{from.p + e->p, from.c + e->c,
+                          from.r + e->r, static_cast<std::int32_t>(offset),
+                          e->w,          s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}};
+            std::vector<Label>& dest = next_states[next];
+            if (dest.empty()) {
+              dest.push_back(x);
+            } else {
+              const double v = x.p + lambda * x.c + mu * x.r;
+              const double best = dest[0].p + lambda * dest[0].c + mu * dest[0].r;
+              if (v < best || (v == best && x.c < dest[0].c)) dest[0] = x;
+            }
+            continue;
+          }
           // The dual bound's part for this state: H - lambda max_c.
-          const double dual = exact && !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c - m_mu * finite_r : -kInf;
+          const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c - m_mu * finite_r : -kInf;
           std::vector<Label>& dest = next_states[next];
           for (std::size_t li = 0; li < from_labels.size(); ++li) {
             const Label& from = from_labels[li];
@@ -222,18 +253,10 @@ class LatencyDp {
               Label x{from.p + e.p, from.c + e.c,
                       from.r + e.r, static_cast<std::int32_t>(offset + li),
                       e.w,          s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}};
-              if (exact) {
-                if (x.c + m_rest_c[k + 1] > max_c || x.r + m_rest_r[k + 1] > max_r ||
-                    x.p + m_rest_p[k + 1] >= incumbent_p || x.p + m_lambda * x.c + m_mu * x.r + dual >= incumbent_p)
-                  continue;
-                dest.push_back(x);
-              } else if (dest.empty()) {
-                dest.push_back(x);
-              } else {  // Lagrangian: one label per state
-                const double v = x.p + lambda * x.c + mu * x.r;
-                const double best = dest[0].p + lambda * dest[0].c + mu * dest[0].r;
-                if (v < best || (v == best && x.c < dest[0].c)) dest[0] = x;
-              }
+              if (x.c + m_rest_c[k + 1] > max_c || x.r + m_rest_r[k + 1] > max_r ||
+                  x.p + m_rest_p[k + 1] >= incumbent_p || x.p + m_lambda * x.c + m_mu * x.r + dual >= incumbent_p)
+                continue;
+              dest.push_back(x);
             }
           }
         }
@@ -553,8 +576,10 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
                      : fmt::format("predicted error {:.6g}", c);
   };
 
-  // The least constrained quantity and the least size any plan reaches: feasibility.
-  const auto fastest = dp.run(1e300, 0, kInf, kInf, kInf, 0);
+  // The least constrained quantity and the least size any plan reaches: feasibility. The weight
+  // 1e250 makes c (or r) decide while p + 1e250 c stays finite (1e300 overflowed for r ~ 2e8 bits).
+  constexpr double kDominant = 1e250;
+  const auto fastest = dp.run(kDominant, 0, kInf, kInf, kInf, 0);
   if (fastest.c > max_c) {
     error = fmt::format("no plan meets the target: the best any plan reaches is {}", c_text(fastest.c));
     return std::nullopt;
@@ -562,7 +587,7 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   const bool with_rate = std::isfinite(max_r);
   const double finite_r = with_rate ? max_r : 0;
   if (with_rate) {
-    const auto smallest = dp.run(0, 1e300, kInf, kInf, kInf, 0);
+    const auto smallest = dp.run(0, kDominant, kInf, kInf, kInf, 0);
     if (smallest.r > max_r) {
       error = fmt::format("no plan fits the size budget of {} bits: the smallest takes {} bits", goal.budget_bits,
                           smallest.r);

@@ -1,10 +1,12 @@
 // The latency-aware solver against brute force: every plan of a small residual network, timed by
 // the analytical model itself, for both objectives, with and without a size budget.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <algorithm>
 #include <random>
 
 #include "alloc/latency_solver.h"
+#include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
 #include "sim/workload.h"
 #include "test_util.h"
@@ -181,6 +183,36 @@ TEST(LatencySolver, UnreachableTargetNamesTheBestPossible) {
     FAIL() << "expected an error";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("no plan meets the target: the best any plan reaches is"), std::string::npos)
+        << e.what();
+  }
+}
+
+// VGG-16's smallest plan takes ~2.1e8 bits: the feasibility pass weighs size by a large multiplier
+// that must not overflow (1e300 x 2e8 did, and reported 3.1e8 bits as the smallest). A budget of
+// exactly the smallest size is feasible; one bit less is not, and the message names that size.
+TEST(LatencySolver, SizeFeasibilityOnALargeNetwork) {
+  const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/vgg16.yaml");
+  const sim::AnalyticalModel model(net,
+                                   sim::load_hardware_config(std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml"));
+  const RateDistortionCurves curves = modelled_curves(net);
+  double smallest = 0;
+  for (const TensorCurve& t : curves.tensors) {
+    double least = std::numeric_limits<double>::infinity();
+    for (const CurveOption& o : t.options) least = std::min(least, o.rate_bits);
+    smallest += least;
+  }
+  ASSERT_GT(smallest, 2e8);
+  LatencyGoal g;
+  g.max_time_s = 1.0;  // any plan
+  g.budget_bits = smallest;
+  const LatencyAllocation r = allocate_for_latency(curves, model, 8, g);
+  EXPECT_LE(r.allocation.rate_bits, smallest);
+  g.budget_bits = smallest - 1;
+  try {
+    allocate_for_latency(curves, model, 8, g);
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(fmt::format("the smallest takes {} bits", smallest)), std::string::npos)
         << e.what();
   }
 }
