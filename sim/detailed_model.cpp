@@ -498,11 +498,28 @@ DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, c
     }
   }
 
+  // SystemC counts time in 1 ps steps up to 2^64 ps (~1.8e7 s, shared by every run in a process).
+  // Everything done one after another bounds the run: refuse (before starting: nothing may throw
+  // after a SystemC run) a job that could pass the end of time rather than report a wrapped time.
+  double serial_s = 0;
+  for (const Tile& tile : job.tiles) {
+    const double bytes = tile.weight_bytes + tile.input_bytes + tile.output_bytes;
+    serial_s += tile.compute_s + 3 * hw.dram_latency_s;
+    if (!std::isinf(hw.dram_bytes_per_s)) serial_s += bytes / hw.dram_bytes_per_s;
+    if (tile.symbols > 0) serial_s += tile.symbols / job.decode_rate;
+  }
+  const double time_left_s = (sc_core::sc_max_time() - sc_core::sc_time_stamp()).to_seconds();
+  if (!(serial_s < time_left_s / 2))
+    throw InputError({}, fmt::format("the SystemC model counts time in 1 ps steps, up to {:.3g} s in this process; "
+                                     "this run could need up to {:.3g} s of simulated time (hardware '{}'): "
+                                     "use the analytical engine",
+                                     time_left_s, serial_s, hw.name));
+
   Top& sim = top();
   sim.dram.configure(hw.dram_bytes_per_s, hw.dram_latency_s);
-  auto capacity = [&](double bytes) {
-    return options.unlimited_buffers ? std::numeric_limits<std::int64_t>::max() / 2
-                                     : static_cast<std::int64_t>(std::floor(bytes));
+  auto capacity = [&](double bytes) {  // beyond 2^62 bytes a buffer never fills: unlimited
+    constexpr std::int64_t kUnlimited = std::numeric_limits<std::int64_t>::max() / 2;
+    return options.unlimited_buffers || bytes >= 0x1p62 ? kUnlimited : static_cast<std::int64_t>(std::floor(bytes));
   };
   sim.weight_buffer.configure(capacity(hw.sram_weight_bytes));
   sim.activation_buffer.configure(capacity(hw.sram_activation_bytes));

@@ -205,6 +205,37 @@ TEST(DetailedModel, InfeasiblePlanIsAnInputError) {
   EXPECT_THROW(simulate_detailed(net, hw, plan, 1, {}), InputError);
 }
 
+// SystemC time ends at 2^64 ps (~1.8e7 s): a run that could pass it is refused up front (this
+// test's first and only SystemC call, as nothing may throw after a run) instead of reporting a
+// wrapped-around time; the analytical model has no such limit.
+TEST(DetailedModel, RunPastSystemcTimeIsAnInputError) {
+  const Network net = fc_net("slow");
+  const HardwareConfig hw = small_hw("slow", "0.1 B/s", 0, "1 MiB");
+  const BitPlan plan = BitPlan::uniform(net, 8, 8);
+  // 1 MiB of weights and 2 KiB of activations per image at 0.1 B/s: 1.1e7 s for a batch of 32.
+  EXPECT_NEAR(AnalyticalModel(net, hw, 32).evaluate(plan).time_s, (1024.0 * 1024 + 32 * 2048) / 0.1, 1.0);
+  try {
+    simulate_detailed(net, hw, plan, 32, {});
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("the SystemC model counts time in 1 ps steps"), std::string::npos) << e.what();
+  }
+}
+
+// An SRAM of more than 2^62 bytes is a buffer that never fills (it used to overflow int64).
+TEST(DetailedModel, HugeBuffersActAsUnlimited) {
+  const Network net = fc_net("huge");
+  HardwareConfig hw = small_hw("huge", "1 GB/s", 0, "1 MiB");
+  hw.sram_weight_bytes = hw.sram_activation_bytes = 1e303;
+  DetailedOptions unlimited;
+  unlimited.unlimited_buffers = true;
+  const BitPlan plan = BitPlan::uniform(net, 8, 8);
+  const DetailedResult a = simulate_detailed(net, hw, plan, 1, {});
+  const DetailedResult b = simulate_detailed(net, hw, plan, 1, unlimited);
+  EXPECT_EQ(a.result.time_s, b.result.time_s);
+  EXPECT_GT(a.peak_weight_buffer_bytes, 0);
+}
+
 TEST(DetailedModel, ChromeTraceHasATrackPerResource) {
   const HardwareConfig hw = load_hardware_config(kRoot + "/configs/tpu.yaml");
   const Network net = load_workload(kRoot + "/workloads/alexnet.yaml");
