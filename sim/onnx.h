@@ -14,6 +14,7 @@
 //   Add/Sub/Mul/Div with a constant (scalar or per channel), constant - x -> scale
 //   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1], Identity, Dropout -> no layer
 //   Transpose of a 2-D constant -> folded; of a computed tensor, only the identity permutation
+//   Graph input [N, C, H, W], [N, C, L] (a C x L x 1 map) or [N, F]
 //   Pad of height and width: zeros read only by Convs -> folded into their pads; otherwise (any
 //   constant, edge, reflect; also zeros before a pool) -> a pad layer
 //   Constant nodes and initializers -> constants

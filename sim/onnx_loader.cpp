@@ -141,9 +141,9 @@ class Importer {
     if (m_options.input_shape) {
       spec.input_shape = *m_options.input_shape;
     } else {
-      if (dims.size() != 4 && dims.size() != 2)
-        fail_model(
-            fmt::format("input '{}': expected [N, C, H, W] or [N, F], got {} dimensions", in.name(), dims.size()));
+      if (dims.size() < 2 || dims.size() > 4)
+        fail_model(fmt::format("input '{}': expected [N, C, H, W], [N, C, L] or [N, F], got {} dimensions", in.name(),
+                               dims.size()));
       std::vector<std::int64_t> v;
       for (int i = 1; i < dims.size(); ++i) {
         if (!dims[i].has_dim_value())
@@ -151,7 +151,10 @@ class Importer {
                                  dims[i].dim_param()));
         v.push_back(dims[i].dim_value());
       }
-      spec.input_shape = v.size() == 3 ? Shape{v[0], v[1], v[2]} : Shape{v[0], 1, 1};
+      // [N, C, L] is a C x L x 1 map (1-D ops are not supported; elementwise ones and channel ops are).
+      spec.input_shape = v.size() == 3   ? Shape{v[0], v[1], v[2]}
+                         : v.size() == 2 ? Shape{v[0], v[1], 1}
+                                         : Shape{v[0], 1, 1};
     }
     push(spec, in.name());
   }
@@ -334,9 +337,10 @@ class Importer {
     const Value v = value(n, 0);
     const auto perm = ints_attr(n, "perm");
     if (v.layer >= 0) {
-      for (std::size_t i = 0; i < perm.size(); ++i)
-        if (perm[i] != static_cast<std::int64_t>(i))
-          fail(n, "only layout-preserving transposes of computed tensors are supported");
+      // No perm reverses the dimensions (not the identity on the 2-D and more tensors imported here).
+      bool identity = !perm.empty();
+      for (std::size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<std::int64_t>(i);
+      if (!identity) fail(n, "only layout-preserving transposes of computed tensors (perm 0, 1, 2, ...) are supported");
       alias(n, v.layer);
       return;
     }
