@@ -34,6 +34,9 @@ void activate(const Layer& l, float* data, std::size_t count) {
       for (std::size_t k = 0; k < count; ++k) data[k] = std::clamp(data[k], 0.0f, hi);
       return;
     }
+    case sim::Activation::Clip:
+      for (std::size_t k = 0; k < count; ++k) data[k] = std::clamp(data[k], l.clip_min, l.clip_max);
+      return;
     case sim::Activation::Sigmoid:
       for (std::size_t k = 0; k < count; ++k) data[k] = 1.0f / (1.0f + std::exp(-data[k]));
       return;

@@ -49,6 +49,8 @@ std::string_view activation_name(Activation a) {
       return "hardswish";
     case Activation::Softmax:
       return "softmax";
+    case Activation::Clip:
+      return "clip";
   }
   return "?";
 }
@@ -62,6 +64,7 @@ bool nonnegative(Activation a) {
       return true;
     case Activation::None:
     case Activation::HardSwish:
+    case Activation::Clip:  // a clip with a lower bound >= 0 is nonnegative too; not relied on
       return false;
   }
   return false;
@@ -357,6 +360,8 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
     layer.batchnorm = s.batchnorm;
     layer.activation = s.activation;
     layer.hard_alpha = s.hard_alpha;
+    layer.clip_min = s.clip_min;
+    layer.clip_max = s.clip_max;
     layer.hard_beta = s.hard_beta;
     layer.relu_max = s.relu_max;
     layer.values = s.values;

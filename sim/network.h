@@ -3,6 +3,7 @@
 // Boost.Graph used to order and check the edges stays inside network.cpp.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -25,8 +26,9 @@ enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat,
 std::string_view op_name(LayerOp op);
 
 // The function applied to a layer's output (after any bias). Softmax runs over the channels of
-// each pixel (for an FC layer: over its outputs).
-enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax };
+// each pixel (for an FC layer: over its outputs). Clip: min(max(x, clip_min), clip_max), for the
+// clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max).
+enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip };
 std::string_view activation_name(Activation a);
 // True when the activation's output is never negative (ReLU quantizers apply: seed 004 eq. 2).
 bool nonnegative(Activation a);
@@ -90,8 +92,9 @@ struct LayerSpec {
   bool bias = false;
   bool batchnorm = false;  // folded at inference; counted as 2 parameters per channel
   Activation activation = Activation::None;
-  float relu_max = 0;                         // > 0: clip at this value after the ReLU (ReLU6)
-  float hard_alpha = 0.2f, hard_beta = 0.5f;  // HardSigmoid: max(0, min(1, alpha x + beta))
+  float relu_max = 0;                               // > 0: clip at this value after the ReLU (ReLU6)
+  float hard_alpha = 0.2f, hard_beta = 0.5f;        // HardSigmoid: max(0, min(1, alpha x + beta))
+  float clip_min = -INFINITY, clip_max = INFINITY;  // Clip
   std::shared_ptr<const LayerValues> values;
 };
 
@@ -105,9 +108,10 @@ struct Layer {
   bool bias = false;
   bool batchnorm = false;
   Activation activation = Activation::None;
-  float relu_max = 0;                         // > 0: ReLU clipped at this value (ReLU6)
-  float hard_alpha = 0.2f, hard_beta = 0.5f;  // HardSigmoid parameters
-  std::shared_ptr<const LayerValues> values;  // null unless imported with trained values
+  float relu_max = 0;                               // > 0: ReLU clipped at this value (ReLU6)
+  float hard_alpha = 0.2f, hard_beta = 0.5f;        // HardSigmoid parameters
+  float clip_min = -INFINITY, clip_max = INFINITY;  // Clip bounds
+  std::shared_ptr<const LayerValues> values;        // null unless imported with trained values
   std::int64_t weights = 0;     // values in the weight tensor (kernel + bias): what is quantized and fetched
   std::int64_t parameters = 0;  // weights + BatchNorm scale and shift, as published parameter counts count them
   std::int64_t macs = 0;        // multiply-accumulates per image

@@ -515,7 +515,7 @@ class Importer {
     alias(n, l);
   }
 
-  // Relu, Clip(0, max), Sigmoid, HardSigmoid, HardSwish, Softmax: the producing layer's activation
+  // Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Softmax: the producing layer's activation
   // when it is used by nothing else; otherwise an identity scale layer that carries it.
   void activation(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
@@ -527,8 +527,15 @@ class Importer {
         float lo = float_attr(n, "min", -INFINITY), hi = float_attr(n, "max", INFINITY);
         if (has_input(n, 1)) lo = constant_input(n, 1).data.at(0);
         if (has_input(n, 2)) hi = constant_input(n, 2).data.at(0);
-        if (lo != 0 || !(hi > 0)) fail(n, "only Clip(min 0, max > 0) is supported (ReLU, ReLU6)");
-        act.relu_max = std::isinf(hi) ? 0 : hi;
+        if (std::isnan(lo) || std::isnan(hi) || lo > hi)
+          fail(n, fmt::format("expected min <= max, got min {} and max {}", lo, hi));
+        if (lo == 0 && hi > 0) {  // ReLU, ReLU6
+          act.relu_max = std::isinf(hi) ? 0 : hi;
+        } else {
+          act.activation = Activation::Clip;
+          act.clip_min = lo;
+          act.clip_max = hi;
+        }
       }
     } else if (op == "Sigmoid") {
       act.activation = Activation::Sigmoid;
@@ -557,6 +564,8 @@ class Importer {
     t.activation = act.activation;
     t.relu_max = act.relu_max;
     t.hard_alpha = act.hard_alpha;
+    t.clip_min = act.clip_min;
+    t.clip_max = act.clip_max;
     t.hard_beta = act.hard_beta;
     if (old_softmax)  // the same as over channels when H = W = 1, checked once shapes are known
       m_flat_softmax.emplace_back(t.name, n.name().empty() ? n.output(0) : n.name());

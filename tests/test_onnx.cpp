@@ -17,12 +17,11 @@ const std::string kTestData = "/usr/share/libonnx-testdata/data/";
 // [N, C, L] maps or [N, F] rows). Cases left out, each refused with a clear error (tested for a
 // few below): dilated and uint8 pooling; transA; a Gemm bias C with a row per input
 // (matrix_bias); 1-D inputs (the *_example cases of clip, sigmoid, hardsigmoid, div, ...); a
-// second computed input (add, sub, mul, div: one graph input is supported, the harness passes the
-// others as constants, which then do not broadcast per channel); int8/uint8 tensors; Clip with a
-// negative or no lower bound; concatenation, flattening, softmax and reshapes on other axes;
-// transposes that move data (incl. transpose_default: no perm reverses the dimensions); 3-D and
-// 4-D MatMul; training-mode BatchNormalization; Dropout's mask output; Softmax expanded into
-// ReduceMax/ReduceSum/Exp.
+// second computed input (add, sub, mul, div: one graph input is supported, the harness passes
+// the others as constants, which then do not broadcast per channel); int8/uint8 tensors;
+// concatenation, flattening, softmax and reshapes on other axes; transposes that move data
+// (incl. transpose_default: no perm reverses the dimensions); 3-D and 4-D MatMul; training-mode
+// BatchNormalization; Dropout's mask output; Softmax expanded into ReduceMax/ReduceSum/Exp.
 const char* kCases[] = {
     "node/test_basic_conv_with_padding",
     "node/test_basic_conv_without_padding",
@@ -96,6 +95,8 @@ const char* kCases[] = {
     "node/test_hardswish",
     "node/test_hardswish_expanded",
     "node/test_clip_default_min",
+    "node/test_clip_default_max",
+    "node/test_clip",
     "node/test_softmax_axis_1",
     "node/test_identity",
     "node/test_dropout_default",
