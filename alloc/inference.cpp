@@ -314,7 +314,10 @@ Activations InferenceEngine::forward(std::span<const float> input, int n, const 
                      fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
   Activations out;
   out.reserve(static_cast<std::size_t>(n) * out_count);
-  std::vector<Activations> outs(m_net.layers().size());  // reused across chunks: no fresh pages per chunk
+  std::unique_lock lock(m_workspace_mutex, std::try_to_lock);
+  std::vector<Activations> own;
+  std::vector<Activations>& outs = lock.owns_lock() ? m_workspace : own;  // reused across chunks and calls
+  outs.resize(m_net.layers().size());
   for (int b = 0; b < n; b += kChunk) {
     const int m = std::min(kChunk, n - b);
     const auto chunk = input.subspan(static_cast<std::size_t>(b) * in_count, static_cast<std::size_t>(m) * in_count);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -25,7 +26,9 @@ struct ForwardHooks {
 class InferenceEngine {
  public:
   // Throws InputError when the network has no trained values (a YAML or SCALE-Sim workload).
+  // Keeps a reference: `net` must outlive the engine (a temporary is refused at compile time).
   explicit InferenceEngine(const sim::Network& net, int threads = 2);
+  explicit InferenceEngine(sim::Network&&, int = 2) = delete;
 
   // Every layer's output for n inputs laid out like the network input ([n][C][H][W]).
   std::vector<Activations> forward_all(std::span<const float> input, int n, const ForwardHooks* hooks = nullptr) const;
@@ -43,6 +46,10 @@ class InferenceEngine {
 
   const sim::Network& m_net;
   int m_threads;
+  // forward()'s per-layer buffers, kept between calls (fresh pages cost page faults and zeroing);
+  // a call that finds them in use allocates its own.
+  mutable std::mutex m_workspace_mutex;
+  mutable std::vector<Activations> m_workspace;
 };
 
 // Mean squared difference per value (seed 004 eq. 3 divided by the output size, over images).

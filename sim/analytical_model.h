@@ -87,6 +87,10 @@ class AnalyticalModel {
  public:
   // Keeps references: `net` and `hw` must outlive the model. Precomputes native compute cycles.
   AnalyticalModel(const Network& net, const HardwareConfig& hw, int batch = 1);
+  // A temporary would dangle: refused at compile time.
+  AnalyticalModel(Network&&, const HardwareConfig&, int = 1) = delete;
+  AnalyticalModel(const Network&, HardwareConfig&&, int = 1) = delete;
+  AnalyticalModel(Network&&, HardwareConfig&&, int = 1) = delete;
 
   SimResult evaluate(const BitPlan& plan) const;
   // Same, reusing `out`'s storage.

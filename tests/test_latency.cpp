@@ -192,8 +192,8 @@ TEST(LatencySolver, UnreachableTargetNamesTheBestPossible) {
 // exactly the smallest size is feasible; one bit less is not, and the message names that size.
 TEST(LatencySolver, SizeFeasibilityOnALargeNetwork) {
   const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/vgg16.yaml");
-  const sim::AnalyticalModel model(net,
-                                   sim::load_hardware_config(std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml"));
+  const sim::HardwareConfig hw = sim::load_hardware_config(std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml");
+  const sim::AnalyticalModel model(net, hw);
   const RateDistortionCurves curves = modelled_curves(net);
   double smallest = 0;
   for (const TensorCurve& t : curves.tensors) {
