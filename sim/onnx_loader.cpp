@@ -20,6 +20,18 @@ const char* kSupported =
     "AveragePool, GlobalAveragePool, Add, Sub, Mul, Div, Concat, Flatten, Reshape, Transpose, Pad, Identity, "
     "Dropout, Constant";
 
+// A tensor's values as float: from raw_data (little-endian T) if present, else the typed field.
+template <typename T, typename Field>
+void read_values(const std::string& raw, const Field& field, std::vector<float>& out) {
+  if (raw.empty()) {
+    out.assign(field.begin(), field.end());
+    return;
+  }
+  std::vector<T> v(raw.size() / sizeof(T));
+  std::memcpy(v.data(), raw.data(), v.size() * sizeof(T));
+  out.assign(v.begin(), v.end());
+}
+
 NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   NamedTensor out;
   out.name = t.name();
@@ -28,30 +40,13 @@ NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   for (auto d : out.dims) count *= d;
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
-      if (!t.raw_data().empty()) {
-        out.data.resize(t.raw_data().size() / sizeof(float));
-        std::memcpy(out.data.data(), t.raw_data().data(), out.data.size() * sizeof(float));
-      } else {
-        out.data.assign(t.float_data().begin(), t.float_data().end());
-      }
+      read_values<float>(t.raw_data(), t.float_data(), out.data);
       break;
     case onnx::TensorProto::INT32:  // exact in float32 up to 2^24 (test inputs, shapes)
-      if (!t.raw_data().empty()) {
-        std::vector<std::int32_t> v(t.raw_data().size() / sizeof(std::int32_t));
-        std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(std::int32_t));
-        out.data.assign(v.begin(), v.end());
-      } else {
-        out.data.assign(t.int32_data().begin(), t.int32_data().end());
-      }
+      read_values<std::int32_t>(t.raw_data(), t.int32_data(), out.data);
       break;
     case onnx::TensorProto::INT64:
-      if (!t.raw_data().empty()) {
-        std::vector<std::int64_t> v(t.raw_data().size() / sizeof(std::int64_t));
-        std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(std::int64_t));
-        out.data.assign(v.begin(), v.end());
-      } else {
-        out.data.assign(t.int64_data().begin(), t.int64_data().end());
-      }
+      read_values<std::int64_t>(t.raw_data(), t.int64_data(), out.data);
       break;
     default:
       throw InputError({where, 0, 0},

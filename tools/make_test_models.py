@@ -77,6 +77,17 @@ def export(net, x, out, name, fold_constants=False):
     print(f"wrote {out}/{name}.onnx and its reference input/output")
 
 
+def save(model, x, y, out, name):
+    """Writes a model built with onnx.helper and its reference input and output."""
+    with open(f"{out}/{name}.onnx", "wb") as f:
+        f.write(model.SerializeToString())
+    with open(f"{out}/{name}_input_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(x.numpy(), "x").SerializeToString())
+    with open(f"{out}/{name}_output_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(y.numpy(), "y").SerializeToString())
+    print(f"wrote {out}/{name}.onnx and its reference input/output")
+
+
 def padconv(out):
     """An explicit asymmetric zero Pad before a Conv, written with onnx.helper (torch 1.13 exports
     F.pad as a graph of shape operators); the reference output is PyTorch's F.pad + conv2d."""
@@ -94,14 +105,7 @@ def padconv(out):
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],
         [pads, numpy_helper.from_array(w.numpy(), "w"), numpy_helper.from_array(b.numpy(), "b")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    with open(f"{out}/padconv.onnx", "wb") as f:
-        f.write(model.SerializeToString())
-    with open(f"{out}/padconv_input_0.pb", "wb") as f:
-        f.write(numpy_helper.from_array(x.numpy(), "x").SerializeToString())
-    with open(f"{out}/padconv_output_0.pb", "wb") as f:
-        f.write(numpy_helper.from_array(y.numpy(), "y").SerializeToString())
-    print(f"wrote {out}/padconv.onnx and its reference input/output")
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "padconv")
 
 
 def padsub(out):
@@ -144,14 +148,7 @@ def padsub(out):
         [pads("pr", 1, 1, 1, 1), pads("pz", 1, 1, 0, 0), pads("pe", 0, 2, 0, 0), half,
          numpy_helper.from_array(wa.numpy(), "wa"), numpy_helper.from_array(wb.numpy(), "wb"),
          numpy_helper.from_array(wc.numpy(), "wc"), numpy_helper.from_array(we.numpy(), "we")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    with open(f"{out}/padsub.onnx", "wb") as fo:
-        fo.write(model.SerializeToString())
-    with open(f"{out}/padsub_input_0.pb", "wb") as fo:
-        fo.write(numpy_helper.from_array(x.numpy(), "x").SerializeToString())
-    with open(f"{out}/padsub_output_0.pb", "wb") as fo:
-        fo.write(numpy_helper.from_array(y.numpy(), "y").SerializeToString())
-    print(f"wrote {out}/padsub.onnx and its reference input/output")
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "padsub")
 
 
 def softmax11(out):
