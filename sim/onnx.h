@@ -6,8 +6,9 @@
 //   BatchNormalization after a conv or fc used only by it -> folded into its weights and bias;
 //   elsewhere -> a per-channel scale layer
 //   Relu, Clip (min 0: ReLU / ReLU6; other bounds: clip), Sigmoid, HardSigmoid, HardSwish, Softmax
-//   (over channels) -> the producing layer's activation when it is used only by them, else an
-//   identity scale layer that carries the activation
+//   (over channels; over all values of [N, F] rows only when they flatten a 1 x 1 map) -> the
+//   producing layer's activation when it is used only by them, else an identity scale layer that
+//   carries the activation
 //   MaxPool, AveragePool (explicit or auto_pad, ceil_mode, count_include_pad), GlobalAveragePool -> pooling
 //   Add of two layers -> add; Sub of two layers -> a scale layer (x -1) on the second, then add;
 //   Mul of two layers (equal shapes, or a C x 1 x 1 gate) -> mul; Div of two layers: unsupported

@@ -107,12 +107,12 @@ class Importer {
     name = name.substr(0, name.rfind(".onnx"));
     Network net = Network::build(name, m_specs, std::move(notes));
     check_value_sizes(net);
-    for (const auto& [layer, node] : m_flat_softmax)
-      if (const Layer& l = net.layer(*net.find(layer)); l.output.height * l.output.width > 1)
+    for (const FlatSoftmax& s : m_flat_softmax)
+      if (const Layer& l = net.layer(*net.find(s.layer)); l.output.height * l.output.width > 1)
         fail_model(
-            fmt::format("node '{}' (Softmax): before opset 13, axis 1 means a softmax over C x H x W "
-                        "flattened, not supported on the {}x{}x{} output of '{}' (only over channels)",
-                        node, l.output.channels, l.output.height, l.output.width, layer));
+            fmt::format("node '{}' (Softmax): a softmax over all C x H x W values ({}) is not supported on the "
+                        "{}x{}x{} output of '{}' (only over channels)",
+                        s.node, s.why, l.output.channels, l.output.height, l.output.width, s.layer));
     return net;
   }
 
@@ -151,6 +151,7 @@ class Importer {
                          : v.size() == 2 ? Shape{v[0], v[1], 1}
                                          : Shape{v[0], 1, 1};
     }
+    if (dims.size() == 2) m_rows.insert(in.name());
     push(spec, in.name());
   }
 
@@ -324,6 +325,15 @@ class Importer {
     } else {
       fail(n, fmt::format("unsupported operator; supported: {}", kSupported));
     }
+    // [N, F] rows: what Flatten, Reshape and Gemm/MatMul give, a 2-D input, and what elementwise and
+    // channel operators make of rows.
+    static const std::set<std::string> keeps_rows = {
+        "Identity", "Dropout", "Relu", "Clip", "Sigmoid", "HardSigmoid",        "HardSwish", "Softmax",
+        "Add",      "Sub",     "Mul",  "Div",  "Concat",  "BatchNormalization", "Transpose"};
+    const bool reads_rows =
+        std::any_of(n.input().begin(), n.input().end(), [&](const std::string& in) { return m_rows.count(in) > 0; });
+    if (op == "Flatten" || op == "Reshape" || op == "Gemm" || op == "MatMul" || (reads_rows && keeps_rows.count(op)))
+      m_rows.insert(n.output(0));
   }
 
   // Transposing a 2-D constant (a weight matrix) is folded; on computed tensors only the identity
@@ -515,7 +525,7 @@ class Importer {
   void activation(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     LayerSpec act;
-    bool old_softmax = false;
+    std::string all_values;  // Softmax over all values: why
     if (op == "Relu" || op == "Clip") {
       act.activation = Activation::Relu;
       if (op == "Clip") {
@@ -543,13 +553,11 @@ class Importer {
     } else {  // Softmax
       act.activation = Activation::Softmax;
       const std::int64_t axis = int_attr(n, "axis", opset() < 13 ? 1 : -1);
-      const LayerSpec& producer = m_specs[static_cast<std::size_t>(layer_input(n, 0))];
-      const bool rows =
-          producer.op == LayerOp::FullyConnected ||
-          (producer.op == LayerOp::Input && producer.input_shape.height == 1 && producer.input_shape.width == 1);
-      if (!(axis == 1 || (axis == -1 && rows)))
-        fail(n, "only a softmax over channels (axis 1, or -1 on [N, C] rows) is supported");
-      old_softmax = axis == 1 && opset() < 13;
+      const bool rows = m_rows.count(n.input(0)) > 0;
+      if (rows ? !(axis == 1 || axis == -1) : axis != 1)
+        fail(n, "only a softmax over channels (axis 1, or 1 / -1 of [N, F] rows) is supported");
+      // Over every C x H x W value: on rows (a flattened map), and over axis 1 before opset 13.
+      if (rows || opset() < 13) all_values = rows ? "its input is a flattened map" : "axis 1 before opset 13";
     }
     const int l = layer_input(n, 0);
     int target = l;
@@ -562,8 +570,8 @@ class Importer {
     t.clip_min = act.clip_min;
     t.clip_max = act.clip_max;
     t.hard_beta = act.hard_beta;
-    if (old_softmax)  // the same as over channels when H = W = 1, checked once shapes are known
-      m_flat_softmax.emplace_back(t.name, n.name().empty() ? n.output(0) : n.name());
+    if (!all_values.empty())  // the same as over channels when H = W = 1, checked once shapes are known
+      m_flat_softmax.push_back({t.name, n.name().empty() ? n.output(0) : n.name(), all_values});
     alias(n, target);
   }
 
@@ -697,7 +705,11 @@ class Importer {
   int m_folded_bn = 0;
   int m_folded_bias = 0;
   int m_negated = 0;
-  std::vector<std::pair<std::string, std::string>> m_flat_softmax;  // (layer, node): opset < 13 Softmax, axis 1
+  struct FlatSoftmax {
+    std::string layer, node, why;
+  };
+  std::vector<FlatSoftmax> m_flat_softmax;  // softmaxes over all values, valid when H = W = 1
+  std::set<std::string> m_rows;             // values laid out as [N, F] rows
 };
 
 }  // namespace

@@ -153,7 +153,8 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "F: error: node 'transposed' (Transpose): only layout-preserving transposes of computed tensors (perm 0, "
             "1, 2, ...) are supported");
   EXPECT_EQ(onnx_error("node/test_softmax_axis_2"),
-            "F: error: node 'y' (Softmax): only a softmax over channels (axis 1, or -1 on [N, C] rows) is supported");
+            "F: error: node 'y' (Softmax): only a softmax over channels (axis 1, or 1 / -1 of [N, F] rows) is "
+            "supported");
   EXPECT_EQ(onnx_error("node/test_sigmoid_example"),
             "F: error: input 'x': expected [N, C, H, W], [N, C, L] or [N, F], got 1 dimensions");
   EXPECT_EQ(onnx_error("node/test_conv_with_autopad_same"),
@@ -171,16 +172,24 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "F: error: node 'y' (Pad): negative pads (cropping) are not supported");
   EXPECT_EQ(onnx_error("node/test_edge_pad", with_pads({0, 1, 0, 0, 0, 0, 0, 0})),
             "F: error: node 'y' (Pad): only padding of height and width of a 4-D tensor is supported");
-  // tools/make_test_models.py: an opset-11 Softmax(axis 1) on a 3x4x4 map is over C x H x W.
-  const std::string old_softmax = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/softmax11.onnx";
-  try {
-    sim::load_onnx(old_softmax);
-    ADD_FAILURE() << "softmax11.onnx loaded";
-  } catch (const InputError& e) {
-    EXPECT_EQ(testing::scrub(e.what(), old_softmax),
-              "F: error: node 'softmax' (Softmax): before opset 13, axis 1 means a softmax over C x H x W flattened, "
-              "not supported on the 3x4x4 output of 'conv' (only over channels)");
-  }
+  // tools/make_test_models.py: Softmax over every value of a 3x4x4 map, as opset 11's axis 1 and
+  // after a Flatten, is refused; the same after a global pool (1x1) is a softmax over channels.
+  const auto model_error = [](const std::string& name) {
+    const std::string path = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/" + name + ".onnx";
+    try {
+      sim::load_onnx(path);
+    } catch (const InputError& e) {
+      return testing::scrub(e.what(), path);
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(model_error("softmax11"),
+            "F: error: node 'softmax' (Softmax): a softmax over all C x H x W values (axis 1 before opset 13) is not "
+            "supported on the 3x4x4 output of 'conv' (only over channels)");
+  EXPECT_EQ(model_error("flatsoftmax"),
+            "F: error: node 'softmax' (Softmax): a softmax over all C x H x W values (its input is a flattened map) "
+            "is not supported on the 3x4x4 output of 'conv' (only over channels)");
+  EXPECT_EQ(model_error("poolsoftmax"), "(no error)");
   const std::string bad = testing::write_temp("bad.onnx", "this is not protobuf");
   try {
     sim::load_onnx(bad);

@@ -151,21 +151,30 @@ def padsub(out):
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "padsub")
 
 
-def softmax11(out):
-    """An opset-11 Softmax (axis 1) on a conv's 3 x 4 x 4 output: before opset 13 that is a softmax
-    over C x H x W flattened, which bitsim must refuse rather than compute over channels."""
+def softmaxes(out):
+    """Softmax over every value of a conv's 3 x 4 x 4 output, which bitsim must refuse rather than
+    compute over channels: softmax11.onnx, opset 11's axis 1 (the input coerced to [N, C*H*W]), and
+    flatsoftmax.onnx, axis 1 after a Flatten. poolsoftmax.onnx: the same after a global average
+    pool, a softmax over channels (accepted)."""
     from onnx import TensorProto, helper
     w = numpy_helper.from_array(np.ones((3, 2, 1, 1), dtype=np.float32), "w")
-    graph = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
-         helper.make_node("Softmax", ["c"], ["y"], name="softmax", axis=1)],
-        "softmax11",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 4])], [w])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
-    with open(f"{out}/softmax11.onnx", "wb") as fo:
-        fo.write(model.SerializeToString())
-    print(f"wrote {out}/softmax11.onnx")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv")
+    cases = {
+        "softmax11": (11, [conv, helper.make_node("Softmax", ["c"], ["y"], name="softmax", axis=1)], [1, 3, 4, 4]),
+        "flatsoftmax": (13, [conv, helper.make_node("Flatten", ["c"], ["f"], name="flatten"),
+                             helper.make_node("Softmax", ["f"], ["y"], name="softmax", axis=1)], [1, 48]),
+        "poolsoftmax": (13, [conv, helper.make_node("GlobalAveragePool", ["c"], ["p"], name="pool"),
+                             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+                             helper.make_node("Softmax", ["f"], ["y"], name="softmax", axis=-1)], [1, 3]),
+    }
+    for name, (opset, nodes, out_shape) in cases.items():
+        graph = helper.make_graph(nodes, name, [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
+                                  [w])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        with open(f"{out}/{name}.onnx", "wb") as fo:
+            fo.write(model.SerializeToString())
+        print(f"wrote {out}/{name}.onnx")
 
 
 def main():
@@ -186,7 +195,7 @@ def main():
     export(SqueezeExcite(), torch.rand(2, 3, 8, 8), out, "se")
     padconv(out)
     padsub(out)
-    softmax11(out)
+    softmaxes(out)
 
 
 if __name__ == "__main__":
