@@ -12,8 +12,10 @@
 //   MaxPool, AveragePool (explicit or auto_pad, ceil_mode, count_include_pad), GlobalAveragePool -> pooling
 //   Add of two layers -> add; Sub of two layers -> a scale layer (x -1) on the second, then add;
 //   Mul of two layers (equal shapes, or a C x 1 x 1 gate) -> mul; Div of two layers: unsupported
-//   Add/Sub/Mul/Div with a constant (scalar or per channel), constant - x -> scale
-//   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1], Identity, Dropout -> no layer
+//   Add/Sub/Mul/Div with a constant, constant - x -> scale (constants broadcast the ONNX way, from
+//   the last axis: scalars and ones that vary along axis 1 only, e.g. [C, 1, 1], are supported)
+//   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1] or [N, C*H*W], Identity,
+//   Dropout -> no layer
 //   Transpose of a 2-D constant -> folded; of a computed tensor, only the identity permutation
 //   Graph input [N, C, H, W], [N, C, L] (a C x L x 1 map) or [N, F]
 //   Pad of height and width: zeros read only by Convs -> folded into their pads; otherwise (any

@@ -1,5 +1,6 @@
 // ONNX models -> Network with trained values (see onnx.h for the operator mapping).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <onnx/onnx_pb.h>
 #include <algorithm>
 #include <array>
@@ -107,6 +108,12 @@ class Importer {
     name = name.substr(0, name.rfind(".onnx"));
     Network net = Network::build(name, m_specs, std::move(notes));
     check_value_sizes(net);
+    for (const Reshape& r : m_reshapes)
+      if (const Layer& l = net.layer(*net.find(r.layer)); l.output.count() != r.features)
+        fail_model(
+            fmt::format("node '{}' (Reshape): [N, {}] is not a flattening of the {}x{}x{} output of '{}' "
+                        "(only reshapes to [N, C x H x W] are supported)",
+                        r.node, r.features, l.output.channels, l.output.height, l.output.width, r.layer));
     for (const FlatSoftmax& s : m_flat_softmax)
       if (const Layer& l = net.layer(*net.find(s.layer)); l.output.height * l.output.width > 1)
         fail_model(
@@ -151,7 +158,7 @@ class Importer {
                          : v.size() == 2 ? Shape{v[0], v[1], 1}
                                          : Shape{v[0], 1, 1};
     }
-    if (dims.size() == 2) m_rows.insert(in.name());
+    m_rank[in.name()] = dims.size() >= 2 && dims.size() <= 4 ? dims.size() : 4;
     push(spec, in.name());
   }
 
@@ -325,15 +332,24 @@ class Importer {
     } else {
       fail(n, fmt::format("unsupported operator; supported: {}", kSupported));
     }
-    // [N, F] rows: what Flatten, Reshape and Gemm/MatMul give, a 2-D input, and what elementwise and
-    // channel operators make of rows.
-    static const std::set<std::string> keeps_rows = {
-        "Identity", "Dropout", "Relu", "Clip", "Sigmoid", "HardSigmoid",        "HardSwish", "Softmax",
-        "Add",      "Sub",     "Mul",  "Div",  "Concat",  "BatchNormalization", "Transpose"};
-    const bool reads_rows =
-        std::any_of(n.input().begin(), n.input().end(), [&](const std::string& in) { return m_rows.count(in) > 0; });
-    if (op == "Flatten" || op == "Reshape" || op == "Gemm" || op == "MatMul" || (reads_rows && keeps_rows.count(op)))
-      m_rows.insert(n.output(0));
+    // The ONNX rank of what the node computed: 2 for [N, F] rows (Flatten, Reshape, Gemm/MatMul), 4 for
+    // maps (conv, pooling, pad), else the largest rank of its computed inputs (the other supported
+    // operators keep the layout).
+    int rank = 0;
+    if (op == "Flatten" || op == "Reshape" || op == "Gemm" || op == "MatMul")
+      rank = 2;
+    else if (op == "Conv" || op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "Pad")
+      rank = 4;
+    else
+      for (const auto& in : n.input())
+        if (const auto it = m_rank.find(in); it != m_rank.end()) rank = std::max(rank, it->second);
+    if (rank > 0) m_rank[n.output(0)] = rank;
+  }
+
+  // The ONNX rank of a computed value (4 if not known).
+  int rank_of(const std::string& value) const {
+    const auto it = m_rank.find(value);
+    return it == m_rank.end() ? 4 : it->second;
   }
 
   // Transposing a 2-D constant (a weight matrix) is folded; on computed tensors only the identity
@@ -416,6 +432,9 @@ class Importer {
       const NamedTensor& shape = constant_input(n, 1);
       if (shape.data.size() != 2 || !(shape.data[1] == -1 || shape.data[1] > 0))
         fail(n, "only reshapes to [N, -1] (flattening) are supported");
+      if (shape.data[1] > 0)  // [N, F]: F must be all of C x H x W, checked once shapes are known
+        m_reshapes.push_back({m_specs[static_cast<std::size_t>(layer_input(n, 0))].name,
+                              n.name().empty() ? n.output(0) : n.name(), static_cast<std::int64_t>(shape.data[1])});
     }
     alias(n, layer_input(n, 0));
   }
@@ -553,7 +572,7 @@ class Importer {
     } else {  // Softmax
       act.activation = Activation::Softmax;
       const std::int64_t axis = int_attr(n, "axis", opset() < 13 ? 1 : -1);
-      const bool rows = m_rows.count(n.input(0)) > 0;
+      const bool rows = rank_of(n.input(0)) == 2;
       if (rows ? !(axis == 1 || axis == -1) : axis != 1)
         fail(n, "only a softmax over channels (axis 1, or 1 / -1 of [N, F] rows) is supported");
       // Over every C x H x W value: on rows (a flattened map), and over axis 1 before opset 13.
@@ -627,6 +646,16 @@ class Importer {
     const int computed = a.layer >= 0 ? 0 : 1;  // which operand
     const int l = a.layer >= 0 ? a.layer : b.layer;
     const NamedTensor& c = *(a.layer >= 0 ? b.constant : a.constant);
+    // ONNX broadcasting aligns the constant's dimensions with the tensor's last ones: one value per
+    // channel means every dimension but the channel axis (1) is 1 ([C, 1, 1] for [N, C, H, W]).
+    const int r = rank_of(n.input(computed));
+    for (std::size_t d = 0; d < c.dims.size(); ++d) {
+      const auto axis = r - static_cast<int>(c.dims.size()) + static_cast<int>(d);
+      if (c.dims[d] != 1 && axis != 1)
+        fail(n, fmt::format("the constant '{}' (dims [{}]) varies along axis {} of a rank-{} tensor; supported: "
+                            "scalars and one value per channel (axis 1)",
+                            c.name, fmt::join(c.dims, ", "), axis, r));
+    }
     // A bias after MatMul/Gemm/Conv.
     LayerSpec& prev = m_specs[static_cast<std::size_t>(l)];
     if (op == "Add" && (prev.op == LayerOp::FullyConnected || prev.op == LayerOp::Conv) && absorbable(n, l, computed) &&
@@ -708,8 +737,14 @@ class Importer {
   struct FlatSoftmax {
     std::string layer, node, why;
   };
-  std::vector<FlatSoftmax> m_flat_softmax;  // softmaxes over all values, valid when H = W = 1
-  std::set<std::string> m_rows;             // values laid out as [N, F] rows
+  std::vector<FlatSoftmax> m_flat_softmax;
+  struct Reshape {
+    std::string layer, node;
+    std::int64_t features;
+  };
+  std::vector<Reshape> m_reshapes;    // reshapes to [N, F]: F must be the input's C x H x W  // softmaxes over all
+                                      // values, valid when H = W = 1
+  std::map<std::string, int> m_rank;  // ONNX rank of computed values (2: [N, F] rows)
 };
 
 }  // namespace

@@ -155,6 +155,19 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   EXPECT_EQ(onnx_error("node/test_softmax_axis_2"),
             "F: error: node 'y' (Softmax): only a softmax over channels (axis 1, or 1 / -1 of [N, F] rows) is "
             "supported");
+  // x [3, 4, 5] + y [5]: y broadcasts along the last axis, not per channel.
+  sim::OnnxOptions bcast;
+  bcast.constants.push_back(sim::read_onnx_tensor(kTestData + "node/test_add_bcast/test_data_set_0/input_1.pb"));
+  EXPECT_EQ(
+      onnx_error("node/test_add_bcast", bcast),
+      "F: error: node 'sum' (Add): the constant 'y' (dims [5]) varies along axis 2 of a rank-3 tensor; supported: "
+      "scalars and one value per channel (axis 1)");
+  // [2, 3, 4] reshaped to [-1, 6] moves values into the batch: not a flattening.
+  sim::OnnxOptions reshape;
+  reshape.constants.push_back({"shape", {2}, {-1, 6}});
+  EXPECT_EQ(onnx_error("node/test_reshape_reduced_dims", reshape),
+            "F: error: node 'reshaped' (Reshape): [N, 6] is not a flattening of the 3x4x1 output of 'data' (only "
+            "reshapes to [N, C x H x W] are supported)");
   EXPECT_EQ(onnx_error("node/test_sigmoid_example"),
             "F: error: input 'x': expected [N, C, H, W], [N, C, L] or [N, F], got 1 dimensions");
   EXPECT_EQ(onnx_error("node/test_conv_with_autopad_same"),
