@@ -322,7 +322,7 @@ class Importer {
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
       arithmetic(n);
     } else if (op == "Concat") {
-      if (int_attr(n, "axis", 1) != 1) fail(n, "only concatenation along the channel axis (1) is supported");
+      if (axis_attr(n, 1) != 1) fail(n, "only concatenation along the channel axis (1) is supported");
       LayerSpec spec;
       spec.name = layer_name(n);
       spec.op = LayerOp::Concat;
@@ -344,6 +344,12 @@ class Importer {
       for (const auto& in : n.input())
         if (const auto it = m_rank.find(in); it != m_rank.end()) rank = std::max(rank, it->second);
     if (rank > 0) m_rank[n.output(0)] = rank;
+  }
+
+  // The node's `axis` attribute (or `def`), negative values counted from the rank of its first input.
+  std::int64_t axis_attr(const onnx::NodeProto& n, std::int64_t def) const {
+    const std::int64_t axis = int_attr(n, "axis", def);
+    return axis < 0 ? axis + rank_of(n.input(0)) : axis;
   }
 
   // The ONNX rank of a computed value (4 if not known).
@@ -427,7 +433,7 @@ class Importer {
   }
 
   void flatten(const onnx::NodeProto& n) {
-    if (n.op_type() == "Flatten" && int_attr(n, "axis", 1) != 1) fail(n, "only axis 1 is supported");
+    if (n.op_type() == "Flatten" && axis_attr(n, 1) != 1) fail(n, "only axis 1 is supported");
     if (n.op_type() == "Reshape") {
       const NamedTensor& shape = constant_input(n, 1);
       if (shape.data.size() != 2 || !(shape.data[1] == -1 || shape.data[1] > 0))
@@ -474,6 +480,10 @@ class Importer {
     spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
     const NamedTensor& b = constant_input(n, 1);
     if (b.dims.size() != 2) fail(n, "expected a 2-D constant weight matrix");
+    if (const int r = rank_of(n.input(0)); r != 2)
+      fail(n, fmt::format("the input has rank {} (a product per row of every map would follow); only [N, F] "
+                          "inputs are supported (Flatten first)",
+                          r));
     const bool gemm = n.op_type() == "Gemm";
     if (gemm && int_attr(n, "transA", 0) != 0) fail(n, "transA = 1 is not supported");
     const bool trans_b = gemm && int_attr(n, "transB", 0) != 0;
@@ -571,10 +581,9 @@ class Importer {
       act.activation = Activation::HardSwish;
     } else {  // Softmax
       act.activation = Activation::Softmax;
-      const std::int64_t axis = int_attr(n, "axis", opset() < 13 ? 1 : -1);
+      const std::int64_t axis = axis_attr(n, opset() < 13 ? 1 : -1);
       const bool rows = rank_of(n.input(0)) == 2;
-      if (rows ? !(axis == 1 || axis == -1) : axis != 1)
-        fail(n, "only a softmax over channels (axis 1, or 1 / -1 of [N, F] rows) is supported");
+      if (axis != 1) fail(n, "only a softmax over channels (axis 1, or 1 / -1 of [N, F] rows) is supported");
       // Over every C x H x W value: on rows (a flattened map), and over axis 1 before opset 13.
       if (rows || opset() < 13) all_values = rows ? "its input is a flattened map" : "axis 1 before opset 13";
     }

@@ -203,6 +203,9 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "F: error: node 'softmax' (Softmax): a softmax over all C x H x W values (its input is a flattened map) "
             "is not supported on the 3x4x4 output of 'conv' (only over channels)");
   EXPECT_EQ(model_error("poolsoftmax"), "(no error)");
+  EXPECT_EQ(model_error("matmulmap"),
+            "F: error: node 'matmul' (MatMul): the input has rank 4 (a product per row of every map would follow); "
+            "only [N, F] inputs are supported (Flatten first)");
   const std::string bad = testing::write_temp("bad.onnx", "this is not protobuf");
   try {
     sim::load_onnx(bad);
