@@ -628,6 +628,9 @@ class Importer {
     const Value a = value(n, 0), b = value(n, 1);
     if (a.layer >= 0 && b.layer >= 0) {
       if (op == "Div") fail(n, "Div of two computed tensors is not supported (Add, Sub and Mul are)");
+      if (rank_of(n.input(0)) != rank_of(n.input(1)))  // ONNX would align the shorter shape with the last axes
+        fail(n, fmt::format("operands of rank {} and {}: broadcasting across ranks is not supported",
+                            rank_of(n.input(0)), rank_of(n.input(1))));
       int second = b.layer;
       if (op == "Sub") {  // a - b = a + (-1) b: a negating scale layer, then an add
         LayerSpec neg;

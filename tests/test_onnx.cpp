@@ -206,6 +206,8 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   EXPECT_EQ(model_error("matmulmap"),
             "F: error: node 'matmul' (MatMul): the input has rank 4 (a product per row of every map would follow); "
             "only [N, F] inputs are supported (Flatten first)");
+  EXPECT_EQ(model_error("rankmul"),
+            "F: error: node 'mul' (Mul): operands of rank 4 and 2: broadcasting across ranks is not supported");
   const std::string bad = testing::write_temp("bad.onnx", "this is not protobuf");
   try {
     sim::load_onnx(bad);

@@ -155,10 +155,12 @@ def softmaxes(out):
     """Softmax over every value of a conv's 3 x 4 x 4 output, which bitsim must refuse rather than
     compute over channels: softmax11.onnx, opset 11's axis 1 (the input coerced to [N, C*H*W]), and
     flatsoftmax.onnx, axis 1 after a Flatten. poolsoftmax.onnx: the same after a global average
-    pool, a softmax over channels (accepted). matmulmap.onnx: MatMul of a map (refused)."""
+    pool, a softmax over channels (accepted). matmulmap.onnx: MatMul of a map; rankmul.onnx: a map
+    times a row (both refused)."""
     from onnx import TensorProto, helper
     w = numpy_helper.from_array(np.ones((3, 2, 1, 1), dtype=np.float32), "w")
     m = numpy_helper.from_array(np.ones((4, 2), dtype=np.float32), "m")
+    k = numpy_helper.from_array(np.ones((3, 4), dtype=np.float32), "k")
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])
     conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv")
     cases = {
@@ -170,10 +172,17 @@ def softmaxes(out):
                              helper.make_node("Softmax", ["f"], ["y"], name="softmax", axis=-1)], [1, 3]),
         # MatMul of a map: a product per row of every channel, not a fully connected layer (refused).
         "matmulmap": (13, [conv, helper.make_node("MatMul", ["c", "m"], ["y"], name="matmul")], [1, 3, 4, 2]),
+        # A [1, 3, 4, 4] map times a [1, 4] row (pooled, flattened, resized by MatMul): ONNX aligns the
+        # row with the last axis (W), not the channels (refused).
+        "rankmul": (13, [conv, helper.make_node("GlobalAveragePool", ["c"], ["p"], name="pool"),
+                         helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+                         helper.make_node("MatMul", ["f", "k"], ["g"], name="resize"),
+                         helper.make_node("Mul", ["c", "g"], ["y"], name="mul")], [1, 3, 4, 4]),
     }
     for name, (opset, nodes, out_shape) in cases.items():
+        used = {i for node in nodes for i in node.input}
         graph = helper.make_graph(nodes, name, [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
-                                  [w, m] if name == "matmulmap" else [w])
+                                  [t for t in (w, m, k) if t.name in used])
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
         with open(f"{out}/{name}.onnx", "wb") as fo:
             fo.write(model.SerializeToString())
