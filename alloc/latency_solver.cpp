@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <queue>
 #include <string_view>
 
 #include "alloc/plan_score.h"
@@ -34,13 +35,14 @@ struct Entry {
 struct Stage {
   std::size_t layer = 0;
   int w_tensor = -1, out_tensor = -1;
-  std::vector<int> in_slots;        // previous-frontier slots of the activation tensors the layer reads
-  std::vector<int> carry;           // per new-frontier slot: previous slot, or -1 for the output tensor
-  std::vector<std::size_t> stride;  // combo index = sum of positions x stride (inputs..., output)
-  std::vector<std::vector<Entry>> combos;
-  double min_p = 0, min_c = 0, min_r = 0;  // the least this layer can add (bounds)
-  std::vector<std::size_t> key_stride;     // dense index of a frontier (after this stage) key
-  std::vector<std::size_t> key_size;       // candidates per frontier slot
+  std::vector<int> in_slots;                  // previous-frontier slots of the activation tensors the layer reads
+  std::vector<int> carry;                     // per new-frontier slot: previous slot, or -1 for the output tensor
+  std::vector<std::size_t> stride;            // combo index = sum of positions x stride (inputs..., output)
+  std::vector<std::vector<Entry>> combos;     // Pareto in (p, c, r)
+  std::vector<std::vector<Entry>> combos_cp;  // Pareto in (c, p): the runs when the size is free
+  double min_p = 0, min_c = 0, min_r = 0;     // the least this layer can add (bounds)
+  std::vector<std::size_t> key_stride;        // dense index of a frontier (after this stage) key
+  std::vector<std::size_t> key_size;          // candidates per frontier slot
   std::size_t key_count = 1;
 };
 
@@ -54,6 +56,19 @@ void prune_entries(std::vector<Entry>& e) {
   for (const Entry& x : e)
     if (std::none_of(kept.begin(), kept.end(), [&](const Entry& k) { return covers(k, x); })) kept.push_back(x);
   e = std::move(kept);
+}
+
+// The entries whose labels the (c, p) pruning could keep: none other has c and p no larger and is
+// either strictly better in one or first in the order that breaks label ties (r, then w).
+std::vector<Entry> pareto_cp(const std::vector<Entry>& e) {
+  std::vector<Entry> kept;
+  for (const Entry& x : e)
+    if (std::none_of(e.begin(), e.end(), [&](const Entry& f) {
+          return &f != &x && f.c <= x.c && f.p <= x.p &&
+                 (f.c < x.c || f.p < x.p || std::tie(f.r, f.w) < std::tie(x.r, x.w));
+        }))
+      kept.push_back(x);
+  return kept;
 }
 
 // Drops labels dominated within one state. Two coordinates (c, p) unless the size is constrained.
@@ -81,6 +96,79 @@ void prune_labels(std::vector<Label>& v, bool with_rate) {
     }
   }
   v = std::move(kept);
+}
+
+// The labels of one source state, each plus one entry: sorted by c as the source's labels are
+// (adding the same entry keeps the order), so the exact search merges such runs instead of sorting
+// every candidate.
+struct Run {
+  const Label* from = nullptr;  // the source state's labels
+  std::uint32_t size = 0, at = 0;
+  std::int32_t parent = 0;  // flat index of from[0] in the previous stage
+  const Entry* e = nullptr;
+  Pos out = -1;
+  Label label(std::uint32_t i) const {
+    const Label& f = from[i];
+    return Label{f.p + e->p, f.c + e->c, f.r + e->r, parent + static_cast<std::int32_t>(i), e->w, out};
+  }
+};
+
+// The labels of the runs that `passes` lets through, pruned to (c, p) exactly as prune_labels
+// would (for each c, the least by (p, r, parent, w, out), kept if its p is below every kept p), by a
+// k-way merge on c. `too_far(x)`: x's c is over the limit (so is the rest of its run). `p_fails(p)`:
+// a label with this p fails `passes` (true up to some p, false below: it lets whole prefixes of a
+// run be skipped).
+template <typename PFails, typename Passes, typename TooFar>
+std::vector<Label> merge_runs(std::vector<Run>& runs, const PFails& p_fails, const Passes& passes,
+                              const TooFar& too_far) {
+  double best_p = kInf;                 // the least p kept so far: labels at or above it are never kept
+  const auto advance = [&](Run& run) {  // to the run's next label that passes; `at` = size if none
+    // p falls along a run (a staircase plus a constant): skip the labels that cannot be kept.
+    run.at = static_cast<std::uint32_t>(std::partition_point(run.from + run.at, run.from + run.size,
+                                                             [&](const Label& f) {
+                                                               const double p = f.p + run.e->p;
+                                                               return p >= best_p || p_fails(p);
+                                                             }) -
+                                        run.from);
+    for (; run.at < run.size; ++run.at) {
+      const Label x = run.label(run.at);
+      if (too_far(x)) {
+        run.at = run.size;
+        return;
+      }
+      if (passes(x)) return;
+    }
+  };
+  using Head = std::pair<double, std::uint32_t>;  // (c of the run's label, run)
+  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
+  for (std::uint32_t i = 0; i < runs.size(); ++i) {
+    advance(runs[i]);
+    if (runs[i].at < runs[i].size) heads.emplace(runs[i].label(runs[i].at).c, i);
+  }
+  std::vector<Label> kept;
+  while (!heads.empty()) {
+    const double c = heads.top().first;
+    Label least;
+    bool any = false;
+    while (!heads.empty() && heads.top().first == c) {  // every label with this c
+      Run& run = runs[heads.top().second];
+      const std::uint32_t index = heads.top().second;
+      heads.pop();
+      const Label x = run.label(run.at);
+      if (!any ||
+          std::tie(x.p, x.r, x.parent, x.w, x.out) < std::tie(least.p, least.r, least.parent, least.w, least.out))
+        least = x;
+      any = true;
+      ++run.at;
+      advance(run);
+      if (run.at < run.size) heads.emplace(run.label(run.at).c, index);
+    }
+    if (least.p < best_p) {
+      kept.push_back(least);
+      best_p = least.p;
+    }
+  }
+  return kept;
 }
 
 // How far (c, r) is over the limits, relative to them; 0 within.
@@ -212,6 +300,9 @@ class LatencyDp {
         }
       }
       std::vector<std::vector<Label>> next_states(s.key_count);
+      // Exact search without a size limit: candidates as runs per destination state, merged below.
+      const bool merge = exact && !with_rate;
+      std::vector<std::vector<Run>> runs(merge ? s.key_count : 0);
       std::size_t offset = 0;
       const std::size_t outs = s.out_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.out_tensor)].size() : 1;
       for (std::size_t key : live) {
@@ -244,6 +335,13 @@ class LatencyDp {
             }
             continue;
           }
+          if (merge) {
+            for (const Entry& e : s.combos_cp[combo])
+              runs[next].push_back(Run{from_labels.data(), static_cast<std::uint32_t>(from_labels.size()), 0,
+                                       static_cast<std::int32_t>(offset), &e,
+                                       s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}});
+            continue;
+          }
           // The dual bound's part for this state: H - lambda max_c.
           const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c - m_mu * finite_r : -kInf;
           std::vector<Label>& dest = next_states[next];
@@ -262,12 +360,22 @@ class LatencyDp {
         }
         offset += from_labels.size();
       }
+      for (std::size_t next = 0; next < runs.size(); ++next) {
+        if (runs[next].empty()) continue;
+        const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c : -kInf;
+        next_states[next] = merge_runs(
+            runs[next], [&](double p) { return p + m_rest_p[k + 1] >= incumbent_p; },
+            [&](const Label& x) {
+              return !(x.p + m_rest_p[k + 1] >= incumbent_p || x.p + m_lambda * x.c + m_mu * x.r + dual >= incumbent_p);
+            },
+            [&](const Label& x) { return x.c + m_rest_c[k + 1] > max_c; });
+      }
       live.clear();
       std::size_t alive = 0;
       std::vector<Label>& record = flat[k];  // the decisions, in key order (the next stage's parents)
       for (std::size_t key = 0; key < next_states.size(); ++key) {
         if (next_states[key].empty()) continue;
-        if (exact) prune_labels(next_states[key], with_rate);
+        if (exact && !merge) prune_labels(next_states[key], with_rate);
         live.push_back(key);
         alive += next_states[key].size();
         record.insert(record.end(), next_states[key].begin(), next_states[key].end());
@@ -487,6 +595,7 @@ class LatencyDp {
     }
     const std::size_t w_count = s.w_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.w_tensor)].size() : 1;
     s.combos.resize(total);
+    s.combos_cp.resize(total);
     s.min_p = s.min_c = s.min_r = kInf;
     std::vector<std::size_t> pos(vars.size(), 0);
     for (std::size_t combo = 0; combo < total; ++combo) {
@@ -519,6 +628,7 @@ class LatencyDp {
         s.min_r = std::min(s.min_r, e.r);
       }
       prune_entries(entries);
+      s.combos_cp[combo] = pareto_cp(entries);
       for (std::size_t j = 0; j < pos.size(); ++j) {  // next combination, first variable fastest
         if (++pos[j] < sizes[j]) break;
         pos[j] = 0;
