@@ -189,10 +189,11 @@ class LatencyDp {
     const Allocation first = make_allocation(curves, std::vector<int>(curves.tensors.size(), 0));
     sim::BitPlan plan = to_bit_plan(net, curves, first, default_bits, "");  // validates the curves too
     m_values.resize(curves.tensors.size());
+    m_layer_of.resize(curves.tensors.size());
     std::vector<int> w_of(n, -1), a_of(n, -1);
     for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
       const TensorCurve& tc = curves.tensors[t];
-      const std::size_t l = *net.find(tc.layer);
+      const std::size_t l = m_layer_of[t] = *net.find(tc.layer);
       const bool weights = tc.kind == CurveTensorKind::Weights;
       (weights ? w_of : a_of)[l] = static_cast<int>(t);
       m_values[t] = weights ? net.layer(l).weights : net.layer(l).output.count();
@@ -201,7 +202,7 @@ class LatencyDp {
     m_plan = plan;
     m_touches.resize(curves.tensors.size());
     for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
-      const std::size_t l = *net.find(curves.tensors[t].layer);
+      const std::size_t l = m_layer_of[t];
       m_touches[t].push_back(l);
       if (curves.tensors[t].kind == CurveTensorKind::Activations)
         for (std::size_t c : net.consumers(l))
@@ -231,7 +232,7 @@ class LatencyDp {
       // The frontier after this layer.
       std::vector<int> next;
       for (std::size_t k = 0; k < frontier.size(); ++k) {
-        const std::size_t producer = *net.find(curves.tensors[static_cast<std::size_t>(frontier[k])].layer);
+        const std::size_t producer = m_layer_of[static_cast<std::size_t>(frontier[k])];
         if (last_use[producer] > l) {
           next.push_back(frontier[k]);
           s.carry.push_back(static_cast<int>(k));
@@ -567,7 +568,7 @@ class LatencyDp {
   void code_(sim::BitPlan& plan, int tensor, std::size_t pos) const {
     const auto t = static_cast<std::size_t>(tensor);
     const TensorCurve& tc = m_curves.tensors[t];
-    const std::size_t layer = *m_model.network().find(tc.layer);
+    const std::size_t layer = m_layer_of[t];
     const CurveOption& o = tc.options[static_cast<std::size_t>(m_cand[t][pos])];
     (tc.kind == CurveTensorKind::Weights ? plan.weights : plan.activations)[layer] =
         tensor_coding(m_curves.rate, o, m_values[t]);
@@ -640,6 +641,7 @@ class LatencyDp {
   const sim::AnalyticalModel& m_model;
   LatencyObjective m_objective;
   std::vector<std::int64_t> m_values;
+  std::vector<std::size_t> m_layer_of;   // per curves tensor: its layer index
   std::vector<std::vector<int>> m_cand;  // per tensor: candidate option indices
   std::vector<Stage> m_stages;
   std::vector<double> m_rest_p, m_rest_c, m_rest_r;
