@@ -59,15 +59,17 @@ void prune_entries(std::vector<Entry>& e) {
 }
 
 // The entries whose labels the (c, p) pruning could keep: none other has c and p no larger and is
-// either strictly better in one or first in the order that breaks label ties (r, then w).
+// either strictly better in one or first in the order that breaks label ties (r, then w, then
+// position).
 std::vector<Entry> pareto_cp(const std::vector<Entry>& e) {
   std::vector<Entry> kept;
-  for (const Entry& x : e)
-    if (std::none_of(e.begin(), e.end(), [&](const Entry& f) {
-          return &f != &x && f.c <= x.c && f.p <= x.p &&
-                 (f.c < x.c || f.p < x.p || std::tie(f.r, f.w) < std::tie(x.r, x.w));
-        }))
-      kept.push_back(x);
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    bool covered = false;
+    for (std::size_t j = 0; j < e.size() && !covered; ++j)
+      covered = j != i && e[j].c <= e[i].c && e[j].p <= e[i].p &&
+                (e[j].c < e[i].c || e[j].p < e[i].p || std::tie(e[j].r, e[j].w, j) < std::tie(e[i].r, e[i].w, i));
+    if (!covered) kept.push_back(e[i]);
+  }
   return kept;
 }
 
