@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -108,26 +109,19 @@ class Importer {
     name = name.substr(0, name.rfind(".onnx"));
     Network net = Network::build(name, m_specs, std::move(notes));
     check_value_sizes(net);
-    for (const Reshape& r : m_reshapes)
-      if (const Layer& l = net.layer(*net.find(r.layer)); l.output.count() != r.features)
-        fail_model(
-            fmt::format("node '{}' (Reshape): [N, {}] is not a flattening of the {}x{}x{} output of '{}' "
-                        "(only reshapes to [N, C x H x W] are supported)",
-                        r.node, r.features, l.output.channels, l.output.height, l.output.width, r.layer));
-    for (const FlatSoftmax& s : m_flat_softmax)
-      if (const Layer& l = net.layer(*net.find(s.layer)); l.output.height * l.output.width > 1)
-        fail_model(
-            fmt::format("node '{}' (Softmax): a softmax over all C x H x W values ({}) is not supported on the "
-                        "{}x{}x{} output of '{}' (only over channels)",
-                        s.node, s.why, l.output.channels, l.output.height, l.output.width, s.layer));
+    for (const ShapeCheck& c : m_shape_checks) {
+      const Shape& out = net.layer(*net.find(c.layer)).output;
+      if (const std::string problem = c.problem(out); !problem.empty())
+        fail(*c.node, fmt::format("{} the {}x{}x{} output of '{}' {}", problem, out.channels, out.height, out.width,
+                                  c.layer, c.supported));
+    }
     return net;
   }
 
  private:
   [[noreturn]] void fail_model(const std::string& msg) const { throw InputError({m_path, 0, 0}, msg); }
   [[noreturn]] void fail(const onnx::NodeProto& n, const std::string& msg) const {
-    throw InputError({m_path, 0, 0},
-                     fmt::format("node '{}' ({}): {}", n.name().empty() ? n.output(0) : n.name(), n.op_type(), msg));
+    throw InputError({m_path, 0, 0}, fmt::format("node '{}' ({}): {}", node_label(n), n.op_type(), msg));
   }
 
   void add_constant(NamedTensor t) {
@@ -172,7 +166,8 @@ class Importer {
   }
 
   // A unique layer name for node n: its name, or its first output's.
-  std::string layer_name(const onnx::NodeProto& n) { return unique(n.name().empty() ? n.output(0) : n.name()); }
+  static const std::string& node_label(const onnx::NodeProto& n) { return n.name().empty() ? n.output(0) : n.name(); }
+  std::string layer_name(const onnx::NodeProto& n) { return unique(node_label(n)); }
 
   int push(LayerSpec spec, const std::string& output) {
     spec.where = {m_path, 0, 0};  // shape errors name the file
@@ -438,9 +433,14 @@ class Importer {
       const NamedTensor& shape = constant_input(n, 1);
       if (shape.data.size() != 2 || !(shape.data[1] == -1 || shape.data[1] > 0))
         fail(n, "only reshapes to [N, -1] (flattening) are supported");
-      if (shape.data[1] > 0)  // [N, F]: F must be all of C x H x W, checked once shapes are known
-        m_reshapes.push_back({m_specs[static_cast<std::size_t>(layer_input(n, 0))].name,
-                              n.name().empty() ? n.output(0) : n.name(), static_cast<std::int64_t>(shape.data[1])});
+      if (const auto features = static_cast<std::int64_t>(shape.data[1]); features > 0)  // all of C x H x W
+        m_shape_checks.push_back({&n, m_specs[static_cast<std::size_t>(layer_input(n, 0))].name,
+                                  [features](const Shape& s) {
+                                    return s.count() == features
+                                               ? std::string()
+                                               : fmt::format("[N, {}] is not a flattening of", features);
+                                  },
+                                  "(only reshapes to [N, C x H x W] are supported)"});
     }
     alias(n, layer_input(n, 0));
   }
@@ -598,8 +598,17 @@ class Importer {
     t.clip_min = act.clip_min;
     t.clip_max = act.clip_max;
     t.hard_beta = act.hard_beta;
-    if (!all_values.empty())  // the same as over channels when H = W = 1, checked once shapes are known
-      m_flat_softmax.push_back({t.name, n.name().empty() ? n.output(0) : n.name(), all_values});
+    if (!all_values.empty())  // the same as over channels when H = W = 1
+      m_shape_checks.push_back({&n, t.name,
+                                [all_values](const Shape& s) {
+                                  return s.height * s.width == 1
+                                             ? std::string()
+                                             : fmt::format(
+                                                   "a softmax over all C x H x W values ({}) is not "
+                                                   "supported on",
+                                                   all_values);
+                                },
+                                "(only over channels)"});
     alias(n, target);
   }
 
@@ -634,7 +643,7 @@ class Importer {
       int second = b.layer;
       if (op == "Sub") {  // a - b = a + (-1) b: a negating scale layer, then an add
         LayerSpec neg;
-        neg.name = unique(fmt::format("{}_negate", n.name().empty() ? n.output(0) : n.name()));
+        neg.name = unique(fmt::format("{}_negate", node_label(n)));
         neg.op = LayerOp::Scale;
         neg.inputs = {m_specs[static_cast<std::size_t>(b.layer)].name};
         auto values = std::make_shared<LayerValues>();
@@ -746,16 +755,15 @@ class Importer {
   int m_folded_bn = 0;
   int m_folded_bias = 0;
   int m_negated = 0;
-  struct FlatSoftmax {
-    std::string layer, node, why;
+  // Checks that need shapes, run once the network is built: on the output of `layer`, read by
+  // `node`, `problem` says what is wrong ("" if nothing), `supported` what would be accepted.
+  struct ShapeCheck {
+    const onnx::NodeProto* node;
+    std::string layer;
+    std::function<std::string(const Shape&)> problem;
+    std::string supported;
   };
-  std::vector<FlatSoftmax> m_flat_softmax;
-  struct Reshape {
-    std::string layer, node;
-    std::int64_t features;
-  };
-  std::vector<Reshape> m_reshapes;    // reshapes to [N, F]: F must be the input's C x H x W  // softmaxes over all
-                                      // values, valid when H = W = 1
+  std::vector<ShapeCheck> m_shape_checks;
   std::map<std::string, int> m_rank;  // ONNX rank of computed values (2: [N, F] rows)
 };
 
