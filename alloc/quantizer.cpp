@@ -61,31 +61,28 @@ bool direct_is_cheaper(std::size_t levels, const SortedValues& v) { return level
 
 }  // namespace
 
+// Both quantizers send values below edge(1) to index 0 (level 0), values in [edge(i), edge(i + 1))
+// to index i, and everything from edge(last) up to index `last`.
+template <typename Q, typename Edge>
+double SortedValues::binned_mse(const Q& q, int last, const Edge& edge) const {
+  if (m_x.empty()) return 0.0;
+  if (direct_is_cheaper(static_cast<std::size_t>(last) + 1, *this)) return quantization_mse(q, m_x);
+  const double inf = std::numeric_limits<double>::infinity();
+  double sum = squared_error(-inf, last == 0 ? inf : edge(1), 0.0);
+  for (int i = 1; i <= last; ++i) sum += squared_error(edge(i), i == last ? inf : edge(i + 1), q.reconstruct(i));
+  return sum / static_cast<double>(m_x.size());
+}
+
 double SortedValues::mse(const DeadZoneQuantizer& q) const {
   BITSIM_CHECK(m_magnitudes);
-  if (m_x.empty()) return 0.0;
-  const int k = q.k();
-  if (direct_is_cheaper(static_cast<std::size_t>(k) + 1, *this)) return quantization_mse(q, m_x);
-  const double inf = std::numeric_limits<double>::infinity();
-  // |x| in [(i - 1/2) step + beta/2, (i + 1/2) step + beta/2) -> level beta/2 + i step; 0 below the
-  // dead zone's edge, k from its lower edge up.
-  const auto edge = [&](int i) { return (i - 0.5) * q.step + q.beta / 2; };
-  double sum = squared_error(-inf, k == 0 ? inf : edge(1), 0.0);
-  for (int i = 1; i <= k; ++i) sum += squared_error(edge(i), i == k ? inf : edge(i + 1), q.reconstruct(i));
-  return sum / static_cast<double>(m_x.size());
+  // |x| in [(i - 1/2) step + beta/2, (i + 1/2) step + beta/2) -> level beta/2 + i step, up to k.
+  return binned_mse(q, q.k(), [&](int i) { return (i - 0.5) * q.step + q.beta / 2; });
 }
 
 double SortedValues::mse(const ReluQuantizer& q) const {
   BITSIM_CHECK(!m_magnitudes);
-  if (m_x.empty()) return 0.0;
-  const int last = q.levels - 1;
-  if (direct_is_cheaper(static_cast<std::size_t>(q.levels), *this)) return quantization_mse(q, m_x);
-  const double inf = std::numeric_limits<double>::infinity();
-  // x in [(i - 1/2) step, (i + 1/2) step) -> i step; everything up to step / 2 (negatives too) -> 0.
-  const auto edge = [&](int i) { return (i - 0.5) * q.step; };
-  double sum = squared_error(-inf, last == 0 ? inf : edge(1), 0.0);
-  for (int i = 1; i <= last; ++i) sum += squared_error(edge(i), i == last ? inf : edge(i + 1), q.reconstruct(i));
-  return sum / static_cast<double>(m_x.size());
+  // x in [(i - 1/2) step, (i + 1/2) step) -> i step, up to levels - 1; negatives -> 0.
+  return binned_mse(q, q.levels - 1, [&](int i) { return (i - 0.5) * q.step; });
 }
 
 namespace {

@@ -59,6 +59,9 @@ class SortedValues {
   double mse(const ReluQuantizer& q) const;
 
  private:
+  template <typename Q, typename Edge>
+  double binned_mse(const Q& q, int last, const Edge& edge) const;
+
   bool m_magnitudes;
   std::vector<double> m_x;         // sorted
   std::vector<double> m_s1, m_s2;  // prefix sums of x and x^2 (size n + 1)
