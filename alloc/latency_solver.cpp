@@ -115,11 +115,11 @@ struct Run {
   }
 };
 
-// The labels of the runs that `passes` lets through, pruned to (c, p) exactly as prune_labels
-// would (for each c, the least by (p, r, parent, w, out), kept if its p is below every kept p), by a
-// k-way merge on c. `too_far(x)`: x's c is over the limit (so is the rest of its run). `p_fails(p)`:
-// a label with this p fails `passes` (true up to some p, false below: it lets whole prefixes of a
-// run be skipped).
+// The labels of the runs that pass the bounds, pruned to (c, p) exactly as prune_labels would (for
+// each c, the least by (p, r, parent, w, out), kept if its p is below every kept p), by a k-way
+// merge on c. A label passes unless `p_fails(x.p)` (true down to some p, false below: p falls along
+// a run, so whole prefixes are skipped), `too_far(x)` (c over the limit: c rises along a run, so its
+// rest fails too) or !`passes(x)` (the bounds monotone in neither).
 template <typename PFails, typename Passes, typename TooFar>
 std::vector<Label> merge_runs(std::vector<Run>& runs, const PFails& p_fails, const Passes& passes,
                               const TooFar& too_far) {
@@ -368,9 +368,7 @@ class LatencyDp {
         const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c : -kInf;
         next_states[next] = merge_runs(
             runs[next], [&](double p) { return p + m_rest_p[k + 1] >= incumbent_p; },
-            [&](const Label& x) {
-              return !(x.p + m_rest_p[k + 1] >= incumbent_p || x.p + m_lambda * x.c + m_mu * x.r + dual >= incumbent_p);
-            },
+            [&](const Label& x) { return x.p + m_lambda * x.c + m_mu * x.r + dual < incumbent_p; },
             [&](const Label& x) { return x.c + m_rest_c[k + 1] > max_c; });
       }
       live.clear();
