@@ -162,6 +162,12 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
       onnx_error("node/test_add_bcast", bcast),
       "F: error: node 'sum' (Add): the constant 'y' (dims [5]) varies along axis 2 of a rank-3 tensor; supported: "
       "scalars and one value per channel (axis 1)");
+  // Clip with min above max (the backend case's bounds are graph inputs, given here as constants).
+  sim::OnnxOptions clip;
+  clip.constants.push_back({"min", {}, {1.0f}});
+  clip.constants.push_back({"max", {}, {0.5f}});
+  EXPECT_EQ(onnx_error("node/test_clip", clip),
+            "F: error: node 'y' (Clip): expected min <= max, got min 1 and max 0.5");
   // [2, 3, 4] reshaped to [-1, 6] moves values into the batch: not a flattening.
   sim::OnnxOptions reshape;
   reshape.constants.push_back({"shape", {2}, {-1, 6}});
@@ -203,6 +209,9 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "F: error: node 'softmax' (Softmax): a softmax over all C x H x W values (its input is a flattened map) "
             "is not supported on the 3x4x4 output of 'conv' (only over channels)");
   EXPECT_EQ(model_error("poolsoftmax"), "(no error)");
+  EXPECT_EQ(model_error("samepads"), "F: error: node 'conv' (Conv): pads and auto_pad SAME together");
+  EXPECT_EQ(model_error("padwrap"),
+            "F: error: node 'pad' (Pad): mode 'wrap' is not supported (constant, edge and reflect are)");
   EXPECT_EQ(model_error("matmulmap"),
             "F: error: node 'matmul' (MatMul): the input has rank 4 (a product per row of every map would follow); "
             "only [N, F] inputs are supported (Flatten first)");

@@ -156,11 +156,12 @@ def softmaxes(out):
     compute over channels: softmax11.onnx, opset 11's axis 1 (the input coerced to [N, C*H*W]), and
     flatsoftmax.onnx, axis 1 after a Flatten. poolsoftmax.onnx: the same after a global average
     pool, a softmax over channels (accepted). matmulmap.onnx: MatMul of a map; rankmul.onnx: a map
-    times a row (both refused)."""
+    times a row (both refused). samepads.onnx, padwrap.onnx: attributes bitsim refuses."""
     from onnx import TensorProto, helper
     w = numpy_helper.from_array(np.ones((3, 2, 1, 1), dtype=np.float32), "w")
     m = numpy_helper.from_array(np.ones((4, 2), dtype=np.float32), "m")
     k = numpy_helper.from_array(np.ones((3, 4), dtype=np.float32), "k")
+    p = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64), "pads")
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])
     conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv")
     cases = {
@@ -178,11 +179,16 @@ def softmaxes(out):
                          helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
                          helper.make_node("MatMul", ["f", "k"], ["g"], name="resize"),
                          helper.make_node("Mul", ["c", "g"], ["y"], name="mul")], [1, 3, 4, 4]),
+        # Malformed or unsupported attributes (refused): explicit pads with auto_pad SAME; a Pad mode
+        # bitsim does not have.
+        "samepads": (13, [helper.make_node("Conv", ["x", "w"], ["y"], name="conv", auto_pad="SAME_UPPER",
+                                           pads=[1, 1, 1, 1])], [1, 3, 4, 4]),
+        "padwrap": (19, [helper.make_node("Pad", ["x", "pads"], ["y"], name="pad", mode="wrap")], [1, 2, 6, 6]),
     }
     for name, (opset, nodes, out_shape) in cases.items():
         used = {i for node in nodes for i in node.input}
         graph = helper.make_graph(nodes, name, [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
-                                  [t for t in (w, m, k) if t.name in used])
+                                  [t for t in (w, m, k, p) if t.name in used])
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
         with open(f"{out}/{name}.onnx", "wb") as fo:
             fo.write(model.SerializeToString())
