@@ -7,7 +7,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "sim/diagnostics.h"
+#include "sim/base/diagnostics.h"
 
 namespace bitsim::alloc {
 namespace {

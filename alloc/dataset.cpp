@@ -5,7 +5,7 @@
 #include <zlib.h>
 #include <charconv>
 
-#include "sim/diagnostics.h"
+#include "sim/base/diagnostics.h"
 
 namespace bitsim::alloc {
 namespace {

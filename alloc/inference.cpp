@@ -8,7 +8,7 @@
 #include <limits>
 #include <thread>
 
-#include "sim/diagnostics.h"
+#include "sim/base/diagnostics.h"
 
 namespace bitsim::alloc {
 

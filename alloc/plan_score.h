@@ -7,7 +7,7 @@
 #include <string>
 
 #include "alloc/curves.h"
-#include "alloc/solver.h"
+#include "alloc/solvers/solver.h"
 #include "sim/analytical_model.h"
 #include "sim/bit_plan.h"
 #include "sim/network.h"

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "sim/diagnostics.h"
+#include "sim/base/diagnostics.h"
 
 namespace bitsim::alloc {
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <ostream>
 
-#include "sim/yaml_fields.h"
+#include "sim/base/yaml_fields.h"
 
 namespace bitsim::sim {
 

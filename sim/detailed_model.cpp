@@ -14,7 +14,7 @@
 #include <ostream>
 #include <systemc>
 
-#include "sim/diagnostics.h"
+#include "sim/base/diagnostics.h"
 
 namespace bitsim::sim {
 namespace {

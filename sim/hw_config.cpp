@@ -11,9 +11,9 @@
 #include <limits>
 #include <map>
 
-#include "sim/diagnostics.h"
-#include "sim/units.h"
-#include "sim/yaml_fields.h"
+#include "sim/base/diagnostics.h"
+#include "sim/base/units.h"
+#include "sim/base/yaml_fields.h"
 
 namespace bitsim::sim {
 

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/diagnostics.h"
+#include "sim/base/diagnostics.h"
 
 namespace bitsim::sim {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/diagnostics.h"
+#include "sim/base/diagnostics.h"
 
 namespace bitsim::sim {
 

@@ -1,8 +1,8 @@
 // bitsim's YAML network format: a name, one input shape, and a list of layers.
 #include <fmt/format.h>
 
+#include "sim/base/yaml_fields.h"
 #include "sim/workload.h"
-#include "sim/yaml_fields.h"
 
 namespace bitsim::sim {
 namespace {

@@ -6,13 +6,13 @@
 
 #include "alloc/dataset.h"
 #include "alloc/inference.h"
-#include "alloc/latency_solver.h"
 #include "alloc/modelled_curves.h"
-#include "alloc/solver.h"
-#include "alloc/study.h"
+#include "alloc/solvers/latency_solver.h"
+#include "alloc/solvers/solver.h"
+#include "alloc/study/study.h"
+#include "alloc/study/study_spec.h"
 #include "sim/analytical_model.h"
 #include "sim/detailed_model.h"
-#include "sim/study_spec.h"
 #include "sim/workload.h"
 
 namespace {
@@ -121,10 +121,10 @@ BENCHMARK(BM_ModelledCurvesResNet50)->Unit(benchmark::kMillisecond);
 // The shipped co-design study (512 hardware points x 5 budgets x 2 solvers = 5120 rows), end to
 // end (curves, solving, simulating), with 1 and 2 threads.
 void BM_CodesignStudy(benchmark::State& state) {
-  const StudySpec spec = load_study_spec(kRoot + "/configs/sweeps/codesign.yaml");
-  alloc::StudyOptions options;
+  const study::StudySpec spec = study::load_study_spec(kRoot + "/configs/sweeps/codesign.yaml");
+  study::StudyOptions options;
   options.threads = static_cast<int>(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(alloc::run_study(spec, options).rows.size());
+  for (auto _ : state) benchmark::DoNotOptimize(study::run_study(spec, options).rows.size());
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(spec.points()));
 }
 BENCHMARK(BM_CodesignStudy)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -7,7 +7,7 @@
 #include "alloc/curves_cache.h"
 #include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
-#include "alloc/solver.h"
+#include "alloc/solvers/solver.h"
 #include "sim/workload.h"
 #include "tests/test_util.h"
 

@@ -1,5 +1,5 @@
 // The shipped Fashion-MNIST model end to end: ONNX import, float accuracy as PyTorch measured it
-// when training (tools/train_fmnist.py), and quantized inference through a bit plan.
+// when training (tools/scripts/train_fmnist.py), and quantized inference through a bit plan.
 #include <gtest/gtest.h>
 #include <filesystem>
 
@@ -8,14 +8,14 @@
 #include "alloc/measured_curves.h"
 #include "alloc/plan_score.h"
 #include "alloc/quantized_model.h"
-#include "alloc/solver.h"
+#include "alloc/solvers/solver.h"
 #include "sim/workload.h"
 
 namespace bitsim::alloc {
 namespace {
 
 const std::string kModel = std::string(BITSIM_SOURCE_DIR) + "/workloads/fmnist_cnn.onnx";
-// What tools/train_fmnist.py printed for the exported model: "wrote workloads/fmnist_cnn.onnx: test
+// What tools/scripts/train_fmnist.py printed for the exported model: "wrote workloads/fmnist_cnn.onnx: test
 // accuracy 0.9161" (PyTorch, 10,000 test images).
 constexpr double kTrainingAccuracy = 0.9161;
 
@@ -54,7 +54,7 @@ TEST(ShippedModel, ImportsWithFoldedBatchNormAndMatchesTrainingAccuracy) {
   const Dataset d = load_dataset("fashion-mnist");
   const InferenceEngine engine(net);
   const double accuracy = top1_accuracy(engine.forward(d.images, d.count), d.labels);
-  // tools/train_fmnist.py printed the PyTorch test accuracy of the exported weights (see README).
+  // tools/scripts/train_fmnist.py printed the PyTorch test accuracy of the exported weights (see README).
   EXPECT_NEAR(accuracy, kTrainingAccuracy, 0.002);
   EXPECT_GE(accuracy, 0.90);
 }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <fstream>
 
-#include "sim/diagnostics.h"
+#include "sim/base/diagnostics.h"
 #include "sim/hw_config.h"
 #include "tests/test_util.h"
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <random>
 
-#include "alloc/latency_solver.h"
 #include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
+#include "alloc/solvers/latency_solver.h"
 #include "sim/workload.h"
 #include "test_util.h"
 

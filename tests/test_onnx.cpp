@@ -191,7 +191,7 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "F: error: node 'y' (Pad): negative pads (cropping) are not supported");
   EXPECT_EQ(onnx_error("node/test_edge_pad", with_pads({0, 1, 0, 0, 0, 0, 0, 0})),
             "F: error: node 'y' (Pad): only padding of height and width of a 4-D tensor is supported");
-  // tools/make_test_models.py: Softmax over every value of a 3x4x4 map, as opset 11's axis 1 and
+  // tools/scripts/make_test_models.py: Softmax over every value of a 3x4x4 map, as opset 11's axis 1 and
   // after a Flatten, is refused; the same after a global pool (1x1) is a softmax over channels.
   const auto model_error = [](const std::string& name) {
     const std::string path = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/" + name + ".onnx";
@@ -247,7 +247,7 @@ sim::Network test_model(const std::string& name) {
   return sim::load_onnx(std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/" + name + ".onnx");
 }
 
-// tools/make_test_models.py, branchy.onnx: BatchNormalization nodes left in the graph, ReLU6 as
+// tools/scripts/make_test_models.py, branchy.onnx: BatchNormalization nodes left in the graph, ReLU6 as
 // Clip, Sub/Div input normalization, Concat, padded MaxPool, Flatten + Gemm.
 TEST(OnnxImport, FoldsBatchNormAndMatchesPyTorch) {
   const sim::Network net = test_model("branchy");

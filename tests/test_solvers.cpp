@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <random>
 
-#include "alloc/solver.h"
-#include "alloc/solver_util.h"
+#include "alloc/solvers/solver.h"
+#include "alloc/solvers/solver_util.h"
 
 namespace bitsim::alloc {
 namespace {

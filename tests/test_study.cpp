@@ -2,11 +2,13 @@
 // parameters, thread-independent results, the Pareto front, and the bandwidth claim.
 #include <gtest/gtest.h>
 
-#include "alloc/study.h"
-#include "sim/study_spec.h"
+#include "alloc/study/study.h"
+#include "alloc/study/study_spec.h"
 #include "test_util.h"
 
 namespace bitsim::alloc {
+
+using namespace bitsim::study;
 namespace {
 
 using testing::error_of;
@@ -14,7 +16,7 @@ using testing::error_of;
 const std::string kSmall = std::string(BITSIM_SOURCE_DIR) + "/tests/data/study/small.yaml";
 
 TEST(StudySpec, RangesAndListsExpand) {
-  const sim::StudySpec s = sim::load_study_spec(kSmall);
+  const study::StudySpec s = study::load_study_spec(kSmall);
   ASSERT_EQ(s.vary.size(), 1u);
   EXPECT_EQ(s.vary[0].key, "dram.bandwidth");
   EXPECT_EQ(s.vary[0].values, (std::vector<std::string>{"2 GB/s", "16 GB/s", "128 GB/s"}));
@@ -27,7 +29,7 @@ std::string spec_error(const std::string& body) {
   const std::string text = "hardware: " + std::string(BITSIM_SOURCE_DIR) +
                            "/configs/tpu.yaml\nworkload: " + std::string(BITSIM_SOURCE_DIR) +
                            "/workloads/alexnet.yaml\n" + body;
-  return error_of("study.yaml", text, [](const std::string& p) { sim::load_study_spec(p); });
+  return error_of("study.yaml", text, [](const std::string& p) { study::load_study_spec(p); });
 }
 
 TEST(StudySpec, ErrorsNameTheLineAndWhatWasExpected) {
@@ -51,7 +53,7 @@ TEST(StudySpec, ErrorsNameTheLineAndWhatWasExpected) {
 }
 
 TEST(Study, SameRowsWithOneOrTwoThreads) {
-  const sim::StudySpec s = sim::load_study_spec(kSmall);
+  const study::StudySpec s = study::load_study_spec(kSmall);
   StudyOptions one, two;
   one.threads = 1;
   two.threads = 2;
@@ -72,7 +74,7 @@ TEST(Study, SameRowsWithOneOrTwoThreads) {
 }
 
 TEST(Study, LatencyAwareSpeedupShrinksAsBandwidthGrows) {
-  const StudyResult r = run_study(sim::load_study_spec(kSmall));
+  const StudyResult r = run_study(study::load_study_spec(kSmall));
   // Per budget, the latency rows at 2, 16 and 128 GB/s.
   for (double bits : {2.0, 4.0}) {
     std::vector<double> speedup;

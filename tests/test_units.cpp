@@ -1,8 +1,8 @@
 // Quantity parsing: decimal vs binary prefixes, and rejection of unit-less or wrong-unit values.
 #include <gtest/gtest.h>
 
-#include "sim/diagnostics.h"
-#include "sim/units.h"
+#include "sim/base/diagnostics.h"
+#include "sim/base/units.h"
 
 namespace bitsim {
 namespace {

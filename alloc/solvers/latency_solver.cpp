@@ -1,0 +1,841 @@
+// Latency-aware allocation by dynamic programming over the layer graph; see the header.
+#include "alloc/solvers/latency_solver.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <queue>
+#include <string_view>
+
+#include "alloc/plan_score.h"
+
+namespace bitsim::alloc {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr std::size_t kMaxKeys = 1'000'000;  // frontier assignments (DP states) per stage
+using Pos = std::int16_t;                    // a position in a tensor's candidate list; -1 = no variable
+
+// Sums over the layers so far: p the objective, c the constrained quantity, r the size.
+struct Label {
+  double p = 0, c = 0, r = 0;
+  std::int32_t parent = -1;  // flat index in the previous stage
+  Pos w = -1, out = -1;      // this stage's decisions
+};
+
+// One choice of a layer's weights for fixed activation options, with the layer's contribution.
+struct Entry {
+  double p = 0, c = 0, r = 0;
+  Pos w = -1;
+};
+
+struct Stage {
+  std::size_t layer = 0;
+  int w_tensor = -1, out_tensor = -1;
+  std::vector<int> in_slots;                  // previous-frontier slots of the activation tensors the layer reads
+  std::vector<int> carry;                     // per new-frontier slot: previous slot, or -1 for the output tensor
+  std::vector<std::size_t> stride;            // combo index = sum of positions x stride (inputs..., output)
+  std::vector<std::vector<Entry>> combos;     // Pareto in (p, c, r)
+  std::vector<std::vector<Entry>> combos_cp;  // Pareto in (c, p): the runs when the size is free
+  double min_p = 0, min_c = 0, min_r = 0;     // the least this layer can add (bounds)
+  std::vector<std::size_t> key_stride;        // dense index of a frontier (after this stage) key
+  std::vector<std::size_t> key_size;          // candidates per frontier slot
+  std::size_t key_count = 1;
+};
+
+// a is no worse than b in every coordinate.
+bool covers(const Entry& a, const Entry& b) { return a.p <= b.p && a.c <= b.c && a.r <= b.r; }
+
+void prune_entries(std::vector<Entry>& e) {
+  std::stable_sort(e.begin(), e.end(),
+                   [](const Entry& a, const Entry& b) { return std::tie(a.c, a.p, a.r) < std::tie(b.c, b.p, b.r); });
+  std::vector<Entry> kept;
+  for (const Entry& x : e)
+    if (std::none_of(kept.begin(), kept.end(), [&](const Entry& k) { return covers(k, x); })) kept.push_back(x);
+  e = std::move(kept);
+}
+
+// The entries whose labels the (c, p) pruning could keep: none other has c and p no larger and is
+// either strictly better in one or first in the order that breaks label ties (r, then w, then
+// position).
+std::vector<Entry> pareto_cp(const std::vector<Entry>& e) {
+  std::vector<Entry> kept;
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    bool covered = false;
+    for (std::size_t j = 0; j < e.size() && !covered; ++j)
+      covered = j != i && e[j].c <= e[i].c && e[j].p <= e[i].p &&
+                (e[j].c < e[i].c || e[j].p < e[i].p || std::tie(e[j].r, e[j].w, j) < std::tie(e[i].r, e[i].w, i));
+    if (!covered) kept.push_back(e[i]);
+  }
+  return kept;
+}
+
+// Drops labels dominated within one state. Two coordinates (c, p) unless the size is constrained.
+void prune_labels(std::vector<Label>& v, bool with_rate) {
+  std::sort(v.begin(), v.end(), [](const Label& a, const Label& b) {
+    return std::tie(a.c, a.p, a.r, a.parent, a.w, a.out) < std::tie(b.c, b.p, b.r, b.parent, b.w, b.out);
+  });
+  std::vector<Label> kept;
+  kept.reserve(v.size());
+  if (!with_rate) {
+    double best_p = kInf;
+    for (const Label& x : v)
+      if (x.p < best_p) {
+        kept.push_back(x);
+        best_p = x.p;
+      }
+  } else {  // by increasing c; a staircase of the kept (r, p): r increasing, p decreasing
+    std::map<double, double> stair;
+    for (const Label& x : v) {
+      auto it = stair.upper_bound(x.r);
+      if (it != stair.begin() && std::prev(it)->second <= x.p) continue;  // a kept label has r, p <= x's
+      kept.push_back(x);
+      it = stair.insert_or_assign(x.r, x.p).first;
+      for (auto next = std::next(it); next != stair.end() && next->second >= x.p;) next = stair.erase(next);
+    }
+  }
+  v = std::move(kept);
+}
+
+// The labels of one source state, each plus one entry: sorted by c as the source's labels are
+// (adding the same entry keeps the order), so the exact search merges such runs instead of sorting
+// every candidate.
+struct Run {
+  const Label* from = nullptr;  // the source state's labels
+  std::uint32_t size = 0, at = 0;
+  std::int32_t parent = 0;  // flat index of from[0] in the previous stage
+  const Entry* e = nullptr;
+  Pos out = -1;
+  Label label(std::uint32_t i) const {
+    const Label& f = from[i];
+    return Label{f.p + e->p, f.c + e->c, f.r + e->r, parent + static_cast<std::int32_t>(i), e->w, out};
+  }
+};
+
+// The labels of the runs that pass the bounds, pruned to (c, p) exactly as prune_labels would (for
+// each c, the least by (p, r, parent, w, out), kept if its p is below every kept p), by a k-way
+// merge on c. A label passes unless `p_fails(x.p)` (true down to some p, false below: p falls along
+// a run, so whole prefixes are skipped), `too_far(x)` (c over the limit: c rises along a run, so its
+// rest fails too) or !`passes(x)` (the bounds monotone in neither).
+template <typename PFails, typename Passes, typename TooFar>
+std::vector<Label> merge_runs(std::vector<Run>& runs, const PFails& p_fails, const Passes& passes,
+                              const TooFar& too_far) {
+  double best_p = kInf;                 // the least p kept so far: labels at or above it are never kept
+  const auto advance = [&](Run& run) {  // to the run's next label that passes; `at` = size if none
+    // p falls along a run (a staircase plus a constant): skip the labels that cannot be kept.
+    run.at = static_cast<std::uint32_t>(std::partition_point(run.from + run.at, run.from + run.size,
+                                                             [&](const Label& f) {
+                                                               const double p = f.p + run.e->p;
+                                                               return p >= best_p || p_fails(p);
+                                                             }) -
+                                        run.from);
+    for (; run.at < run.size; ++run.at) {
+      const Label x = run.label(run.at);
+      if (too_far(x)) {
+        run.at = run.size;
+        return;
+      }
+      if (passes(x)) return;
+    }
+  };
+  using Head = std::pair<double, std::uint32_t>;  // (c of the run's label, run)
+  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
+  for (std::uint32_t i = 0; i < runs.size(); ++i) {
+    advance(runs[i]);
+    if (runs[i].at < runs[i].size) heads.emplace(runs[i].label(runs[i].at).c, i);
+  }
+  std::vector<Label> kept;
+  while (!heads.empty()) {
+    const double c = heads.top().first;
+    Label least;
+    bool any = false;
+    while (!heads.empty() && heads.top().first == c) {  // every label with this c
+      Run& run = runs[heads.top().second];
+      const std::uint32_t index = heads.top().second;
+      heads.pop();
+      const Label x = run.label(run.at);
+      if (!any ||
+          std::tie(x.p, x.r, x.parent, x.w, x.out) < std::tie(least.p, least.r, least.parent, least.w, least.out))
+        least = x;
+      any = true;
+      ++run.at;
+      advance(run);
+      if (run.at < run.size) heads.emplace(run.label(run.at).c, index);
+    }
+    if (least.p < best_p) {
+      kept.push_back(least);
+      best_p = least.p;
+    }
+  }
+  return kept;
+}
+
+// How far (c, r) is over the limits, relative to them; 0 within.
+double excess(double c, double r, double max_c, double max_r) {
+  auto over = [](double v, double limit) {
+    return std::isfinite(limit) && v > limit ? (v - limit) / std::max(std::abs(limit), 1e-300) : 0.0;
+  };
+  return over(c, max_c) + over(r, max_r);
+}
+
+class LatencyDp {
+ public:
+  LatencyDp(const RateDistortionCurves& curves, const sim::AnalyticalModel& model, int default_bits,
+            LatencyObjective objective)
+      : m_curves(curves), m_model(model), m_objective(objective) {
+    const sim::Network& net = model.network();
+    const std::size_t n = net.layers().size();
+    const Allocation first = make_allocation(curves, std::vector<int>(curves.tensors.size(), 0));
+    sim::BitPlan plan = to_bit_plan(net, curves, first, default_bits, "");  // validates the curves too
+    m_values.resize(curves.tensors.size());
+    m_layer_of.resize(curves.tensors.size());
+    std::vector<int> w_of(n, -1), a_of(n, -1);
+    for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
+      const TensorCurve& tc = curves.tensors[t];
+      const std::size_t l = m_layer_of[t] = *net.find(tc.layer);
+      const bool weights = tc.kind == CurveTensorKind::Weights;
+      (weights ? w_of : a_of)[l] = static_cast<int>(t);
+      m_values[t] = weights ? net.layer(l).weights : net.layer(l).output.count();
+    }
+    candidates_();
+    m_plan = plan;
+    m_touches.resize(curves.tensors.size());
+    for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
+      const std::size_t l = m_layer_of[t];
+      m_touches[t].push_back(l);
+      if (curves.tensors[t].kind == CurveTensorKind::Activations)
+        for (std::size_t c : net.consumers(l))
+          if (std::find(m_touches[t].begin(), m_touches[t].end(), c) == m_touches[t].end()) m_touches[t].push_back(c);
+    }
+    // Last reader of each layer's output.
+    std::vector<std::size_t> last_use(n);
+    for (std::size_t l = 0; l < n; ++l) {
+      last_use[l] = l;
+      for (std::size_t c : net.consumers(l)) last_use[l] = std::max(last_use[l], c);
+    }
+
+    std::vector<int> frontier;  // tensor indices
+    for (std::size_t l = 0; l < n; ++l) {
+      const sim::Layer& layer = net.layer(l);
+      Stage s;
+      s.layer = l;
+      s.w_tensor = w_of[l];
+      s.out_tensor = a_of[l];
+      std::vector<int> in_tensors;
+      for (int p : layer.inputs) {
+        const int t = a_of[static_cast<std::size_t>(p)];
+        if (t < 0 || std::find(in_tensors.begin(), in_tensors.end(), t) != in_tensors.end()) continue;
+        in_tensors.push_back(t);
+        s.in_slots.push_back(static_cast<int>(std::find(frontier.begin(), frontier.end(), t) - frontier.begin()));
+      }
+      // The frontier after this layer.
+      std::vector<int> next;
+      for (std::size_t k = 0; k < frontier.size(); ++k) {
+        const std::size_t producer = m_layer_of[static_cast<std::size_t>(frontier[k])];
+        if (last_use[producer] > l) {
+          next.push_back(frontier[k]);
+          s.carry.push_back(static_cast<int>(k));
+        }
+      }
+      if (s.out_tensor >= 0 && last_use[l] > l) {
+        next.push_back(s.out_tensor);
+        s.carry.push_back(-1);
+      }
+      frontier = std::move(next);
+      m_max_frontier = std::max(m_max_frontier, frontier.size());
+      for (int t : frontier) {
+        s.key_stride.push_back(s.key_count);
+        s.key_size.push_back(m_cand[static_cast<std::size_t>(t)].size());
+        s.key_count *= s.key_size.back();
+        if (s.key_count > kMaxKeys)
+          throw InputError({}, fmt::format("latency solver: after layer '{}', {} activation tensors are live at once "
+                                           "({}+ option combinations); the exact DP supports up to {}",
+                                           layer.name, frontier.size(), s.key_count, kMaxKeys));
+      }
+      tabulate_(s, in_tensors, plan);
+      m_stages.push_back(std::move(s));
+    }
+    // Suffix sums: the least the layers from k on can add.
+    m_rest_p.assign(m_stages.size() + 1, 0);
+    m_rest_c.assign(m_stages.size() + 1, 0);
+    m_rest_r.assign(m_stages.size() + 1, 0);
+    for (std::size_t k = m_stages.size(); k-- > 0;) {
+      m_rest_p[k] = m_rest_p[k + 1] + m_stages[k].min_p;
+      m_rest_c[k] = m_rest_c[k + 1] + m_stages[k].min_c;
+      m_rest_r[k] = m_rest_r[k + 1] + m_stages[k].min_r;
+    }
+  }
+
+  // The exact Pareto search (lambda < 0) or the Lagrangian pass minimizing p + lambda c (lambda >= 0).
+  // Returns the best label's choice, or nothing when no label meets the limits.
+  struct Outcome {
+    std::vector<int> choice;
+    double p = kInf, c = kInf, r = kInf;
+    bool aborted = false;  // exact search over max_labels
+  };
+  Outcome run(double lambda, double mu, double max_c, double max_r, double incumbent_p, std::size_t max_labels) {
+    const bool exact = lambda < 0;
+    const bool with_rate = std::isfinite(max_r);
+    const double finite_r = with_rate ? max_r : 0;
+    std::vector<std::vector<Label>> flat(m_stages.size());
+    // States by dense frontier key (Stage::key_stride); `live` lists the occupied keys in order.
+    std::vector<std::vector<Label>> states = {{Label{}}};
+    std::vector<std::size_t> live = {0};
+    std::vector<std::size_t> pos;
+    m_peak_labels = 0;
+    std::vector<const Entry*> best_entry;  // Lagrangian pass: per combo, the entry least in p + lambda c + mu r
+    for (std::size_t k = 0; k < m_stages.size(); ++k) {
+      const Stage& s = m_stages[k];
+      const Stage* prev = k > 0 ? &m_stages[k - 1] : nullptr;
+      if (!exact) {
+        best_entry.assign(s.combos.size(), nullptr);
+        for (std::size_t b = 0; b < s.combos.size(); ++b) {
+          double best = kInf;
+          for (const Entry& e : s.combos[b])
+            if (const double v = e.p + lambda * e.c + mu * e.r;
+                !best_entry[b] || v < best || (v == best && e.c < best_entry[b]->c)) {
+              best = v;
+              best_entry[b] = &e;
+            }
+        }
+      }
+      std::vector<std::vector<Label>> next_states(s.key_count);
+      // Exact search without a size limit: candidates as runs per destination state, merged below.
+      const bool merge = exact && !with_rate;
+      std::vector<std::vector<Run>> runs(merge ? s.key_count : 0);
+      std::size_t offset = 0;
+      const std::size_t outs = s.out_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.out_tensor)].size() : 1;
+      for (std::size_t key : live) {
+        const std::vector<Label>& from_labels = states[key];
+        pos.assign(prev ? prev->key_size.size() : 0, 0);
+        for (std::size_t j = 0; j < pos.size(); ++j) pos[j] = key / prev->key_stride[j] % prev->key_size[j];
+        std::size_t base = 0;
+        for (std::size_t j = 0; j < s.in_slots.size(); ++j)
+          base += pos[static_cast<std::size_t>(s.in_slots[j])] * s.stride[j];
+        for (std::size_t o = 0; o < outs; ++o) {
+          const std::size_t combo = base + o * s.stride.back();
+          const std::vector<Entry>& entries = s.combos[combo];
+          std::size_t next = 0;
+          for (std::size_t j = 0; j < s.carry.size(); ++j)
+            next += (s.carry[j] < 0 ? o : pos[static_cast<std::size_t>(s.carry[j])]) * s.key_stride[j];
+          if (!exact) {  // one label per state, and per combo only its best entry can win
+            const Entry* e = best_entry[combo];
+            if (!e) continue;
+            const Label& from = from_labels[0];
+            const Label x{from.p + e->p, from.c + e->c,
+                          from.r + e->r, static_cast<std::int32_t>(offset),
+                          e->w,          s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}};
+            std::vector<Label>& dest = next_states[next];
+            if (dest.empty()) {
+              dest.push_back(x);
+            } else {
+              const double v = x.p + lambda * x.c + mu * x.r;
+              const double best = dest[0].p + lambda * dest[0].c + mu * dest[0].r;
+              if (v < best || (v == best && x.c < dest[0].c)) dest[0] = x;
+            }
+            continue;
+          }
+          if (merge) {
+            for (const Entry& e : s.combos_cp[combo])
+              runs[next].push_back(Run{from_labels.data(), static_cast<std::uint32_t>(from_labels.size()), 0,
+                                       static_cast<std::int32_t>(offset), &e,
+                                       s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}});
+            continue;
+          }
+          // The dual bound's part for this state: H - lambda max_c.
+          const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c - m_mu * finite_r : -kInf;
+          std::vector<Label>& dest = next_states[next];
+          for (std::size_t li = 0; li < from_labels.size(); ++li) {
+            const Label& from = from_labels[li];
+            for (const Entry& e : entries) {
+              Label x{from.p + e.p, from.c + e.c,
+                      from.r + e.r, static_cast<std::int32_t>(offset + li),
+                      e.w,          s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}};
+              if (x.c + m_rest_c[k + 1] > max_c || x.r + m_rest_r[k + 1] > max_r ||
+                  x.p + m_rest_p[k + 1] >= incumbent_p || x.p + m_lambda * x.c + m_mu * x.r + dual >= incumbent_p)
+                continue;
+              dest.push_back(x);
+            }
+          }
+        }
+        offset += from_labels.size();
+      }
+      for (std::size_t next = 0; next < runs.size(); ++next) {
+        if (runs[next].empty()) continue;
+        const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c : -kInf;
+        next_states[next] = merge_runs(
+            runs[next], [&](double p) { return p + m_rest_p[k + 1] >= incumbent_p; },
+            [&](const Label& x) { return x.p + m_lambda * x.c + m_mu * x.r + dual < incumbent_p; },
+            [&](const Label& x) { return x.c + m_rest_c[k + 1] > max_c; });
+      }
+      live.clear();
+      std::size_t alive = 0;
+      std::vector<Label>& record = flat[k];  // the decisions, in key order (the next stage's parents)
+      for (std::size_t key = 0; key < next_states.size(); ++key) {
+        if (next_states[key].empty()) continue;
+        if (exact && !merge) prune_labels(next_states[key], with_rate);
+        live.push_back(key);
+        alive += next_states[key].size();
+        record.insert(record.end(), next_states[key].begin(), next_states[key].end());
+      }
+      m_peak_labels = std::max(m_peak_labels, alive);
+      m_peak_states = std::max(m_peak_states, live.size());
+      if (exact && alive > max_labels) return Outcome{{}, kInf, kInf, kInf, true};
+      states = std::move(next_states);
+    }
+    // One state is left (nothing is read after the last layer); its best label within the limits.
+    Outcome best;
+    const std::vector<Label>& last = flat.back();
+    std::int32_t at = -1;
+    for (std::size_t li = 0; li < last.size(); ++li) {
+      const Label& l = last[li];
+      if (l.c > max_c || l.r > max_r) continue;
+      if (l.p < best.p || (l.p == best.p && l.c < best.c)) {
+        best.p = l.p;
+        best.c = l.c;
+        best.r = l.r;
+        at = static_cast<std::int32_t>(li);
+      }
+    }
+    if (!exact && at < 0) {  // the Lagrangian label itself (limits do not bind a relaxation)
+      at = 0;
+      best.p = last[0].p;
+      best.c = last[0].c;
+      best.r = last[0].r;
+    }
+    if (at < 0) return best;
+    best.choice.assign(m_curves.tensors.size(), 0);
+    for (std::size_t k = m_stages.size(); k-- > 0;) {
+      const Label& l = flat[k][static_cast<std::size_t>(at)];
+      const Stage& s = m_stages[k];
+      if (s.w_tensor >= 0) set_(best.choice, s.w_tensor, l.w);
+      if (s.out_tensor >= 0) set_(best.choice, s.out_tensor, l.out);
+      at = l.parent;
+    }
+    return best;
+  }
+
+  // For the exact search: per stage and frontier key, the least (p + lambda c + mu r) the remaining
+  // layers can add. A label (p, c, r) that ends within max_c and max_r then ends at
+  // p_final >= p + lambda c + mu r + H - lambda max_c - mu max_r.
+  void dual_bound(double lambda, double mu) {
+    m_lambda = lambda;
+    m_mu = mu;
+    m_h.assign(m_stages.size() + 1, {});
+    m_h[m_stages.size()].assign(1, 0.0);
+    for (std::size_t k = m_stages.size(); k-- > 0;) {
+      const Stage& s = m_stages[k];
+      const Stage* prev = k > 0 ? &m_stages[k - 1] : nullptr;
+      const std::size_t keys = prev ? prev->key_count : 1;
+      std::vector<double>& h = m_h[k];
+      h.assign(keys, kInf);
+      std::vector<std::size_t> pos(prev ? prev->key_size.size() : 0);
+      const std::size_t outs = s.out_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.out_tensor)].size() : 1;
+      for (std::size_t key = 0; key < keys; ++key) {
+        for (std::size_t j = 0; j < pos.size(); ++j) pos[j] = key / prev->key_stride[j] % prev->key_size[j];
+        std::size_t base = 0;
+        for (std::size_t j = 0; j < s.in_slots.size(); ++j)
+          base += pos[static_cast<std::size_t>(s.in_slots[j])] * s.stride[j];
+        for (std::size_t o = 0; o < outs; ++o) {
+          std::size_t next = 0;
+          for (std::size_t j = 0; j < s.carry.size(); ++j)
+            next += (s.carry[j] < 0 ? o : pos[static_cast<std::size_t>(s.carry[j])]) * s.key_stride[j];
+          const double rest = m_h[k + 1][next];
+          for (const Entry& e : s.combos[base + o * s.stride.back()])
+            h[key] = std::min(h[key], e.p + lambda * e.c + mu * e.r + rest);
+        }
+      }
+    }
+  }
+
+  // Local search: move one tensor at a time to the option that lowers p the most while c and r stay
+  // within the limits, until no move helps. Gives the exact search a tighter incumbent than the
+  // Lagrangian plan (which leaves slack). From a plan over a limit, moves first reduce the excess.
+  Outcome polish(Outcome o, double max_c, double max_r) const {
+    if (o.choice.empty()) return o;
+    const sim::Network& net = m_model.network();
+    const std::size_t n = net.layers().size();
+    sim::BitPlan plan = m_plan;
+    std::vector<std::size_t> pos(m_curves.tensors.size());
+    for (std::size_t t = 0; t < pos.size(); ++t) {
+      pos[t] = static_cast<std::size_t>(std::find(m_cand[t].begin(), m_cand[t].end(), o.choice[t]) - m_cand[t].begin());
+      code_(plan, static_cast<int>(t), pos[t]);
+    }
+    std::vector<double> time(n);
+    for (std::size_t l = 0; l < n; ++l) time[l] = m_model.layer_timing(l, plan, false).time_s;
+    const bool min_error = m_objective == LatencyObjective::MinError;
+    // Exact sums (time in layer order, as the model adds it), so that no rounding drifts across moves.
+    auto resum = [&] {
+      const Allocation a = make_allocation(m_curves, o.choice);
+      double t = 0;
+      for (double x : time) t += x;
+      o.p = min_error ? a.distortion : t;
+      o.c = min_error ? t : a.distortion;
+      o.r = a.rate_bits;
+    };
+    for (int sweep = 0; sweep < 100; ++sweep) {
+      bool moved = false;
+      for (std::size_t t = 0; t < pos.size(); ++t) {
+        const std::vector<std::size_t>& touched = m_touches[t];
+        const CurveOption& now = option_(static_cast<int>(t), pos[t]);
+        double before = 0;
+        for (std::size_t l : touched) before += time[l];
+        std::size_t best = pos[t];
+        const double ex_now = excess(o.c, o.r, max_c, max_r);
+        double best_dp = ex_now > 0 ? kInf : 0, best_ex = ex_now;
+        for (std::size_t q = 0; q < m_cand[t].size(); ++q) {
+          if (q == pos[t]) continue;
+          code_(plan, static_cast<int>(t), q);
+          double after = 0;
+          for (std::size_t l : touched) after += m_model.layer_timing(l, plan, false).time_s;
+          const CurveOption& alt = option_(static_cast<int>(t), q);
+          const double dd = alt.distortion - now.distortion, dt = after - before;
+          const double dp = min_error ? dd : dt, dc = min_error ? dt : dd, dr = alt.rate_bits - now.rate_bits;
+          if (ex_now > 0) {  // repair: the least excess, then the least p
+            const double ex = excess(o.c + dc, o.r + dr, max_c, max_r);
+            if (ex < best_ex || (best != pos[t] && ex == best_ex && dp < best_dp)) {
+              best = q;
+              best_ex = ex;
+              best_dp = dp;
+            }
+          } else if (dp < best_dp && o.c + dc <= max_c && o.r + dr <= max_r) {
+            best = q;
+            best_dp = dp;
+          }
+        }
+        code_(plan, static_cast<int>(t), best);
+        if (best == pos[t]) continue;
+        for (std::size_t l : touched) time[l] = m_model.layer_timing(l, plan, false).time_s;
+        o.choice[t] = m_cand[t][best];
+        const Outcome before_move = o;
+        resum();
+        if (ex_now == 0 && (o.c > max_c || o.r > max_r)) {  // rounding put it over: undo
+          o = before_move;
+          o.choice[t] = m_cand[t][pos[t]];
+          code_(plan, static_cast<int>(t), pos[t]);
+          for (std::size_t l : touched) time[l] = m_model.layer_timing(l, plan, false).time_s;
+          continue;
+        }
+        pos[t] = best;
+        moved = true;
+      }
+      if (!moved) break;
+    }
+    return o;
+  }
+
+  std::size_t peak_labels() const { return m_peak_labels; }
+  std::size_t peak_states() const { return m_peak_states; }
+  std::size_t max_frontier() const { return m_max_frontier; }
+  std::size_t candidate_options() const {
+    std::size_t total = 0;
+    for (const auto& c : m_cand) total += c.size();
+    return total;
+  }
+
+ private:
+  void set_(std::vector<int>& choice, int tensor, Pos pos) const {
+    const auto t = static_cast<std::size_t>(tensor);
+    choice[t] = m_cand[t][static_cast<std::size_t>(pos)];
+  }
+
+  // Options no other option of the tensor beats on size, error and bits together.
+  void candidates_() {
+    m_cand.resize(m_curves.tensors.size());
+    for (std::size_t t = 0; t < m_curves.tensors.size(); ++t) {
+      const auto& opts = m_curves.tensors[t].options;
+      for (std::size_t a = 0; a < opts.size(); ++a) {
+        bool beaten = false;
+        for (std::size_t b = 0; b < opts.size() && !beaten; ++b) {
+          if (a == b) continue;
+          const bool no_worse = opts[b].rate_bits <= opts[a].rate_bits && opts[b].distortion <= opts[a].distortion &&
+                                opts[b].bits <= opts[a].bits;
+          const bool same = opts[b].rate_bits == opts[a].rate_bits && opts[b].distortion == opts[a].distortion &&
+                            opts[b].bits == opts[a].bits;
+          beaten = no_worse && (!same || b < a);
+        }
+        if (!beaten) m_cand[t].push_back(static_cast<int>(a));
+      }
+      if (m_cand[t].size() > 32000)
+        throw InputError(opts.front().where, fmt::format("curves tensor {}: too many options for the latency solver",
+                                                         m_curves.tensors[t].tensor));
+    }
+  }
+
+  void code_(sim::BitPlan& plan, int tensor, std::size_t pos) const {
+    const auto t = static_cast<std::size_t>(tensor);
+    const TensorCurve& tc = m_curves.tensors[t];
+    const std::size_t layer = m_layer_of[t];
+    const CurveOption& o = tc.options[static_cast<std::size_t>(m_cand[t][pos])];
+    (tc.kind == CurveTensorKind::Weights ? plan.weights : plan.activations)[layer] =
+        tensor_coding(m_curves.rate, o, m_values[t]);
+  }
+
+  const CurveOption& option_(int tensor, std::size_t pos) const {
+    const auto t = static_cast<std::size_t>(tensor);
+    return m_curves.tensors[t].options[static_cast<std::size_t>(m_cand[t][pos])];
+  }
+
+  // Every combination of the options of the activation tensors the layer reads and writes, with the
+  // weight choices that are not dominated for it.
+  void tabulate_(Stage& s, const std::vector<int>& in_tensors, sim::BitPlan& plan) {
+    std::vector<int> vars = in_tensors;
+    vars.push_back(s.out_tensor);  // may be -1
+    std::vector<std::size_t> sizes;
+    std::size_t total = 1;
+    for (int v : vars) {
+      sizes.push_back(v >= 0 ? m_cand[static_cast<std::size_t>(v)].size() : 1);
+      s.stride.push_back(total);
+      total *= sizes.back();
+      if (total > 4'000'000)
+        throw InputError({}, fmt::format("latency solver: layer '{}' couples too many activation options ({}+)",
+                                         m_model.network().layer(s.layer).name, total));
+    }
+    const std::size_t w_count = s.w_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.w_tensor)].size() : 1;
+    s.combos.resize(total);
+    s.combos_cp.resize(total);
+    s.min_p = s.min_c = s.min_r = kInf;
+    std::vector<std::size_t> pos(vars.size(), 0);
+    for (std::size_t combo = 0; combo < total; ++combo) {
+      double d = 0, r = 0;
+      for (std::size_t j = 0; j < vars.size(); ++j) {
+        if (vars[j] < 0) continue;
+        code_(plan, vars[j], pos[j]);
+        if (j + 1 == vars.size()) {  // the output tensor is chosen here: its error and size count here
+          d += option_(vars[j], pos[j]).distortion;
+          r += option_(vars[j], pos[j]).rate_bits;
+        }
+      }
+      std::vector<Entry>& entries = s.combos[combo];
+      for (std::size_t w = 0; w < w_count; ++w) {
+        double dw = d, rw = r;
+        if (s.w_tensor >= 0) {
+          code_(plan, s.w_tensor, w);
+          dw += option_(s.w_tensor, w).distortion;
+          rw += option_(s.w_tensor, w).rate_bits;
+        }
+        const double t = m_model.layer_timing(s.layer, plan, false).time_s;
+        Entry e;
+        e.p = m_objective == LatencyObjective::MinError ? dw : t;
+        e.c = m_objective == LatencyObjective::MinError ? t : dw;
+        e.r = rw;
+        e.w = s.w_tensor >= 0 ? static_cast<Pos>(w) : Pos{-1};
+        entries.push_back(e);
+        s.min_p = std::min(s.min_p, e.p);
+        s.min_c = std::min(s.min_c, e.c);
+        s.min_r = std::min(s.min_r, e.r);
+      }
+      prune_entries(entries);
+      s.combos_cp[combo] = pareto_cp(entries);
+      for (std::size_t j = 0; j < pos.size(); ++j) {  // next combination, first variable fastest
+        if (++pos[j] < sizes[j]) break;
+        pos[j] = 0;
+      }
+    }
+  }
+
+  const RateDistortionCurves& m_curves;
+  const sim::AnalyticalModel& m_model;
+  LatencyObjective m_objective;
+  std::vector<std::int64_t> m_values;
+  std::vector<std::size_t> m_layer_of;   // per curves tensor: its layer index
+  std::vector<std::vector<int>> m_cand;  // per tensor: candidate option indices
+  std::vector<Stage> m_stages;
+  std::vector<double> m_rest_p, m_rest_c, m_rest_r;
+  std::vector<std::vector<double>> m_h;             // dual_bound(): per stage, per frontier key
+  sim::BitPlan m_plan;                              // every tensor without a curve coded as to_bit_plan does
+  std::vector<std::vector<std::size_t>> m_touches;  // per tensor: the layers whose time it changes
+  double m_lambda = 0, m_mu = 0;
+  std::size_t m_max_frontier = 0, m_peak_labels = 0, m_peak_states = 0;
+};
+
+std::string fmt_g(double v) { return fmt::format("{:.9g}", v); }
+
+// The least multiplier v (to a relative 1e-6) at which `meets(v)` holds, for a `meets` that is false
+// below a threshold and true above it: v = 0 if it holds there, else grow from `start` by 16x (up
+// to `cap`), then bisect geometrically. Returns the smallest v found to meet (or the last tried).
+template <typename Meets>
+double least_multiplier(double start, double cap, Meets&& meets) {
+  if (meets(0.0)) return 0.0;
+  double lo = 0, hi = start;
+  while (!meets(hi) && hi < cap) {
+    lo = hi;
+    hi *= 16;
+  }
+  for (int it = 0; it < 30 && hi > lo * (1 + 1e-6); ++it) {
+    const double mid = lo > 0 ? std::sqrt(lo * hi) : hi / 16;
+    (meets(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+// The solver; a goal no plan meets is reported in `error` rather than thrown, so that the outer loop
+// throws nothing after a SystemC run (see the SystemC note in the README).
+std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
+                                       int default_bits, const LatencyGoal& goal, std::string& error) {
+  if (curves.tensors.empty()) throw InputError({curves.source, 0, 0}, "the curves have no tensors");
+  const bool min_error = goal.objective == LatencyObjective::MinError;
+  const double latency = model.hardware().dram_latency_s;
+  // The constrained sum, as the DP accumulates it (time excludes the fixed dram.latency).
+  const double max_c = min_error ? goal.max_time_s - latency : goal.max_error * (1 + 1e-12);
+  const double max_r = std::isfinite(goal.budget_bits) ? goal.budget_bits * (1 + 1e-12) : kInf;
+  LatencyDp dp(curves, model, default_bits, goal.objective);
+  auto c_text = [&](double c) {
+    return min_error ? fmt::format("{:.6g} s per batch ({:.6g} images/s)", c + latency, model.batch() / (c + latency))
+                     : fmt::format("predicted error {:.6g}", c);
+  };
+
+  // The least constrained quantity and the least size any plan reaches: feasibility. The weight
+  // 1e250 makes c (or r) decide while p + 1e250 c stays finite (1e300 overflowed for r ~ 2e8 bits).
+  constexpr double kDominant = 1e250;
+  const auto fastest = dp.run(kDominant, 0, kInf, kInf, kInf, 0);
+  if (fastest.c > max_c) {
+    error = fmt::format("no plan meets the target: the best any plan reaches is {}", c_text(fastest.c));
+    return std::nullopt;
+  }
+  const bool with_rate = std::isfinite(max_r);
+  const double finite_r = with_rate ? max_r : 0;
+  if (with_rate) {
+    const auto smallest = dp.run(0, kDominant, kInf, kInf, kInf, 0);
+    if (smallest.r > max_r) {
+      error = fmt::format("no plan fits the size budget of {} bits: the smallest takes {} bits", goal.budget_bits,
+                          smallest.r);
+      return std::nullopt;
+    }
+  }
+
+  // Lagrangian passes, minimizing p + lambda c + mu r: incumbent and lower bound. Each multiplier
+  // in turn is set (by bisection, the other fixed) to the least value that meets its constraint.
+  LatencyDp::Outcome incumbent, closest;  // the best plan within the limits; the one least over them
+  double lower = -kInf, lambda = 0, mu = 0, closest_excess = kInf;
+  auto pass = [&](double l, double m) {
+    const auto o = dp.run(l, m, kInf, kInf, kInf, 0);
+    lower = std::max(lower, o.p + l * (o.c - max_c) + m * (o.r - finite_r));
+    if (o.c <= max_c && o.r <= max_r && o.p < incumbent.p) incumbent = o;
+    const double ex = excess(o.c, o.r, max_c, max_r);
+    if (ex < closest_excess) {
+      closest = o;
+      closest_excess = ex;
+    }
+    return o;
+  };
+  const auto free = pass(0, 0);
+  const double p_scale = std::max(std::abs(fastest.p - free.p), std::abs(free.p)) + 1e-300;
+  // The least multiplier (of c: which = 0, of r: 1) at which the Lagrangian plan meets its limit.
+  auto bisect = [&](int which) {
+    return least_multiplier(p_scale / std::max(which == 0 ? std::abs(max_c) : std::abs(finite_r), 1e-300), 1e280,
+                            [&](double v) {
+                              const auto o = which == 0 ? pass(v, mu) : pass(lambda, v);
+                              return which == 0 ? o.c <= max_c : o.r <= max_r;
+                            });
+  };
+  if (fastest.r <= max_r) incumbent = fastest;  // feasible; not a bound
+  for (int round = 0; round < (with_rate ? 4 : 1); ++round) {
+    lambda = bisect(0);
+    if (with_rate) mu = bisect(1);
+  }
+  LatencyAllocation result;
+  Allocation& a = result.allocation;
+  if (incumbent.choice.empty() && with_rate) {
+    // Phase one: ignore p, trade c against r alone (min c + nu r, nu by bisection) for a plan
+    // within both limits.
+    const double big = 1e200 / std::max({std::abs(max_c), std::abs(fastest.c), 1e-300});
+    least_multiplier(std::abs(max_c) / std::max(std::abs(finite_r), 1e-300), 1e250, [&](double nu) {
+      const auto o = dp.run(big, big * nu, kInf, kInf, kInf, 0);
+      if (o.c <= max_c && o.r <= max_r && o.p < incumbent.p) incumbent = o;
+      return o.r <= max_r;
+    });
+  }
+  if (incumbent.choice.empty() && !closest.choice.empty()) {  // repair the plan least over the limits
+    const auto repaired = dp.polish(closest, max_c, max_r);
+    if (repaired.c <= max_c && repaired.r <= max_r) incumbent = repaired;
+  }
+  if (!incumbent.choice.empty()) incumbent = dp.polish(incumbent, max_c, max_r);
+  dp.dual_bound(lambda, mu);
+  // Exact search with a cut-off U between the lower bound and the incumbent: labels whose bound
+  // reaches U are dropped. A plan found below U is optimal (nothing better was dropped); if none
+  // is found, U widens (x4 the gap) until it reaches the incumbent, which is then optimal.
+  LatencyDp::Outcome exact;
+  const double gap = incumbent.p - std::max(lower, 0.0);
+  for (double frac = 1.0 / 256;; frac *= 4) {
+    const bool last = frac >= 1 || !std::isfinite(incumbent.p);
+    const double cutoff = last ? incumbent.p : std::max(lower, 0.0) + gap * frac;
+    exact = dp.run(-1, 0, max_c, max_r, cutoff, goal.max_labels);
+    if (exact.aborted || !exact.choice.empty() || last) break;
+  }
+  const bool finished = !exact.aborted;
+  const LatencyDp::Outcome& best = (finished && exact.p < incumbent.p) ? exact : incumbent;
+  if (best.choice.empty()) {
+    error = finished ? fmt::format("no plan meets both the target ({}) and the size budget of {} bits", c_text(max_c),
+                                   goal.budget_bits)
+                     : fmt::format(
+                           "latency solver: the exact search outgrew {} labels and the Lagrangian pass found "
+                           "no plan within the size budget; loosen the budget or the target",
+                           goal.max_labels);
+    return std::nullopt;
+  }
+  a = make_allocation(curves, best.choice);
+  a.proven_optimal = finished;
+  result.time_s = (min_error ? best.c : best.p) + latency;
+  a.details.emplace_back("objective", min_error ? "min predicted error s.t. time" : "min time s.t. predicted error");
+  a.details.emplace_back("dp_time_s", fmt_g(result.time_s));
+  a.details.emplace_back("lagrange_multiplier", fmt_g(lambda));
+  if (with_rate) a.details.emplace_back("size_multiplier", fmt_g(mu));
+  a.details.emplace_back("lower_bound", fmt_g(finished ? best.p : std::max(lower, 0.0)));
+  a.details.emplace_back("frontier_tensors_max", fmt::format("{}", dp.max_frontier()));
+  a.details.emplace_back("candidate_options", fmt::format("{}", dp.candidate_options()));
+  a.details.emplace_back("labels_peak", fmt::format("{}", dp.peak_labels()));
+  if (model.hardware().dram_policy == sim::DramPolicy::Resident)
+    a.details.emplace_back("note", "resident weights: the DP charges every weight fetch (an upper bound)");
+  if (!finished)
+    a.details.emplace_back(
+        "status",
+        fmt::format("exact search outgrew {} labels: best Lagrangian plan, not proven optimal", goal.max_labels));
+  if (model.hardware().dram_policy == sim::DramPolicy::Resident) a.proven_optimal = false;
+  return result;
+}
+
+}  // namespace
+
+LatencyAllocation allocate_for_latency(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
+                                       int default_bits, const LatencyGoal& goal) {
+  std::string error;
+  auto r = solve(curves, model, default_bits, goal, error);
+  if (!r) throw InputError({}, error);
+  return std::move(*r);
+}
+
+RefinedAllocation refine_for_latency(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
+                                     int default_bits, const LatencyGoal& goal, const PlanTimer& timer,
+                                     int max_rounds) {
+  const sim::Network& net = model.network();
+  RefinedAllocation best, fastest;  // the best plan that meets the goal; the fastest one tried
+  LatencyGoal g = goal;
+  for (int round = 1; round <= max_rounds; ++round) {
+    std::string error;
+    auto solved = round == 1 ? std::optional(allocate_for_latency(curves, model, default_bits, g))
+                             : solve(curves, model, default_bits, g, error);
+    if (!solved) break;  // tightened past what any plan reaches
+    const double timed = timer(to_bit_plan(net, curves, solved->allocation, default_bits, ""));
+    const bool meets = goal.objective == LatencyObjective::MinTime || timed <= goal.max_time_s;
+    const bool better = !best.met || (goal.objective == LatencyObjective::MinError
+                                          ? solved->allocation.distortion < best.result.allocation.distortion
+                                          : timed < best.timed_s);
+    if (meets && better) best = {*solved, timed, round, true};
+    if (round == 1 || timed < fastest.timed_s) fastest = {*solved, timed, round, false};
+    best.rounds = fastest.rounds = round;
+    if (goal.objective == LatencyObjective::MinTime || meets) break;
+    g.max_time_s *= goal.max_time_s / timed;  // tighten by the ratio missed
+  }
+  RefinedAllocation& out = best.met ? best : fastest;
+  // Optimal for the DP's (tightened) target, not proven so for the timer's.
+  out.result.allocation.proven_optimal = false;
+  out.result.allocation.details.emplace_back("timed_s", fmt_g(out.timed_s));
+  out.result.allocation.details.emplace_back("refine_rounds", fmt::format("{}", out.rounds));
+  return out;
+}
+
+}  // namespace bitsim::alloc

@@ -1,0 +1,81 @@
+// The solver table, and the checks every allocation goes through.
+#include <fmt/format.h>
+#include <array>
+#include <cmath>
+
+#include "alloc/solvers/solver.h"
+#include "alloc/solvers/solvers.h"
+
+namespace bitsim::alloc {
+
+namespace {
+constexpr std::array kSolvers = {
+    SolverInfo{"equal", "the same bit width for every tensor: the widest that fits (the baseline)", "bits",
+               make_equal_solver},
+    SolverInfo{"lagrangian",
+               "seed 004: equal slopes on the lower convex hulls; best hull plan within budget, with the LP bound", "",
+               make_lagrangian_solver},
+    SolverInfo{"exact", "provable optimum of the discrete problem: DP lower bounds + branch and bound", "",
+               make_exact_solver},
+    SolverInfo{"sqnr", "seed 003: closed-form SQNR allocation (about 6 dB per bit, more bits for smaller tensors)",
+               "bits, count", make_sqnr_solver},
+    SolverInfo{"sensitivity",
+               "seed 001 post-training: fitted sensitivities, exact convex relaxation, budget-safe rounding",
+               "bits, count", make_sensitivity_solver},
+};
+}  // namespace
+
+std::span<const SolverInfo> solvers() { return kSolvers; }
+
+const SolverInfo& find_solver(std::string_view name) {
+  std::vector<std::string> names;
+  for (const auto& s : kSolvers) {
+    if (s.name == name) return s;
+    names.emplace_back(s.name);
+  }
+  std::string msg = fmt::format("--solver: unknown solver '{}'", name);
+  const std::string guess = did_you_mean(name, names);
+  if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+  throw InputError({}, msg + fmt::format("; expected one of: {}", fmt::join(names, ", ")));
+}
+
+Allocation make_allocation(const RateDistortionCurves& curves, std::vector<int> choice) {
+  Allocation a;
+  a.choice = std::move(choice);
+  for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
+    const CurveOption& o = curves.tensors[i].options[static_cast<std::size_t>(a.choice[i])];
+    a.rate_bits += o.rate_bits;
+    a.distortion += o.distortion;
+  }
+  return a;
+}
+
+RateDistortionCurves whole_bits(const RateDistortionCurves& curves) {
+  RateDistortionCurves out = curves;
+  for (auto& t : out.tensors)
+    for (auto& o : t.options) o.rate_bits = std::ceil(o.rate_bits);
+  return out;
+}
+
+Allocation allocate(const RateDistortionCurves& input, double budget, const SolverInfo& solver) {
+  if (input.tensors.empty()) throw InputError({input.source, 0, 0}, "no tensors in the curves");
+  if (!std::isfinite(budget) || budget < 0)
+    throw InputError({}, fmt::format("budget: expected a number of bits >= 0, got {}", budget));
+  // Whole bits: sums of rates are then exact in floating point, and "within budget" means it.
+  const RateDistortionCurves curves = whole_bits(input);
+  const double budget_bits = std::floor(budget);
+  const double cheapest = curves.min_rate_bits();
+  if (budget_bits < cheapest) {
+    const std::int64_t values = curves.total_values();
+    throw InputError(
+        {}, fmt::format("budget of {} bits is infeasible: the cheapest plan needs {} bits{}", budget_bits, cheapest,
+                        values > 0 ? fmt::format(" ({:.4g} bits per value)", cheapest / static_cast<double>(values))
+                                   : std::string()));
+  }
+  Allocation a = solver.make()->solve(curves, budget_bits);
+  BITSIM_CHECK(a.choice.size() == curves.tensors.size());
+  BITSIM_CHECK(a.rate_bits <= budget_bits);
+  return a;
+}
+
+}  // namespace bitsim::alloc

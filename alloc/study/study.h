@@ -1,0 +1,74 @@
+// Sweeps and co-design studies: every point of a study file (hardware config x workload x varied
+// hardware parameters) evaluated for every bit budget and solver with the analytical model.
+// The solver name "latency" is the latency-aware one (alloc/latency_solver.h), solved per point:
+// the most images/s whose predicted error is at most equal allocation's at the same budget.
+//
+// Plans do not depend on the hardware (the size-budget solvers see only the curves), so each
+// (workload, budget, solver) is solved once and its plan is simulated at every point; the points
+// are split across threads, and the rows come out in the same order whatever the thread count.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "alloc/curves.h"
+#include "alloc/solvers/solver.h"
+#include "alloc/study/study_spec.h"
+#include "sim/analytical_model.h"
+
+namespace bitsim::study {
+
+struct StudyRow {
+  std::size_t point = 0;  // index of the hardware point (hardware x workload x axis values)
+  std::size_t hardware = 0, workload = 0;
+  std::vector<std::size_t> axis_value;  // per axis of the spec, the value's index
+  double avg_bits = 0;
+  std::string solver;
+  double rate_bits = 0;
+  double output_error = 0;  // predicted (additive) from the curves
+  double inference_rate_per_s = 0;
+  double speedup_vs_equal = 0;
+  double speedup_vs_native = 0;
+  double cost = 0;  // the spec's hardware cost proxy
+  std::int64_t compute_bound = 0, dram_bound = 0, decode_bound = 0;
+  std::vector<int> choice;  // the plan of a "latency" row (solved for this point); others: see plans
+  bool feasible = true;
+  std::string status;  // "ok", or why not
+};
+
+struct StudyPlan {  // one solved plan, shared by all points with its (workload, budget, solver)
+  std::size_t workload = 0;
+  double avg_bits = 0;
+  std::string solver;
+  alloc::Allocation allocation;
+  std::string error;  // solver failed (e.g. infeasible budget)
+};
+
+inline constexpr std::size_t kNoPlan = static_cast<std::size_t>(-1);
+
+struct StudyResult {
+  std::vector<sim::HardwareConfig> configs;         // per point, resolved
+  std::vector<sim::Network> networks;               // per workload
+  std::vector<alloc::RateDistortionCurves> curves;  // per workload
+  std::vector<StudyPlan> plans;
+  std::vector<std::size_t> row_plan;  // per row, its plan index (kNoPlan: a "latency" row, see choice)
+  std::vector<StudyRow> rows;         // point-major, then budget, then solver (equal first)
+};
+
+struct StudyOptions {
+  int threads = 2;
+  std::function<void(std::size_t done, std::size_t total)> progress;  // points simulated
+};
+
+// Loads everything the spec names (InputError on any problem), solves, simulates.
+StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options = {});
+
+// The spec's cost proxy for a hardware config.
+double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w);
+
+// Rows not dominated in (images/s higher, output error lower, cost lower); feasible rows only.
+std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows);
+
+}  // namespace bitsim::study

@@ -1,0 +1,186 @@
+// Reading sweep and co-design study files.
+#include "alloc/study/study_spec.h"
+
+#include <fmt/format.h>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "sim/base/yaml_fields.h"
+#include "sim/hw_config.h"
+
+namespace bitsim::study {
+
+std::size_t StudySpec::points() const {
+  std::size_t n = hardware.size() * workloads.size();
+  for (const StudyAxis& a : vary) n *= a.values.size();
+  return n;
+}
+
+namespace {
+
+constexpr std::size_t kMaxAxisValues = 100000;
+
+std::string number_text(double v) { return fmt::format("{:.10g}", v); }
+
+// A path in the study file, relative to the file's folder; it must exist.
+std::string resolve(const yaml::Reader& r, const YAML::Node& node, const std::string& key) {
+  const auto text = r.text(node, key);
+  if (!text) return {};
+  const std::filesystem::path p = std::filesystem::path(r.file).parent_path() / *text;
+  if (!std::ifstream(p)) {
+    r.diag.error(yaml::where(r.file, node),
+                 fmt::format("{}: cannot open '{}' (relative to the study file)", key, *text));
+    return {};
+  }
+  return p.lexically_normal().string();
+}
+
+std::vector<std::string> paths(const yaml::Reader& r, const YAML::Node& node, const std::string& key) {
+  std::vector<std::string> out;
+  if (!node) {
+    r.diag.error(yaml::where(r.file, node), fmt::format("{}: missing (a path or a list of paths)", key));
+    return out;
+  }
+  if (node.IsSequence()) {
+    if (node.size() == 0) r.diag.expected(yaml::where(r.file, node), key, "at least one path", "an empty list");
+    for (std::size_t i = 0; i < node.size(); ++i) out.push_back(resolve(r, node[i], fmt::format("{}[{}]", key, i)));
+  } else {
+    out.push_back(resolve(r, node, key));
+  }
+  return out;
+}
+
+// A list of values, or a range {from, to, step | factor, unit}.
+StudyAxis axis(const yaml::Reader& r, const std::string& key, const YAML::Node& node) {
+  StudyAxis a;
+  a.key = key;
+  a.where = yaml::where(r.file, node);
+  const std::string path = "vary." + key;
+  if (node.IsSequence()) {
+    if (node.size() == 0) r.diag.expected(a.where, path, "at least one value", "an empty list");
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const auto v = r.text(node[i], fmt::format("{}[{}]", path, i));
+      if (v) a.values.push_back(*v);
+    }
+    return a;
+  }
+  if (!node.IsMap()) {
+    r.diag.expected(a.where, path, "a list of values or a range {from, to, step | factor, unit}", yaml::describe(node));
+    return a;
+  }
+  r.reject_unknown_keys(node, path, {"from", "to", "step", "factor", "unit"});
+  const auto from = r.number(node["from"], path + ".from", -1e300);
+  const auto to = r.number(node["to"], path + ".to", -1e300);
+  std::string unit;
+  if (node["unit"]) unit = r.text(node["unit"], path + ".unit").value_or("");
+  const bool step = static_cast<bool>(node["step"]), factor = static_cast<bool>(node["factor"]);
+  if (step == factor) {
+    r.diag.error(a.where,
+                 fmt::format("{}: a range needs exactly one of 'step' (linear) and 'factor' (geometric)", path));
+    return a;
+  }
+  const auto by = step ? r.number(node["step"], path + ".step", 0) : r.number(node["factor"], path + ".factor", 0);
+  if (!from || !to || !by) return a;
+  if (*to < *from || (step && *by <= 0) || (factor && (*by <= 1 || *from <= 0))) {
+    r.diag.error(a.where,
+                 fmt::format("{}: expected from <= to and {}", path, step ? "step > 0" : "factor > 1 with from > 0"));
+    return a;
+  }
+  for (std::size_t k = 0;; ++k) {
+    const double v = step ? *from + static_cast<double>(k) * *by : *from * std::pow(*by, static_cast<double>(k));
+    if (v > *to * (1 + 1e-12)) break;
+    if (a.values.size() >= kMaxAxisValues) {
+      r.diag.error(a.where, fmt::format("{}: more than {} values", path, kMaxAxisValues));
+      break;
+    }
+    a.values.push_back(number_text(v) + (unit.empty() ? "" : " " + unit));
+  }
+  return a;
+}
+
+}  // namespace
+
+StudySpec load_study_spec(const std::string& path) {
+  const YAML::Node root = yaml::load_file(path);
+  Diagnostics diag;
+  const yaml::Reader r{path, diag};
+  if (!r.require_map(root, "(top level)")) diag.throw_if_any();
+  r.reject_unknown_keys(root, "",
+                        {"hardware", "workload", "curves", "rate", "avg_bits", "solvers", "batch", "vary", "cost"});
+  StudySpec s;
+  s.path = path;
+  s.hardware = paths(r, root["hardware"], "hardware");
+  s.workloads = paths(r, root["workload"], "workload");
+  if (root["curves"]) {
+    const auto c = r.text(root["curves"], "curves");
+    if (c && *c != "modelled") s.curves = resolve(r, root["curves"], "curves");
+  }
+  if (root["rate"]) s.rate = r.choice(root["rate"], "rate", {"fixed", "entropy", "coded"}).value_or(s.rate);
+  const YAML::Node bits = root["avg_bits"];
+  if (!bits) {
+    diag.error(yaml::where(path, root), "avg_bits: missing (bits per value on average, a number or a list)");
+  } else if (bits.IsSequence()) {
+    for (std::size_t i = 0; i < bits.size(); ++i)
+      if (const auto v = r.number(bits[i], fmt::format("avg_bits[{}]", i), 0)) s.avg_bits.push_back(*v);
+  } else if (const auto v = r.number(bits, "avg_bits", 0)) {
+    s.avg_bits.push_back(*v);
+  }
+  for (double b : s.avg_bits)
+    if (b <= 0) diag.expected(yaml::where(path, bits), "avg_bits", "numbers > 0", "0");
+  if (const YAML::Node sv = root["solvers"]) {
+    s.solvers_where = yaml::where(path, sv);
+    if (sv.IsSequence()) {
+      for (std::size_t i = 0; i < sv.size(); ++i)
+        if (const auto v = r.text(sv[i], fmt::format("solvers[{}]", i))) s.solvers.push_back(*v);
+    } else if (const auto v = r.text(sv, "solvers")) {
+      s.solvers.push_back(*v);
+    }
+  } else {
+    s.solvers = {"lagrangian"};
+  }
+  if (root["batch"]) s.batch = static_cast<int>(r.integer(root["batch"], "batch", 1, 1000000).value_or(1));
+  if (const YAML::Node vary = root["vary"]) {
+    if (r.require_map(vary, "vary")) {
+      sim::HardwareConfig probe;
+      for (const auto& kv : vary) {
+        const std::string key = kv.first.as<std::string>();
+        StudyAxis a = axis(r, key, kv.second);
+        // Every value must be valid for its key (checked on a scratch config; cross-field checks
+        // against the base config happen when the point is built).
+        for (std::size_t i = 0; i < a.values.size(); ++i) {
+          try {
+            sim::HardwareConfig scratch = probe;
+            scratch.clock_hz = scratch.dram_bytes_per_s = 1;
+            scratch.native_bits = 8;
+            sim::set_hardware_parameter(scratch, key, a.values[i],
+                                        kv.second.IsSequence() ? yaml::where(path, kv.second[i]) : a.where);
+          } catch (const InputError& e) {
+            for (const Diagnostic& d : e.diagnostics()) diag.error(d.where, "vary: " + d.message);
+            break;
+          }
+        }
+        s.vary.push_back(std::move(a));
+      }
+    }
+  }
+  if (const YAML::Node cost = root["cost"]) {
+    if (r.require_map(cost, "cost")) {
+      r.reject_unknown_keys(cost, "cost", {"pe", "sram_kib", "dram_gb_per_s", "decoder_lane"});
+      auto weight = [&](const char* key, double& field) {
+        if (cost[key]) field = r.number(cost[key], fmt::format("cost.{}", key), 0).value_or(field);
+      };
+      weight("pe", s.cost.pe);
+      weight("sram_kib", s.cost.sram_kib);
+      weight("dram_gb_per_s", s.cost.dram_gb_per_s);
+      weight("decoder_lane", s.cost.decoder_lane);
+    }
+  }
+  diag.throw_if_any();
+  if (s.points() * s.avg_bits.size() > 10'000'000)
+    throw InputError({path, 0, 0}, fmt::format("the study has {} points x {} budgets: more than 10 million", s.points(),
+                                               s.avg_bits.size()));
+  return s;
+}
+
+}  // namespace bitsim::study

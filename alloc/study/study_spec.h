@@ -1,0 +1,59 @@
+// Study files for `bitsim sweep` and `bitsim codesign` (README "Sweep and co-design files"): which
+// hardware configs and workloads, which bit budgets and solvers, and which hardware parameters to
+// vary (by their config keys, as lists or ranges). Paths are relative to the study file.
+//
+//   hardware: ../tpu.yaml            # one path or a list
+//   workload: ../../workloads/resnet50.yaml
+//   curves: modelled                 # or a curves CSV (the format `bitsim curves` writes)
+//   rate: coded                      # fixed | entropy | coded (modelled curves)
+//   avg_bits: [2, 4]
+//   solvers: [lagrangian]            # `equal` is always run: it is the baseline of speedup_vs_equal
+//   batch: 1
+//   vary:                            # the cross product of every axis
+//     dram.bandwidth: ["1 GB/s", "2 GB/s", "4 GB/s"]
+//     array.rows: {from: 64, to: 256, step: 64}
+//     sram.weights: {from: 1, to: 16, factor: 2, unit: MiB}
+//   cost: {pe: 1, sram_kib: 1, dram_gb_per_s: 100, decoder_lane: 10}   # codesign only
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/base/diagnostics.h"
+
+namespace bitsim::study {
+
+struct StudyAxis {
+  std::string key;                  // a hardware parameter key, e.g. "dram.bandwidth"
+  std::vector<std::string> values;  // as written in YAML, e.g. "4 GB/s"
+  SourceLocation where;
+};
+
+// Weights of the hardware cost proxy (codesign): cost = pe x PEs + sram_kib x KiB of SRAM
+// + dram_gb_per_s x GB/s of DRAM bandwidth + decoder_lane x decoder lanes.
+struct CostWeights {
+  double pe = 1;
+  double sram_kib = 1;
+  double dram_gb_per_s = 100;
+  double decoder_lane = 10;
+};
+
+struct StudySpec {
+  std::string path;
+  std::vector<std::string> hardware;  // resolved paths
+  std::vector<std::string> workloads;
+  std::string curves = "modelled";  // or a resolved curves CSV path
+  std::string rate = "coded";
+  std::vector<double> avg_bits;
+  std::vector<std::string> solvers;
+  SourceLocation solvers_where;
+  int batch = 1;
+  std::vector<StudyAxis> vary;
+  CostWeights cost;
+  std::size_t points() const;  // hardware x workloads x product of axis sizes
+};
+
+// Throws InputError naming file:line:col for every problem found.
+StudySpec load_study_spec(const std::string& path);
+
+}  // namespace bitsim::study

@@ -1,0 +1,58 @@
+// Tables the CLI prints: one column list renders as an aligned text table, CSV or JSON, so every
+// figure on screen is also available as data with the same snake_case column names.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace bitsim {
+
+using Cell = std::variant<std::int64_t, double, std::string>;
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> columns) : m_columns(std::move(columns)) {}
+  void add_row(std::vector<Cell> row);
+  const std::vector<std::string>& columns() const { return m_columns; }
+  const std::vector<std::vector<Cell>>& rows() const { return m_rows; }
+
+  void write_text(std::ostream& out) const;  // numbers to 4 significant digits, right-aligned
+  void write_csv(std::ostream& out) const;   // full precision (shortest round-trip)
+
+ private:
+  std::vector<std::string> m_columns;
+  std::vector<std::vector<Cell>> m_rows;
+};
+
+// Minimal JSON writer with deterministic number formatting.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::ostream& out) : m_out(out) {}
+  void begin_object();
+  void end_object();
+  void begin_array();
+  void end_array();
+  void key(const std::string& k);
+  void value(const Cell& v);
+  void value(bool v);
+  // key(k) then value(v).
+  void field(const std::string& k, const Cell& v);
+  void flag(const std::string& k, bool v);  // not an overload of field: integers would convert to bool
+  // An object per row, with the table's columns as keys.
+  void rows_of(const Table& t);
+
+ private:
+  void separate();
+  std::ostream& m_out;
+  std::vector<bool> m_first;  // per open container: no element written yet
+  bool m_after_key = false;
+};
+
+std::string json_escape(const std::string& s);
+std::string format_cell_text(const Cell& c);
+std::string format_cell_exact(const Cell& c);
+
+}  // namespace bitsim

@@ -1,0 +1,97 @@
+// Unit parsing for hardware configs.
+#include "sim/base/units.h"
+
+#include <fmt/format.h>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <span>
+
+namespace bitsim {
+namespace {
+
+struct Unit {
+  std::string_view name;
+  double scale;
+};
+
+constexpr std::array kBytes = {Unit{"B", 1.0},         Unit{"KB", 1e3},          Unit{"MB", 1e6},
+                               Unit{"GB", 1e9},        Unit{"TB", 1e12},         Unit{"KiB", 1024.0},
+                               Unit{"MiB", 1048576.0}, Unit{"GiB", 1073741824.0}};
+constexpr std::array kBytesPerSecond = {Unit{"B/s", 1.0},         Unit{"KB/s", 1e3},          Unit{"MB/s", 1e6},
+                                        Unit{"GB/s", 1e9},        Unit{"TB/s", 1e12},         Unit{"KiB/s", 1024.0},
+                                        Unit{"MiB/s", 1048576.0}, Unit{"GiB/s", 1073741824.0}};
+constexpr std::array kHertz = {Unit{"Hz", 1.0}, Unit{"kHz", 1e3}, Unit{"MHz", 1e6}, Unit{"GHz", 1e9}};
+constexpr std::array kSeconds = {Unit{"s", 1.0}, Unit{"ms", 1e-3}, Unit{"us", 1e-6}, Unit{"ns", 1e-9}};
+
+template <typename F>
+auto with_units(Dimension dim, F&& f) {
+  switch (dim) {
+    case Dimension::Bytes:
+      return f(std::span<const Unit>(kBytes));
+    case Dimension::BytesPerSecond:
+      return f(std::span<const Unit>(kBytesPerSecond));
+    case Dimension::Hertz:
+      return f(std::span<const Unit>(kHertz));
+    case Dimension::Seconds:
+      return f(std::span<const Unit>(kSeconds));
+  }
+  return f(std::span<const Unit>());
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string_view unit_examples(Dimension dim) {
+  switch (dim) {
+    case Dimension::Bytes:
+      return "B, KB, MB, GB, KiB, MiB, GiB";
+    case Dimension::BytesPerSecond:
+      return "B/s, KB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s";
+    case Dimension::Hertz:
+      return "Hz, kHz, MHz, GHz";
+    case Dimension::Seconds:
+      return "s, ms, us, ns";
+  }
+  return "";
+}
+
+std::optional<double> parse_quantity(std::string_view text, Dimension dim) {
+  text = trim(text);
+  double value = 0.0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  if (!std::isfinite(value) || value < 0.0) return std::nullopt;
+  const std::string_view unit = trim(text.substr(static_cast<std::size_t>(end - text.data())));
+  return with_units(dim, [&](std::span<const Unit> units) -> std::optional<double> {
+    for (const Unit& u : units)
+      if (u.name == unit) return value * u.scale;
+    return std::nullopt;
+  });
+}
+
+std::string format_quantity(double value, Dimension dim) {
+  // The largest unit of each family (decimal, binary) that keeps the number >= 1; of the two
+  // texts, the shorter wins, so 4 MiB prints as "4 MiB" and 13 GB/s as "13 GB/s".
+  return with_units(dim, [&](std::span<const Unit> units) {
+    std::string best;
+    for (const bool binary : {false, true}) {
+      const Unit* pick = nullptr;
+      for (const Unit& u : units) {
+        if ((u.name.find("iB") != std::string_view::npos) != binary) continue;
+        if (pick == nullptr || (u.scale <= value && (pick->scale > value || u.scale > pick->scale))) pick = &u;
+      }
+      if (pick == nullptr) continue;
+      std::string text = fmt::format("{:.6g} {}", value / pick->scale, pick->name);
+      if (best.empty() || text.size() < best.size()) best = std::move(text);
+    }
+    return best;
+  });
+}
+
+}  // namespace bitsim

@@ -1,0 +1,48 @@
+// Internal helpers for the YAML loaders: typed reads that keep yaml-cpp's marks and report
+// `file:line:col: error: key.path: expected X, got Y` into a Diagnostics collector.
+// Included only by sim/*.cpp; yaml-cpp stays out of the public headers.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/base/diagnostics.h"
+
+namespace bitsim::yaml {
+
+// Loads a whole file; a missing file or a syntax error throws InputError with its location.
+YAML::Node load_file(const std::string& path);
+
+SourceLocation where(const std::string& file, const YAML::Node& node);
+
+// A short description of what a node holds, for "got ..." in messages.
+std::string describe(const YAML::Node& node);
+
+// Joins a key path: join("array", "rows") == "array.rows"; join("", "rows") == "rows".
+std::string join(const std::string& prefix, const std::string& key);
+
+// Context for reads from one file.
+struct Reader {
+  std::string file;
+  Diagnostics& diag;
+
+  // Reports keys of `map` not in `allowed`, with a did-you-mean.
+  void reject_unknown_keys(const YAML::Node& map, const std::string& path,
+                           const std::vector<std::string>& allowed) const;
+  // True if `node` is a map; otherwise reports "expected a map".
+  bool require_map(const YAML::Node& node, const std::string& path) const;
+
+  std::optional<std::int64_t> integer(const YAML::Node& node, const std::string& path, std::int64_t min,
+                                      std::int64_t max) const;
+  std::optional<double> number(const YAML::Node& node, const std::string& path, double min) const;
+  std::optional<bool> boolean(const YAML::Node& node, const std::string& path) const;
+  std::optional<std::string> text(const YAML::Node& node, const std::string& path) const;
+  // One of `choices`; the message lists them.
+  std::optional<std::string> choice(const YAML::Node& node, const std::string& path,
+                                    const std::vector<std::string>& choices) const;
+};
+
+}  // namespace bitsim::yaml

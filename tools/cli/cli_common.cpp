@@ -1,0 +1,133 @@
+// Shared CLI helpers.
+#include "tools/cli/cli_common.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "sim/base/diagnostics.h"
+
+namespace bitsim::tools {
+
+void add_output_flags(CLI::App* cmd, OutputFlags& flags, bool csv) {
+  auto* json = cmd->add_flag("--json", flags.json, "print one JSON document");
+  if (csv) cmd->add_flag("--csv", flags.csv, "print CSV")->excludes(json);
+}
+
+sim::BitPlan parse_bits(const std::string& text, const sim::Network& net, const sim::HardwareConfig& hw) {
+  if (text == "native") {
+    sim::BitPlan plan = sim::BitPlan::uniform(net, static_cast<int>(hw.native_bits), static_cast<int>(hw.native_bits));
+    plan.label = fmt::format("native ({} bits)", hw.native_bits);
+    return plan;
+  }
+  auto number = [](std::string_view s) -> std::optional<int> {
+    int v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || v < 1 || v > 32) return std::nullopt;
+    return v;
+  };
+  const auto slash = text.find('/');
+  const auto w = number(std::string_view(text).substr(0, slash));
+  const auto a = slash == std::string::npos ? w : number(std::string_view(text).substr(slash + 1));
+  if (!w || !a)
+    throw InputError({}, fmt::format("--bits: expected B, W/A (bits from 1 to 32) or native, got '{}'", text));
+  return sim::BitPlan::uniform(net, *w, *a);
+}
+
+void print_config(const sim::HardwareConfig& hw, std::ostream& out) {
+  out << "hardware " << hw.name << " (" << hw.source << "):";
+  for (const auto& [k, v] : sim::describe_config(hw)) out << ' ' << k << '=' << v;
+  out << '\n';
+}
+
+void json_config(JsonWriter& j, const sim::HardwareConfig& hw) {
+  j.key("hardware");
+  j.begin_object();
+  j.field("source", Cell(hw.source));
+  for (const auto& [k, v] : sim::describe_config(hw)) {
+    j.field(k, Cell(v));
+  }
+  j.end_object();
+}
+
+BottleneckCounts count_bottlenecks(const sim::SimResult& r) {
+  BottleneckCounts c;
+  for (const auto& l : r.layers) {
+    c.compute += l.bottleneck == sim::Bottleneck::Compute;
+    c.dram += l.bottleneck == sim::Bottleneck::Dram;
+    c.decode += l.bottleneck == sim::Bottleneck::Decode;
+  }
+  return c;
+}
+
+void print_rows(const Table& t, Format format) {
+  switch (format) {
+    case Format::Json: {
+      JsonWriter j(std::cout);
+      j.begin_object();
+      j.key("rows");
+      j.rows_of(t);
+      j.end_object();
+      break;
+    }
+    case Format::Csv:
+      t.write_csv(std::cout);
+      break;
+    case Format::Text:
+      t.write_text(std::cout);
+      break;
+  }
+}
+
+void check_new_file(const std::string& path, bool force, const std::string& flag) {
+  if (!force && std::filesystem::exists(path))
+    throw InputError({}, fmt::format("{}: {} exists (pass --force to replace it)", flag, path));
+}
+
+void write_new_file(const std::string& path, const std::string& text, bool force, const std::string& flag) {
+  check_new_file(path, force, flag);
+  std::ofstream out(path);
+  if (!out) throw InputError({path, 0, 0}, "cannot open file for writing");
+  out << text;
+  if (!out) throw InputError({path, 0, 0}, "write failed");
+}
+
+sim::WorkloadOptions workload_options(const std::string& input_shape) {
+  sim::WorkloadOptions options;
+  if (input_shape.empty()) return options;
+  std::vector<double> v;
+  try {
+    v = parse_number_list(input_shape, "--input-shape");
+  } catch (const InputError&) {
+    v.clear();
+  }
+  if (v.size() != 3 || std::any_of(v.begin(), v.end(), [](double x) { return x != std::floor(x); }))
+    throw InputError({}, fmt::format("--input-shape: expected C,H,W (three positive integers), got '{}'", input_shape));
+  options.input_shape =
+      sim::Shape{static_cast<std::int64_t>(v[0]), static_cast<std::int64_t>(v[1]), static_cast<std::int64_t>(v[2])};
+  return options;
+}
+
+std::vector<double> parse_number_list(const std::string& text, const std::string& flag) {
+  std::vector<double> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    double v = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || !std::isfinite(v) || v <= 0)
+      throw InputError({},
+                       fmt::format("{}: expected a comma-separated list of positive numbers, got '{}'", flag, text));
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace bitsim::tools

@@ -1,0 +1,54 @@
+// Pieces shared by the CLI's commands: output format flags, --bits parsing, the resolved-config
+// echo, and writing files without overwriting what the user wrote.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+#include <string>
+
+#include "sim/analytical_model.h"
+#include "sim/base/table.h"
+#include "sim/bit_plan.h"
+#include "sim/hw_config.h"
+#include "sim/network.h"
+#include "sim/workload.h"
+
+namespace bitsim::tools {
+
+enum class Format { Text, Csv, Json };
+
+struct OutputFlags {
+  bool json = false;
+  bool csv = false;
+  Format format() const { return json ? Format::Json : csv ? Format::Csv : Format::Text; }
+};
+
+void add_output_flags(CLI::App* cmd, OutputFlags& flags, bool csv = true);
+
+// A table on standard output as the flags ask: aligned text, CSV, or JSON {"rows": [...]}.
+void print_rows(const Table& t, Format format);
+
+// --bits: "B" (weights and activations), "W/A", or "native".
+sim::BitPlan parse_bits(const std::string& text, const sim::Network& net, const sim::HardwareConfig& hw);
+
+void print_config(const sim::HardwareConfig& hw, std::ostream& out);
+void json_config(JsonWriter& j, const sim::HardwareConfig& hw);
+
+// Layers whose bottleneck is each of compute, dram, decode.
+struct BottleneckCounts {
+  std::int64_t compute = 0, dram = 0, decode = 0;
+};
+BottleneckCounts count_bottlenecks(const sim::SimResult& r);
+
+// Refuses (InputError) to replace an existing file unless `force`: call before long work.
+void check_new_file(const std::string& path, bool force, const std::string& flag);
+// Writes `text` to `path`, with the same refusal.
+void write_new_file(const std::string& path, const std::string& text, bool force, const std::string& flag);
+
+// --input-shape "C,H,W" (empty: none) -> workload options.
+sim::WorkloadOptions workload_options(const std::string& input_shape);
+
+// "2,4" -> {2, 4}; positive finite numbers only.
+std::vector<double> parse_number_list(const std::string& text, const std::string& flag);
+
+}  // namespace bitsim::tools

@@ -1,0 +1,72 @@
+// The report folder and its index.html.
+#include "tools/cli/html_report.h"
+
+#include <fmt/format.h>
+#include <filesystem>
+#include <sstream>
+
+#include "sim/base/diagnostics.h"
+#include "tools/cli/cli_common.h"
+#include "tools/cli/svg.h"
+
+namespace bitsim::tools {
+
+namespace {
+std::string esc(const std::string& s) { return xml_escape(s); }
+}  // namespace
+
+OutputDir::OutputDir(std::string dir, bool force) : m_dir(std::move(dir)), m_force(force) {
+  std::error_code ec;
+  if (std::filesystem::exists(m_dir) && !std::filesystem::is_directory(m_dir))
+    throw InputError({}, fmt::format("{}: exists and is not a folder", m_dir));
+  std::filesystem::create_directories(m_dir, ec);
+  if (ec) throw InputError({}, fmt::format("{}: cannot create the folder: {}", m_dir, ec.message()));
+}
+
+void OutputDir::check(const std::vector<std::string>& names) const {
+  for (const std::string& n : names) check_new_file(path(n), m_force, m_dir);
+}
+
+std::string OutputDir::path(const std::string& name) const { return (std::filesystem::path(m_dir) / name).string(); }
+
+void OutputDir::write(const std::string& name, const std::string& text) const {
+  const std::filesystem::path p = path(name);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  write_new_file(p.string(), text, m_force, m_dir);
+}
+
+std::string html_report(const std::string& title, const std::vector<ReportSection>& sections) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" << esc(title) << "</title>\n"
+    << "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;font-size:12px}"
+       "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f0f0f0}"
+       "td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #ddd;margin:8px 0}"
+       "</style></head><body>\n<h1>"
+    << esc(title) << "</h1>\n";
+  for (const ReportSection& s : sections) {
+    h << "<h2>" << esc(s.heading) << "</h2>\n";
+    for (const std::string& p : s.paragraphs) h << "<p>" << esc(p) << "</p>\n";
+    for (const std::string& img : s.images)
+      h << "<div><img src=\"" << esc(img) << "\" alt=\"" << esc(img) << "\"></div>\n";
+    for (const Table* t : s.tables) {
+      h << "<table><tr>";
+      for (const std::string& c : t->columns()) h << "<th>" << esc(c) << "</th>";
+      h << "</tr>\n";
+      for (const auto& row : t->rows()) {
+        h << "<tr>";
+        for (const Cell& c : row) h << "<td>" << esc(format_cell_text(c)) << "</td>";
+        h << "</tr>\n";
+      }
+      h << "</table>\n";
+    }
+    if (!s.links.empty()) {
+      h << "<p>Files:";
+      for (const std::string& l : s.links) h << " <a href=\"" << esc(l) << "\">" << esc(l) << "</a>";
+      h << "</p>\n";
+    }
+  }
+  h << "</body></html>\n";
+  return h.str();
+}
+
+}  // namespace bitsim::tools

@@ -1,0 +1,38 @@
+// `--report DIR` / `--out DIR`: an output folder with an index.html that shows the tables and the
+// SVG plots written next to it, for a browser. Nothing in the folder is replaced without --force.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/base/table.h"
+
+namespace bitsim::tools {
+
+// An output folder: created if missing; every file is checked before any is written.
+class OutputDir {
+ public:
+  OutputDir(std::string dir, bool force);
+  // Refuses (InputError) if any of `names` exists in the folder and --force was not given.
+  void check(const std::vector<std::string>& names) const;
+  std::string path(const std::string& name) const;
+  void write(const std::string& name, const std::string& text) const;
+  const std::string& dir() const { return m_dir; }
+
+ private:
+  std::string m_dir;
+  bool m_force;
+};
+
+struct ReportSection {
+  std::string heading;
+  std::vector<std::string> paragraphs;  // plain text (escaped)
+  std::vector<std::string> images;      // SVG files in the folder
+  std::vector<const Table*> tables;
+  std::vector<std::string> links;  // files in the folder (CSV, YAML)
+};
+
+// The index.html text for the sections.
+std::string html_report(const std::string& title, const std::vector<ReportSection>& sections);
+
+}  // namespace bitsim::tools

@@ -1,0 +1,181 @@
+// The bitsim command-line program: parses arguments and dispatches to tools/*_commands.cpp.
+// The only place that catches exceptions and chooses exit codes:
+//   0 success, 1 bad input (files, values, infeasible plan), 2 bad command line, 3 internal error.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "sim/base/diagnostics.h"
+#include "tools/cli/commands.h"
+
+namespace {
+
+using namespace bitsim::tools;
+
+void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
+  cmd->add_option("--curves", s.curves_path, "rate-distortion curves CSV (default: modelled from --workload)");
+  auto* w = cmd->add_option("--workload", s.workload_path, "network (.yaml, or SCALE-Sim topology .csv)");
+  if (workload_required) w->required();
+  cmd->add_option("--workload-format", s.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
+  cmd->add_option("--rate", s.rate, "for modelled and measured curves: what the budget counts: fixed, entropy or coded")
+      ->check(CLI::IsMember({"fixed", "entropy", "coded"}));
+  cmd->add_option("--model", s.model_path, "ONNX model: measure the curves on real images (it is also the workload)");
+  cmd->add_option("--data", s.data, "with --model: calibration images (default fashion-mnist-train:64)");
+  cmd->add_option("--input-shape", s.input_shape, "C,H,W of an ONNX model whose input has symbolic dimensions");
+}
+
+}  // namespace
+
+// libsystemc's own main() references sc_main; bitsim drives SystemC from library calls instead.
+extern "C" int sc_main(int, char**) { return 0; }
+
+int main(int argc, char** argv) {
+  CLI::App app{"bitsim: bit allocation and systolic-array performance for quantized CNNs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "bitsim 0.1.0");
+
+  SimulateArgs sim_args;
+  auto* simulate = app.add_subcommand("simulate", "per-layer time, traffic and bottleneck of one bit plan");
+  simulate->add_option("--hw", sim_args.hw_path, "hardware config (.yaml, or SCALE-Sim .cfg)")->required();
+  simulate->add_option("--workload", sim_args.workload_path, "network (.yaml, or SCALE-Sim topology .csv)")->required();
+  simulate->add_option("--workload-format", sim_args.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
+  simulate->add_option("--input-shape", sim_args.input_shape, "C,H,W of an ONNX model with symbolic dimensions");
+  auto* bits = simulate->add_option("--bits", sim_args.bits, "B, W/A or native (default: native)");
+  simulate->add_option("--plan", sim_args.plan_path, "plan YAML")->excludes(bits);
+  simulate->add_option("--batch", sim_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
+  simulate->add_option("--engine", sim_args.engine, "analytical (default) or systemc");
+  simulate->add_option("--trace", sim_args.trace_path, "systemc: write a Chrome trace-event timeline (JSON)");
+  simulate->add_flag("--no-prefetch", sim_args.no_prefetch, "systemc: no layer starts before the previous is done");
+  simulate->add_flag("--unlimited-buffers", sim_args.unlimited_buffers, "systemc: ignore the SRAM sizes");
+  simulate->add_flag("--force", sim_args.force, "replace --trace if it exists");
+  add_output_flags(simulate, sim_args.out);
+
+  DemoArgs demo_args;
+  demo_args.data_dir = BITSIM_SOURCE_DIR;
+  auto* demo = app.add_subcommand("demo", "the headline table: ResNet-50 and MobileNet-v1 on TPU and Eyeriss");
+  demo->add_option("--data-dir", demo_args.data_dir, "folder holding configs/ and workloads/");
+  add_output_flags(demo, demo_args.out);
+
+  InspectArgs inspect_args;
+  auto* inspect = app.add_subcommand("inspect", "layers, shapes, parameters and MACs of a workload");
+  inspect->add_option("--workload", inspect_args.workload_path, "network file")->required();
+  inspect->add_option("--workload-format", inspect_args.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
+  inspect->add_option("--input-shape", inspect_args.input_shape, "C,H,W of an ONNX model with symbolic dimensions");
+  add_output_flags(inspect, inspect_args.out);
+
+  CurvesArgs curves_args;
+  auto* curves = app.add_subcommand("curves", "write rate-distortion curves (modelled from a workload) as CSV");
+  add_curve_source(curves, curves_args.source, false);
+  curves->add_option("--out", curves_args.out_path, "write to this file instead of standard output");
+  curves->add_flag("--force", curves_args.force, "replace --out if it exists");
+
+  AllocateArgs alloc_args;
+  auto* allocate = app.add_subcommand("allocate", "choose a quantizer per tensor within a bit budget");
+  add_curve_source(allocate, alloc_args.source, false);
+  auto* budget =
+      allocate->add_option("--budget-bits", alloc_args.budget_bits, "total bits")->check(CLI::NonNegativeNumber);
+  allocate->add_option("--avg-bits", alloc_args.avg_bits, "bits per value on average (x all values in the curves)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(budget);
+  allocate->add_option("--solver", alloc_args.solver, "see `bitsim list solvers` (latency targets: 'latency')");
+  allocate->add_option("--hw", alloc_args.hw_path, "hardware config: simulate the plan");
+  allocate->add_option("--batch", alloc_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
+  auto* min_rate =
+      allocate->add_option("--min-rate", alloc_args.min_rate, "latency-aware: least error at >= R images/s")
+          ->check(CLI::PositiveNumber);
+  auto* max_time = allocate->add_option("--max-time", alloc_args.max_time,
+                                        "latency-aware: least error at <= this time per image, e.g. '2 ms'");
+  auto* max_error =
+      allocate->add_option("--max-error", alloc_args.max_error, "latency-aware: most images/s at predicted error <= E")
+          ->check(CLI::NonNegativeNumber);
+  min_rate->excludes(max_time)->excludes(max_error);
+  max_time->excludes(max_error);
+  allocate
+      ->add_option("--engine", alloc_args.engine,
+                   "latency-aware: time plans with analytical (exact DP) or systemc (DP, then tighten until met)")
+      ->check(CLI::IsMember({"analytical", "systemc"}));
+  allocate->add_option("--out", alloc_args.out_path, "write the plan YAML (for simulate --plan)");
+  allocate->add_option("--eval-data", alloc_args.eval_data,
+                       "with --model: images on which the plan's real error is measured (default fashion-mnist:2000)");
+  allocate->add_option("--report", alloc_args.report_dir,
+                       "write plan.yaml, per-layer bits and time plots (SVG), layers.csv and index.html here");
+  allocate->add_flag("--force", alloc_args.force, "replace --out (and files in --report) if they exist");
+  add_output_flags(allocate, alloc_args.out);
+
+  CompareArgs compare_args;
+  auto* compare = app.add_subcommand("compare", "equal vs each solver at each budget: size, error, images/s");
+  add_curve_source(compare, compare_args.source, false);
+  compare->add_option("--hw", compare_args.hw_path, "hardware config");
+  compare->add_flag("--table3", compare_args.table3,
+                    "seed 004 Table 3: TPU/Eyeriss x ResNet-50/MobileNet-v1 next to the paper's figures");
+  compare_args.data_dir = BITSIM_SOURCE_DIR;
+  compare->add_option("--data-dir", compare_args.data_dir, "with --table3: folder holding configs/ and workloads/");
+  compare->add_option("--report", compare_args.report_dir, "write compare.csv, rates.svg and index.html here");
+  compare->add_flag("--force", compare_args.force, "replace files in --report");
+  compare->add_option("--avg-bits", compare_args.avg_bits, "budgets in bits per value, comma-separated (default 2,4)");
+  compare->add_option("--solvers", compare_args.solvers,
+                      "comma-separated, 'latency' included (default: all, and latency)");
+  compare->add_option("--batch", compare_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
+  add_output_flags(compare, compare_args.out);
+
+  AdditivityArgs add_args;
+  auto* additivity = app.add_subcommand("additivity", "measured joint error vs the sum of single-tensor errors");
+  add_curve_source(additivity, add_args.source, false);
+  additivity->add_option("--samples", add_args.samples, "random subsets (default 20)")->check(CLI::Range(2, 100000));
+  additivity->add_option("--seed", add_args.seed, "random seed (default 1)");
+  add_output_flags(additivity, add_args.out);
+
+  EvalArgs eval_args;
+  auto* eval = app.add_subcommand("eval", "top-1 accuracy and output error of an ONNX model, float or quantized");
+  eval->add_option("--model", eval_args.model_path, "ONNX model")->required();
+  eval->add_option("--input-shape", eval_args.input_shape, "C,H,W of a model with symbolic dimensions");
+  eval->add_option("--data", eval_args.data, "fashion-mnist[:N] or fashion-mnist-train[:N] (default: fashion-mnist)");
+  auto* eval_plan = eval->add_option("--plan", eval_args.plan_path, "quantize as this plan says");
+  eval->add_option("--bits", eval_args.bits, "quantize every tensor: B or W/A")->excludes(eval_plan);
+  eval->add_option("--calibration", eval_args.calibration, "images that calibrate activation steps (default 256)")
+      ->check(CLI::Range(1, 1000000));
+  add_output_flags(eval, eval_args.out, false);
+
+  StudyArgs sweep_args, codesign_args;
+  auto* sweep = app.add_subcommand("sweep", "vary hardware parameters from a study file: images/s and speedup");
+  auto* codesign =
+      app.add_subcommand("codesign", "hardware x bit budgets from a study file: the Pareto front of rate, error, cost");
+  for (auto [cmd, args] : {std::pair(sweep, &sweep_args), std::pair(codesign, &codesign_args)}) {
+    cmd->add_option("spec", args->spec_path, "study file (YAML; README 'Sweep and co-design files')")->required();
+    cmd->add_option("--out", args->out_dir, "write CSV, SVG plots, index.html and the inputs into this folder");
+    cmd->add_option("--threads", args->threads, "worker threads (default 2)")->check(CLI::Range(1, 256));
+    cmd->add_flag("--force", args->force, "replace files in --out");
+    add_output_flags(cmd, args->out);
+  }
+
+  auto* explain = app.add_subcommand("explain-config", "every hardware YAML parameter with its unit and default");
+  auto* list = app.add_subcommand("list", "list registered implementations");
+  std::string list_what;
+  list->add_option("what", list_what, "formats or solvers")->required()->check(CLI::IsMember({"formats", "solvers"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (*simulate) return run_simulate(sim_args);
+    if (*demo) return run_demo(demo_args);
+    if (*inspect) return run_inspect(inspect_args);
+    if (*curves) return run_curves(curves_args);
+    if (*allocate) return run_allocate(alloc_args);
+    if (*compare) return run_compare(compare_args);
+    if (*eval) return run_eval(eval_args);
+    if (*additivity) return run_additivity(add_args);
+    if (*sweep) return run_sweep(sweep_args);
+    if (*codesign) return run_codesign(codesign_args);
+    if (*explain) return run_explain_config();
+    if (*list) return run_list(list_what);
+  } catch (const bitsim::InputError& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "bitsim: " << e.what() << '\n';
+    return 3;
+  }
+  return 2;
+}

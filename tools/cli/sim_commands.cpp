@@ -1,0 +1,246 @@
+// Commands on the hardware side: simulate, demo, inspect, explain-config, list formats.
+#include <fmt/format.h>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "sim/analytical_model.h"
+#include "sim/detailed_model.h"
+#include "sim/hw_config.h"
+#include "sim/workload.h"
+#include "tools/cli/commands.h"
+
+namespace bitsim::tools {
+
+using namespace bitsim::sim;
+
+namespace {
+
+// The per-layer table; the SystemC engine adds its columns after the analytical ones.
+Table layer_table(const Network& net, const SimResult& r, const DetailedResult* detail) {
+  std::vector<std::string> columns = {"layer",          "op",         "macs",        "weights",
+                                      "compute_cycles", "dram_bytes", "dram_time_s", "decode_time_s",
+                                      "compute_time_s", "time_s",     "bottleneck"};
+  if (detail)
+    for (const char* c : {"start_s", "end_s", "stall_dram_s", "stall_decode_s", "stall_buffer_s", "tiles"})
+      columns.emplace_back(c);
+  Table t(columns);
+  for (std::size_t i = 0; i < net.layers().size(); ++i) {
+    const Layer& l = net.layer(i);
+    if (l.op == LayerOp::Input) continue;
+    const LayerTiming& x = r.layers[i];
+    std::vector<Cell> row = {l.name,
+                             std::string(op_name(l.op)),
+                             l.macs * r.batch,
+                             l.weights,
+                             x.compute_cycles,
+                             x.dram_bytes,
+                             x.dram_time_s,
+                             x.decode_time_s,
+                             x.compute_time_s,
+                             x.time_s,
+                             std::string(bottleneck_name(x.bottleneck))};
+    if (detail) {
+      const LayerDetail& d = detail->layers[i];
+      for (Cell c : {Cell(d.start_s), Cell(d.end_s), Cell(d.stall_dram_s), Cell(d.stall_decode_s),
+                     Cell(d.stall_buffer_s), Cell(static_cast<std::int64_t>(d.tiles))})
+        row.push_back(c);
+    }
+    t.add_row(std::move(row));
+  }
+  return t;
+}
+
+Table totals_table(const Network& net, const SimResult& r, const DetailedResult* detail) {
+  std::vector<std::string> columns = {
+      "batch",      "macs",   "weights",          "activations",         "compute_cycles",
+      "dram_bytes", "time_s", "time_per_image_s", "inference_rate_per_s"};
+  std::vector<Cell> row = {static_cast<std::int64_t>(r.batch),
+                           net.total_macs() * r.batch,
+                           net.total_weights(),
+                           net.total_activations() * r.batch,
+                           r.compute_cycles,
+                           r.dram_bytes,
+                           r.time_s,
+                           r.time_per_image_s,
+                           r.inference_rate_per_s};
+  if (detail) {
+    for (const char* c : {"achieved_dram_bytes_per_s", "dram_busy_s", "decoder_busy_s", "array_busy_s",
+                          "peak_weight_buffer_bytes", "peak_activation_buffer_bytes"})
+      columns.emplace_back(c);
+    for (double v : {detail->achieved_dram_bytes_per_s, detail->dram_busy_s, detail->decoder_busy_s,
+                     detail->array_busy_s, detail->peak_weight_buffer_bytes, detail->peak_activation_buffer_bytes})
+      row.emplace_back(v);
+  }
+  Table t(columns);
+  t.add_row(std::move(row));
+  return t;
+}
+
+}  // namespace
+
+int run_simulate(const SimulateArgs& a) {
+  const HardwareConfig hw = load_hardware_config(a.hw_path);
+  const Network net = load_workload(a.workload_path, a.workload_format, workload_options(a.input_shape));
+  const BitPlan plan =
+      !a.plan_path.empty() ? load_bit_plan(a.plan_path, net) : parse_bits(a.bits.empty() ? "native" : a.bits, net, hw);
+  if (a.engine != "analytical" && a.engine != "systemc")
+    throw InputError({}, fmt::format("--engine: expected analytical or systemc, got '{}'", a.engine));
+  const bool detailed = a.engine == "systemc";
+  if (!detailed && (!a.trace_path.empty() || a.no_prefetch || a.unlimited_buffers))
+    throw InputError({}, "--trace, --no-prefetch and --unlimited-buffers need --engine systemc");
+  if (!a.trace_path.empty()) check_new_file(a.trace_path, a.force, "--trace");  // before simulating
+  std::optional<DetailedResult> detail;
+  SimResult r;
+  if (detailed) {
+    DetailedOptions options;
+    options.prefetch = !a.no_prefetch;
+    options.unlimited_buffers = a.unlimited_buffers;
+    options.record_trace = !a.trace_path.empty();
+    detail = simulate_detailed(net, hw, plan, a.batch, options);
+    r = detail->result;
+    if (!a.trace_path.empty()) {
+      std::ostringstream trace;
+      write_chrome_trace(trace, *detail);
+      write_new_file(a.trace_path, trace.str(), a.force, "--trace");
+    }
+  } else {
+    r = AnalyticalModel(net, hw, a.batch).evaluate(plan);
+    if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
+  }
+  const Table layers = layer_table(net, r, detail ? &*detail : nullptr);
+  const Table totals = totals_table(net, r, detail ? &*detail : nullptr);
+  switch (a.out.format()) {
+    case Format::Json: {
+      JsonWriter j(std::cout);
+      j.begin_object();
+      j.field("workload", Cell(net.name()));
+      j.field("workload_file", Cell(a.workload_path));
+      json_config(j, hw);
+      j.field("plan", Cell(plan.label));
+      j.field("engine", Cell(a.engine));
+      j.field("batch", Cell(static_cast<std::int64_t>(a.batch)));
+      j.flag("weights_resident", r.weights_resident);
+      j.key("layers");
+      j.rows_of(layers);
+      j.key("totals");
+      j.begin_object();
+      for (std::size_t c = 0; c < totals.columns().size(); ++c) {
+        j.field(totals.columns()[c], totals.rows()[0][c]);
+      }
+      j.end_object();
+      j.end_object();
+      break;
+    }
+    case Format::Csv: {
+      Table with_total = layers;
+      with_total.add_row({std::string("total"), std::string("total"), net.total_macs() * a.batch, net.total_weights(),
+                          r.compute_cycles, r.dram_bytes, Cell(), Cell(), Cell(), r.time_s, std::string()});
+      // (the SystemC columns of the total row stay empty: add_row pads)
+      with_total.write_csv(std::cout);
+      break;
+    }
+    case Format::Text:
+      std::cout << fmt::format("workload {} ({}), plan {}, batch {}, engine {}{}\n", net.name(), a.workload_path,
+                               plan.label, a.batch, a.engine,
+                               detailed ? (a.no_prefetch ? " (no prefetch)" : " (prefetch)") : "");
+      print_config(hw, std::cout);
+      std::cout << '\n';
+      layers.write_text(std::cout);
+      std::cout << '\n';
+      totals.write_text(std::cout);
+      break;
+  }
+  return 0;
+}
+
+int run_demo(const DemoArgs& a) {
+  Table t({"hardware", "workload", "bits", "dram_bytes", "compute_time_s", "time_s", "inference_rate_per_s",
+           "speedup_vs_native", "dram_bound_layers", "compute_bound_layers"});
+  for (const char* hw_name : {"tpu", "eyeriss"}) {
+    const HardwareConfig hw = load_hardware_config(fmt::format("{}/configs/{}.yaml", a.data_dir, hw_name));
+    for (const char* wl : {"resnet50", "mobilenet_v1"}) {
+      const Network net = load_workload(fmt::format("{}/workloads/{}.yaml", a.data_dir, wl));
+      const AnalyticalModel model(net, hw);
+      const SimResult native = model.evaluate(parse_bits("native", net, hw));
+      for (const char* bits : {"native", "8", "4", "2"}) {
+        if (std::string(bits) == std::to_string(hw.native_bits)) continue;  // same as native
+        const BitPlan plan = parse_bits(bits, net, hw);
+        const SimResult r = model.evaluate(plan);
+        const BottleneckCounts bound = count_bottlenecks(r);
+        double compute_s = 0;
+        for (const auto& l : r.layers) compute_s += l.compute_time_s;
+        t.add_row({hw.name, net.name(), plan.label, r.dram_bytes, compute_s, r.time_s, r.inference_rate_per_s,
+                   r.inference_rate_per_s / native.inference_rate_per_s, bound.dram, bound.compute});
+      }
+    }
+  }
+  if (a.out.format() == Format::Text)
+    std::cout << "bitsim demo: equal (fixed-length) allocation on seed 004's platforms, batch 1, analytical model\n"
+                 "(configs/tpu.yaml, configs/eyeriss.yaml; workloads/resnet50.yaml, workloads/mobilenet_v1.yaml)\n\n";
+  print_rows(t, a.out.format());
+  if (a.out.format() == Format::Text)
+    std::cout << "\nMore: bitsim simulate --hw configs/tpu.yaml --workload workloads/resnet50.yaml --bits 4\n";
+  return 0;
+}
+
+int run_explain_config() {
+  Table t({"key", "type", "default", "description"});
+  for (const auto& p : hardware_parameters())
+    t.add_row({std::string(p.key), std::string(p.type),
+               p.default_text.empty() ? std::string("(required)") : std::string(p.default_text),
+               std::string(p.description)});
+  std::cout << "Hardware YAML parameters (sizes: B, KB = 1000 B, KiB = 1024 B, MB, MiB, GB, GiB; bandwidths the\n"
+               "same per second; frequencies Hz, kHz, MHz, GHz; times s, ms, us, ns):\n\n";
+  t.write_text(std::cout);
+  return 0;
+}
+
+int run_list_formats() {
+  Table t({"format", "description"});
+  for (const auto& f : workload_formats()) t.add_row({std::string(f.name), std::string(f.description)});
+  t.write_text(std::cout);
+  return 0;
+}
+
+int run_inspect(const InspectArgs& a) {
+  const Network net = load_workload(a.workload_path, a.workload_format, workload_options(a.input_shape));
+  Table t({"layer", "op", "inputs", "output_shape", "weights", "parameters", "macs", "gemm_m", "gemm_k", "gemm_n",
+           "groups"});
+  for (const Layer& l : net.layers()) {
+    std::string inputs;
+    for (int p : l.inputs) inputs += (inputs.empty() ? "" : " ") + net.layer(static_cast<std::size_t>(p)).name;
+    t.add_row({l.name, std::string(op_name(l.op)), inputs,
+               fmt::format("{}x{}x{}", l.output.channels, l.output.height, l.output.width), l.weights, l.parameters,
+               l.macs, l.gemm.m, l.gemm.k, l.gemm.n, l.gemm.groups});
+  }
+  switch (a.out.format()) {
+    case Format::Json: {
+      JsonWriter j(std::cout);
+      j.begin_object();
+      j.field("workload", Cell(net.name()));
+      j.key("layers");
+      j.rows_of(t);
+      j.key("totals");
+      j.begin_object();
+      j.field("parameters", Cell(net.total_parameters()));
+      j.field("weights", Cell(net.total_weights()));
+      j.field("activations", Cell(net.total_activations()));
+      j.field("macs", Cell(net.total_macs()));
+      j.end_object();
+      j.end_object();
+      break;
+    }
+    case Format::Csv:
+      t.write_csv(std::cout);
+      break;
+    case Format::Text:
+      t.write_text(std::cout);
+      std::cout << fmt::format("\n{}: {} parameters, {} weights, {} activations, {} MACs per image\n", net.name(),
+                               net.total_parameters(), net.total_weights(), net.total_activations(), net.total_macs());
+      break;
+  }
+  return 0;
+}
+
+}  // namespace bitsim::tools

@@ -1,0 +1,380 @@
+// `bitsim sweep` and `bitsim codesign`: study files run through alloc/study.h, written as tables,
+// CSV, SVG plots and an index.html, with the inputs copied next to them so that the folder
+// reproduces itself (`bitsim sweep DIR/study.yaml`).
+#include <fmt/format.h>
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "alloc/plan_score.h"
+#include "alloc/study/study.h"
+#include "sim/bit_plan.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/html_report.h"
+#include "tools/cli/svg.h"
+
+namespace bitsim::tools {
+
+using namespace bitsim::alloc;
+using namespace bitsim::study;
+
+namespace {
+
+// "4 GB/s" -> (4, "GB/s"); nothing when the text does not start with a number.
+std::optional<std::pair<double, std::string>> leading_number(const std::string& text) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc()) return std::nullopt;
+  std::string unit(end, text.data() + text.size());
+  unit.erase(0, unit.find_first_not_of(' '));
+  return std::pair(v, unit);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct StudyRun {
+  study::StudySpec spec;
+  StudyResult result;
+  double seconds = 0;
+};
+
+// The resolved base configs (every parameter, defaults included), for the report.
+Table configs_table(const StudyRun& r) {
+  std::vector<std::string> cols = {"parameter"};
+  std::vector<sim::HardwareConfig> bases;
+  for (const std::string& p : r.spec.hardware) {
+    bases.push_back(sim::load_hardware_config(p));
+    cols.push_back(bases.back().name + " (" + p + ")");
+  }
+  Table t(cols);
+  if (bases.empty()) return t;
+  const auto first = sim::describe_config(bases.front());
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    std::vector<Cell> row = {first[i].first};
+    for (const auto& hw : bases) row.emplace_back(sim::describe_config(hw)[i].second);
+    t.add_row(std::move(row));
+  }
+  return t;
+}
+
+void run(StudyRun& r, int threads) {
+  StudyOptions options;
+  options.threads = threads;
+  const std::size_t total = r.spec.points();
+  // Long studies show progress: many points, or latency-aware rows (a solve per point).
+  const bool slow =
+      total >= 200 || std::find(r.spec.solvers.begin(), r.spec.solvers.end(), "latency") != r.spec.solvers.end();
+  options.progress = [total, slow](std::size_t done, std::size_t) {
+    if (slow) std::cerr << fmt::format("study: {}/{} points\n", done, total);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  r.result = run_study(r.spec, options);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cerr << fmt::format("study: {} points x {} plans = {} rows in {:.3g} s ({} threads)\n", total,
+                           r.result.rows.size() / std::max<std::size_t>(total, 1), r.result.rows.size(), r.seconds,
+                           threads);
+}
+
+Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_only) {
+  std::vector<std::string> cols = {"hardware", "workload"};
+  for (const auto& a : r.spec.vary) cols.push_back(a.key);
+  for (const char* c : {"avg_bits", "solver", "rate_bits", "output_error", "inference_rate_per_s", "speedup_vs_equal",
+                        "speedup_vs_native", "compute_bound_layers", "dram_bound_layers", "decode_bound_layers"})
+    cols.emplace_back(c);
+  if (front) {
+    cols.emplace_back("hardware_cost");
+    cols.emplace_back("pareto");
+  }
+  cols.emplace_back("status");
+  Table t(cols);
+  const std::string dash = "-";
+  for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
+    if (front_only && !(*front)[i]) continue;
+    const StudyRow& row = r.result.rows[i];
+    std::vector<Cell> cells = {r.result.configs[row.point].name, r.result.networks[row.workload].name()};
+    for (std::size_t a = 0; a < r.spec.vary.size(); ++a) cells.emplace_back(r.spec.vary[a].values[row.axis_value[a]]);
+    cells.emplace_back(row.avg_bits);
+    cells.emplace_back(row.solver);
+    if (row.feasible) {
+      for (Cell c : {Cell(row.rate_bits), Cell(row.output_error), Cell(row.inference_rate_per_s),
+                     row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : Cell(dash), Cell(row.speedup_vs_native),
+                     Cell(row.compute_bound), Cell(row.dram_bound), Cell(row.decode_bound)})
+        cells.push_back(c);
+    } else {
+      for (int k = 0; k < 8; ++k) cells.emplace_back(dash);
+    }
+    if (front) {
+      cells.emplace_back(row.cost);
+      cells.emplace_back(std::string((*front)[i] ? "yes" : "no"));
+    }
+    cells.emplace_back(row.feasible ? std::string("ok") : row.status);
+    t.add_row(std::move(cells));
+  }
+  return t;
+}
+
+// The inputs next to the outputs, and a study.yaml that names them: the folder reruns itself.
+std::vector<std::string> input_files(const StudyRun& r) {
+  std::vector<std::string> names = {"study.yaml"};
+  for (std::size_t h = 0; h < r.spec.hardware.size(); ++h)
+    names.push_back(
+        fmt::format("inputs/hardware-{}{}", h, std::filesystem::path(r.spec.hardware[h]).extension().string()));
+  for (std::size_t w = 0; w < r.spec.workloads.size(); ++w)
+    names.push_back(
+        fmt::format("inputs/workload-{}{}", w, std::filesystem::path(r.spec.workloads[w]).extension().string()));
+  if (r.spec.curves != "modelled") names.push_back("inputs/curves.csv");
+  return names;
+}
+
+void write_inputs(const OutputDir& out, const StudyRun& r) {
+  const std::vector<std::string> names = input_files(r);
+  std::size_t k = 1;
+  std::string study = fmt::format("# written by bitsim from {}; inputs copied into inputs/\nhardware:\n", r.spec.path);
+  for (std::size_t h = 0; h < r.spec.hardware.size(); ++h, ++k) {
+    out.write(names[k], read_text(r.spec.hardware[h]));
+    study += fmt::format("  - {}\n", names[k]);
+  }
+  study += "workload:\n";
+  for (std::size_t w = 0; w < r.spec.workloads.size(); ++w, ++k) {
+    out.write(names[k], read_text(r.spec.workloads[w]));
+    study += fmt::format("  - {}\n", names[k]);
+  }
+  if (r.spec.curves != "modelled") {
+    out.write(names[k], read_text(r.spec.curves));
+    study += fmt::format("curves: {}\n", names[k]);
+  } else {
+    study += "curves: modelled\n";
+  }
+  study += fmt::format("rate: {}\navg_bits: [{}]\nsolvers: [{}]\nbatch: {}\n", r.spec.rate,
+                       fmt::join(r.spec.avg_bits, ", "), fmt::join(r.spec.solvers, ", "), r.spec.batch);
+  if (!r.spec.vary.empty()) {
+    study += "vary:\n";
+    for (const auto& a : r.spec.vary) {
+      study += fmt::format("  {}: [", a.key);
+      for (std::size_t i = 0; i < a.values.size(); ++i) study += fmt::format("{}\"{}\"", i ? ", " : "", a.values[i]);
+      study += "]\n";
+    }
+  }
+  const study::CostWeights& c = r.spec.cost;
+  study += fmt::format("cost: {{pe: {}, sram_kib: {}, dram_gb_per_s: {}, decoder_lane: {}}}\n", c.pe, c.sram_kib,
+                       c.dram_gb_per_s, c.decoder_lane);
+  out.write("study.yaml", study);
+}
+
+// x of a row for plots: the first varied parameter's number (or its index), else the budget.
+struct XAxis {
+  std::string label;
+  bool log = false;
+  std::vector<double> of_value;  // per value of axis 0
+};
+
+XAxis x_axis(const study::StudySpec& spec) {
+  XAxis x;
+  if (spec.vary.empty()) {
+    x.label = "average bits per value";
+    return x;
+  }
+  const study::StudyAxis& a = spec.vary.front();
+  std::string unit;
+  bool numeric = true;
+  for (const std::string& v : a.values) {
+    const auto n = leading_number(v);
+    if (!n) {
+      numeric = false;
+      break;
+    }
+    unit = n->second;
+    x.of_value.push_back(n->first);
+  }
+  if (!numeric) {
+    x.of_value.clear();
+    for (std::size_t i = 0; i < a.values.size(); ++i) x.of_value.push_back(static_cast<double>(i));
+    x.label = a.key + " (value index)";
+    return x;
+  }
+  x.label = unit.empty() ? a.key : fmt::format("{} ({})", a.key, unit);
+  const auto [lo, hi] = std::minmax_element(x.of_value.begin(), x.of_value.end());
+  x.log = *lo > 0 && *hi / *lo >= 16;
+  return x;
+}
+
+// One series per (hardware, workload, budget, solver, other axes); y picked from the row.
+std::vector<Series> series_by(const StudyRun& r, const XAxis& x, bool include_equal, double (*y)(const StudyRow&)) {
+  std::map<std::string, std::size_t> index;
+  std::vector<Series> out;
+  for (const StudyRow& row : r.result.rows) {
+    if (!row.feasible || (!include_equal && row.solver == "equal")) continue;
+    std::string name = fmt::format("{} {} {}b {}", r.result.configs[row.point].name,
+                                   r.result.networks[row.workload].name(), row.avg_bits, row.solver);
+    for (std::size_t a = 1; a < r.spec.vary.size(); ++a)
+      name += fmt::format(" {}={}", r.spec.vary[a].key, r.spec.vary[a].values[row.axis_value[a]]);
+    if (r.spec.vary.empty())
+      name =
+          fmt::format("{} {} {}", r.result.configs[row.point].name, r.result.networks[row.workload].name(), row.solver);
+    auto [it, fresh] = index.try_emplace(name, out.size());
+    if (fresh) out.push_back({name, {}, {}});
+    out[it->second].x.push_back(r.spec.vary.empty() ? row.avg_bits : x.of_value[row.axis_value[0]]);
+    out[it->second].y.push_back(y(row));
+  }
+  return out;
+}
+
+std::string csv_text(const Table& t) {
+  std::ostringstream s;
+  t.write_csv(s);
+  return s.str();
+}
+
+}  // namespace
+
+int run_sweep(const StudyArgs& a) {
+  std::optional<OutputDir> out;
+  StudyRun r;
+  r.spec = study::load_study_spec(a.spec_path);
+  if (!a.out_dir.empty()) {  // before the work: nothing the user wrote is replaced without --force
+    out.emplace(a.out_dir, a.force);
+    std::vector<std::string> names = {"sweep.csv", "speedup.svg", "rate.svg", "index.html"};
+    for (const std::string& n : input_files(r)) names.push_back(n);
+    out->check(names);
+  }
+  run(r, a.threads);
+  const Table t = rows_table(r, nullptr, false);
+  if (out) {
+    const XAxis x = x_axis(r.spec);
+    out->write("sweep.csv", csv_text(t));
+    out->write("speedup.svg",
+               line_chart({"Speedup of each solver over equal allocation (same average bits)", x.label,
+                           "speedup vs equal (images/s ratio)", x.log, false},
+                          series_by(r, x, false, [](const StudyRow& row) { return row.speedup_vs_equal; })));
+    out->write("rate.svg",
+               line_chart({"Simulated inference rate", x.label, "images/s", x.log, true},
+                          series_by(r, x, true, [](const StudyRow& row) { return row.inference_rate_per_s; })));
+    write_inputs(*out, r);
+    ReportSection s;
+    s.heading = "Sweep";
+    s.paragraphs = {fmt::format("Study {} ({} points, {} rows, {:.3g} s). Rerun: bitsim sweep {}/study.yaml",
+                                a.spec_path, r.spec.points(), r.result.rows.size(), r.seconds, a.out_dir),
+                    "output_error is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
+                    "eq. 4); images/s come from the analytical model."};
+    s.images = {"speedup.svg", "rate.svg"};
+    const Table configs = configs_table(r);
+    s.tables = {&t, &configs};
+    s.paragraphs.emplace_back(
+        "Below the results: the base hardware configs as resolved (every parameter); the "
+        "varied parameters replace theirs at each point.");
+    s.links = input_files(r);
+    s.links.insert(s.links.begin(), "sweep.csv");
+    out->write("index.html", html_report("bitsim sweep", {s}));
+    std::cerr << fmt::format("wrote {}/sweep.csv, speedup.svg, rate.svg, index.html and the inputs\n", a.out_dir);
+  }
+  print_rows(t, a.out.format());
+  return 0;
+}
+
+int run_codesign(const StudyArgs& a) {
+  std::optional<OutputDir> out;
+  StudyRun r;
+  r.spec = study::load_study_spec(a.spec_path);
+  if (!a.out_dir.empty()) {
+    out.emplace(a.out_dir, a.force);
+    std::vector<std::string> names = {"codesign.csv", "pareto.csv", "pareto-cost.svg", "pareto-error.svg",
+                                      "index.html"};
+    for (const std::string& n : input_files(r)) names.push_back(n);
+    out->check(names);
+  }
+  run(r, a.threads);
+  const std::vector<bool> front = pareto_rows(r.result.rows);
+  const Table all = rows_table(r, &front, false);
+  const Table best = rows_table(r, &front, true);
+  if (out) {
+    std::vector<std::string> names;
+    std::vector<std::size_t> front_rows;
+    for (std::size_t i = 0; i < front.size(); ++i)
+      if (front[i]) front_rows.push_back(i);
+    for (std::size_t k = 0; k < front_rows.size(); ++k) names.push_back(fmt::format("plans/pareto-{}.yaml", k));
+    out->check(names);
+    out->write("codesign.csv", csv_text(all));
+    out->write("pareto.csv", csv_text(best));
+    auto scatter = [&](double (*x)(const StudyRow&)) {
+      std::map<double, Series> by_bits;
+      Series f{"Pareto front", {}, {}};
+      for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
+        const StudyRow& row = r.result.rows[i];
+        if (!row.feasible) continue;
+        Series& s = by_bits[row.avg_bits];
+        s.name = fmt::format("{} bits/value", row.avg_bits);
+        s.x.push_back(x(row));
+        s.y.push_back(row.inference_rate_per_s);
+        if (front[i]) {
+          f.x.push_back(x(row));
+          f.y.push_back(row.inference_rate_per_s);
+        }
+      }
+      std::vector<Series> v;
+      for (auto& [bits, s] : by_bits) v.push_back(std::move(s));
+      v.push_back(std::move(f));
+      return v;
+    };
+    out->write("pareto-cost.svg", scatter_chart({"Co-design: images/s vs hardware cost (front: not dominated in rate, "
+                                                 "error and cost)",
+                                                 "hardware cost (proxy)", "images/s", false, false},
+                                                scatter([](const StudyRow& row) { return row.cost; })));
+    out->write("pareto-error.svg", scatter_chart({"Co-design: images/s vs predicted output error",
+                                                  "predicted output error", "images/s", true, false},
+                                                 scatter([](const StudyRow& row) { return row.output_error; })));
+    for (std::size_t k = 0; k < front_rows.size(); ++k) {
+      const StudyRow& row = r.result.rows[front_rows[k]];
+      const std::size_t plan_index = r.result.row_plan[front_rows[k]];
+      const sim::HardwareConfig& hw = r.result.configs[row.point];
+      const sim::Network& net = r.result.networks[row.workload];
+      const RateDistortionCurves& curves = r.result.curves[row.workload];
+      const Allocation allocation =
+          plan_index == kNoPlan ? make_allocation(curves, row.choice) : r.result.plans[plan_index].allocation;
+      std::ostringstream text;
+      text << fmt::format("# Pareto point {}: {} at {} bits/value on {}:", k, row.solver, row.avg_bits, hw.name);
+      for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
+        text << fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
+      text << fmt::format("\n# {:.6g} images/s, predicted error {:.6g}, hardware cost {:.6g}\n",
+                          row.inference_rate_per_s, row.output_error, row.cost);
+      sim::write_bit_plan(text, net,
+                          to_bit_plan(net, curves, allocation, static_cast<int>(hw.native_bits),
+                                      fmt::format("{} at {} bits", row.solver, row.avg_bits)));
+      out->write(fmt::format("plans/pareto-{}.yaml", k), text.str());
+    }
+    write_inputs(*out, r);
+    const study::CostWeights& c = r.spec.cost;
+    ReportSection s;
+    s.heading = "Pareto front";
+    s.paragraphs = {
+        fmt::format("Study {} ({} points, {} rows, {:.3g} s). Rerun: bitsim codesign {}/study.yaml", a.spec_path,
+                    r.spec.points(), r.result.rows.size(), r.seconds, a.out_dir),
+        fmt::format("Hardware cost proxy = {} x PEs + {} x KiB of SRAM + {} x GB/s of DRAM bandwidth + {} x decoder "
+                    "lanes (weights from the study file).",
+                    c.pe, c.sram_kib, c.dram_gb_per_s, c.decoder_lane),
+        "A row is on the front when no other row has at least its images/s, at most its predicted output error and at "
+        "most its cost. Each front row's plan is in plans/."};
+    s.images = {"pareto-cost.svg", "pareto-error.svg"};
+    const Table configs = configs_table(r);
+    s.tables = {&best, &configs};
+    s.links = {"codesign.csv", "pareto.csv"};
+    for (const std::string& n : input_files(r)) s.links.push_back(n);
+    out->write("index.html", html_report("bitsim codesign", {s}));
+    std::cerr << fmt::format("wrote {}/codesign.csv, pareto.csv, pareto-*.svg, plans/, index.html and the inputs\n",
+                             a.out_dir);
+  }
+  print_rows(a.out.format() == Format::Text ? best : all, a.out.format());
+  return 0;
+}
+
+}  // namespace bitsim::tools

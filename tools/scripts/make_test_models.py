@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""Writes the small ONNX test models under tests/data/onnx/ with PyTorch's reference outputs.
+
+They exercise the importer paths the backend test cases do not: BatchNormalization nodes kept in
+the graph (folded by bitsim), ReLU6 as Clip, input normalization as Sub/Div, Concat, MaxPool with
+padding, Flatten + Gemm. Regenerate with:  /usr/bin/python3 tools/scripts/make_test_models.py tests/data/onnx
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+from onnx import numpy_helper
+
+
+class Branchy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU6())
+        self.b = nn.Sequential(nn.Conv2d(3, 4, 1, bias=True), nn.BatchNorm2d(4), nn.ReLU())
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.head = nn.Sequential(nn.Conv2d(12, 6, 3, 2, 1), nn.BatchNorm2d(6), nn.ReLU())
+        self.fc = nn.Linear(6 * 3 * 3, 5)
+
+    def forward(self, x):
+        x = (x - 0.5) / 0.25
+        y = torch.cat([self.a(x), self.b(x)], dim=1)
+        y = self.head(self.pool(y))
+        return self.fc(torch.flatten(y, 1))
+
+
+class Acts(nn.Module):
+    """HardSwish, HardSigmoid and Sigmoid after convolutions, and Softmax over the classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, 1, 1)
+        self.c2 = nn.Conv2d(8, 8, 3, 2, 1)
+        self.c3 = nn.Conv2d(8, 8, 1)
+        self.fc = nn.Linear(8 * 6 * 6, 4)
+
+    def forward(self, x):
+        y = nn.functional.hardswish(self.c1(x))
+        z = self.c2(y)
+        s = torch.sigmoid(z)
+        w = nn.functional.hardsigmoid(self.c3(s)) + s
+        return torch.softmax(self.fc(torch.flatten(w, 1)), dim=1)
+
+
+class SqueezeExcite(nn.Module):
+    """A squeeze-excitation block: global average pool, 1x1 convs, sigmoid, and the gate multiplied
+    into the feature map (Mul of two computed tensors, broadcast over the pixels)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, 1, 1)
+        self.reduce = nn.Conv2d(8, 2, 1)
+        self.expand = nn.Conv2d(2, 8, 1)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))
+        s = torch.sigmoid(self.expand(torch.relu(self.reduce(nn.functional.adaptive_avg_pool2d(y, 1)))))
+        return y * s
+
+
+def export(net, x, out, name, fold_constants=False):
+    net.eval()
+    with torch.no_grad():
+        y = net(x)
+    torch.onnx.export(net, x, f"{out}/{name}.onnx", input_names=["x"], output_names=["y"], opset_version=14,
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=fold_constants)
+    with open(f"{out}/{name}_input_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(x.numpy().astype(np.float32), "x").SerializeToString())
+    with open(f"{out}/{name}_output_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(y.numpy().astype(np.float32), "y").SerializeToString())
+    print(f"wrote {out}/{name}.onnx and its reference input/output")
+
+
+def save(model, x, y, out, name):
+    """Writes a model built with onnx.helper and its reference input and output."""
+    with open(f"{out}/{name}.onnx", "wb") as f:
+        f.write(model.SerializeToString())
+    with open(f"{out}/{name}_input_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(x.numpy(), "x").SerializeToString())
+    with open(f"{out}/{name}_output_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(y.numpy(), "y").SerializeToString())
+    print(f"wrote {out}/{name}.onnx and its reference input/output")
+
+
+def padconv(out):
+    """An explicit asymmetric zero Pad before a Conv, written with onnx.helper (torch 1.13 exports
+    F.pad as a graph of shape operators); the reference output is PyTorch's F.pad + conv2d."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(3)
+    x = torch.rand(2, 3, 7, 6)
+    w = torch.randn(4, 3, 3, 3)
+    b = torch.randn(4)
+    y = nn.functional.conv2d(nn.functional.pad(x, (1, 0, 2, 1)), w, b, stride=2)  # left 1, right 0, top 2, bottom 1
+    pads = numpy_helper.from_array(np.array([0, 0, 2, 1, 0, 0, 1, 0], dtype=np.int64), "pads")
+    graph = helper.make_graph(
+        [helper.make_node("Pad", ["x", "pads"], ["xp"], name="pad"),
+         helper.make_node("Conv", ["xp", "w", "b"], ["y"], name="conv", strides=[2, 2])],
+        "padconv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],
+        [pads, numpy_helper.from_array(w.numpy(), "w"), numpy_helper.from_array(b.numpy(), "b")])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "padconv")
+
+
+def padsub(out):
+    """Standalone Pad layers (reflect, edge, and a zero pad read by a MaxPool as well as a Conv, so it
+    cannot be folded), Sub of two computed tensors and a constant minus a tensor, written with
+    onnx.helper; the reference output is PyTorch's F.pad / max_pool2d / conv2d."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(5)
+    x = torch.rand(2, 3, 7, 6)
+    wa, wc, wb, we = torch.randn(4, 3, 3, 3), torch.randn(4, 3, 2, 2), torch.randn(4, 3, 1, 1), torch.randn(4, 3, 1, 3)
+    f = nn.functional
+    a = f.conv2d(f.pad(x, (1, 1, 1, 1), mode="reflect"), wa)            # 7 x 6
+    xz = f.pad(x, (1, 0, 1, 0))                                           # zero: left 1, top 1 -> 8 x 7
+    b = f.conv2d(f.max_pool2d(xz, 2, 1), wb)                              # 7 x 6
+    c = f.conv2d(xz, wc)                                                  # 7 x 6
+    e = f.conv2d(f.pad(x, (2, 0, 0, 0), mode="replicate"), we)            # edge: left 2 -> 7 x 8 -> 7 x 6
+    y = 0.5 - ((a - b) + c - e)
+
+    def pads(name, top, left, bottom, right):
+        return numpy_helper.from_array(np.array([0, 0, top, left, 0, 0, bottom, right], dtype=np.int64), name)
+    half = numpy_helper.from_array(np.array(0.5, dtype=np.float32), "half")
+    nodes = [
+        helper.make_node("Pad", ["x", "pr"], ["xr"], name="pad_reflect", mode="reflect"),
+        helper.make_node("Conv", ["xr", "wa"], ["a"], name="conv_a"),
+        helper.make_node("Pad", ["x", "pz"], ["xz"], name="pad_zero"),
+        helper.make_node("MaxPool", ["xz"], ["m"], name="pool", kernel_shape=[2, 2]),
+        helper.make_node("Conv", ["m", "wb"], ["b"], name="conv_b"),
+        helper.make_node("Conv", ["xz", "wc"], ["c"], name="conv_c"),
+        helper.make_node("Pad", ["x", "pe"], ["xe"], name="pad_edge", mode="edge"),
+        helper.make_node("Conv", ["xe", "we"], ["e"], name="conv_e"),
+        helper.make_node("Sub", ["a", "b"], ["ab"], name="sub_ab"),
+        helper.make_node("Add", ["ab", "c"], ["abc"], name="add_c"),
+        helper.make_node("Sub", ["abc", "e"], ["t"], name="sub_e"),
+        helper.make_node("Sub", ["half", "t"], ["y"], name="half_minus"),
+    ]
+    graph = helper.make_graph(
+        nodes, "padsub",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],
+        [pads("pr", 1, 1, 1, 1), pads("pz", 1, 1, 0, 0), pads("pe", 0, 2, 0, 0), half,
+         numpy_helper.from_array(wa.numpy(), "wa"), numpy_helper.from_array(wb.numpy(), "wb"),
+         numpy_helper.from_array(wc.numpy(), "wc"), numpy_helper.from_array(we.numpy(), "we")])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "padsub")
+
+
+def softmaxes(out):
+    """Softmax over every value of a conv's 3 x 4 x 4 output, which bitsim must refuse rather than
+    compute over channels: softmax11.onnx, opset 11's axis 1 (the input coerced to [N, C*H*W]), and
+    flatsoftmax.onnx, axis 1 after a Flatten. poolsoftmax.onnx: the same after a global average
+    pool, a softmax over channels (accepted). matmulmap.onnx: MatMul of a map; rankmul.onnx: a map
+    times a row (both refused). samepads.onnx, padwrap.onnx: attributes bitsim refuses."""
+    from onnx import TensorProto, helper
+    w = numpy_helper.from_array(np.ones((3, 2, 1, 1), dtype=np.float32), "w")
+    m = numpy_helper.from_array(np.ones((4, 2), dtype=np.float32), "m")
+    k = numpy_helper.from_array(np.ones((3, 4), dtype=np.float32), "k")
+    p = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64), "pads")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv")
+    cases = {
+        "softmax11": (11, [conv, helper.make_node("Softmax", ["c"], ["y"], name="softmax", axis=1)], [1, 3, 4, 4]),
+        "flatsoftmax": (13, [conv, helper.make_node("Flatten", ["c"], ["f"], name="flatten"),
+                             helper.make_node("Softmax", ["f"], ["y"], name="softmax", axis=1)], [1, 48]),
+        "poolsoftmax": (13, [conv, helper.make_node("GlobalAveragePool", ["c"], ["p"], name="pool"),
+                             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+                             helper.make_node("Softmax", ["f"], ["y"], name="softmax", axis=-1)], [1, 3]),
+        # MatMul of a map: a product per row of every channel, not a fully connected layer (refused).
+        "matmulmap": (13, [conv, helper.make_node("MatMul", ["c", "m"], ["y"], name="matmul")], [1, 3, 4, 2]),
+        # A [1, 3, 4, 4] map times a [1, 4] row (pooled, flattened, resized by MatMul): ONNX aligns the
+        # row with the last axis (W), not the channels (refused).
+        "rankmul": (13, [conv, helper.make_node("GlobalAveragePool", ["c"], ["p"], name="pool"),
+                         helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+                         helper.make_node("MatMul", ["f", "k"], ["g"], name="resize"),
+                         helper.make_node("Mul", ["c", "g"], ["y"], name="mul")], [1, 3, 4, 4]),
+        # Malformed or unsupported attributes (refused): explicit pads with auto_pad SAME; a Pad mode
+        # bitsim does not have.
+        "samepads": (13, [helper.make_node("Conv", ["x", "w"], ["y"], name="conv", auto_pad="SAME_UPPER",
+                                           pads=[1, 1, 1, 1])], [1, 3, 4, 4]),
+        "padwrap": (19, [helper.make_node("Pad", ["x", "pads"], ["y"], name="pad", mode="wrap")], [1, 2, 6, 6]),
+    }
+    for name, (opset, nodes, out_shape) in cases.items():
+        used = {i for node in nodes for i in node.input}
+        graph = helper.make_graph(nodes, name, [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
+                                  [t for t in (w, m, k, p) if t.name in used])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        with open(f"{out}/{name}.onnx", "wb") as fo:
+            fo.write(model.SerializeToString())
+        print(f"wrote {out}/{name}.onnx")
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(1)
+    net = Branchy()
+    for m in net.modules():  # non-trivial BatchNorm statistics
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    export(net, torch.rand(2, 3, 12, 12), out, "branchy")
+    torch.manual_seed(2)
+    export(Acts(), torch.rand(2, 3, 12, 12) * 4 - 2, out, "acts")
+    torch.manual_seed(4)
+    export(SqueezeExcite(), torch.rand(2, 3, 8, 8), out, "se")
+    padconv(out)
+    padsub(out)
+    softmaxes(out)
+
+
+if __name__ == "__main__":
+    main()
