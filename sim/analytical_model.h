@@ -96,7 +96,7 @@ class AnalyticalModel {
   // Same, reusing `out`'s storage.
   void evaluate(const BitPlan& plan, SimResult& out) const;
 
-  // The pieces evaluate() adds up, for solvers that cost one layer at a time (alloc/latency_solver.h).
+  // The pieces evaluate() adds up, for solvers that cost one layer at a time (alloc/solvers/latency_solver.h).
   // A layer's timing reads only plan.weights[i], plan.activations of its inputs and its own output.
   LayerTiming layer_timing(std::size_t i, const BitPlan& plan, bool weights_resident) const;
   // Resident policy: do all weights, decoded, fit in sram.weights? (false for stream)

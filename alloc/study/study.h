@@ -1,6 +1,6 @@
 // Sweeps and co-design studies: every point of a study file (hardware config x workload x varied
 // hardware parameters) evaluated for every bit budget and solver with the analytical model.
-// The solver name "latency" is the latency-aware one (alloc/latency_solver.h), solved per point:
+// The solver name "latency" is the latency-aware one (alloc/solvers/latency_solver.h), solved per point:
 // the most images/s whose predicted error is at most equal allocation's at the same budget.
 //
 // Plans do not depend on the hardware (the size-budget solvers see only the curves), so each

@@ -63,7 +63,7 @@ struct AllocateArgs {
   std::string solver;
   std::string hw_path;
   int batch = 1;
-  // Latency-aware allocation (alloc/latency_solver.h): one of these targets.
+  // Latency-aware allocation (alloc/solvers/latency_solver.h): one of these targets.
   double min_rate = -1;               // images/s: minimize error s.t. rate >= this
   std::string max_time;               // e.g. "2 ms" per image: minimize error s.t. time <= this
   double max_error = -1;              // predicted error: maximize images/s s.t. error <= this
@@ -108,7 +108,7 @@ struct EvalArgs {
 };
 int run_eval(const EvalArgs& a);
 
-// sweep and codesign: a study file (sim/study_spec.h).
+// sweep and codesign: a study file (alloc/study/study_spec.h).
 struct StudyArgs {
   std::string spec_path;
   std::string out_dir;  // optional: CSV, SVG plots, index.html, inputs

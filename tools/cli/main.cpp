@@ -1,4 +1,4 @@
-// The bitsim command-line program: parses arguments and dispatches to tools/*_commands.cpp.
+// The bitsim command-line program: parses arguments and dispatches to tools/cli/*_commands.cpp.
 // The only place that catches exceptions and chooses exit codes:
 //   0 success, 1 bad input (files, values, infeasible plan), 2 bad command line, 3 internal error.
 #include <CLI/CLI.hpp>

@@ -1,4 +1,4 @@
-// `bitsim sweep` and `bitsim codesign`: study files run through alloc/study.h, written as tables,
+// `bitsim sweep` and `bitsim codesign`: study files run through alloc/study/study.h, written as tables,
 // CSV, SVG plots and an index.html, with the inputs copied next to them so that the folder
 // reproduces itself (`bitsim sweep DIR/study.yaml`).
 #include <fmt/format.h>
