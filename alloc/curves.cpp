@@ -13,18 +13,6 @@
 
 namespace bitsim::alloc {
 
-std::string_view rate_kind_name(RateKind k) {
-  switch (k) {
-    case RateKind::Fixed:
-      return "fixed";
-    case RateKind::Entropy:
-      return "entropy";
-    case RateKind::Coded:
-      return "coded";
-  }
-  return "?";
-}
-
 std::int64_t RateDistortionCurves::total_values() const {
   std::int64_t sum = 0;
   for (const auto& t : tensors) sum += t.count;
@@ -131,14 +119,10 @@ RateDistortionCurves load_curves(const std::string& path) {
       value.erase(0, value.find_first_not_of(' '));
       value.erase(value.find_last_not_of(" \r") + 1);
       if (key == "rate") {
-        if (value == "fixed")
-          curves.rate = RateKind::Fixed;
-        else if (value == "entropy")
-          curves.rate = RateKind::Entropy;
-        else if (value == "coded")
-          curves.rate = RateKind::Coded;
+        if (const auto kind = kRateKindNames.find(value))
+          curves.rate = *kind;
         else
-          diag.expected({path, line_no, static_cast<int>(first + 1)}, "# rate", "fixed, entropy or coded",
+          diag.expected({path, line_no, static_cast<int>(first + 1)}, "# rate", kRateKindNames.alternatives(),
                         fmt::format("'{}'", value));
       } else if (key == "provenance") {
         curves.provenance = value;

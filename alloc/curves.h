@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/names.h"
 
 namespace bitsim::alloc {
 
@@ -19,7 +20,11 @@ enum class RateKind {
   Entropy,  // empirical entropy of the indices x values (seed 004's estimate)
   Coded,    // the exact size the entropy coder produced, tables included
 };
-std::string_view rate_kind_name(RateKind k);
+inline constexpr NameTable kRateKindNames{std::array{NamedValue<RateKind>{RateKind::Fixed, "fixed"},
+                                                     NamedValue<RateKind>{RateKind::Entropy, "entropy"},
+                                                     NamedValue<RateKind>{RateKind::Coded, "coded"}}};
+static_assert(kRateKindNames.complete());
+constexpr std::string_view rate_kind_name(RateKind k) { return kRateKindNames.name(k); }
 
 enum class CurveTensorKind { Weights, Activations };
 

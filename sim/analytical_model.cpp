@@ -7,20 +7,6 @@
 
 namespace bitsim::sim {
 
-std::string_view bottleneck_name(Bottleneck b) {
-  switch (b) {
-    case Bottleneck::None:
-      return "none";
-    case Bottleneck::Compute:
-      return "compute";
-    case Bottleneck::Dram:
-      return "dram";
-    case Bottleneck::Decode:
-      return "decode";
-  }
-  return "?";
-}
-
 namespace {
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 }  // namespace

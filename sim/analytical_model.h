@@ -45,7 +45,11 @@
 namespace bitsim::sim {
 
 enum class Bottleneck { None, Compute, Dram, Decode };
-std::string_view bottleneck_name(Bottleneck b);
+inline constexpr NameTable kBottleneckNames{
+    std::array{NamedValue<Bottleneck>{Bottleneck::None, "none"}, NamedValue<Bottleneck>{Bottleneck::Compute, "compute"},
+               NamedValue<Bottleneck>{Bottleneck::Dram, "dram"}, NamedValue<Bottleneck>{Bottleneck::Decode, "decode"}}};
+static_assert(kBottleneckNames.complete());
+constexpr std::string_view bottleneck_name(Bottleneck b) { return kBottleneckNames.name(b); }
 
 struct LayerTiming {
   std::int64_t compute_cycles = 0;

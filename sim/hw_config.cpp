@@ -17,38 +17,6 @@
 
 namespace bitsim::sim {
 
-std::string_view dataflow_name(Dataflow d) {
-  switch (d) {
-    case Dataflow::OutputStationary:
-      return "os";
-    case Dataflow::WeightStationary:
-      return "ws";
-    case Dataflow::InputStationary:
-      return "is";
-  }
-  return "?";
-}
-
-std::string_view dram_policy_name(DramPolicy p) {
-  switch (p) {
-    case DramPolicy::Stream:
-      return "stream";
-    case DramPolicy::Resident:
-      return "resident";
-  }
-  return "?";
-}
-
-std::string_view precision_scaling_name(PrecisionScaling p) {
-  switch (p) {
-    case PrecisionScaling::None:
-      return "none";
-    case PrecisionScaling::Packed:
-      return "packed";
-  }
-  return "?";
-}
-
 namespace {
 
 constexpr double kUnlimited = std::numeric_limits<double>::infinity();
@@ -59,16 +27,6 @@ struct Param {
   // Parses `node` into `hw`; reports into `r` and returns false on a bad value.
   std::function<bool(const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw)> read;
   std::function<std::string(const HardwareConfig& hw)> show;
-};
-
-template <typename Enum>
-struct EnumNames {
-  std::vector<std::pair<std::string, Enum>> items;
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& [n, e] : items) out.push_back(n);
-    return out;
-  }
 };
 
 Param quantity(std::string_view key, std::string_view type, Dimension dim, std::string_view def, std::string_view desc,
@@ -118,18 +76,18 @@ Param number(std::string_view key, std::string_view def, std::string_view desc, 
           [=](const HardwareConfig& hw) { return fmt::format("{}", hw.*field); }};
 }
 
-template <typename Enum>
-Param choice(std::string_view key, std::string_view type, std::string_view def, std::string_view desc,
-             Enum HardwareConfig::*field, EnumNames<Enum> names, std::string_view (*show)(Enum)) {
+// One of a closed set, spelt as its name table says; the type column lists the names.
+template <typename Enum, std::size_t N>
+Param choice(std::string_view key, const NameTable<Enum, N>& names, std::string_view def, std::string_view desc,
+             Enum HardwareConfig::*field) {
+  static const std::string type = names.choices();  // one per name table: the ParamInfo keeps a view
   return {{key, type, def, desc},
           [=](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
             const auto v = r.choice(node, std::string(key), names.names());
-            if (!v) return false;
-            for (const auto& [n, e] : names.items)
-              if (n == *v) hw.*field = e;
-            return true;
+            if (v) hw.*field = *names.find(*v);
+            return v.has_value();
           },
-          [=](const HardwareConfig& hw) { return std::string(show(hw.*field)); }};
+          [=](const HardwareConfig& hw) { return std::string(names.name(hw.*field)); }};
 }
 
 // The checks between fields (or of values a field's own parse allows), in one place for the YAML
@@ -156,12 +114,8 @@ const std::vector<Param>& params() {
        [](const HardwareConfig& hw) { return hw.name; }},
       integer("array.rows", 1, 1 << 20, "", "systolic array rows R (PEs)", &HardwareConfig::array_rows),
       integer("array.cols", 1, 1 << 20, "", "systolic array columns C (PEs)", &HardwareConfig::array_cols),
-      choice("array.dataflow", "os | ws | is", "", "output, weight or input stationary (SCALE-Sim's mapping)",
-             &HardwareConfig::dataflow,
-             EnumNames<Dataflow>{{{"os", Dataflow::OutputStationary},
-                                  {"ws", Dataflow::WeightStationary},
-                                  {"is", Dataflow::InputStationary}}},
-             dataflow_name),
+      choice("array.dataflow", kDataflowNames, "", "output, weight or input stationary (SCALE-Sim's mapping)",
+             &HardwareConfig::dataflow),
       quantity("clock", "frequency", Dimension::Hertz, "", "array clock; the decoder runs at the same clock",
                &HardwareConfig::clock_hz),
       quantity("sram.weights", "size", Dimension::Bytes, "", "on-chip SRAM for weights",
@@ -173,22 +127,18 @@ const std::vector<Param>& params() {
                &HardwareConfig::dram_bytes_per_s, true),
       quantity("dram.latency", "time", Dimension::Seconds, "0 s", "charged once per batch (pipeline fill)",
                &HardwareConfig::dram_latency_s),
-      choice("dram.policy", "stream | resident", "stream",
+      choice("dram.policy", kDramPolicyNames, "stream",
              "stream: every layer reads weights and inputs and writes its output (seed 004); resident: keep "
              "on chip what fits",
-             &HardwareConfig::dram_policy,
-             EnumNames<DramPolicy>{{{"stream", DramPolicy::Stream}, {"resident", DramPolicy::Resident}}},
-             dram_policy_name),
+             &HardwareConfig::dram_policy),
       integer("decoder.lanes", 0, 1 << 20, "0", "entropy decoder lanes (0: none; entropy-coded plans are infeasible)",
               &HardwareConfig::decoder_lanes),
       number("decoder.symbols_per_cycle", "1", "symbols each lane decodes per clock cycle",
              &HardwareConfig::decoder_symbols_per_cycle),
       integer("datapath.native_bits", 1, 64, "", "operand precision of the MAC datapath", &HardwareConfig::native_bits),
-      choice("datapath.precision_scaling", "none | packed", "none",
+      choice("datapath.precision_scaling", kPrecisionScalingNames, "none",
              "none: fewer bits do not speed up compute; packed: floor(native/bits) MACs per PE per cycle",
-             &HardwareConfig::precision_scaling,
-             EnumNames<PrecisionScaling>{{{"none", PrecisionScaling::None}, {"packed", PrecisionScaling::Packed}}},
-             precision_scaling_name),
+             &HardwareConfig::precision_scaling),
   };
   return table;
 }
@@ -396,15 +346,12 @@ HardwareConfig load_scalesim_config(const std::string& path) {
   hw.sram_weight_bytes = static_cast<double>(kib[1]) * 1024.0;
   hw.sram_activation_bytes = static_cast<double>(kib[0] + kib[2]) * 1024.0;
   if (const auto it = values.find("dataflow"); it == values.end()) {
-    diag.error({path, 0, 0}, "architecture_presets.Dataflow: missing (expected os, ws or is)");
-  } else if (it->second.text == "os") {
-    hw.dataflow = Dataflow::OutputStationary;
-  } else if (it->second.text == "ws") {
-    hw.dataflow = Dataflow::WeightStationary;
-  } else if (it->second.text == "is") {
-    hw.dataflow = Dataflow::InputStationary;
+    diag.error({path, 0, 0},
+               fmt::format("architecture_presets.Dataflow: missing (expected {})", kDataflowNames.alternatives()));
+  } else if (const auto d = kDataflowNames.find(it->second.text)) {
+    hw.dataflow = *d;
   } else {
-    diag.expected(it->second.where, "Dataflow", "os, ws or is", fmt::format("'{}'", it->second.text));
+    diag.expected(it->second.where, "Dataflow", kDataflowNames.alternatives(), fmt::format("'{}'", it->second.text));
   }
   // SCALE-Sim has no clock: 1 GHz makes one cycle one nanosecond. Words are 1 byte (8-bit datapath).
   hw.clock_hz = 1e9;

@@ -12,25 +12,37 @@
 #include <vector>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/names.h"
 
 namespace bitsim::sim {
 
 enum class Dataflow { OutputStationary, WeightStationary, InputStationary };
-std::string_view dataflow_name(Dataflow d);  // "os", "ws", "is"
+inline constexpr NameTable kDataflowNames{std::array{NamedValue<Dataflow>{Dataflow::OutputStationary, "os"},
+                                                     NamedValue<Dataflow>{Dataflow::WeightStationary, "ws"},
+                                                     NamedValue<Dataflow>{Dataflow::InputStationary, "is"}}};
+static_assert(kDataflowNames.complete());
+constexpr std::string_view dataflow_name(Dataflow d) { return kDataflowNames.name(d); }
 
 // Which tensors cross the chip boundary (see analytical_model.h for the exact rules).
 enum class DramPolicy {
   Stream,    // every layer reads its weights and inputs from DRAM and writes its output (seed 004)
   Resident,  // tensors that fit in the on-chip SRAM stay there
 };
-std::string_view dram_policy_name(DramPolicy p);
+inline constexpr NameTable kDramPolicyNames{std::array{NamedValue<DramPolicy>{DramPolicy::Stream, "stream"},
+                                                       NamedValue<DramPolicy>{DramPolicy::Resident, "resident"}}};
+static_assert(kDramPolicyNames.complete());
+constexpr std::string_view dram_policy_name(DramPolicy p) { return kDramPolicyNames.name(p); }
 
 // How compute speed depends on operand precision below the native width.
 enum class PrecisionScaling {
   None,    // sub-native precision runs at native speed (default)
   Packed,  // floor(native_bits / max(weight_bits, activation_bits)) MACs per PE per cycle
 };
-std::string_view precision_scaling_name(PrecisionScaling p);
+inline constexpr NameTable kPrecisionScalingNames{
+    std::array{NamedValue<PrecisionScaling>{PrecisionScaling::None, "none"},
+               NamedValue<PrecisionScaling>{PrecisionScaling::Packed, "packed"}}};
+static_assert(kPrecisionScalingNames.complete());
+constexpr std::string_view precision_scaling_name(PrecisionScaling p) { return kPrecisionScalingNames.name(p); }
 
 struct HardwareConfig {
   std::string name;

@@ -9,52 +9,6 @@
 
 namespace bitsim::sim {
 
-std::string_view op_name(LayerOp op) {
-  switch (op) {
-    case LayerOp::Input:
-      return "input";
-    case LayerOp::Conv:
-      return "conv";
-    case LayerOp::FullyConnected:
-      return "fc";
-    case LayerOp::MaxPool:
-      return "maxpool";
-    case LayerOp::AvgPool:
-      return "avgpool";
-    case LayerOp::Add:
-      return "add";
-    case LayerOp::Concat:
-      return "concat";
-    case LayerOp::Scale:
-      return "scale";
-    case LayerOp::Mul:
-      return "mul";
-    case LayerOp::Pad:
-      return "pad";
-  }
-  return "?";
-}
-
-std::string_view activation_name(Activation a) {
-  switch (a) {
-    case Activation::None:
-      return "none";
-    case Activation::Relu:
-      return "relu";
-    case Activation::Sigmoid:
-      return "sigmoid";
-    case Activation::HardSigmoid:
-      return "hardsigmoid";
-    case Activation::HardSwish:
-      return "hardswish";
-    case Activation::Softmax:
-      return "softmax";
-    case Activation::Clip:
-      return "clip";
-  }
-  return "?";
-}
-
 bool nonnegative(Activation a) {
   switch (a) {
     case Activation::Relu:

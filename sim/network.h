@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/names.h"
 
 namespace bitsim::sim {
 
@@ -23,13 +24,27 @@ namespace bitsim::sim {
 // before a conv is folded into the conv instead). Add, Concat, Scale, Mul and Pad move data, off the array.
 enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat, Scale, Mul, Pad };
 
-std::string_view op_name(LayerOp op);
+inline constexpr NameTable kLayerOpNames{
+    std::array{NamedValue<LayerOp>{LayerOp::Input, "input"}, NamedValue<LayerOp>{LayerOp::Conv, "conv"},
+               NamedValue<LayerOp>{LayerOp::FullyConnected, "fc"}, NamedValue<LayerOp>{LayerOp::MaxPool, "maxpool"},
+               NamedValue<LayerOp>{LayerOp::AvgPool, "avgpool"}, NamedValue<LayerOp>{LayerOp::Add, "add"},
+               NamedValue<LayerOp>{LayerOp::Concat, "concat"}, NamedValue<LayerOp>{LayerOp::Scale, "scale"},
+               NamedValue<LayerOp>{LayerOp::Mul, "mul"}, NamedValue<LayerOp>{LayerOp::Pad, "pad"}}};
+static_assert(kLayerOpNames.complete());
+constexpr std::string_view op_name(LayerOp op) { return kLayerOpNames.name(op); }
 
 // The function applied to a layer's output (after any bias). Softmax runs over the channels of
 // each pixel (for an FC layer: over its outputs). Clip: min(max(x, clip_min), clip_max), for the
 // clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max).
 enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip };
-std::string_view activation_name(Activation a);
+inline constexpr NameTable kActivationNames{std::array{
+    NamedValue<Activation>{Activation::None, "none"}, NamedValue<Activation>{Activation::Relu, "relu"},
+    NamedValue<Activation>{Activation::Sigmoid, "sigmoid"},
+    NamedValue<Activation>{Activation::HardSigmoid, "hardsigmoid"},
+    NamedValue<Activation>{Activation::HardSwish, "hardswish"}, NamedValue<Activation>{Activation::Softmax, "softmax"},
+    NamedValue<Activation>{Activation::Clip, "clip"}}};
+static_assert(kActivationNames.complete());
+constexpr std::string_view activation_name(Activation a) { return kActivationNames.name(a); }
 // True when the activation's output is never negative (ReLU quantizers apply: seed 004 eq. 2).
 bool nonnegative(Activation a);
 

@@ -9,21 +9,19 @@ namespace {
 
 struct OpKeys {
   LayerOp op;
-  std::string_view name;
   std::vector<std::string> keys;  // allowed besides name, op, inputs
 };
 
 const std::vector<OpKeys>& op_table() {
   static const std::vector<OpKeys> table = {
       {LayerOp::Conv,
-       "conv",
        {"out_channels", "kernel", "stride", "padding", "dilation", "groups", "bias", "batchnorm", "relu", "ceil_mode"}},
-      {LayerOp::FullyConnected, "fc", {"out_features", "bias", "batchnorm", "relu"}},
-      {LayerOp::MaxPool, "maxpool", {"kernel", "stride", "padding", "ceil_mode", "global"}},
-      {LayerOp::AvgPool, "avgpool", {"kernel", "stride", "padding", "ceil_mode", "global"}},
-      {LayerOp::Add, "add", {"relu"}},
-      {LayerOp::Mul, "mul", {"relu"}},
-      {LayerOp::Concat, "concat", {"relu"}},
+      {LayerOp::FullyConnected, {"out_features", "bias", "batchnorm", "relu"}},
+      {LayerOp::MaxPool, {"kernel", "stride", "padding", "ceil_mode", "global"}},
+      {LayerOp::AvgPool, {"kernel", "stride", "padding", "ceil_mode", "global"}},
+      {LayerOp::Add, {"relu"}},
+      {LayerOp::Mul, {"relu"}},
+      {LayerOp::Concat, {"relu"}},
   };
   return table;
 }
@@ -65,7 +63,7 @@ class LayerReader {
     const std::string path = fmt::format("layers.{}", spec.name);
 
     std::vector<std::string> op_names;
-    for (const auto& o : op_table()) op_names.emplace_back(o.name);
+    for (const auto& o : op_table()) op_names.emplace_back(op_name(o.op));
     if (!node["op"]) {
       m_r.diag.error(spec.where, fmt::format("{}.op: missing; expected one of: {}", path, fmt::join(op_names, ", ")));
       return std::nullopt;
@@ -74,7 +72,7 @@ class LayerReader {
     if (!op) return std::nullopt;
     const OpKeys* keys = nullptr;
     for (const auto& o : op_table())
-      if (o.name == *op) keys = &o;
+      if (op_name(o.op) == *op) keys = &o;
     spec.op = keys->op;
     std::vector<std::string> allowed = {"name", "op", "inputs"};
     allowed.insert(allowed.end(), keys->keys.begin(), keys->keys.end());

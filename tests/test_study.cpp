@@ -50,6 +50,32 @@ TEST(StudySpec, ErrorsNameTheLineAndWhatWasExpected) {
   EXPECT_EQ(spec_error("avg_bits: 2\nsolver: [exact]\n"),
             "F:4:1: error: solver: unknown key (did you mean 'solvers'?); expected one of: hardware, workload, curves, "
             "rate, avg_bits, solvers, batch, vary, cost");
+  // Solver names are checked where they are written, against the one solver table.
+  EXPECT_EQ(spec_error("avg_bits: 2\nsolvers: [exact, lagrangain]\n"),
+            "F:4:18: error: solvers[1]: unknown solver 'lagrangain' (did you mean 'lagrangian'?); expected one of: "
+            "equal, lagrangian, exact, sqnr, sensitivity, latency");
+  EXPECT_EQ(spec_error("avg_bits: 2\nrate: huffman\n"),
+            "F:4:7: error: rate: expected one of fixed, entropy, coded, got 'huffman'");
+}
+
+TEST(StudySpec, WrittenSpecReadsBackTheSame) {
+  const study::StudySpec s = study::load_study_spec(kSmall);
+  const std::string yaml = study::study_spec_yaml(s, "a comment");
+  EXPECT_EQ(yaml.rfind("# a comment\n", 0), 0u) << yaml;
+  const study::StudySpec r = study::load_study_spec(testing::write_temp("study_rt.yaml", yaml));
+  EXPECT_EQ(r.hardware, s.hardware);
+  EXPECT_EQ(r.workloads, s.workloads);
+  EXPECT_EQ(r.curves_path, s.curves_path);
+  EXPECT_EQ(r.rate, s.rate);
+  EXPECT_EQ(r.avg_bits, s.avg_bits);
+  EXPECT_EQ(r.solvers, s.solvers);
+  EXPECT_EQ(r.batch, s.batch);
+  ASSERT_EQ(r.vary.size(), s.vary.size());
+  EXPECT_EQ(r.vary[0].key, s.vary[0].key);
+  EXPECT_EQ(r.vary[0].values, s.vary[0].values);
+  EXPECT_EQ(r.cost.dram_gb_per_s, s.cost.dram_gb_per_s);
+  // The same file again, byte for byte.
+  EXPECT_EQ(study::study_spec_yaml(r, "a comment"), yaml);
 }
 
 TEST(Study, SameRowsWithOneOrTwoThreads) {

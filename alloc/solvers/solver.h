@@ -30,20 +30,34 @@ class Solver {
   virtual Allocation solve(const RateDistortionCurves& curves, double budget_bits) const = 0;
 };
 
+// What a solver optimizes. SizeBudget solvers implement Solver (least error within a size budget);
+// the Latency one is alloc/solvers/latency_solver.h, which also needs the hardware and the network.
+enum class SolverKind { SizeBudget, Latency };
+
 struct SolverInfo {
   std::string_view name;
   std::string_view description;
-  std::string_view needs;  // curve columns beyond the required ones
-  std::unique_ptr<Solver> (*make)();
+  std::string_view needs;  // curve columns (or inputs) beyond the required ones
+  SolverKind kind = SolverKind::SizeBudget;
+  std::unique_ptr<Solver> (*make)() = nullptr;  // SizeBudget solvers only
 };
 
+// Every solver, the latency-aware one last: `bitsim list solvers` prints this table.
 std::span<const SolverInfo> solvers();
-// Throws InputError listing the valid names.
+// The solver called `name`, or nullptr.
+const SolverInfo* solver_named(std::string_view name);
+// "unknown solver 'x' (did you mean 'y'?); expected one of: ...", for a name solver_named() refused.
+std::string unknown_solver_message(std::string_view name);
+// solver_named(), or an InputError "--solver: " + unknown_solver_message(name).
 const SolverInfo& find_solver(std::string_view name);
+// The baseline every comparison is made against (equal bits per tensor), and the latency-aware one.
+const SolverInfo& equal_solver();
+const SolverInfo& latency_solver();
 
 // Rounds every rate up and the budget down to whole bits (so that sums are exact and a plan within
 // budget is within it without rounding), checks the budget (an InputError names the cheapest plan
 // when it is infeasible), runs the solver, and checks that the result respects the budget.
+// `solver` is a SizeBudget one.
 Allocation allocate(const RateDistortionCurves& curves, double budget_bits, const SolverInfo& solver);
 
 // Sums rate and distortion of `choice` into a complete Allocation.

@@ -11,32 +11,46 @@ namespace bitsim::alloc {
 namespace {
 constexpr std::array kSolvers = {
     SolverInfo{"equal", "the same bit width for every tensor: the widest that fits (the baseline)", "bits",
-               make_equal_solver},
+               SolverKind::SizeBudget, make_equal_solver},
     SolverInfo{"lagrangian",
                "seed 004: equal slopes on the lower convex hulls; best hull plan within budget, with the LP bound", "",
-               make_lagrangian_solver},
+               SolverKind::SizeBudget, make_lagrangian_solver},
     SolverInfo{"exact", "provable optimum of the discrete problem: DP lower bounds + branch and bound", "",
-               make_exact_solver},
+               SolverKind::SizeBudget, make_exact_solver},
     SolverInfo{"sqnr", "seed 003: closed-form SQNR allocation (about 6 dB per bit, more bits for smaller tensors)",
-               "bits, count", make_sqnr_solver},
+               "bits, count", SolverKind::SizeBudget, make_sqnr_solver},
     SolverInfo{"sensitivity",
                "seed 001 post-training: fitted sensitivities, exact convex relaxation, budget-safe rounding",
-               "bits, count", make_sensitivity_solver},
+               "bits, count", SolverKind::SizeBudget, make_sensitivity_solver},
+    SolverInfo{"latency",
+               "latency-aware, exact DP over the layer graph: allocate --min-rate R | --max-time T | --max-error E; in "
+               "compare and study files: most images/s at equal's predicted error",
+               "--hw", SolverKind::Latency, nullptr},
 };
 }  // namespace
 
 std::span<const SolverInfo> solvers() { return kSolvers; }
+const SolverInfo& equal_solver() { return kSolvers.front(); }
+const SolverInfo& latency_solver() { return kSolvers.back(); }
 
-const SolverInfo& find_solver(std::string_view name) {
+const SolverInfo* solver_named(std::string_view name) {
+  for (const auto& s : kSolvers)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::string unknown_solver_message(std::string_view name) {
   std::vector<std::string> names;
-  for (const auto& s : kSolvers) {
-    if (s.name == name) return s;
-    names.emplace_back(s.name);
-  }
-  std::string msg = fmt::format("--solver: unknown solver '{}'", name);
+  for (const auto& s : kSolvers) names.emplace_back(s.name);
+  std::string msg = fmt::format("unknown solver '{}'", name);
   const std::string guess = did_you_mean(name, names);
   if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
-  throw InputError({}, msg + fmt::format("; expected one of: {}", fmt::join(names, ", ")));
+  return msg + fmt::format("; expected one of: {}", fmt::join(names, ", "));
+}
+
+const SolverInfo& find_solver(std::string_view name) {
+  if (const SolverInfo* s = solver_named(name)) return *s;
+  throw InputError({}, "--solver: " + unknown_solver_message(name));
 }
 
 Allocation make_allocation(const RateDistortionCurves& curves, std::vector<int> choice) {
@@ -72,6 +86,7 @@ Allocation allocate(const RateDistortionCurves& input, double budget, const Solv
                         values > 0 ? fmt::format(" ({:.4g} bits per value)", cheapest / static_cast<double>(values))
                                    : std::string()));
   }
+  BITSIM_CHECK(solver.kind == SolverKind::SizeBudget);
   Allocation a = solver.make()->solve(curves, budget_bits);
   BITSIM_CHECK(a.choice.size() == curves.tensors.size());
   BITSIM_CHECK(a.rate_bits <= budget_bits);

@@ -54,33 +54,26 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
   StudyResult out;
   for (const std::string& path : spec.workloads) out.networks.push_back(sim::load_workload(path, "auto", {}));
   for (const sim::Network& net : out.networks) {
-    if (spec.curves == "modelled") {
+    if (spec.curves_path.empty()) {
       ModelOptions m;
-      m.rate = spec.rate == "fixed" ? RateKind::Fixed : spec.rate == "entropy" ? RateKind::Entropy : RateKind::Coded;
+      m.rate = spec.rate;
       out.curves.push_back(modelled_curves(net, m));
     } else {
-      out.curves.push_back(load_curves(spec.curves));
+      out.curves.push_back(load_curves(spec.curves_path));
     }
     if (out.curves.back().total_values() <= 0)
       throw InputError({out.curves.back().source, 0, 0}, "avg_bits needs the 'count' column in the curves");
   }
 
-  // Solvers: equal first (the baseline), then the spec's, without repeats.
-  // "latency" (nullptr here) is solved per point: most images/s at equal's predicted error.
-  std::vector<const SolverInfo*> solvers = {&find_solver("equal")};
+  // Solvers: equal first (the baseline), then the spec's size-budget ones. The latency-aware one,
+  // if listed, comes last and is solved per point: most images/s at equal's predicted error.
+  std::vector<const SolverInfo*> solvers = {&equal_solver()};
   bool latency = false;
-  for (const std::string& name : spec.solvers) {
-    if (name == "latency") {
+  for (const SolverInfo* s : spec.solvers) {
+    if (s->kind == SolverKind::Latency)
       latency = true;
-      continue;
-    }
-    const SolverInfo* s = nullptr;
-    try {
-      s = &find_solver(name);
-    } catch (const InputError& e) {
-      throw InputError(spec.solvers_where, e.diagnostics().front().message + " (or 'latency')");
-    }
-    if (std::find(solvers.begin(), solvers.end(), s) == solvers.end()) solvers.push_back(s);
+    else if (s != &equal_solver())
+      solvers.push_back(s);
   }
   const std::size_t solver_count = solvers.size() + (latency ? 1 : 0);
 
@@ -165,7 +158,7 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
           row.avg_bits = spec.avg_bits[b];
           row.cost = cost;
           if (s == solvers.size()) {  // latency-aware: most images/s at equal's predicted error
-            row.solver = "latency";
+            row.solver = std::string(latency_solver().name);
             out.row_plan[at] = kNoPlan;
             const RateDistortionCurves& curves = out.curves[pt.workload];
             try {

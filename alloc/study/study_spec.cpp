@@ -2,6 +2,7 @@
 #include "alloc/study/study_spec.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -114,9 +115,11 @@ StudySpec load_study_spec(const std::string& path) {
   s.workloads = paths(r, root["workload"], "workload");
   if (root["curves"]) {
     const auto c = r.text(root["curves"], "curves");
-    if (c && *c != "modelled") s.curves = resolve(r, root["curves"], "curves");
+    if (c && *c != "modelled") s.curves_path = resolve(r, root["curves"], "curves");
   }
-  if (root["rate"]) s.rate = r.choice(root["rate"], "rate", {"fixed", "entropy", "coded"}).value_or(s.rate);
+  if (root["rate"])
+    if (const auto v = r.choice(root["rate"], "rate", alloc::kRateKindNames.names()))
+      s.rate = *alloc::kRateKindNames.find(*v);
   const YAML::Node bits = root["avg_bits"];
   if (!bits) {
     diag.error(yaml::where(path, root), "avg_bits: missing (bits per value on average, a number or a list)");
@@ -129,15 +132,22 @@ StudySpec load_study_spec(const std::string& path) {
   for (double b : s.avg_bits)
     if (b <= 0) diag.expected(yaml::where(path, bits), "avg_bits", "numbers > 0", "0");
   if (const YAML::Node sv = root["solvers"]) {
-    s.solvers_where = yaml::where(path, sv);
+    auto add = [&](const YAML::Node& node, const std::string& key) {
+      const auto name = r.text(node, key);
+      if (!name) return;
+      const alloc::SolverInfo* solver = alloc::solver_named(*name);
+      if (!solver)
+        diag.error(yaml::where(path, node), key + ": " + alloc::unknown_solver_message(*name));
+      else if (std::find(s.solvers.begin(), s.solvers.end(), solver) == s.solvers.end())
+        s.solvers.push_back(solver);
+    };
     if (sv.IsSequence()) {
-      for (std::size_t i = 0; i < sv.size(); ++i)
-        if (const auto v = r.text(sv[i], fmt::format("solvers[{}]", i))) s.solvers.push_back(*v);
-    } else if (const auto v = r.text(sv, "solvers")) {
-      s.solvers.push_back(*v);
+      for (std::size_t i = 0; i < sv.size(); ++i) add(sv[i], fmt::format("solvers[{}]", i));
+    } else {
+      add(sv, "solvers");
     }
   } else {
-    s.solvers = {"lagrangian"};
+    s.solvers = {&alloc::find_solver("lagrangian")};
   }
   if (root["batch"]) s.batch = static_cast<int>(r.integer(root["batch"], "batch", 1, 1000000).value_or(1));
   if (const YAML::Node vary = root["vary"]) {
@@ -181,6 +191,41 @@ StudySpec load_study_spec(const std::string& path) {
     throw InputError({path, 0, 0}, fmt::format("the study has {} points x {} budgets: more than 10 million", s.points(),
                                                s.avg_bits.size()));
   return s;
+}
+
+std::string study_spec_yaml(const StudySpec& spec, const std::string& comment) {
+  // Numbers as their shortest round-trip text (the emitter's own would print 0.1 as 0.10000000000000001).
+  auto number = [](double v) { return fmt::format("{}", v); };
+  YAML::Emitter e;
+  e << YAML::Comment(comment) << YAML::Newline << YAML::BeginMap;
+  e << YAML::Key << "hardware" << YAML::Value << spec.hardware;
+  e << YAML::Key << "workload" << YAML::Value << spec.workloads;
+  e << YAML::Key << "curves" << YAML::Value << (spec.curves_path.empty() ? "modelled" : spec.curves_path);
+  e << YAML::Key << "rate" << YAML::Value << std::string(alloc::rate_kind_name(spec.rate));
+  e << YAML::Key << "avg_bits" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (double b : spec.avg_bits) e << number(b);
+  e << YAML::EndSeq;
+  e << YAML::Key << "solvers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const alloc::SolverInfo* s : spec.solvers) e << std::string(s->name);
+  e << YAML::EndSeq;
+  e << YAML::Key << "batch" << YAML::Value << spec.batch;
+  if (!spec.vary.empty()) {
+    e << YAML::Key << "vary" << YAML::Value << YAML::BeginMap;
+    for (const StudyAxis& a : spec.vary) {
+      e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const std::string& v : a.values) e << YAML::DoubleQuoted << v;
+      e << YAML::EndSeq;
+    }
+    e << YAML::EndMap;
+  }
+  const CostWeights& c = spec.cost;
+  e << YAML::Key << "cost" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "pe" << YAML::Value << number(c.pe) << YAML::Key << "sram_kib" << YAML::Value << number(c.sram_kib);
+  e << YAML::Key << "dram_gb_per_s" << YAML::Value << number(c.dram_gb_per_s) << YAML::Key << "decoder_lane"
+    << YAML::Value << number(c.decoder_lane);
+  e << YAML::EndMap << YAML::EndMap;
+  BITSIM_CHECK(e.good());
+  return std::string(e.c_str()) + "\n";
 }
 
 }  // namespace bitsim::study

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "alloc/curves.h"
+#include "alloc/solvers/solver.h"
 #include "sim/base/diagnostics.h"
 
 namespace bitsim::study {
@@ -42,11 +44,10 @@ struct StudySpec {
   std::string path;
   std::vector<std::string> hardware;  // resolved paths
   std::vector<std::string> workloads;
-  std::string curves = "modelled";  // or a resolved curves CSV path
-  std::string rate = "coded";
+  std::string curves_path;                        // a resolved curves CSV; empty: modelled curves
+  alloc::RateKind rate = alloc::RateKind::Coded;  // of modelled curves
   std::vector<double> avg_bits;
-  std::vector<std::string> solvers;
-  SourceLocation solvers_where;
+  std::vector<const alloc::SolverInfo*> solvers;  // as listed, without repeats (equal is always run too)
   int batch = 1;
   std::vector<StudyAxis> vary;
   CostWeights cost;
@@ -55,5 +56,9 @@ struct StudySpec {
 
 // Throws InputError naming file:line:col for every problem found.
 StudySpec load_study_spec(const std::string& path);
+
+// The spec as a study file (written with YAML::Emitter) that load_study_spec reads back to the same
+// spec; `comment` (one line) heads it. Paths are written as they are in the spec.
+std::string study_spec_yaml(const StudySpec& spec, const std::string& comment);
 
 }  // namespace bitsim::study

@@ -31,10 +31,8 @@ using namespace bitsim::alloc;
 namespace {
 
 RateKind parse_rate(const std::string& text) {
-  if (text == "fixed") return RateKind::Fixed;
-  if (text == "entropy") return RateKind::Entropy;
-  if (text == "coded") return RateKind::Coded;
-  throw InputError({}, fmt::format("--rate: expected fixed, entropy or coded, got '{}'", text));
+  if (const auto kind = kRateKindNames.find(text)) return *kind;
+  throw InputError({}, fmt::format("--rate: expected {}, got '{}'", kRateKindNames.alternatives(), text));
 }
 
 // The curves of a command: from --curves, measured with --model, else modelled from --workload.
@@ -139,7 +137,8 @@ std::optional<Allocation> allocate_latency(const AllocateArgs& a, const RateDist
     }
   }
   if (std::isfinite(budget)) goal_text += fmt::format(", size <= {} bits", budget);
-  if (a.engine == "analytical") return allocate_for_latency(curves, model, default_bits, goal).allocation;
+  if (parse_engine(a.engine) == sim::Engine::Analytical)
+    return allocate_for_latency(curves, model, default_bits, goal).allocation;
   goal_text += ", timed by the SystemC engine";
   const sim::Network& net = model.network();
   const sim::HardwareConfig& hw = model.hardware();
@@ -223,15 +222,17 @@ int run_allocate(const AllocateArgs& a) {
     throw InputError({},
                      "give --solver (see `bitsim list solvers`), or a latency target: --min-rate, --max-time or "
                      "--max-error");
-  if (latency && !a.solver.empty() && a.solver != "latency")
+  const SolverInfo& solver = a.solver.empty() ? latency_solver() : find_solver(a.solver);
+  if (latency && solver.kind != SolverKind::Latency)
     throw InputError({}, fmt::format("--solver {} minimizes error under a size budget: a latency target (--min-rate, "
-                                     "--max-time, --max-error) is solved by the latency solver (omit --solver)",
-                                     a.solver));
-  if (!latency && a.solver == "latency")
-    throw InputError({}, "--solver latency needs a target: --min-rate R, --max-time T or --max-error E");
-  if (!latency && a.engine != "analytical")
+                                     "--max-time, --max-error) is solved by the {} solver (omit --solver)",
+                                     a.solver, latency_solver().name));
+  if (!latency && solver.kind == SolverKind::Latency)
+    throw InputError(
+        {}, fmt::format("--solver {} needs a target: --min-rate R, --max-time T or --max-error E", solver.name));
+  if (!latency && parse_engine(a.engine) != sim::Engine::Analytical)
     throw InputError({}, "--engine applies to latency targets (--min-rate, --max-time, --max-error)");
-  const std::string solver_name = latency ? "latency" : a.solver;
+  const std::string solver_name(solver.name);
   const auto net = load_network(a.source);
   if (latency && (!net || a.hw_path.empty()))
     throw InputError({}, "a latency target needs --hw and the network (--workload or --model)");
@@ -252,7 +253,7 @@ int run_allocate(const AllocateArgs& a) {
     if (!solved) return 1;
     allocation = std::move(*solved);
   } else {
-    allocation = allocate(curves, budget, find_solver(a.solver));
+    allocation = allocate(curves, budget, solver);
   }
 
   std::optional<sim::BitPlan> plan;
@@ -427,9 +428,9 @@ double compare_rows(Table& t, const sim::Network& net, const sim::HardwareConfig
   for (double avg : budgets) {
     const double budget = avg * values;
     std::optional<double> equal_rate, equal_error;
-    std::vector<const SolverInfo*> order = {&find_solver("equal")};
+    std::vector<const SolverInfo*> order = {&equal_solver()};
     for (const SolverInfo* s : chosen)
-      if (s->name != "equal") order.push_back(s);
+      if (s != &equal_solver()) order.push_back(s);
     const PaperRow* pr = paper ? paper_row(hw.name, net.name(), avg) : nullptr;
     auto add = [&](const std::string& solver, const Allocation& alloc, const sim::SimResult& r) {
       std::vector<Cell> row;
@@ -467,7 +468,7 @@ double compare_rows(Table& t, const sim::Network& net, const sim::HardwareConfig
         const sim::BitPlan plan = to_bit_plan(net, curves, alloc, static_cast<int>(hw.native_bits), "");
         const sim::SimResult r = model.evaluate(plan);
         if (!r.feasible) throw InputError({}, r.reason);
-        if (s->name == "equal") {
+        if (s == &equal_solver()) {
           equal_rate = r.inference_rate_per_s;
           equal_error = alloc.distortion;
         }
@@ -485,9 +486,9 @@ double compare_rows(Table& t, const sim::Network& net, const sim::HardwareConfig
       const LatencyAllocation la = allocate_for_latency(curves, model, static_cast<int>(hw.native_bits), goal);
       const sim::SimResult r =
           model.evaluate(to_bit_plan(net, curves, la.allocation, static_cast<int>(hw.native_bits), ""));
-      add("latency", la.allocation, r);
+      add(std::string(latency_solver().name), la.allocation, r);
     } catch (const InputError& e) {
-      failed("latency", e.what());
+      failed(std::string(latency_solver().name), e.what());
     }
   }
   return native.inference_rate_per_s;
@@ -532,14 +533,16 @@ int run_compare(const CompareArgs& a) {
   std::vector<const SolverInfo*> chosen;
   bool latency = a.solvers.empty();
   if (a.solvers.empty()) {
-    for (const auto& s : solvers()) chosen.push_back(&s);
+    for (const auto& s : solvers())
+      if (s.kind == SolverKind::SizeBudget) chosen.push_back(&s);
   } else {
     std::stringstream list(a.solvers);
     for (std::string name; std::getline(list, name, ',');) {
-      if (name == "latency")
+      const SolverInfo& s = find_solver(name);
+      if (s.kind == SolverKind::Latency)
         latency = true;
       else
-        chosen.push_back(&find_solver(name));
+        chosen.push_back(&s);
     }
   }
   std::optional<OutputDir> report;
@@ -733,9 +736,6 @@ int run_list(const std::string& what) {
   Table t({"solver", "needs", "description"});
   for (const auto& s : solvers())
     t.add_row({std::string(s.name), std::string(s.needs.empty() ? "-" : s.needs), std::string(s.description)});
-  t.add_row({std::string("latency"), std::string("--hw"),
-             std::string("latency-aware, exact DP over the layer graph: allocate --min-rate R | --max-time T | "
-                         "--max-error E; in compare and study files: most images/s at equal's predicted error")});
   t.write_text(std::cout);
   return 0;
 }

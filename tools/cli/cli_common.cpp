@@ -130,4 +130,9 @@ std::vector<double> parse_number_list(const std::string& text, const std::string
   return out;
 }
 
+sim::Engine parse_engine(const std::string& text) {
+  if (const auto e = sim::kEngineNames.find(text)) return *e;
+  throw InputError({}, fmt::format("--engine: expected {}, got '{}'", sim::kEngineNames.alternatives(), text));
+}
+
 }  // namespace bitsim::tools

@@ -9,6 +9,7 @@
 #include "sim/analytical_model.h"
 #include "sim/base/table.h"
 #include "sim/bit_plan.h"
+#include "sim/engine.h"
 #include "sim/hw_config.h"
 #include "sim/network.h"
 #include "sim/workload.h"
@@ -47,6 +48,9 @@ void write_new_file(const std::string& path, const std::string& text, bool force
 
 // --input-shape "C,H,W" (empty: none) -> workload options.
 sim::WorkloadOptions workload_options(const std::string& input_shape);
+
+// --engine: analytical or systemc (InputError otherwise).
+sim::Engine parse_engine(const std::string& text);
 
 // "2,4" -> {2, 4}; positive finite numbers only.
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag);

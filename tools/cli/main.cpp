@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "alloc/curves.h"
 #include "sim/base/diagnostics.h"
 #include "tools/cli/commands.h"
 
@@ -16,8 +17,10 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
   auto* w = cmd->add_option("--workload", s.workload_path, "network (.yaml, or SCALE-Sim topology .csv)");
   if (workload_required) w->required();
   cmd->add_option("--workload-format", s.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
-  cmd->add_option("--rate", s.rate, "for modelled and measured curves: what the budget counts: fixed, entropy or coded")
-      ->check(CLI::IsMember({"fixed", "entropy", "coded"}));
+  cmd->add_option(
+         "--rate", s.rate,
+         "for modelled and measured curves: what the budget counts: " + bitsim::alloc::kRateKindNames.alternatives())
+      ->check(CLI::IsMember(bitsim::alloc::kRateKindNames.names()));
   cmd->add_option("--model", s.model_path, "ONNX model: measure the curves on real images (it is also the workload)");
   cmd->add_option("--data", s.data, "with --model: calibration images (default fashion-mnist-train:64)");
   cmd->add_option("--input-shape", s.input_shape, "C,H,W of an ONNX model whose input has symbolic dimensions");
@@ -92,7 +95,7 @@ int main(int argc, char** argv) {
   allocate
       ->add_option("--engine", alloc_args.engine,
                    "latency-aware: time plans with analytical (exact DP) or systemc (DP, then tighten until met)")
-      ->check(CLI::IsMember({"analytical", "systemc"}));
+      ->check(CLI::IsMember(bitsim::sim::kEngineNames.names()));
   allocate->add_option("--out", alloc_args.out_path, "write the plan YAML (for simulate --plan)");
   allocate->add_option("--eval-data", alloc_args.eval_data,
                        "with --model: images on which the plan's real error is measured (default fashion-mnist:2000)");

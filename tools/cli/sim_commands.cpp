@@ -84,9 +84,7 @@ int run_simulate(const SimulateArgs& a) {
   const Network net = load_workload(a.workload_path, a.workload_format, workload_options(a.input_shape));
   const BitPlan plan =
       !a.plan_path.empty() ? load_bit_plan(a.plan_path, net) : parse_bits(a.bits.empty() ? "native" : a.bits, net, hw);
-  if (a.engine != "analytical" && a.engine != "systemc")
-    throw InputError({}, fmt::format("--engine: expected analytical or systemc, got '{}'", a.engine));
-  const bool detailed = a.engine == "systemc";
+  const bool detailed = parse_engine(a.engine) == sim::Engine::SystemC;
   if (!detailed && (!a.trace_path.empty() || a.no_prefetch || a.unlimited_buffers))
     throw InputError({}, "--trace, --no-prefetch and --unlimited-buffers need --engine systemc");
   if (!a.trace_path.empty()) check_new_file(a.trace_path, a.force, "--trace");  // before simulating

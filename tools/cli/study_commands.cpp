@@ -73,8 +73,8 @@ void run(StudyRun& r, int threads) {
   options.threads = threads;
   const std::size_t total = r.spec.points();
   // Long studies show progress: many points, or latency-aware rows (a solve per point).
-  const bool slow =
-      total >= 200 || std::find(r.spec.solvers.begin(), r.spec.solvers.end(), "latency") != r.spec.solvers.end();
+  const bool slow = total >= 200 || std::any_of(r.spec.solvers.begin(), r.spec.solvers.end(),
+                                                [](const SolverInfo* s) { return s->kind == SolverKind::Latency; });
   options.progress = [total, slow](std::size_t done, std::size_t) {
     if (slow) std::cerr << fmt::format("study: {}/{} points\n", done, total);
   };
@@ -133,43 +133,28 @@ std::vector<std::string> input_files(const StudyRun& r) {
   for (std::size_t w = 0; w < r.spec.workloads.size(); ++w)
     names.push_back(
         fmt::format("inputs/workload-{}{}", w, std::filesystem::path(r.spec.workloads[w]).extension().string()));
-  if (r.spec.curves != "modelled") names.push_back("inputs/curves.csv");
+  if (!r.spec.curves_path.empty()) names.push_back("inputs/curves.csv");
   return names;
 }
 
 void write_inputs(const OutputDir& out, const StudyRun& r) {
   const std::vector<std::string> names = input_files(r);
+  study::StudySpec copy = r.spec;  // the same study, naming the copies
   std::size_t k = 1;
-  std::string study = fmt::format("# written by bitsim from {}; inputs copied into inputs/\nhardware:\n", r.spec.path);
-  for (std::size_t h = 0; h < r.spec.hardware.size(); ++h, ++k) {
-    out.write(names[k], read_text(r.spec.hardware[h]));
-    study += fmt::format("  - {}\n", names[k]);
+  for (std::string& path : copy.hardware) {
+    out.write(names[k], read_text(path));
+    path = names[k++];
   }
-  study += "workload:\n";
-  for (std::size_t w = 0; w < r.spec.workloads.size(); ++w, ++k) {
-    out.write(names[k], read_text(r.spec.workloads[w]));
-    study += fmt::format("  - {}\n", names[k]);
+  for (std::string& path : copy.workloads) {
+    out.write(names[k], read_text(path));
+    path = names[k++];
   }
-  if (r.spec.curves != "modelled") {
-    out.write(names[k], read_text(r.spec.curves));
-    study += fmt::format("curves: {}\n", names[k]);
-  } else {
-    study += "curves: modelled\n";
+  if (!copy.curves_path.empty()) {
+    out.write(names[k], read_text(copy.curves_path));
+    copy.curves_path = names[k];
   }
-  study += fmt::format("rate: {}\navg_bits: [{}]\nsolvers: [{}]\nbatch: {}\n", r.spec.rate,
-                       fmt::join(r.spec.avg_bits, ", "), fmt::join(r.spec.solvers, ", "), r.spec.batch);
-  if (!r.spec.vary.empty()) {
-    study += "vary:\n";
-    for (const auto& a : r.spec.vary) {
-      study += fmt::format("  {}: [", a.key);
-      for (std::size_t i = 0; i < a.values.size(); ++i) study += fmt::format("{}\"{}\"", i ? ", " : "", a.values[i]);
-      study += "]\n";
-    }
-  }
-  const study::CostWeights& c = r.spec.cost;
-  study += fmt::format("cost: {{pe: {}, sram_kib: {}, dram_gb_per_s: {}, decoder_lane: {}}}\n", c.pe, c.sram_kib,
-                       c.dram_gb_per_s, c.decoder_lane);
-  out.write("study.yaml", study);
+  out.write("study.yaml",
+            study_spec_yaml(copy, fmt::format("written by bitsim from {}; inputs copied into inputs/", r.spec.path)));
 }
 
 // x of a row for plots: the first varied parameter's number (or its index), else the budget.
@@ -214,7 +199,7 @@ std::vector<Series> series_by(const StudyRun& r, const XAxis& x, bool include_eq
   std::map<std::string, std::size_t> index;
   std::vector<Series> out;
   for (const StudyRow& row : r.result.rows) {
-    if (!row.feasible || (!include_equal && row.solver == "equal")) continue;
+    if (!row.feasible || (!include_equal && row.solver == equal_solver().name)) continue;
     std::string name = fmt::format("{} {} {}b {}", r.result.configs[row.point].name,
                                    r.result.networks[row.workload].name(), row.avg_bits, row.solver);
     for (std::size_t a = 1; a < r.spec.vary.size(); ++a)
