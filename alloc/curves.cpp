@@ -11,6 +11,9 @@
 #include <ostream>
 #include <set>
 
+#include "sim/base/table.h"
+#include "sim/base/text.h"
+
 namespace bitsim::alloc {
 
 std::int64_t RateDistortionCurves::total_values() const {
@@ -66,28 +69,6 @@ const std::vector<std::string> kColumns = {"tensor",     "option",       "rate_b
                                            "fixed_bits", "entropy_bits", "coded_bits"};
 const std::vector<std::string> kRequired = {"tensor", "option", "rate_bits", "distortion"};
 
-struct Cell {
-  std::string text;
-  int col = 0;
-};
-
-std::vector<Cell> split_csv(const std::string& line) {
-  std::vector<Cell> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = line.find(',', start);
-    const auto end = comma == std::string::npos ? line.size() : comma;
-    std::string t = line.substr(start, end - start);
-    std::size_t lead = t.find_first_not_of(" \t");
-    const std::size_t last = t.find_last_not_of(" \t\r");
-    t = lead == std::string::npos ? std::string() : t.substr(lead, last - lead + 1);
-    out.push_back({t, static_cast<int>(start + (lead == std::string::npos ? 0 : lead) + 1)});
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 RateDistortionCurves load_curves(const std::string& path) {
@@ -129,7 +110,12 @@ RateDistortionCurves load_curves(const std::string& path) {
       }
       continue;
     }
-    const std::vector<Cell> cells = split_csv(line);
+    const CsvLine split = split_csv_line(line);
+    if (split.error) {
+      diag.error({path, line_no, split.error->first}, split.error->second);
+      continue;
+    }
+    const std::vector<CsvField>& cells = split.fields;
     if (!have_header) {
       have_header = true;
       for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -150,41 +136,40 @@ RateDistortionCurves load_curves(const std::string& path) {
       diag.throw_if_any();
       continue;
     }
-    if (cells.size() != column.size() && cells.size() < column.size()) {
-      diag.error({path, line_no, static_cast<int>(line.size()) + 1},
-                 fmt::format("expected {} fields, got {}", column.size(), cells.size()));
+    if (cells.size() != column.size()) {  // extra fields point at the first one, missing ones at the end
+      const int col = cells.size() > column.size() ? cells[column.size()].col : static_cast<int>(line.size()) + 1;
+      diag.error({path, line_no, col},
+                 fmt::format("expected {} fields (one per header column), got {}", column.size(), cells.size()));
       continue;
     }
-    auto cell = [&](const char* name) -> const Cell* {
+    auto cell = [&](const char* name) -> const CsvField* {
       const auto it = column.find(name);
       return it == column.end() ? nullptr : &cells[static_cast<std::size_t>(it->second)];
     };
     bool ok = true;
     // A non-negative finite number; `present` is false for an empty optional cell.
     auto number = [&](const char* name, bool required, double& out) {
-      const Cell* c = cell(name);
+      const CsvField* c = cell(name);
       if (c == nullptr || (c->text.empty() && !required)) return;
-      double v = 0;
-      const auto [end, ec] = std::from_chars(c->text.data(), c->text.data() + c->text.size(), v);
-      if (ec != std::errc() || end != c->text.data() + c->text.size() || !std::isfinite(v) || v < 0) {
+      const auto v = parse_number(c->text);
+      if (!v || *v < 0) {
         diag.expected({path, line_no, c->col}, name, "a finite number >= 0", fmt::format("'{}'", c->text));
         ok = false;
         return;
       }
-      out = v;
+      out = *v;
     };
     auto integer = [&](const char* name, std::int64_t max, std::int64_t& out) {
-      const Cell* c = cell(name);
+      const CsvField* c = cell(name);
       if (c == nullptr || c->text.empty()) return;
-      std::int64_t v = 0;
-      const auto [end, ec] = std::from_chars(c->text.data(), c->text.data() + c->text.size(), v);
-      if (ec != std::errc() || end != c->text.data() + c->text.size() || v < 1 || v > max) {
+      const auto v = parse_integer(c->text);
+      if (!v || *v < 1 || *v > max) {
         diag.expected({path, line_no, c->col}, name, fmt::format("an integer from 1 to {}", max),
                       fmt::format("'{}'", c->text));
         ok = false;
         return;
       }
-      out = v;
+      out = *v;
     };
     CurveOption opt;
     opt.where = {path, line_no, 1};
@@ -213,7 +198,7 @@ RateDistortionCurves load_curves(const std::string& path) {
     opt.levels = static_cast<int>(levels);
     CurveTensorKind kind = tensor.size() > 2 && tensor.substr(tensor.size() - 2) == ":a" ? CurveTensorKind::Activations
                                                                                          : CurveTensorKind::Weights;
-    if (const Cell* k = cell("kind"); k && !k->text.empty()) {
+    if (const CsvField* k = cell("kind"); k && !k->text.empty()) {
       if (k->text == "weight")
         kind = CurveTensorKind::Weights;
       else if (k->text == "activation")
@@ -236,7 +221,7 @@ RateDistortionCurves load_curves(const std::string& path) {
       t.kind = kind;
       const auto colon = tensor.rfind(':');
       t.layer = colon == std::string::npos ? tensor : tensor.substr(0, colon);
-      if (const Cell* l = cell("layer"); l && !l->text.empty()) t.layer = l->text;
+      if (const CsvField* l = cell("layer"); l && !l->text.empty()) t.layer = l->text;
       t.count = count;
       curves.tensors.push_back(std::move(t));
     }
@@ -259,15 +244,17 @@ void write_curves(std::ostream& out, const RateDistortionCurves& curves) {
   out << "# bitsim rate-distortion curves\n";
   out << "# provenance: " << curves.provenance << "\n";
   out << "# rate: " << rate_kind_name(curves.rate) << "\n";
-  out << "tensor,option,rate_bits,distortion,kind,layer,bits,levels,beta,count,fixed_bits,entropy_bits,coded_bits\n";
-  auto opt_num = [](double v) { return v < 0 ? std::string() : fmt::format("{}", v); };
-  auto opt_int = [](std::int64_t v) { return v <= 0 ? std::string() : fmt::format("{}", v); };
+  // Through Table's CSV writer, so that a name with a comma or a quote is quoted (and reads back).
+  Table table(kColumns);
+  auto opt_num = [](double v) { return v < 0 ? Cell(std::string()) : Cell(v); };
+  auto opt_int = [](std::int64_t v) { return v <= 0 ? Cell(std::string()) : Cell(v); };
   for (const auto& t : curves.tensors)
     for (const auto& o : t.options)
-      out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", t.tensor, o.name, o.rate_bits, o.distortion,
-                         t.kind == CurveTensorKind::Weights ? "weight" : "activation", t.layer, opt_int(o.bits),
-                         opt_int(o.levels), opt_num(o.beta), opt_int(t.count), opt_num(o.fixed_bits),
-                         opt_num(o.entropy_bits), opt_num(o.coded_bits));
+      table.add_row({t.tensor, o.name, o.rate_bits, o.distortion,
+                     std::string(t.kind == CurveTensorKind::Weights ? "weight" : "activation"), t.layer,
+                     opt_int(o.bits), opt_int(o.levels), opt_num(o.beta), opt_int(t.count), opt_num(o.fixed_bits),
+                     opt_num(o.entropy_bits), opt_num(o.coded_bits)});
+  table.write_csv(out);
 }
 
 }  // namespace bitsim::alloc

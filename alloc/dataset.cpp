@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/text.h"
 
 namespace bitsim::alloc {
 namespace {
@@ -49,9 +50,8 @@ Dataset load_dataset(const std::string& spec) {
   long limit = -1;
   if (colon != std::string::npos) {
     const std::string n = spec.substr(colon + 1);
-    const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), limit);
-    if (ec != std::errc() || end != n.data() + n.size() || limit < 1)
-      throw InputError({}, fmt::format("--data: expected NAME or NAME:N with N >= 1, got '{}'", spec));
+    limit = static_cast<long>(parse_integer(n).value_or(0));
+    if (limit < 1) throw InputError({}, fmt::format("--data: expected NAME or NAME:N with N >= 1, got '{}'", spec));
   }
   std::string prefix;
   if (name == "fashion-mnist")

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/text.h"
 #include "sim/base/units.h"
 #include "sim/base/yaml_fields.h"
 
@@ -272,11 +273,7 @@ HardwareConfig load_scalesim_config(const std::string& path) {
     for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return s;
   };
-  auto trim = [](std::string s) {
-    const auto b = s.find_first_not_of(" \t\r");
-    const auto e = s.find_last_not_of(" \t\r");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-  };
+  auto trim = [](std::string_view s) { return std::string(bitsim::trim(s)); };
   while (std::getline(in, line)) {
     ++line_no;
     const std::string t = trim(line);
@@ -323,14 +320,13 @@ HardwareConfig load_scalesim_config(const std::string& path) {
   auto positive = [&](const std::string& key, std::int64_t& out) {
     const auto it = values.find(key);
     if (it == values.end()) return false;
-    std::int64_t v = 0;
     const auto& s = it->second.text;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || v < 1) {
+    const auto v = parse_integer(s);
+    if (!v || *v < 1) {
       diag.expected(it->second.where, key, "a positive integer", fmt::format("'{}'", s));
       return true;
     }
-    out = v;
+    out = *v;
     return true;
   };
   if (!positive("arrayheight", hw.array_rows)) diag.error({path, 0, 0}, "architecture_presets.ArrayHeight: missing");
@@ -367,8 +363,8 @@ HardwareConfig load_scalesim_config(const std::string& path) {
         diag.error(it->second.where, "InterfaceBandwidth: USER needs architecture_presets.Bandwidth");
       } else {
         const std::string first = trim(bw->second.text.substr(0, bw->second.text.find(',')));
-        const auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), words);
-        if (ec != std::errc() || end != first.data() + first.size() || words < 1)
+        words = parse_integer(first).value_or(0);
+        if (words < 1)
           diag.expected(bw->second.where, "Bandwidth", "a positive integer (words per cycle)",
                         fmt::format("'{}'", first));
         hw.dram_bytes_per_s = 3.0 * static_cast<double>(words) * hw.clock_hz;

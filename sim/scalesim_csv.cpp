@@ -16,37 +16,11 @@
 #include <fstream>
 #include <set>
 
+#include "sim/base/text.h"
 #include "sim/workload.h"
 
 namespace bitsim::sim {
 namespace {
-
-struct Field {
-  std::string_view text;
-  int col = 0;  // 1-based
-};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<Field> split_fields(std::string_view line) {
-  std::vector<Field> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    const std::size_t end = comma == std::string_view::npos ? line.size() : comma;
-    const std::string_view raw = line.substr(start, end - start);
-    const std::string_view t = trim(raw);
-    const std::size_t lead = t.empty() ? 0 : static_cast<std::size_t>(t.data() - raw.data());
-    out.push_back({t, static_cast<int>(start + lead + 1)});
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 enum class Kind { Conv, Gemm };
 
@@ -64,8 +38,13 @@ Network load(const std::string& path, Kind kind) {
   int line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
-    if (line_no == 1 || trim(line).empty()) continue;  // header; blank lines
-    std::vector<Field> fields = split_fields(line);
+    if (line_no == 1 || trim(line).empty()) continue;          // header; blank lines
+    CsvLine split = split_csv_line(line, CsvQuotes::Literal);  // v2: line.split(',')
+    if (split.error) {
+      diag.error({path, line_no, split.error->first}, split.error->second);
+      continue;
+    }
+    std::vector<CsvField>& fields = split.fields;
     const int line_end_col = static_cast<int>(line.size()) + 1;
     fields.pop_back();  // v2 drops the last field: the empty one after the trailing comma
     if (fields.size() < columns.size() + 1) {
@@ -84,16 +63,15 @@ Network load(const std::string& path, Kind kind) {
     const std::size_t numeric = columns.size() + (kind == Kind::Conv && fields.size() > 8 ? 1 : 0);
     for (std::size_t i = 1; i <= numeric; ++i) {
       const std::string_view col_name = i <= columns.size() ? columns[i - 1] : std::string_view("Stride Width");
-      std::int64_t x = 0;
-      const auto t = fields[i].text;
-      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
-      if (ec != std::errc() || end != t.data() + t.size() || x < 1 || x > INT32_MAX) {
+      const std::string& t = fields[i].text;
+      const auto x = parse_integer(t);
+      if (!x || *x < 1 || *x > INT32_MAX) {
         diag.error({path, line_no, fields[i].col},
                    fmt::format("{}: expected a positive integer, got '{}'", col_name, t));
         ok = false;
         continue;
       }
-      v.push_back(x);
+      v.push_back(*x);
     }
     if (!ok) continue;
 

@@ -79,7 +79,37 @@ TEST(CurvesFile, EveryMistakeIsReportedWithItsPlace) {
             "F:3:14: error: kind: expected weight or activation, got 'weights'\n"
             "F:4:11: error: count: tensor a:w was given 10 values earlier, got 12");
   EXPECT_EQ(curves_error(""), "F: error: empty file: expected a header line (tensor,option,rate_bits,distortion,...)");
-  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x,1\n"), "F:2:8: error: expected 4 fields, got 3");
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x,1\n"),
+            "F:2:8: error: expected 4 fields (one per header column), got 3");
+  // A field too many is an error at that field (it used to be ignored).
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x,1,2,3\n"),
+            "F:2:11: error: expected 4 fields (one per header column), got 5");
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,\"x,1,2\n"),
+            "F:2:5: error: unterminated quoted field (a quoted field cannot span lines)");
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x\"y,1,2\n"),
+            "F:2:6: error: a quote inside an unquoted field");
+}
+
+TEST(CurvesFile, NamesWithCommasAndQuotesRoundTrip) {
+  RateDistortionCurves c;
+  TensorCurve t;
+  t.tensor = "block \"a\", conv:w";
+  t.layer = "block \"a\", conv";
+  CurveOption o;
+  o.name = "t=15,beta=0.25";
+  o.rate_bits = 10;
+  o.distortion = 0.5;
+  t.options.push_back(o);
+  c.tensors.push_back(t);
+  std::ostringstream text;
+  write_curves(text, c);
+  EXPECT_NE(text.str().find("\"block \"\"a\"\", conv:w\",\"t=15,beta=0.25\",10,0.5,"), std::string::npos) << text.str();
+  const RateDistortionCurves back = load_curves(testing::write_temp("quoted.csv", text.str()));
+  ASSERT_EQ(back.tensors.size(), 1u);
+  EXPECT_EQ(back.tensors[0].tensor, t.tensor);
+  EXPECT_EQ(back.tensors[0].layer, t.layer);
+  ASSERT_EQ(back.tensors[0].options.size(), 1u);
+  EXPECT_EQ(back.tensors[0].options[0].name, o.name);
 }
 
 TEST(ModelledCurves, DeterministicLabelledAndComplete) {

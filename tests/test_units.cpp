@@ -1,7 +1,10 @@
-// Quantity parsing: decimal vs binary prefixes, and rejection of unit-less or wrong-unit values.
+// The base library's text handling: quantities (decimal vs binary prefixes, unit-less or wrong-unit
+// values refused), whole-field numbers, CSV lines with quoting and columns, name tables.
 #include <gtest/gtest.h>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/names.h"
+#include "sim/base/text.h"
 #include "sim/base/units.h"
 
 namespace bitsim {
@@ -40,6 +43,62 @@ TEST(Units, FormatsWithTheShorterOfDecimalAndBinaryUnits) {
 TEST(DidYouMean, SuggestsOnlyCloseWords) {
   EXPECT_EQ(did_you_mean("bandwith", {"bandwidth", "latency", "policy"}), "bandwidth");
   EXPECT_EQ(did_you_mean("colour", {"rows", "cols", "dataflow"}), "");
+}
+
+TEST(Text, NumbersMustBeTheWholeField) {
+  EXPECT_EQ(parse_integer("42"), 42);
+  EXPECT_EQ(parse_integer("-7"), -7);
+  EXPECT_FALSE(parse_integer("12abc"));
+  EXPECT_FALSE(parse_integer(" 12"));
+  EXPECT_FALSE(parse_integer(""));
+  EXPECT_FALSE(parse_integer("99999999999999999999"));  // overflow, not a wrapped value
+  EXPECT_EQ(parse_number("2.5e3"), 2500.0);
+  EXPECT_FALSE(parse_number("1e999"));
+  EXPECT_FALSE(parse_number("nan"));
+  EXPECT_FALSE(parse_number("inf"));
+  EXPECT_FALSE(parse_number("3 bits"));
+  EXPECT_EQ(trim(" \t a b \r"), "a b");
+  EXPECT_EQ(trim("  "), "");
+}
+
+std::vector<std::pair<std::string, int>> fields(const CsvLine& line) {
+  std::vector<std::pair<std::string, int>> out;
+  for (const CsvField& f : line.fields) out.emplace_back(f.text, f.col);
+  return out;
+}
+
+TEST(Text, CsvFieldsKeepTheirColumns) {
+  using F = std::vector<std::pair<std::string, int>>;
+  EXPECT_EQ(fields(split_csv_line("a, bc ,,d\r")), (F{{"a", 1}, {"bc", 4}, {"", 8}, {"d", 9}}));
+  // Quotes: commas and doubled quotes inside, blanks kept, the column is the opening quote's.
+  EXPECT_EQ(fields(split_csv_line("x, \" a,\"\"b\"\" \" ,y")), (F{{"x", 1}, {" a,\"b\" ", 4}, {"y", 17}}));
+  EXPECT_EQ(fields(split_csv_line("\"\"")), (F{{"", 1}}));
+  const CsvLine open = split_csv_line("a,\"bc");
+  ASSERT_TRUE(open.error);
+  EXPECT_EQ(open.error->first, 3);
+  const CsvLine after = split_csv_line("\"a\"b,c");
+  ASSERT_TRUE(after.error);
+  EXPECT_EQ(after.error->first, 4);
+  // Literal quotes: SCALE-Sim's plain split.
+  EXPECT_EQ(fields(split_csv_line("\"a,b\",", CsvQuotes::Literal)), (F{{"\"a", 1}, {"b\"", 4}, {"", 7}}));
+}
+
+enum class Colour { Red, Green, Blue };
+constexpr NameTable kColours{std::array{NamedValue<Colour>{Colour::Red, "red"},
+                                        NamedValue<Colour>{Colour::Green, "green"},
+                                        NamedValue<Colour>{Colour::Blue, "blue"}}};
+static_assert(kColours.complete());
+static_assert(!NameTable{std::array{NamedValue<Colour>{Colour::Red, "red"}, NamedValue<Colour>{Colour::Red, "green"},
+                                    NamedValue<Colour>{Colour::Blue, "blue"}}}
+                   .complete());
+
+TEST(Names, OneTableNamesParsesAndLists) {
+  EXPECT_EQ(kColours.name(Colour::Green), "green");
+  EXPECT_EQ(kColours.find("blue"), Colour::Blue);
+  EXPECT_FALSE(kColours.find("Blue"));
+  EXPECT_EQ(kColours.alternatives(), "red, green or blue");
+  EXPECT_EQ(kColours.choices(), "red | green | blue");
+  EXPECT_EQ(kColours.names(), (std::vector<std::string>{"red", "green", "blue"}));
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <span>
 
+#include "sim/base/text.h"
+
 namespace bitsim {
 namespace {
 
@@ -37,12 +39,6 @@ auto with_units(Dimension dim, F&& f) {
       return f(std::span<const Unit>(kSeconds));
   }
   return f(std::span<const Unit>());
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Typed YAML reads with located errors.
 #include "sim/base/yaml_fields.h"
+#include "sim/base/text.h"
 
 #include <fmt/format.h>
 #include <charconv>
@@ -66,9 +67,8 @@ std::optional<std::int64_t> Reader::integer(const YAML::Node& node, const std::s
     return std::nullopt;
   }
   const std::string& s = node.Scalar();
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || value < min || value > max) {
+  const auto value = parse_integer(s);
+  if (!value || *value < min || *value > max) {
     diag.expected(where(file, node), path, expected, describe(node));
     return std::nullopt;
   }
@@ -82,9 +82,8 @@ std::optional<double> Reader::number(const YAML::Node& node, const std::string& 
     return std::nullopt;
   }
   const std::string& s = node.Scalar();
-  double value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value) || value < min) {
+  const auto value = parse_number(s);
+  if (!value || *value < min) {
     diag.expected(where(file, node), path, expected, describe(node));
     return std::nullopt;
   }

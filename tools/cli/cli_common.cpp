@@ -1,5 +1,6 @@
 // Shared CLI helpers.
 #include "tools/cli/cli_common.h"
+#include "sim/base/text.h"
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -25,10 +26,9 @@ sim::BitPlan parse_bits(const std::string& text, const sim::Network& net, const 
     return plan;
   }
   auto number = [](std::string_view s) -> std::optional<int> {
-    int v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || v < 1 || v > 32) return std::nullopt;
-    return v;
+    const auto v = parse_integer(s);
+    if (!v || *v < 1 || *v > 32) return std::nullopt;
+    return static_cast<int>(*v);
   };
   const auto slash = text.find('/');
   const auto w = number(std::string_view(text).substr(0, slash));
@@ -99,16 +99,18 @@ void write_new_file(const std::string& path, const std::string& text, bool force
 sim::WorkloadOptions workload_options(const std::string& input_shape) {
   sim::WorkloadOptions options;
   if (input_shape.empty()) return options;
-  std::vector<double> v;
-  try {
-    v = parse_number_list(input_shape, "--input-shape");
-  } catch (const InputError&) {
-    v.clear();
+  // Each dimension up to 2^31 - 1, as a workload file's (their product is checked by the network).
+  std::vector<std::int64_t> v;
+  for (std::string_view rest = input_shape;;) {
+    const auto comma = rest.find(',');
+    const auto d = parse_integer(rest.substr(0, comma));
+    v.push_back(d && *d >= 1 && *d <= INT32_MAX ? *d : 0);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
   }
-  if (v.size() != 3 || std::any_of(v.begin(), v.end(), [](double x) { return x != std::floor(x); }))
+  if (v.size() != 3 || std::count(v.begin(), v.end(), 0) > 0)
     throw InputError({}, fmt::format("--input-shape: expected C,H,W (three positive integers), got '{}'", input_shape));
-  options.input_shape =
-      sim::Shape{static_cast<std::int64_t>(v[0]), static_cast<std::int64_t>(v[1]), static_cast<std::int64_t>(v[2])};
+  options.input_shape = sim::Shape{v[0], v[1], v[2]};
   return options;
 }
 
@@ -118,12 +120,11 @@ std::vector<double> parse_number_list(const std::string& text, const std::string
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
     const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    double v = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || !std::isfinite(v) || v <= 0)
+    const auto v = parse_number(item);
+    if (!v || *v <= 0)
       throw InputError({},
                        fmt::format("{}: expected a comma-separated list of positive numbers, got '{}'", flag, text));
-    out.push_back(v);
+    out.push_back(*v);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
