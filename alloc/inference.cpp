@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <thread>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/parallel.h"
 
 namespace bitsim::alloc {
 
@@ -286,9 +286,13 @@ void InferenceEngine::forward_from(std::vector<Activations>& outs, std::size_t f
     work(0, n);
     return;
   }
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(work, n * t / threads, n * (t + 1) / threads);
-  for (auto& th : pool) th.join();
+  // One contiguous share of the images per thread.
+  parallel_for(static_cast<std::size_t>(threads), threads, [&] {
+    return [&](std::size_t t) {
+      const int k = static_cast<int>(t);
+      work(n * k / threads, n * (k + 1) / threads);
+    };
+  });
 }
 
 std::vector<Activations> InferenceEngine::forward_all(std::span<const float> input, int n,

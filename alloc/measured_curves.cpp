@@ -3,15 +3,14 @@
 
 #include <fmt/format.h>
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <mutex>
+#include <memory>
 #include <random>
-#include <thread>
 
 #include "alloc/huffman.h"
 #include "alloc/quantized_model.h"
 #include "alloc/quantizer.h"
+#include "sim/base/parallel.h"
 
 namespace bitsim::alloc {
 namespace {
@@ -83,13 +82,11 @@ RateDistortionCurves measured_curves(const InferenceEngine& engine, const Datase
   // from the reference between its previous setting's layer and this one (prefix reuse).
   const InferenceEngine single(net, 1);
   std::vector<CurveOption> results(jobs.size());
-  std::atomic<std::size_t> next{0};
-  std::size_t done = 0;  // guarded by progress_mutex
-  std::mutex progress_mutex;
   auto worker = [&] {
-    std::vector<Activations> work = reference;
-    std::size_t dirty_from = layers;  // work[k] may differ from reference[k] for k >= dirty_from
-    for (std::size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+    auto state = std::make_shared<std::pair<std::vector<Activations>, std::size_t>>(reference, layers);
+    return [&, state](std::size_t j) {
+      std::vector<Activations>& work = state->first;
+      std::size_t& dirty_from = state->second;  // work[k] may differ from reference[k] for k >= dirty_from
       const Job& job = jobs[j];
       const std::size_t i = job.layer;
       for (std::size_t k = dirty_from; k < i; ++k) work[k] = reference[k];
@@ -140,17 +137,9 @@ RateDistortionCurves measured_curves(const InferenceEngine& engine, const Datase
         o.rate_bits = pick(options.rate, o.fixed_bits, sz);
       }
       o.distortion = mean_squared_error(ref_out, work[engine.output_layer()]);
-      // Counted under the lock so the reports arrive in order (1, 2, ..., total).
-      const std::lock_guard lock(progress_mutex);
-      ++done;
-      if (options.progress) options.progress(done, jobs.size());
-    }
+    };
   };
-  const int threads = std::max(1, std::min(engine.threads(), static_cast<int>(jobs.size())));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  parallel_for(jobs.size(), engine.threads(), worker, options.progress);
 
   RateDistortionCurves curves;
   curves.rate = options.rate;

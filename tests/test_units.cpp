@@ -2,8 +2,14 @@
 // values refused), whole-field numbers, CSV lines with quoting and columns, name tables.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
 #include "sim/base/diagnostics.h"
 #include "sim/base/names.h"
+#include "sim/base/parallel.h"
 #include "sim/base/text.h"
 #include "sim/base/units.h"
 
@@ -99,6 +105,58 @@ TEST(Names, OneTableNamesParsesAndLists) {
   EXPECT_EQ(kColours.alternatives(), "red, green or blue");
   EXPECT_EQ(kColours.choices(), "red | green | blue");
   EXPECT_EQ(kColours.names(), (std::vector<std::string>{"red", "green", "blue"}));
+}
+
+TEST(ParallelFor, EveryIndexOnceAndProgressInOrder) {
+  for (int threads : {1, 2, 7}) {
+    std::vector<int> hits(100, 0);
+    std::atomic<int> workers{0};
+    std::vector<std::size_t> reports;
+    parallel_for(
+        hits.size(), threads,
+        [&] {
+          ++workers;
+          return [&](std::size_t i) { ++hits[i]; };
+        },
+        [&](std::size_t done, std::size_t count) {
+          EXPECT_EQ(count, 100u);
+          reports.push_back(done);
+        });
+    EXPECT_EQ(hits, std::vector<int>(100, 1)) << threads << " threads";
+    EXPECT_EQ(workers, threads);
+    ASSERT_EQ(reports.size(), 100u);
+    for (std::size_t k = 0; k < reports.size(); ++k) EXPECT_EQ(reports[k], k + 1);
+  }
+  // More threads than indices: only as many workers as indices; none at all for no work.
+  std::atomic<int> workers{0};
+  parallel_for(2, 8, [&] {
+    ++workers;
+    return [](std::size_t) {};
+  });
+  EXPECT_EQ(workers, 2);
+  parallel_for(0, 8, [&]() -> std::function<void(std::size_t)> { throw std::logic_error("never called"); });
+}
+
+TEST(ParallelFor, AWorkersExceptionReachesTheCaller) {
+  // An input error in one worker's index arrives as that InputError (not std::terminate), after
+  // every thread has joined; the other workers stop taking new indices.
+  std::atomic<int> ran{0};
+  try {
+    parallel_for(1000, 2, [&] {
+      return [&](std::size_t i) {
+        ++ran;
+        if (i == 10) throw InputError({"f.yaml", 3, 4}, "bad value");
+        std::this_thread::yield();
+      };
+    });
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "f.yaml:3:4: error: bad value");
+  }
+  EXPECT_LT(ran, 1000);
+  // So does an exception thrown while a worker is set up.
+  EXPECT_THROW(parallel_for(4, 2, []() -> std::function<void(std::size_t)> { throw std::runtime_error("setup"); }),
+               std::runtime_error);
 }
 
 }  // namespace

@@ -3,15 +3,14 @@
 
 #include <fmt/format.h>
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <set>
-#include <thread>
 
 #include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
 #include "alloc/solvers/latency_solver.h"
+#include "sim/base/parallel.h"
 #include "sim/workload.h"
 
 namespace bitsim::study {
@@ -135,12 +134,11 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
   const std::size_t per_point = spec.avg_bits.size() * solver_count;
   out.rows.resize(points.size() * per_point);
   out.row_plan.resize(out.rows.size());
-  std::atomic<std::size_t> next{0};
-  std::size_t done = 0;  // guarded by progress_mutex
-  std::mutex progress_mutex;
-  auto work = [&] {
-    sim::SimResult r, native;
-    for (std::size_t i; (i = next.fetch_add(1)) < points.size();) {
+  auto worker = [&] {
+    auto results = std::make_shared<std::pair<sim::SimResult, sim::SimResult>>();  // reused across points
+    return [&, results](std::size_t i) {
+      sim::SimResult& r = results->first;
+      sim::SimResult& native = results->second;
       const Point& pt = points[i];
       const sim::HardwareConfig& hw = out.configs[i];
       const sim::AnalyticalModel model(out.networks[pt.workload], hw, spec.batch);
@@ -206,18 +204,14 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
           }
         }
       }
-      // Counted under the lock so the reports arrive in order.
-      const std::lock_guard lock(progress_mutex);
-      const std::size_t d = ++done;
-      if (options.progress && (d == points.size() || d % std::max<std::size_t>(1, points.size() / 20) == 0))
-        options.progress(d, points.size());
-    }
+    };
   };
-  const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(points.size())));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  // About 20 reports per study.
+  const ProgressFn progress = [&](std::size_t done, std::size_t total) {
+    if (options.progress && (done == total || done % std::max<std::size_t>(1, total / 20) == 0))
+      options.progress(done, total);
+  };
+  parallel_for(points.size(), options.threads, worker, progress);
   return out;
 }
 
