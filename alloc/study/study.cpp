@@ -49,20 +49,33 @@ std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows) {
   return front;
 }
 
-StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options) {
-  StudyResult out;
-  for (const std::string& path : spec.workloads) out.networks.push_back(sim::load_workload(path, "auto", {}));
-  for (const sim::Network& net : out.networks) {
+StudyInputs load_study_inputs(const StudySpec& spec) {
+  StudyInputs in;
+  for (const std::string& path : spec.hardware) in.hardware.push_back(sim::load_hardware_config(path));
+  for (const std::string& path : spec.workloads) in.networks.push_back(sim::load_workload(path, "auto", {}));
+  for (const sim::Network& net : in.networks) {
     if (spec.curves_path.empty()) {
       ModelOptions m;
       m.rate = spec.rate;
-      out.curves.push_back(modelled_curves(net, m));
+      in.curves.push_back(modelled_curves(net, m));
     } else {
-      out.curves.push_back(load_curves(spec.curves_path));
+      in.curves.push_back(load_curves(spec.curves_path));
     }
-    if (out.curves.back().total_values() <= 0)
-      throw InputError({out.curves.back().source, 0, 0}, "avg_bits needs the 'count' column in the curves");
   }
+  return in;
+}
+
+StudyResult run_study(const StudySpec& spec, const StudyOptions& options) {
+  return run_study(spec, load_study_inputs(spec), options);
+}
+
+StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOptions& options) {
+  BITSIM_CHECK(inputs.curves.size() == inputs.networks.size());
+  StudyResult out;
+  out.networks = std::move(inputs.networks);
+  out.curves = std::move(inputs.curves);
+  for (const RateDistortionCurves& c : out.curves)
+    if (c.total_values() <= 0) throw InputError({c.source, 0, 0}, "avg_bits needs the 'count' column in the curves");
 
   // Solvers: equal first (the baseline), then the spec's size-budget ones. The latency-aware one,
   // if listed, comes last and is solved per point: most images/s at equal's predicted error.
@@ -77,8 +90,7 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
   const std::size_t solver_count = solvers.size() + (latency ? 1 : 0);
 
   // Hardware points: base config x varied parameters (last axis fastest), per workload.
-  std::vector<sim::HardwareConfig> bases;
-  for (const std::string& path : spec.hardware) bases.push_back(sim::load_hardware_config(path));
+  const std::vector<sim::HardwareConfig>& bases = inputs.hardware;
   struct Point {
     std::size_t hardware, workload;
     std::vector<std::size_t> axis_value;
@@ -134,6 +146,7 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
   const std::size_t per_point = spec.avg_bits.size() * solver_count;
   out.rows.resize(points.size() * per_point);
   out.row_plan.resize(out.rows.size());
+  out.native_rate_per_s.resize(points.size());
   auto worker = [&] {
     auto results = std::make_shared<std::pair<sim::SimResult, sim::SimResult>>();  // reused across points
     return [&, results](std::size_t i) {
@@ -143,6 +156,7 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
       const sim::HardwareConfig& hw = out.configs[i];
       const sim::AnalyticalModel model(out.networks[pt.workload], hw, spec.batch);
       model.evaluate(native_plans.at({pt.workload, hw.native_bits}), native);
+      out.native_rate_per_s[i] = native.inference_rate_per_s;
       const double cost = hardware_cost(hw, spec.cost);
       for (std::size_t b = 0; b < spec.avg_bits.size(); ++b) {
         double equal_rate = 0, equal_error = -1;
@@ -166,6 +180,7 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
               goal.max_error = equal_error;
               const LatencyAllocation la = allocate_for_latency(curves, model, static_cast<int>(hw.native_bits), goal);
               row.choice = la.allocation.choice;
+              row.proven_optimal = la.allocation.proven_optimal;
               row.rate_bits = la.allocation.rate_bits;
               row.output_error = la.allocation.distortion;
               model.evaluate(to_bit_plan(model.network(), curves, la.allocation, static_cast<int>(hw.native_bits), ""),
@@ -185,6 +200,7 @@ StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options)
               continue;
             }
             row.rate_bits = out.plans[p].allocation.rate_bits;
+            row.proven_optimal = out.plans[p].allocation.proven_optimal;
             row.output_error = out.plans[p].allocation.distortion;
             if (s == 0) equal_error = row.output_error;
             model.evaluate(bit_plans.at({p, hw.native_bits}), r);

@@ -33,7 +33,8 @@ struct StudyRow {
   double speedup_vs_native = 0;
   double cost = 0;  // the spec's hardware cost proxy
   std::int64_t compute_bound = 0, dram_bound = 0, decode_bound = 0;
-  std::vector<int> choice;  // the plan of a "latency" row (solved for this point); others: see plans
+  std::vector<int> choice;      // the plan of a "latency" row (solved for this point); others: see plans
+  bool proven_optimal = false;  // the solver proved its plan optimal
   bool feasible = true;
   std::string status;  // "ok", or why not
 };
@@ -48,8 +49,16 @@ struct StudyPlan {  // one solved plan, shared by all points with its (workload,
 
 inline constexpr std::size_t kNoPlan = static_cast<std::size_t>(-1);
 
+// What a study runs on, loaded: the base hardware configs, the networks and their curves.
+struct StudyInputs {
+  std::vector<sim::HardwareConfig> hardware;
+  std::vector<sim::Network> networks;
+  std::vector<alloc::RateDistortionCurves> curves;  // per network
+};
+
 struct StudyResult {
   std::vector<sim::HardwareConfig> configs;         // per point, resolved
+  std::vector<double> native_rate_per_s;            // per point: images/s at the datapath's native bits
   std::vector<sim::Network> networks;               // per workload
   std::vector<alloc::RateDistortionCurves> curves;  // per workload
   std::vector<StudyPlan> plans;
@@ -62,8 +71,15 @@ struct StudyOptions {
   std::function<void(std::size_t done, std::size_t total)> progress;  // points simulated
 };
 
-// Loads everything the spec names (InputError on any problem), solves, simulates.
-StudyResult run_study(const study::StudySpec& spec, const StudyOptions& options = {});
+// Loads everything the spec names (InputError on any problem): configs, workloads, curves (the
+// spec's file, or modelled at the spec's rate).
+StudyInputs load_study_inputs(const StudySpec& spec);
+
+// Solves and simulates every point of `inputs` (whose hardware and networks stand for the spec's
+// files) with the spec's budgets, solvers, batch and varied parameters.
+StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOptions& options = {});
+// load_study_inputs, then run_study.
+StudyResult run_study(const StudySpec& spec, const StudyOptions& options = {});
 
 // The spec's cost proxy for a hardware config.
 double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 namespace bitsim {
 
@@ -173,6 +174,46 @@ void JsonWriter::rows_of(const Table& t) {
     end_object();
   }
   end_array();
+}
+
+void JsonWriter::fields_of(const Record& r) {
+  const std::string* open = nullptr;  // the group whose object is open
+  for (const Record::Field& f : r.m_fields) {
+    if (open && *open != f.group) {
+      end_object();
+      open = nullptr;
+    }
+    if (!open && !f.group.empty()) {
+      key(f.group);
+      begin_object();
+      open = &f.group;
+    }
+    if (f.flag)
+      flag(f.key, std::get<std::string>(f.value) == "yes");
+    else
+      field(f.key, f.value);
+  }
+  if (open) end_object();
+}
+
+namespace {
+std::string record_key(const std::string& group, const std::string& key) {
+  return group.empty() ? key : group + "." + key;
+}
+}  // namespace
+
+void Record::write_text(std::ostream& out) const {
+  Table t({"field", "value"});
+  for (const Field& f : m_fields) t.add_row({record_key(f.group, f.key), format_cell_text(f.value)});
+  std::ostringstream text;
+  t.write_text(text);
+  const std::string s = text.str();
+  out << s.substr(s.find('\n') + 1);  // without the header line
+}
+
+void Record::write_csv_comments(std::ostream& out) const {
+  for (const Field& f : m_fields)
+    out << "# " << record_key(f.group, f.key) << ": " << format_cell_exact(f.value) << '\n';
 }
 
 }  // namespace bitsim

@@ -27,6 +27,34 @@ class Table {
   std::vector<std::vector<Cell>> m_rows;
 };
 
+// A result that is one record rather than rows: fields in order, some under a group name. Every
+// format shows the same fields: JSON nests each run of fields of one group as an object; CSV
+// writes "# group.key: value" comment lines (above a table, say); text aligns "group.key  value".
+class Record {
+ public:
+  void add(std::string key, Cell value) { m_fields.push_back({{}, std::move(key), std::move(value), false}); }
+  void add(std::string group, std::string key, Cell value) {
+    m_fields.push_back({std::move(group), std::move(key), std::move(value), false});
+  }
+  // A yes/no field: true/false in JSON, yes/no in text and CSV.
+  void add_flag(std::string key, bool value) {
+    m_fields.push_back({{}, std::move(key), std::string(value ? "yes" : "no"), true});
+  }
+
+  void write_text(std::ostream& out) const;  // numbers to 4 significant digits, like Table
+  void write_csv_comments(std::ostream& out) const;
+
+ private:
+  friend class JsonWriter;
+  struct Field {
+    std::string group;  // "" = top level
+    std::string key;
+    Cell value;
+    bool flag;
+  };
+  std::vector<Field> m_fields;
+};
+
 // Minimal JSON writer with deterministic number formatting.
 class JsonWriter {
  public:
@@ -43,6 +71,8 @@ class JsonWriter {
   void flag(const std::string& k, bool v);  // not an overload of field: integers would convert to bool
   // An object per row, with the table's columns as keys.
   void rows_of(const Table& t);
+  // The record's fields in the current object (groups as nested objects).
+  void fields_of(const Record& r);
 
  private:
   void separate();

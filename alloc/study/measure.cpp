@@ -1,0 +1,34 @@
+// measure_plan: float and quantized forward passes on the same images.
+#include "alloc/study/measure.h"
+
+#include <fmt/format.h>
+
+#include "alloc/inference.h"
+#include "alloc/quantized_model.h"
+#include "sim/base/diagnostics.h"
+
+namespace bitsim::study {
+
+PlanMeasurement measure_plan(const sim::Network& net, const sim::BitPlan* plan, const alloc::Dataset& test,
+                             std::span<const float> calibration, int calibration_count) {
+  const sim::Shape& input = net.layer(0).output;
+  if (!(test.shape == input))
+    throw InputError({}, fmt::format("data set '{}': images are {}x{}x{}, the model's input is {}x{}x{}", test.name,
+                                     test.shape.channels, test.shape.height, test.shape.width, input.channels,
+                                     input.height, input.width));
+  const alloc::InferenceEngine engine(net);
+  PlanMeasurement m;
+  m.data = test.name;
+  m.images = test.count;
+  const alloc::Activations reference = engine.forward(test.images, test.count);
+  m.float_accuracy = m.accuracy = alloc::top1_accuracy(reference, test.labels);
+  if (plan) {
+    const alloc::QuantizedModel quantized(net, *plan, engine.forward_all(calibration, calibration_count));
+    const alloc::Activations out = engine.forward(test.images, test.count, &quantized.hooks());
+    m.output_mse = alloc::mean_squared_error(reference, out);
+    m.accuracy = alloc::top1_accuracy(out, test.labels);
+  }
+  return m;
+}
+
+}  // namespace bitsim::study

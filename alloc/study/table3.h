@@ -1,0 +1,30 @@
+// Seed 004's Table 3 as data: images/s of ResNet-50 and MobileNet-v1 on its TPU-like and
+// Eyeriss-like platforms (its Table 2), with equal allocation and with the paper's own ("ours",
+// its Lagrangian allocation) at 2 and 4 bits on average, and what bitsim says about the difference.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace bitsim::study {
+
+struct Table3Cell {
+  std::string_view hardware;  // the shipped config's name: configs/<hardware>.yaml
+  std::string_view workload;  // the shipped workload's name: workloads/<workload>.yaml
+  double avg_bits;
+  double equal_rate_per_s;  // images/s, equal allocation
+  double ours_rate_per_s;   // images/s, the paper's allocation
+};
+
+// The eight cells, hardware-major (tpu, eyeriss), then workload (resnet50, mobilenet_v1), then bits.
+std::span<const Table3Cell> seed004_table3();
+// The cell of (hardware, workload, avg_bits), or nullptr.
+const Table3Cell* find_table3_cell(std::string_view hardware, std::string_view workload, double avg_bits);
+
+// The bitsim solver the paper's "ours" column stands for.
+inline constexpr std::string_view kTable3OursSolver = "lagrangian";
+
+// Why bitsim's rows differ from the paper's, one paragraph each.
+std::span<const std::string_view> table3_notes();
+
+}  // namespace bitsim::study
