@@ -69,6 +69,204 @@ StudyResult run_study(const StudySpec& spec, const StudyOptions& options) {
   return run_study(spec, load_study_inputs(spec), options);
 }
 
+namespace {
+
+// The solvers of a study's rows: equal first (the baseline), then the spec's size-budget ones; the
+// latency-aware one, if listed, comes last and is solved per point (most images/s at equal's
+// predicted error).
+struct RowSolvers {
+  std::vector<const SolverInfo*> size_budget;
+  bool latency = false;
+  std::size_t count() const { return size_budget.size() + (latency ? 1 : 0); }
+};
+
+RowSolvers row_solvers(const StudySpec& spec) {
+  RowSolvers r;
+  r.size_budget = {&equal_solver()};
+  for (const SolverInfo* s : spec.solvers) {
+    if (s->kind == SolverKind::Latency)
+      r.latency = true;
+    else if (s != &equal_solver())
+      r.size_budget.push_back(s);
+  }
+  return r;
+}
+
+struct Point {
+  std::size_t hardware, workload;
+  std::vector<std::size_t> axis_value;
+};
+
+// Hardware points: base config x varied parameters (last axis fastest), per workload; their
+// resolved configs are appended to `configs`.
+std::vector<Point> expand_points(const StudySpec& spec, const std::vector<sim::HardwareConfig>& bases,
+                                 std::size_t workloads, std::vector<sim::HardwareConfig>& configs) {
+  std::vector<Point> points;
+  for (std::size_t h = 0; h < bases.size(); ++h)
+    for (std::size_t w = 0; w < workloads; ++w) {
+      std::vector<std::size_t> idx(spec.vary.size(), 0);
+      while (true) {
+        sim::HardwareConfig hw = bases[h];
+        for (std::size_t a = 0; a < spec.vary.size(); ++a)
+          sim::set_hardware_parameter(hw, spec.vary[a].key, spec.vary[a].values[idx[a]], spec.vary[a].where);
+        configs.push_back(std::move(hw));
+        points.push_back({h, w, idx});
+        std::size_t a = spec.vary.size();
+        while (a > 0 && ++idx[a - 1] == spec.vary[a - 1].values.size()) idx[--a] = 0;
+        if (a == 0) break;
+      }
+    }
+  return points;
+}
+
+// Everything a point's rows need that does not depend on the point: the solved plans, and their
+// bit plans per native width (tensors without a curve get the datapath's native bits).
+class PointEvaluator {
+ public:
+  PointEvaluator(const StudySpec& spec, const RowSolvers& solvers, const std::vector<Point>& points, StudyResult& out)
+      : m_spec(spec), m_solvers(solvers), m_points(points), m_out(out) {
+    solve_plans();
+    make_bit_plans();
+    m_per_point = spec.avg_bits.size() * solvers.count();
+    out.rows.resize(points.size() * m_per_point);
+    out.row_plan.resize(out.rows.size());
+    out.native_rate_per_s.resize(points.size());
+  }
+
+  // Fills point i's rows; `r` and `native` are the calling thread's scratch results.
+  void evaluate(std::size_t i, sim::SimResult& r, sim::SimResult& native) const {
+    const Point& pt = m_points[i];
+    const sim::HardwareConfig& hw = m_out.configs[i];
+    const sim::AnalyticalModel model(m_out.networks[pt.workload], hw, m_spec.batch);
+    model.evaluate(m_native_plans.at({pt.workload, hw.native_bits}), native);
+    m_out.native_rate_per_s[i] = native.inference_rate_per_s;
+    for (std::size_t b = 0; b < m_spec.avg_bits.size(); ++b) {
+      double equal_rate = 0, equal_error = -1;
+      for (std::size_t s = 0; s < m_solvers.count(); ++s) {
+        const std::size_t at = i * m_per_point + b * m_solvers.count() + s;
+        StudyRow& row = m_out.rows[at];
+        row.point = i;
+        row.hardware = pt.hardware;
+        row.workload = pt.workload;
+        row.axis_value = pt.axis_value;
+        row.avg_bits = m_spec.avg_bits[b];
+        row.cost = hardware_cost(hw, m_spec.cost);
+        const bool simulated = s == m_solvers.size_budget.size() ? latency_row(row, at, model, equal_error, r)
+                                                                 : plan_row(row, at, pt.workload, b, s, model, r);
+        if (s == 0 && row.feasible) equal_error = row.output_error;
+        if (!simulated) continue;
+        row.feasible = r.feasible;
+        row.status = r.feasible ? "ok" : r.reason;
+        if (!r.feasible) continue;
+        if (s == 0) equal_rate = r.inference_rate_per_s;
+        fill_rates(row, r, equal_rate, native.inference_rate_per_s);
+      }
+    }
+  }
+
+ private:
+  void solve_plans() {
+    for (std::size_t w = 0; w < m_out.networks.size(); ++w)
+      for (std::size_t b = 0; b < m_spec.avg_bits.size(); ++b)
+        for (const SolverInfo* solver : m_solvers.size_budget) {
+          StudyPlan p;
+          p.workload = w;
+          p.avg_bits = m_spec.avg_bits[b];
+          p.solver = std::string(solver->name);
+          try {
+            const double budget = p.avg_bits * static_cast<double>(m_out.curves[w].total_values());
+            p.allocation = allocate(m_out.curves[w], budget, *solver);
+          } catch (const InputError& e) {
+            p.error = e.diagnostics().front().message;
+          }
+          m_out.plans.push_back(std::move(p));
+        }
+  }
+
+  std::size_t plan_index(std::size_t workload, std::size_t budget, std::size_t solver) const {
+    return (workload * m_spec.avg_bits.size() + budget) * m_solvers.size_budget.size() + solver;
+  }
+
+  void make_bit_plans() {
+    std::set<std::pair<std::size_t, std::int64_t>> widths;  // (workload, native bits) in the study
+    for (std::size_t i = 0; i < m_points.size(); ++i)
+      widths.emplace(m_points[i].workload, m_out.configs[i].native_bits);
+    for (const auto& [w, nb] : widths) {
+      const int bits = static_cast<int>(nb);
+      m_native_plans[{w, nb}] = sim::BitPlan::uniform(m_out.networks[w], bits, bits);
+      for (std::size_t p = 0; p < m_out.plans.size(); ++p)
+        if (m_out.plans[p].workload == w && m_out.plans[p].error.empty())
+          m_bit_plans[{p, nb}] = to_bit_plan(m_out.networks[w], m_out.curves[w], m_out.plans[p].allocation, bits, "");
+    }
+  }
+
+  // A size-budget solver's row: its plan, simulated into `r`. False if the solver failed.
+  bool plan_row(StudyRow& row, std::size_t at, std::size_t workload, std::size_t budget, std::size_t solver,
+                const sim::AnalyticalModel& model, sim::SimResult& r) const {
+    const std::size_t p = plan_index(workload, budget, solver);
+    const StudyPlan& plan = m_out.plans[p];
+    m_out.row_plan[at] = p;
+    row.solver = plan.solver;
+    if (!plan.error.empty()) {
+      row.feasible = false;
+      row.status = plan.error;
+      return false;
+    }
+    row.rate_bits = plan.allocation.rate_bits;
+    row.proven_optimal = plan.allocation.proven_optimal;
+    row.output_error = plan.allocation.distortion;
+    model.evaluate(m_bit_plans.at({p, model.hardware().native_bits}), r);
+    return true;
+  }
+
+  // The latency-aware row: most images/s at equal's predicted error, solved for this point.
+  bool latency_row(StudyRow& row, std::size_t at, const sim::AnalyticalModel& model, double equal_error,
+                   sim::SimResult& r) const {
+    row.solver = std::string(latency_solver().name);
+    m_out.row_plan[at] = kNoPlan;
+    const RateDistortionCurves& curves = m_out.curves[row.workload];
+    const int bits = static_cast<int>(model.hardware().native_bits);
+    try {
+      if (equal_error < 0) throw InputError({}, "equal allocation failed at this budget");
+      LatencyGoal goal;
+      goal.objective = LatencyObjective::MinTime;
+      goal.max_error = equal_error;
+      const LatencyAllocation la = allocate_for_latency(curves, model, bits, goal);
+      row.choice = la.allocation.choice;
+      row.proven_optimal = la.allocation.proven_optimal;
+      row.rate_bits = la.allocation.rate_bits;
+      row.output_error = la.allocation.distortion;
+      model.evaluate(to_bit_plan(model.network(), curves, la.allocation, bits, ""), r);
+      return true;
+    } catch (const InputError& e) {
+      row.feasible = false;
+      row.status = e.diagnostics().front().message;
+      return false;
+    }
+  }
+
+  static void fill_rates(StudyRow& row, const sim::SimResult& r, double equal_rate, double native_rate) {
+    row.inference_rate_per_s = r.inference_rate_per_s;
+    row.speedup_vs_equal = equal_rate > 0 ? r.inference_rate_per_s / equal_rate : 0;
+    row.speedup_vs_native = native_rate > 0 ? r.inference_rate_per_s / native_rate : 0;
+    for (const sim::LayerTiming& t : r.layers) {
+      row.compute_bound += t.bottleneck == sim::Bottleneck::Compute;
+      row.dram_bound += t.bottleneck == sim::Bottleneck::Dram;
+      row.decode_bound += t.bottleneck == sim::Bottleneck::Decode;
+    }
+  }
+
+  const StudySpec& m_spec;
+  const RowSolvers& m_solvers;
+  const std::vector<Point>& m_points;
+  StudyResult& m_out;  // rows of different points are written by different threads
+  std::size_t m_per_point = 0;
+  std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> m_bit_plans;     // (plan, native bits)
+  std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> m_native_plans;  // (workload, native bits)
+};
+
+}  // namespace
+
 StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOptions& options) {
   BITSIM_CHECK(inputs.curves.size() == inputs.networks.size());
   StudyResult out;
@@ -76,151 +274,12 @@ StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOpti
   out.curves = std::move(inputs.curves);
   for (const RateDistortionCurves& c : out.curves)
     if (c.total_values() <= 0) throw InputError({c.source, 0, 0}, "avg_bits needs the 'count' column in the curves");
-
-  // Solvers: equal first (the baseline), then the spec's size-budget ones. The latency-aware one,
-  // if listed, comes last and is solved per point: most images/s at equal's predicted error.
-  std::vector<const SolverInfo*> solvers = {&equal_solver()};
-  bool latency = false;
-  for (const SolverInfo* s : spec.solvers) {
-    if (s->kind == SolverKind::Latency)
-      latency = true;
-    else if (s != &equal_solver())
-      solvers.push_back(s);
-  }
-  const std::size_t solver_count = solvers.size() + (latency ? 1 : 0);
-
-  // Hardware points: base config x varied parameters (last axis fastest), per workload.
-  const std::vector<sim::HardwareConfig>& bases = inputs.hardware;
-  struct Point {
-    std::size_t hardware, workload;
-    std::vector<std::size_t> axis_value;
-  };
-  std::vector<Point> points;
-  for (std::size_t h = 0; h < bases.size(); ++h)
-    for (std::size_t w = 0; w < out.networks.size(); ++w) {
-      std::vector<std::size_t> idx(spec.vary.size(), 0);
-      while (true) {
-        sim::HardwareConfig hw = bases[h];
-        for (std::size_t a = 0; a < spec.vary.size(); ++a)
-          sim::set_hardware_parameter(hw, spec.vary[a].key, spec.vary[a].values[idx[a]], spec.vary[a].where);
-        out.configs.push_back(std::move(hw));
-        points.push_back({h, w, idx});
-        std::size_t a = spec.vary.size();
-        while (a > 0 && ++idx[a - 1] == spec.vary[a - 1].values.size()) idx[--a] = 0;
-        if (a == 0) break;
-      }
-    }
-
-  // Plans, once per (workload, budget, solver).
-  std::map<std::tuple<std::size_t, std::size_t, std::size_t>, std::size_t> plan_of;
-  for (std::size_t w = 0; w < out.networks.size(); ++w)
-    for (std::size_t b = 0; b < spec.avg_bits.size(); ++b)
-      for (std::size_t s = 0; s < solvers.size(); ++s) {
-        StudyPlan p;
-        p.workload = w;
-        p.avg_bits = spec.avg_bits[b];
-        p.solver = std::string(solvers[s]->name);
-        try {
-          p.allocation = allocate(out.curves[w], spec.avg_bits[b] * static_cast<double>(out.curves[w].total_values()),
-                                  *solvers[s]);
-        } catch (const InputError& e) {
-          p.error = e.diagnostics().front().message;
-        }
-        plan_of[{w, b, s}] = out.plans.size();
-        out.plans.push_back(std::move(p));
-      }
-  // Bit plans per (plan, native bits): tensors without a curve get the datapath's native bits.
-  std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> bit_plans;
-  std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> native_plans;
-  std::set<std::pair<std::size_t, std::int64_t>> widths;  // (workload, native bits) in the study
-  for (std::size_t i = 0; i < points.size(); ++i) widths.emplace(points[i].workload, out.configs[i].native_bits);
-  for (const auto& [w, nb] : widths) {
-    native_plans[{w, nb}] = sim::BitPlan::uniform(out.networks[w], static_cast<int>(nb), static_cast<int>(nb));
-    for (std::size_t p = 0; p < out.plans.size(); ++p)
-      if (out.plans[p].workload == w && out.plans[p].error.empty())
-        bit_plans[{p, nb}] =
-            to_bit_plan(out.networks[w], out.curves[w], out.plans[p].allocation, static_cast<int>(nb), "");
-  }
-
-  // Rows, preallocated in output order; each point is filled by one thread.
-  const std::size_t per_point = spec.avg_bits.size() * solver_count;
-  out.rows.resize(points.size() * per_point);
-  out.row_plan.resize(out.rows.size());
-  out.native_rate_per_s.resize(points.size());
+  const RowSolvers solvers = row_solvers(spec);
+  const std::vector<Point> points = expand_points(spec, inputs.hardware, out.networks.size(), out.configs);
+  const PointEvaluator evaluator(spec, solvers, points, out);
   auto worker = [&] {
-    auto results = std::make_shared<std::pair<sim::SimResult, sim::SimResult>>();  // reused across points
-    return [&, results](std::size_t i) {
-      sim::SimResult& r = results->first;
-      sim::SimResult& native = results->second;
-      const Point& pt = points[i];
-      const sim::HardwareConfig& hw = out.configs[i];
-      const sim::AnalyticalModel model(out.networks[pt.workload], hw, spec.batch);
-      model.evaluate(native_plans.at({pt.workload, hw.native_bits}), native);
-      out.native_rate_per_s[i] = native.inference_rate_per_s;
-      const double cost = hardware_cost(hw, spec.cost);
-      for (std::size_t b = 0; b < spec.avg_bits.size(); ++b) {
-        double equal_rate = 0, equal_error = -1;
-        for (std::size_t s = 0; s < solver_count; ++s) {
-          const std::size_t at = i * per_point + b * solver_count + s;
-          StudyRow& row = out.rows[at];
-          row.point = i;
-          row.hardware = pt.hardware;
-          row.workload = pt.workload;
-          row.axis_value = pt.axis_value;
-          row.avg_bits = spec.avg_bits[b];
-          row.cost = cost;
-          if (s == solvers.size()) {  // latency-aware: most images/s at equal's predicted error
-            row.solver = std::string(latency_solver().name);
-            out.row_plan[at] = kNoPlan;
-            const RateDistortionCurves& curves = out.curves[pt.workload];
-            try {
-              if (equal_error < 0) throw InputError({}, "equal allocation failed at this budget");
-              LatencyGoal goal;
-              goal.objective = LatencyObjective::MinTime;
-              goal.max_error = equal_error;
-              const LatencyAllocation la = allocate_for_latency(curves, model, static_cast<int>(hw.native_bits), goal);
-              row.choice = la.allocation.choice;
-              row.proven_optimal = la.allocation.proven_optimal;
-              row.rate_bits = la.allocation.rate_bits;
-              row.output_error = la.allocation.distortion;
-              model.evaluate(to_bit_plan(model.network(), curves, la.allocation, static_cast<int>(hw.native_bits), ""),
-                             r);
-            } catch (const InputError& e) {
-              row.feasible = false;
-              row.status = e.diagnostics().front().message;
-              continue;
-            }
-          } else {
-            const std::size_t p = plan_of.at({pt.workload, b, s});
-            out.row_plan[at] = p;
-            row.solver = out.plans[p].solver;
-            if (!out.plans[p].error.empty()) {
-              row.feasible = false;
-              row.status = out.plans[p].error;
-              continue;
-            }
-            row.rate_bits = out.plans[p].allocation.rate_bits;
-            row.proven_optimal = out.plans[p].allocation.proven_optimal;
-            row.output_error = out.plans[p].allocation.distortion;
-            if (s == 0) equal_error = row.output_error;
-            model.evaluate(bit_plans.at({p, hw.native_bits}), r);
-          }
-          row.feasible = r.feasible;
-          row.status = r.feasible ? "ok" : r.reason;
-          if (!r.feasible) continue;
-          row.inference_rate_per_s = r.inference_rate_per_s;
-          if (s == 0) equal_rate = r.inference_rate_per_s;
-          row.speedup_vs_equal = equal_rate > 0 ? r.inference_rate_per_s / equal_rate : 0;
-          row.speedup_vs_native =
-              native.inference_rate_per_s > 0 ? r.inference_rate_per_s / native.inference_rate_per_s : 0;
-          for (const sim::LayerTiming& t : r.layers) {
-            row.compute_bound += t.bottleneck == sim::Bottleneck::Compute;
-            row.dram_bound += t.bottleneck == sim::Bottleneck::Dram;
-            row.decode_bound += t.bottleneck == sim::Bottleneck::Decode;
-          }
-        }
-      }
-    };
+    auto scratch = std::make_shared<std::pair<sim::SimResult, sim::SimResult>>();  // reused across points
+    return [&, scratch](std::size_t i) { evaluator.evaluate(i, scratch->first, scratch->second); };
   };
   // About 20 reports per study.
   const ProgressFn progress = [&](std::size_t done, std::size_t total) {
