@@ -2,7 +2,11 @@
 // The only place that catches exceptions and chooses exit codes:
 //   0 success, 1 bad input (files, values, infeasible plan), 2 bad command line, 3 internal error.
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "alloc/curves.h"
 #include "sim/base/diagnostics.h"
@@ -26,17 +30,15 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
   cmd->add_option("--input-shape", s.input_shape, "C,H,W of an ONNX model whose input has symbolic dimensions");
 }
 
-}  // namespace
+// Each command: its options bound to an argument struct, and the function that runs it.
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
 
-// libsystemc's own main() references sc_main; bitsim drives SystemC from library calls instead.
-extern "C" int sc_main(int, char**) { return 0; }
-
-int main(int argc, char** argv) {
-  CLI::App app{"bitsim: bit allocation and systolic-array performance for quantized CNNs"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "bitsim 0.1.0");
-
-  SimulateArgs sim_args;
+Command simulate_command(CLI::App& app) {
+  auto a = std::make_shared<SimulateArgs>();
+  SimulateArgs& sim_args = *a;
   auto* simulate = app.add_subcommand("simulate", "per-layer time, traffic and bottleneck of one bit plan");
   simulate->add_option("--hw", sim_args.hw_path, "hardware config (.yaml, or SCALE-Sim .cfg)")->required();
   simulate->add_option("--workload", sim_args.workload_path, "network (.yaml, or SCALE-Sim topology .csv)")->required();
@@ -52,26 +54,46 @@ int main(int argc, char** argv) {
   simulate->add_flag("--force", sim_args.force, "replace --trace if it exists");
   add_output_flags(simulate, sim_args.out);
 
-  DemoArgs demo_args;
+  return {simulate, [a] { return run_simulate(*a); }};
+}
+
+Command demo_command(CLI::App& app) {
+  auto a = std::make_shared<DemoArgs>();
+  DemoArgs& demo_args = *a;
   demo_args.data_dir = BITSIM_SOURCE_DIR;
   auto* demo = app.add_subcommand("demo", "the headline table: ResNet-50 and MobileNet-v1 on TPU and Eyeriss");
   demo->add_option("--data-dir", demo_args.data_dir, "folder holding configs/ and workloads/");
   add_output_flags(demo, demo_args.out);
 
-  InspectArgs inspect_args;
+  return {demo, [a] { return run_demo(*a); }};
+}
+
+Command inspect_command(CLI::App& app) {
+  auto a = std::make_shared<InspectArgs>();
+  InspectArgs& inspect_args = *a;
   auto* inspect = app.add_subcommand("inspect", "layers, shapes, parameters and MACs of a workload");
   inspect->add_option("--workload", inspect_args.workload_path, "network file")->required();
   inspect->add_option("--workload-format", inspect_args.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
   inspect->add_option("--input-shape", inspect_args.input_shape, "C,H,W of an ONNX model with symbolic dimensions");
   add_output_flags(inspect, inspect_args.out);
 
-  CurvesArgs curves_args;
+  return {inspect, [a] { return run_inspect(*a); }};
+}
+
+Command curves_command(CLI::App& app) {
+  auto a = std::make_shared<CurvesArgs>();
+  CurvesArgs& curves_args = *a;
   auto* curves = app.add_subcommand("curves", "write rate-distortion curves (modelled from a workload) as CSV");
   add_curve_source(curves, curves_args.source, false);
   curves->add_option("--out", curves_args.out_path, "write to this file instead of standard output");
   curves->add_flag("--force", curves_args.force, "replace --out if it exists");
 
-  AllocateArgs alloc_args;
+  return {curves, [a] { return run_curves(*a); }};
+}
+
+Command allocate_command(CLI::App& app) {
+  auto a = std::make_shared<AllocateArgs>();
+  AllocateArgs& alloc_args = *a;
   auto* allocate = app.add_subcommand("allocate", "choose a quantizer per tensor within a bit budget");
   add_curve_source(allocate, alloc_args.source, false);
   auto* budget =
@@ -104,7 +126,12 @@ int main(int argc, char** argv) {
   allocate->add_flag("--force", alloc_args.force, "replace --out (and files in --report) if they exist");
   add_output_flags(allocate, alloc_args.out);
 
-  CompareArgs compare_args;
+  return {allocate, [a] { return run_allocate(*a); }};
+}
+
+Command compare_command(CLI::App& app) {
+  auto a = std::make_shared<CompareArgs>();
+  CompareArgs& compare_args = *a;
   auto* compare = app.add_subcommand("compare", "equal vs each solver at each budget: size, error, images/s");
   add_curve_source(compare, compare_args.source, false);
   compare->add_option("--hw", compare_args.hw_path, "hardware config");
@@ -120,14 +147,24 @@ int main(int argc, char** argv) {
   compare->add_option("--batch", compare_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
   add_output_flags(compare, compare_args.out);
 
-  AdditivityArgs add_args;
+  return {compare, [a] { return run_compare(*a); }};
+}
+
+Command additivity_command(CLI::App& app) {
+  auto a = std::make_shared<AdditivityArgs>();
+  AdditivityArgs& add_args = *a;
   auto* additivity = app.add_subcommand("additivity", "measured joint error vs the sum of single-tensor errors");
   add_curve_source(additivity, add_args.source, false);
   additivity->add_option("--samples", add_args.samples, "random subsets (default 20)")->check(CLI::Range(2, 100000));
   additivity->add_option("--seed", add_args.seed, "random seed (default 1)");
   add_output_flags(additivity, add_args.out);
 
-  EvalArgs eval_args;
+  return {additivity, [a] { return run_additivity(*a); }};
+}
+
+Command eval_command(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  EvalArgs& eval_args = *a;
   auto* eval = app.add_subcommand("eval", "top-1 accuracy and output error of an ONNX model, float or quantized");
   eval->add_option("--model", eval_args.model_path, "ONNX model")->required();
   eval->add_option("--input-shape", eval_args.input_shape, "C,H,W of a model with symbolic dimensions");
@@ -138,41 +175,62 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   add_output_flags(eval, eval_args.out, false);
 
-  StudyArgs sweep_args, codesign_args;
-  auto* sweep = app.add_subcommand("sweep", "vary hardware parameters from a study file: images/s and speedup");
-  auto* codesign =
-      app.add_subcommand("codesign", "hardware x bit budgets from a study file: the Pareto front of rate, error, cost");
-  for (auto [cmd, args] : {std::pair(sweep, &sweep_args), std::pair(codesign, &codesign_args)}) {
-    cmd->add_option("spec", args->spec_path, "study file (YAML; README 'Sweep and co-design files')")->required();
-    cmd->add_option("--out", args->out_dir, "write CSV, SVG plots, index.html and the inputs into this folder");
-    cmd->add_option("--threads", args->threads, "worker threads (default 2)")->check(CLI::Range(1, 256));
-    cmd->add_flag("--force", args->force, "replace files in --out");
-    add_output_flags(cmd, args->out);
-  }
+  return {eval, [a] { return run_eval(*a); }};
+}
 
-  auto* explain = app.add_subcommand("explain-config", "every hardware YAML parameter with its unit and default");
-  auto* list = app.add_subcommand("list", "list registered implementations");
-  std::string list_what;
-  list->add_option("what", list_what, "formats or solvers")->required()->check(CLI::IsMember({"formats", "solvers"}));
+// sweep and codesign read the same study files.
+Command study_command(CLI::App& app, const std::string& name, const std::string& description,
+                      int (*run)(const StudyArgs&)) {
+  auto a = std::make_shared<StudyArgs>();
+  CLI::App* cmd = app.add_subcommand(name, description);
+  cmd->add_option("spec", a->spec_path, "study file (YAML; README 'Sweep and co-design files')")->required();
+  cmd->add_option("--out", a->out_dir, "write CSV, SVG plots, index.html and the inputs into this folder");
+  cmd->add_option("--threads", a->threads, "worker threads (default 2)")->check(CLI::Range(1, 256));
+  cmd->add_flag("--force", a->force, "replace files in --out");
+  add_output_flags(cmd, a->out);
+  return {cmd, [a, run] { return run(*a); }};
+}
 
+Command list_command(CLI::App& app) {
+  auto what = std::make_shared<std::string>();
+  CLI::App* list = app.add_subcommand("list", "list registered implementations");
+  list->add_option("what", *what, "formats or solvers")->required()->check(CLI::IsMember({"formats", "solvers"}));
+  return {list, [what] { return run_list(*what); }};
+}
+
+}  // namespace
+
+// libsystemc's own main() references sc_main; bitsim drives SystemC from library calls instead.
+extern "C" int sc_main(int, char**) { return 0; }
+
+int main(int argc, char** argv) {
+  CLI::App app{"bitsim: bit allocation and systolic-array performance for quantized CNNs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "bitsim 0.1.0");
+  const std::vector<Command> commands = {
+      simulate_command(app),
+      demo_command(app),
+      inspect_command(app),
+      curves_command(app),
+      allocate_command(app),
+      compare_command(app),
+      additivity_command(app),
+      eval_command(app),
+      study_command(app, "sweep", "vary hardware parameters from a study file: images/s and speedup", run_sweep),
+      study_command(app, "codesign", "hardware x bit budgets from a study file: the Pareto front of rate, error, cost",
+                    run_codesign),
+      {app.add_subcommand("explain-config", "every hardware YAML parameter with its unit and default"),
+       run_explain_config},
+      list_command(app),
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
-    if (*simulate) return run_simulate(sim_args);
-    if (*demo) return run_demo(demo_args);
-    if (*inspect) return run_inspect(inspect_args);
-    if (*curves) return run_curves(curves_args);
-    if (*allocate) return run_allocate(alloc_args);
-    if (*compare) return run_compare(compare_args);
-    if (*eval) return run_eval(eval_args);
-    if (*additivity) return run_additivity(add_args);
-    if (*sweep) return run_sweep(sweep_args);
-    if (*codesign) return run_codesign(codesign_args);
-    if (*explain) return run_explain_config();
-    if (*list) return run_list(list_what);
+    for (const Command& c : commands)
+      if (*c.app) return c.run();
   } catch (const bitsim::InputError& e) {
     std::cerr << e.what() << '\n';
     return 1;
