@@ -71,173 +71,191 @@ const std::vector<std::string> kRequired = {"tensor", "option", "rate_bits", "di
 
 }  // namespace
 
-RateDistortionCurves load_curves(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
-  Diagnostics diag;
-  RateDistortionCurves curves;
-  curves.source = path;
-  curves.provenance = "measured";
-  std::map<std::string, int> column;  // name -> index
-  std::map<std::string, std::size_t> tensor_index;
-  std::set<std::pair<std::string, std::string>> seen;
-  std::string line;
-  int line_no = 0;
-  bool have_header = false;
-  while (std::getline(in, line)) {
-    ++line_no;
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos) continue;
-    if (line[first] == '#') {
-      // "# rate: coded" and "# provenance: ..." carry metadata; other comments are ignored.
-      const std::string body = line.substr(first + 1);
-      const auto colon = body.find(':');
-      if (colon == std::string::npos) continue;
-      std::string key = body.substr(0, colon);
-      std::string value = body.substr(colon + 1);
-      key.erase(0, key.find_first_not_of(' '));
-      key.erase(key.find_last_not_of(' ') + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      value.erase(value.find_last_not_of(" \r") + 1);
-      if (key == "rate") {
-        if (const auto kind = kRateKindNames.find(value))
-          curves.rate = *kind;
-        else
-          diag.expected({path, line_no, static_cast<int>(first + 1)}, "# rate", kRateKindNames.alternatives(),
-                        fmt::format("'{}'", value));
-      } else if (key == "provenance") {
-        curves.provenance = value;
-      }
-      continue;
+namespace {
+
+// Reads a curves CSV line by line into `curves`, collecting every problem in `diag`.
+class CurvesReader {
+ public:
+  CurvesReader(const std::string& path, Diagnostics& diag) : m_path(path), m_diag(diag) {
+    m_curves.source = path;
+    m_curves.provenance = "measured";
+  }
+
+  void line(const std::string& text, int line_no) {
+    m_line = line_no;
+    const auto first = text.find_first_not_of(" \t\r");
+    if (first == std::string::npos) return;
+    if (text[first] == '#') return metadata(std::string_view(text).substr(first + 1), static_cast<int>(first + 1));
+    const CsvLine split = split_csv_line(text);
+    if (split.error) return m_diag.error(at(split.error->first), split.error->second);
+    if (!m_have_header) return header(split.fields);
+    if (split.fields.size() != m_column.size()) {  // extra fields point at the first one, missing ones at the end
+      const int col =
+          split.fields.size() > m_column.size() ? split.fields[m_column.size()].col : static_cast<int>(text.size()) + 1;
+      return m_diag.error(at(col), fmt::format("expected {} fields (one per header column), got {}", m_column.size(),
+                                               split.fields.size()));
     }
-    const CsvLine split = split_csv_line(line);
-    if (split.error) {
-      diag.error({path, line_no, split.error->first}, split.error->second);
-      continue;
+    row(split.fields);
+  }
+
+  RateDistortionCurves finish() {
+    if (!m_have_header)
+      m_diag.error({m_path, 0, 0}, "empty file: expected a header line (tensor,option,rate_bits,distortion,...)");
+    else if (m_curves.tensors.empty() && m_diag.empty())
+      m_diag.error({m_path, 0, 0}, "no curve rows after the header");
+    m_diag.throw_if_any();
+    return std::move(m_curves);
+  }
+
+ private:
+  SourceLocation at(int col) const { return {m_path, m_line, col}; }
+
+  // "# rate: coded" and "# provenance: ..." carry metadata; other comments are ignored.
+  void metadata(std::string_view body, int col) {
+    const auto colon = body.find(':');
+    if (colon == std::string_view::npos) return;
+    const std::string_view key = trim(body.substr(0, colon)), value = trim(body.substr(colon + 1));
+    if (key == "rate") {
+      if (const auto kind = kRateKindNames.find(value))
+        m_curves.rate = *kind;
+      else
+        m_diag.expected(at(col), "# rate", kRateKindNames.alternatives(), fmt::format("'{}'", value));
+    } else if (key == "provenance") {
+      m_curves.provenance = std::string(value);
     }
-    const std::vector<CsvField>& cells = split.fields;
-    if (!have_header) {
-      have_header = true;
-      for (std::size_t i = 0; i < cells.size(); ++i) {
-        const std::string& name = cells[i].text;
-        if (std::find(kColumns.begin(), kColumns.end(), name) == kColumns.end()) {
-          std::string msg = fmt::format("unknown column '{}'", name);
-          const std::string guess = did_you_mean(name, kColumns);
-          if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
-          diag.error({path, line_no, cells[i].col}, msg + fmt::format("; expected: {}", fmt::join(kColumns, ", ")));
-        } else if (!column.emplace(name, static_cast<int>(i)).second) {
-          diag.error({path, line_no, cells[i].col}, fmt::format("column '{}' appears twice", name));
-        }
+  }
+
+  void header(const std::vector<CsvField>& cells) {
+    m_have_header = true;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const std::string& name = cells[i].text;
+      if (std::find(kColumns.begin(), kColumns.end(), name) == kColumns.end()) {
+        std::string msg = fmt::format("unknown column '{}'", name);
+        const std::string guess = did_you_mean(name, kColumns);
+        if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+        m_diag.error(at(cells[i].col), msg + fmt::format("; expected: {}", fmt::join(kColumns, ", ")));
+      } else if (!m_column.emplace(name, i).second) {
+        m_diag.error(at(cells[i].col), fmt::format("column '{}' appears twice", name));
       }
-      for (const auto& r : kRequired)
-        if (!column.count(r))
-          diag.error({path, line_no, 1},
-                     fmt::format("missing column '{}' (required: {})", r, fmt::join(kRequired, ", ")));
-      diag.throw_if_any();
-      continue;
     }
-    if (cells.size() != column.size()) {  // extra fields point at the first one, missing ones at the end
-      const int col = cells.size() > column.size() ? cells[column.size()].col : static_cast<int>(line.size()) + 1;
-      diag.error({path, line_no, col},
-                 fmt::format("expected {} fields (one per header column), got {}", column.size(), cells.size()));
-      continue;
+    for (const auto& r : kRequired)
+      if (!m_column.count(r))
+        m_diag.error(at(1), fmt::format("missing column '{}' (required: {})", r, fmt::join(kRequired, ", ")));
+    m_diag.throw_if_any();
+  }
+
+  const CsvField* cell(const std::vector<CsvField>& cells, const char* name) const {
+    const auto it = m_column.find(name);
+    return it == m_column.end() ? nullptr : &cells[it->second];
+  }
+
+  // A non-negative finite number (an empty optional cell leaves `out` as it is). False on a bad value.
+  bool number(const std::vector<CsvField>& cells, const char* name, bool required, double& out) {
+    const CsvField* c = cell(cells, name);
+    if (c == nullptr || (c->text.empty() && !required)) return true;
+    const auto v = parse_number(c->text);
+    if (!v || *v < 0) {
+      m_diag.expected(at(c->col), name, "a finite number >= 0", fmt::format("'{}'", c->text));
+      return false;
     }
-    auto cell = [&](const char* name) -> const CsvField* {
-      const auto it = column.find(name);
-      return it == column.end() ? nullptr : &cells[static_cast<std::size_t>(it->second)];
-    };
-    bool ok = true;
-    // A non-negative finite number; `present` is false for an empty optional cell.
-    auto number = [&](const char* name, bool required, double& out) {
-      const CsvField* c = cell(name);
-      if (c == nullptr || (c->text.empty() && !required)) return;
-      const auto v = parse_number(c->text);
-      if (!v || *v < 0) {
-        diag.expected({path, line_no, c->col}, name, "a finite number >= 0", fmt::format("'{}'", c->text));
-        ok = false;
-        return;
-      }
-      out = *v;
-    };
-    auto integer = [&](const char* name, std::int64_t max, std::int64_t& out) {
-      const CsvField* c = cell(name);
-      if (c == nullptr || c->text.empty()) return;
-      const auto v = parse_integer(c->text);
-      if (!v || *v < 1 || *v > max) {
-        diag.expected({path, line_no, c->col}, name, fmt::format("an integer from 1 to {}", max),
-                      fmt::format("'{}'", c->text));
-        ok = false;
-        return;
-      }
-      out = *v;
-    };
+    out = *v;
+    return true;
+  }
+
+  bool integer(const std::vector<CsvField>& cells, const char* name, std::int64_t max, std::int64_t& out) {
+    const CsvField* c = cell(cells, name);
+    if (c == nullptr || c->text.empty()) return true;
+    const auto v = parse_integer(c->text);
+    if (!v || *v < 1 || *v > max) {
+      m_diag.expected(at(c->col), name, fmt::format("an integer from 1 to {}", max), fmt::format("'{}'", c->text));
+      return false;
+    }
+    out = *v;
+    return true;
+  }
+
+  // The tensor's kind: the kind column if given, else from the name (":a" is an activation).
+  std::optional<CurveTensorKind> kind(const std::vector<CsvField>& cells, const std::string& tensor) {
+    if (const CsvField* k = cell(cells, "kind"); k && !k->text.empty()) {
+      if (const auto v = kCurveTensorKindNames.find(k->text)) return v;
+      m_diag.expected(at(k->col), "kind", kCurveTensorKindNames.alternatives(), fmt::format("'{}'", k->text));
+      return std::nullopt;
+    }
+    return tensor.size() > 2 && tensor.ends_with(":a") ? CurveTensorKind::Activations : CurveTensorKind::Weights;
+  }
+
+  void row(const std::vector<CsvField>& cells) {
     CurveOption opt;
-    opt.where = {path, line_no, 1};
-    const std::string tensor = cell("tensor")->text;
-    opt.name = cell("option")->text;
-    if (tensor.empty()) {
-      diag.error({path, line_no, cell("tensor")->col},
-                 "tensor: expected a tensor name like conv1:w, got an empty field");
-      continue;
-    }
-    if (opt.name.empty()) {
-      diag.error({path, line_no, cell("option")->col}, "option: expected an option name, got an empty field");
-      continue;
-    }
-    number("rate_bits", true, opt.rate_bits);
-    number("distortion", true, opt.distortion);
-    number("beta", false, opt.beta);
-    number("fixed_bits", false, opt.fixed_bits);
-    number("entropy_bits", false, opt.entropy_bits);
-    number("coded_bits", false, opt.coded_bits);
+    opt.where = at(1);
+    const std::string tensor = cell(cells, "tensor")->text;
+    opt.name = cell(cells, "option")->text;
+    if (tensor.empty())
+      return m_diag.error(at(cell(cells, "tensor")->col),
+                          "tensor: expected a tensor name like conv1:w, got an empty field");
+    if (opt.name.empty())
+      return m_diag.error(at(cell(cells, "option")->col), "option: expected an option name, got an empty field");
     std::int64_t bits = 0, levels = 0, count = 0;
-    integer("bits", 64, bits);
-    integer("levels", INT32_MAX, levels);
-    integer("count", INT64_MAX / 64, count);
+    bool ok = number(cells, "rate_bits", true, opt.rate_bits);
+    ok &= number(cells, "distortion", true, opt.distortion);
+    ok &= number(cells, "beta", false, opt.beta);
+    ok &= number(cells, "fixed_bits", false, opt.fixed_bits);
+    ok &= number(cells, "entropy_bits", false, opt.entropy_bits);
+    ok &= number(cells, "coded_bits", false, opt.coded_bits);
+    ok &= integer(cells, "bits", 64, bits);
+    ok &= integer(cells, "levels", INT32_MAX, levels);
+    ok &= integer(cells, "count", INT64_MAX / 64, count);
+    const std::optional<CurveTensorKind> k = kind(cells, tensor);
+    if (!ok || !k) return;
     opt.bits = static_cast<int>(bits);
     opt.levels = static_cast<int>(levels);
-    CurveTensorKind kind = tensor.size() > 2 && tensor.substr(tensor.size() - 2) == ":a" ? CurveTensorKind::Activations
-                                                                                         : CurveTensorKind::Weights;
-    if (const CsvField* k = cell("kind"); k && !k->text.empty()) {
-      if (k->text == "weight")
-        kind = CurveTensorKind::Weights;
-      else if (k->text == "activation")
-        kind = CurveTensorKind::Activations;
-      else {
-        diag.expected({path, line_no, k->col}, "kind", "weight or activation", fmt::format("'{}'", k->text));
-        ok = false;
-      }
-    }
-    if (!ok) continue;
-    if (!seen.emplace(tensor, opt.name).second) {
-      diag.error({path, line_no, cell("option")->col},
-                 fmt::format("tensor {} has option '{}' twice", tensor, opt.name));
-      continue;
-    }
-    auto [it, inserted] = tensor_index.emplace(tensor, curves.tensors.size());
+    if (!m_seen.emplace(tensor, opt.name).second)
+      return m_diag.error(at(cell(cells, "option")->col),
+                          fmt::format("tensor {} has option '{}' twice", tensor, opt.name));
+    TensorCurve& t = tensor_curve(cells, tensor, *k, count);
+    if (count != 0 && t.count != 0 && count != t.count)
+      m_diag.error(at(cell(cells, "count")->col),
+                   fmt::format("count: tensor {} was given {} values earlier, got {}", tensor, t.count, count));
+    if (t.count == 0) t.count = count;
+    t.options.push_back(std::move(opt));
+  }
+
+  // The tensor's curve, created at its first row.
+  TensorCurve& tensor_curve(const std::vector<CsvField>& cells, const std::string& tensor, CurveTensorKind kind,
+                            std::int64_t count) {
+    auto [it, inserted] = m_tensor_index.emplace(tensor, m_curves.tensors.size());
     if (inserted) {
       TensorCurve t;
       t.tensor = tensor;
       t.kind = kind;
       const auto colon = tensor.rfind(':');
       t.layer = colon == std::string::npos ? tensor : tensor.substr(0, colon);
-      if (const CsvField* l = cell("layer"); l && !l->text.empty()) t.layer = l->text;
+      if (const CsvField* l = cell(cells, "layer"); l && !l->text.empty()) t.layer = l->text;
       t.count = count;
-      curves.tensors.push_back(std::move(t));
+      m_curves.tensors.push_back(std::move(t));
     }
-    TensorCurve& t = curves.tensors[it->second];
-    if (count != 0 && t.count != 0 && count != t.count)
-      diag.error({path, line_no, cell("count")->col},
-                 fmt::format("count: tensor {} was given {} values earlier, got {}", tensor, t.count, count));
-    if (t.count == 0) t.count = count;
-    t.options.push_back(std::move(opt));
+    return m_curves.tensors[it->second];
   }
-  if (!have_header)
-    diag.error({path, 0, 0}, "empty file: expected a header line (tensor,option,rate_bits,distortion,...)");
-  else if (curves.tensors.empty() && diag.empty())
-    diag.error({path, 0, 0}, "no curve rows after the header");
-  diag.throw_if_any();
-  return curves;
+
+  std::string m_path;
+  Diagnostics& m_diag;
+  RateDistortionCurves m_curves;
+  int m_line = 0;
+  bool m_have_header = false;
+  std::map<std::string, std::size_t> m_column;  // name -> index
+  std::map<std::string, std::size_t> m_tensor_index;
+  std::set<std::pair<std::string, std::string>> m_seen;
+};
+
+}  // namespace
+
+RateDistortionCurves load_curves(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
+  Diagnostics diag;
+  CurvesReader reader(path, diag);
+  std::string line;
+  for (int line_no = 1; std::getline(in, line); ++line_no) reader.line(line, line_no);
+  return reader.finish();
 }
 
 void write_curves(std::ostream& out, const RateDistortionCurves& curves) {
@@ -250,10 +268,9 @@ void write_curves(std::ostream& out, const RateDistortionCurves& curves) {
   auto opt_int = [](std::int64_t v) { return v <= 0 ? Cell(std::string()) : Cell(v); };
   for (const auto& t : curves.tensors)
     for (const auto& o : t.options)
-      table.add_row({t.tensor, o.name, o.rate_bits, o.distortion,
-                     std::string(t.kind == CurveTensorKind::Weights ? "weight" : "activation"), t.layer,
-                     opt_int(o.bits), opt_int(o.levels), opt_num(o.beta), opt_int(t.count), opt_num(o.fixed_bits),
-                     opt_num(o.entropy_bits), opt_num(o.coded_bits)});
+      table.add_row({t.tensor, o.name, o.rate_bits, o.distortion, std::string(kCurveTensorKindNames.name(t.kind)),
+                     t.layer, opt_int(o.bits), opt_int(o.levels), opt_num(o.beta), opt_int(t.count),
+                     opt_num(o.fixed_bits), opt_num(o.entropy_bits), opt_num(o.coded_bits)});
   table.write_csv(out);
 }
 

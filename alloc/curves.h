@@ -27,6 +27,10 @@ static_assert(kRateKindNames.complete());
 constexpr std::string_view rate_kind_name(RateKind k) { return kRateKindNames.name(k); }
 
 enum class CurveTensorKind { Weights, Activations };
+inline constexpr NameTable kCurveTensorKindNames{
+    std::array{NamedValue<CurveTensorKind>{CurveTensorKind::Weights, "weight"},
+               NamedValue<CurveTensorKind>{CurveTensorKind::Activations, "activation"}}};
+static_assert(kCurveTensorKindNames.complete());
 
 struct CurveOption {
   std::string name;        // e.g. "t=15,beta=0.25" or "b4"
