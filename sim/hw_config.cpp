@@ -246,12 +246,23 @@ HardwareConfig load_hardware_yaml(const std::string& path) {
   return hw;
 }
 
-HardwareConfig load_scalesim_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
-  Diagnostics diag;
-  // SCALE-Sim reads .cfg with Python's configparser: sections, `key: value` or `key = value`,
-  // keys case-insensitive. These are the keys v1 and v2 write in their shipped configs.
+namespace {
+
+// A .cfg value with where it was written.
+struct CfgValue {
+  std::string text;
+  SourceLocation where;
+};
+using CfgValues = std::map<std::string, CfgValue>;  // by lower-case key (sections flattened)
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// SCALE-Sim reads .cfg with Python's configparser: sections, `key: value` or `key = value`,
+// keys case-insensitive. These are the keys v1 and v2 write in their shipped configs.
+CfgValues read_scalesim_cfg(std::istream& in, const std::string& path, Diagnostics& diag) {
   const std::map<std::string, std::vector<std::string>> known = {
       {"general", {"run_name"}},
       {"architecture_presets",
@@ -260,84 +271,107 @@ HardwareConfig load_scalesim_config(const std::string& path) {
       {"run_presets", {"interfacebandwidth"}},
   };
   std::vector<std::string> section_names;
-  for (const auto& [s, k] : known) section_names.push_back(s);
-  struct Value {
-    std::string text;
-    SourceLocation where;
-  };
-  std::map<std::string, Value> values;
-  std::string section;
-  std::string line;
-  int line_no = 0;
-  auto lower = [](std::string s) {
-    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return s;
-  };
-  auto trim = [](std::string_view s) { return std::string(bitsim::trim(s)); };
-  while (std::getline(in, line)) {
-    ++line_no;
-    const std::string t = trim(line);
+  for (const auto& [name, keys] : known) section_names.push_back(name);
+  auto trimmed = [](std::string_view s) { return std::string(trim(s)); };
+  CfgValues values;
+  std::string section, line;
+  for (int line_no = 1; std::getline(in, line); ++line_no) {
+    const std::string t = trimmed(line);
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    const SourceLocation start{path, line_no, 1};
     if (t.front() == '[') {
       if (t.back() != ']') {
-        diag.error({path, line_no, 1}, fmt::format("expected a section header like [general], got '{}'", t));
+        diag.error(start, fmt::format("expected a section header like [general], got '{}'", t));
         continue;
       }
-      section = lower(trim(t.substr(1, t.size() - 2)));
+      section = lower(trimmed(t.substr(1, t.size() - 2)));
       if (!known.count(section)) {
         std::string msg = fmt::format("unknown section [{}]", section);
         const std::string guess = did_you_mean(section, section_names);
         if (!guess.empty()) msg += fmt::format(" (did you mean [{}]?)", guess);
-        diag.error({path, line_no, 1}, msg + fmt::format("; expected one of: {}", fmt::join(section_names, ", ")));
+        diag.error(start, msg + fmt::format("; expected one of: {}", fmt::join(section_names, ", ")));
       }
       continue;
     }
     const auto sep = t.find_first_of(":=");
     if (sep == std::string::npos) {
-      diag.error({path, line_no, 1}, fmt::format("expected 'key: value', got '{}'", t));
+      diag.error(start, fmt::format("expected 'key: value', got '{}'", t));
       continue;
     }
-    const std::string key = lower(trim(t.substr(0, sep)));
+    const std::string key = lower(trimmed(t.substr(0, sep)));
     const auto it = known.find(section);
     if (it == known.end()) {
-      if (section.empty()) diag.error({path, line_no, 1}, fmt::format("{}: key before any [section]", key));
+      if (section.empty()) diag.error(start, fmt::format("{}: key before any [section]", key));
       continue;
     }
     if (std::find(it->second.begin(), it->second.end(), key) == it->second.end()) {
       std::string msg = fmt::format("{}.{}: unknown key", section, key);
       const std::string guess = did_you_mean(key, it->second);
       if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
-      diag.error({path, line_no, 1}, msg);
+      diag.error(start, msg);
       continue;
     }
     const int col = static_cast<int>(line.find_first_not_of(" \t", line.find_first_of(":=") + 1)) + 1;
-    values[key] = {trim(t.substr(sep + 1)), {path, line_no, col}};
+    values[key] = {trimmed(t.substr(sep + 1)), {path, line_no, col}};
   }
+  return values;
+}
 
+// A positive integer value into `out`; false when the key is absent (a bad value is reported).
+bool positive_value(const CfgValues& values, const std::string& key, std::int64_t& out, Diagnostics& diag) {
+  const auto it = values.find(key);
+  if (it == values.end()) return false;
+  const auto v = parse_integer(it->second.text);
+  if (!v || *v < 1)
+    diag.expected(it->second.where, key, "a positive integer", fmt::format("'{}'", it->second.text));
+  else
+    out = *v;
+  return true;
+}
+
+// SCALE-Sim has no clock: 1 GHz makes one cycle one nanosecond, so USER bandwidth in words (bytes)
+// per cycle becomes bytes per second. CALC mode (and v1): reads never stall.
+void read_interface_bandwidth(const CfgValues& values, HardwareConfig& hw, Diagnostics& diag) {
+  hw.dram_bytes_per_s = kUnlimited;
+  const auto it = values.find("interfacebandwidth");
+  if (it == values.end()) return;
+  const std::string mode = lower(it->second.text);
+  if (mode == "calc") return;
+  if (mode != "user")
+    return diag.expected(it->second.where, "InterfaceBandwidth", "CALC or USER", fmt::format("'{}'", it->second.text));
+  // v2 gives each of the three buffers `Bandwidth` words/cycle; only the first listed value counts.
+  const auto bw = values.find("bandwidth");
+  if (bw == values.end())
+    return diag.error(it->second.where, "InterfaceBandwidth: USER needs architecture_presets.Bandwidth");
+  const std::string first(trim(std::string_view(bw->second.text).substr(0, bw->second.text.find(','))));
+  const std::int64_t words = parse_integer(first).value_or(0);
+  if (words < 1)
+    diag.expected(bw->second.where, "Bandwidth", "a positive integer (words per cycle)", fmt::format("'{}'", first));
+  hw.dram_bytes_per_s = 3.0 * static_cast<double>(words) * hw.clock_hz;
+}
+
+}  // namespace
+
+HardwareConfig load_scalesim_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
+  Diagnostics diag;
+  const CfgValues values = read_scalesim_cfg(in, path, diag);
   HardwareConfig hw;
   hw.source = path;
-  hw.name = values.count("run_name") ? values["run_name"].text : path.substr(path.find_last_of('/') + 1);
-  auto positive = [&](const std::string& key, std::int64_t& out) {
-    const auto it = values.find(key);
-    if (it == values.end()) return false;
-    const auto& s = it->second.text;
-    const auto v = parse_integer(s);
-    if (!v || *v < 1) {
-      diag.expected(it->second.where, key, "a positive integer", fmt::format("'{}'", s));
-      return true;
-    }
-    out = *v;
-    return true;
-  };
-  if (!positive("arrayheight", hw.array_rows)) diag.error({path, 0, 0}, "architecture_presets.ArrayHeight: missing");
-  if (!positive("arraywidth", hw.array_cols)) diag.error({path, 0, 0}, "architecture_presets.ArrayWidth: missing");
+  const auto run_name = values.find("run_name");
+  hw.name = run_name != values.end() ? run_name->second.text : path.substr(path.find_last_of('/') + 1);
+  if (!positive_value(values, "arrayheight", hw.array_rows, diag))
+    diag.error({path, 0, 0}, "architecture_presets.ArrayHeight: missing");
+  if (!positive_value(values, "arraywidth", hw.array_cols, diag))
+    diag.error({path, 0, 0}, "architecture_presets.ArrayWidth: missing");
   // SRAM sizes: v2 `<X>SramSzkB`, v1 `<X>SramSz`, both KiB of 1-byte words.
   std::int64_t kib[3] = {0, 0, 0};
   const char* operands[3] = {"ifmap", "filter", "ofmap"};
   for (int i = 0; i < 3; ++i) {
-    const std::string v2 = std::string(operands[i]) + "sramszkb";
-    if (!positive(v2, kib[i]) && !positive(std::string(operands[i]) + "sramsz", kib[i]))
-      diag.error({path, 0, 0}, fmt::format("architecture_presets.{}SramSzkB: missing", operands[i]));
+    const std::string op(operands[i]);
+    if (!positive_value(values, op + "sramszkb", kib[i], diag) && !positive_value(values, op + "sramsz", kib[i], diag))
+      diag.error({path, 0, 0}, fmt::format("architecture_presets.{}SramSzkB: missing", op));
   }
   hw.sram_weight_bytes = static_cast<double>(kib[1]) * 1024.0;
   hw.sram_activation_bytes = static_cast<double>(kib[0] + kib[2]) * 1024.0;
@@ -349,30 +383,9 @@ HardwareConfig load_scalesim_config(const std::string& path) {
   } else {
     diag.expected(it->second.where, "Dataflow", kDataflowNames.alternatives(), fmt::format("'{}'", it->second.text));
   }
-  // SCALE-Sim has no clock: 1 GHz makes one cycle one nanosecond. Words are 1 byte (8-bit datapath).
-  hw.clock_hz = 1e9;
-  hw.native_bits = 8;
-  hw.dram_bytes_per_s = kUnlimited;  // CALC mode (and v1): reads never stall
-  if (const auto it = values.find("interfacebandwidth"); it != values.end()) {
-    const std::string mode = lower(it->second.text);
-    if (mode == "user") {
-      std::int64_t words = 0;
-      // v2 gives each of the three buffers `Bandwidth` words/cycle; only the first listed value counts.
-      const auto bw = values.find("bandwidth");
-      if (bw == values.end()) {
-        diag.error(it->second.where, "InterfaceBandwidth: USER needs architecture_presets.Bandwidth");
-      } else {
-        const std::string first = trim(bw->second.text.substr(0, bw->second.text.find(',')));
-        words = parse_integer(first).value_or(0);
-        if (words < 1)
-          diag.expected(bw->second.where, "Bandwidth", "a positive integer (words per cycle)",
-                        fmt::format("'{}'", first));
-        hw.dram_bytes_per_s = 3.0 * static_cast<double>(words) * hw.clock_hz;
-      }
-    } else if (mode != "calc") {
-      diag.expected(it->second.where, "InterfaceBandwidth", "CALC or USER", fmt::format("'{}'", it->second.text));
-    }
-  }
+  hw.clock_hz = 1e9;   // see read_interface_bandwidth
+  hw.native_bits = 8;  // words are 1 byte
+  read_interface_bandwidth(values, hw, diag);
   diag.throw_if_any();
   return hw;
 }
