@@ -197,7 +197,7 @@ std::string study_spec_yaml(const StudySpec& spec, const std::string& comment) {
   // Numbers as their shortest round-trip text (the emitter's own would print 0.1 as 0.10000000000000001).
   auto number = [](double v) { return fmt::format("{}", v); };
   YAML::Emitter e;
-  e << YAML::Comment(comment) << YAML::Newline << YAML::BeginMap;
+  e << YAML::Comment(comment) << YAML::BeginMap;
   e << YAML::Key << "hardware" << YAML::Value << spec.hardware;
   e << YAML::Key << "workload" << YAML::Value << spec.workloads;
   e << YAML::Key << "curves" << YAML::Value << (spec.curves_path.empty() ? "modelled" : spec.curves_path);
