@@ -24,6 +24,12 @@ double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w)
          w.decoder_lane * static_cast<double>(hw.decoder_lanes);
 }
 
+Allocation row_allocation(const StudyResult& result, std::size_t row) {
+  const std::size_t plan = result.row_plan.at(row);
+  const StudyRow& r = result.rows[row];
+  return plan == kNoPlan ? make_allocation(result.curves[r.workload], r.choice) : result.plans[plan].allocation;
+}
+
 std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows) {
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < rows.size(); ++i)

@@ -81,6 +81,9 @@ StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOpti
 // load_study_inputs, then run_study.
 StudyResult run_study(const StudySpec& spec, const StudyOptions& options = {});
 
+// The plan of row `row`: its solved plan, or a latency row's own choice.
+alloc::Allocation row_allocation(const StudyResult& result, std::size_t row);
+
 // The spec's cost proxy for a hardware config.
 double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w);
 

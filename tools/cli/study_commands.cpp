@@ -267,6 +267,89 @@ int run_sweep(const StudyArgs& a) {
   return 0;
 }
 
+namespace {
+
+// images/s against x per row, one series per budget, and the Pareto front as its own series.
+std::vector<Series> pareto_scatter(const StudyRun& r, const std::vector<bool>& front, double (*x)(const StudyRow&)) {
+  std::map<double, Series> by_bits;
+  Series f{"Pareto front", {}, {}};
+  for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
+    const StudyRow& row = r.result.rows[i];
+    if (!row.feasible) continue;
+    Series& s = by_bits[row.avg_bits];
+    s.name = fmt::format("{} bits/value", row.avg_bits);
+    s.x.push_back(x(row));
+    s.y.push_back(row.inference_rate_per_s);
+    if (front[i]) {
+      f.x.push_back(x(row));
+      f.y.push_back(row.inference_rate_per_s);
+    }
+  }
+  std::vector<Series> v;
+  for (auto& [bits, s] : by_bits) v.push_back(std::move(s));
+  v.push_back(std::move(f));
+  return v;
+}
+
+// plans/pareto-K.yaml: the K-th front row's plan, headed by where it stands.
+std::string front_plan_text(const StudyRun& r, std::size_t row_index, std::size_t k) {
+  const StudyRow& row = r.result.rows[row_index];
+  const sim::HardwareConfig& hw = r.result.configs[row.point];
+  const sim::Network& net = r.result.networks[row.workload];
+  const RateDistortionCurves& curves = r.result.curves[row.workload];
+  std::ostringstream text;
+  text << fmt::format("# Pareto point {}: {} at {} bits/value on {}:", k, row.solver, row.avg_bits, hw.name);
+  for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
+    text << fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
+  text << fmt::format("\n# {:.6g} images/s, predicted error {:.6g}, hardware cost {:.6g}\n", row.inference_rate_per_s,
+                      row.output_error, row.cost);
+  sim::write_bit_plan(text, net,
+                      to_bit_plan(net, curves, row_allocation(r.result, row_index), static_cast<int>(hw.native_bits),
+                                  fmt::format("{} at {} bits", row.solver, row.avg_bits)));
+  return text.str();
+}
+
+void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyArgs& a, const Table& all,
+                           const Table& best, const std::vector<bool>& front) {
+  std::vector<std::size_t> front_rows;
+  for (std::size_t i = 0; i < front.size(); ++i)
+    if (front[i]) front_rows.push_back(i);
+  std::vector<std::string> plan_files;
+  for (std::size_t k = 0; k < front_rows.size(); ++k) plan_files.push_back(fmt::format("plans/pareto-{}.yaml", k));
+  out.check(plan_files);
+  out.write("codesign.csv", csv_text(all));
+  out.write("pareto.csv", csv_text(best));
+  out.write("pareto-cost.svg",
+            scatter_chart({"Co-design: images/s vs hardware cost (front: not dominated in rate, error and cost)",
+                           "hardware cost (proxy)", "images/s", false, false},
+                          pareto_scatter(r, front, [](const StudyRow& row) { return row.cost; })));
+  out.write("pareto-error.svg",
+            scatter_chart(
+                {"Co-design: images/s vs predicted output error", "predicted output error", "images/s", true, false},
+                pareto_scatter(r, front, [](const StudyRow& row) { return row.output_error; })));
+  for (std::size_t k = 0; k < front_rows.size(); ++k) out.write(plan_files[k], front_plan_text(r, front_rows[k], k));
+  write_inputs(out, r);
+  const study::CostWeights& c = r.spec.cost;
+  ReportSection s;
+  s.heading = "Pareto front";
+  s.paragraphs = {
+      fmt::format("Study {} ({} points, {} rows, {:.3g} s). Rerun: bitsim codesign {}/study.yaml", a.spec_path,
+                  r.spec.points(), r.result.rows.size(), r.seconds, a.out_dir),
+      fmt::format("Hardware cost proxy = {} x PEs + {} x KiB of SRAM + {} x GB/s of DRAM bandwidth + {} x decoder "
+                  "lanes (weights from the study file).",
+                  c.pe, c.sram_kib, c.dram_gb_per_s, c.decoder_lane),
+      "A row is on the front when no other row has at least its images/s, at most its predicted output error and at "
+      "most its cost. Each front row's plan is in plans/."};
+  s.images = {"pareto-cost.svg", "pareto-error.svg"};
+  const Table configs = configs_table(r);
+  s.tables = {&best, &configs};
+  s.links = {"codesign.csv", "pareto.csv"};
+  for (const std::string& n : input_files(r)) s.links.push_back(n);
+  out.write("index.html", html_report("bitsim codesign", {s}));
+}
+
+}  // namespace
+
 int run_codesign(const StudyArgs& a) {
   std::optional<OutputDir> out;
   StudyRun r;
@@ -283,78 +366,7 @@ int run_codesign(const StudyArgs& a) {
   const Table all = rows_table(r, &front, false);
   const Table best = rows_table(r, &front, true);
   if (out) {
-    std::vector<std::string> names;
-    std::vector<std::size_t> front_rows;
-    for (std::size_t i = 0; i < front.size(); ++i)
-      if (front[i]) front_rows.push_back(i);
-    for (std::size_t k = 0; k < front_rows.size(); ++k) names.push_back(fmt::format("plans/pareto-{}.yaml", k));
-    out->check(names);
-    out->write("codesign.csv", csv_text(all));
-    out->write("pareto.csv", csv_text(best));
-    auto scatter = [&](double (*x)(const StudyRow&)) {
-      std::map<double, Series> by_bits;
-      Series f{"Pareto front", {}, {}};
-      for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
-        const StudyRow& row = r.result.rows[i];
-        if (!row.feasible) continue;
-        Series& s = by_bits[row.avg_bits];
-        s.name = fmt::format("{} bits/value", row.avg_bits);
-        s.x.push_back(x(row));
-        s.y.push_back(row.inference_rate_per_s);
-        if (front[i]) {
-          f.x.push_back(x(row));
-          f.y.push_back(row.inference_rate_per_s);
-        }
-      }
-      std::vector<Series> v;
-      for (auto& [bits, s] : by_bits) v.push_back(std::move(s));
-      v.push_back(std::move(f));
-      return v;
-    };
-    out->write("pareto-cost.svg", scatter_chart({"Co-design: images/s vs hardware cost (front: not dominated in rate, "
-                                                 "error and cost)",
-                                                 "hardware cost (proxy)", "images/s", false, false},
-                                                scatter([](const StudyRow& row) { return row.cost; })));
-    out->write("pareto-error.svg", scatter_chart({"Co-design: images/s vs predicted output error",
-                                                  "predicted output error", "images/s", true, false},
-                                                 scatter([](const StudyRow& row) { return row.output_error; })));
-    for (std::size_t k = 0; k < front_rows.size(); ++k) {
-      const StudyRow& row = r.result.rows[front_rows[k]];
-      const std::size_t plan_index = r.result.row_plan[front_rows[k]];
-      const sim::HardwareConfig& hw = r.result.configs[row.point];
-      const sim::Network& net = r.result.networks[row.workload];
-      const RateDistortionCurves& curves = r.result.curves[row.workload];
-      const Allocation allocation =
-          plan_index == kNoPlan ? make_allocation(curves, row.choice) : r.result.plans[plan_index].allocation;
-      std::ostringstream text;
-      text << fmt::format("# Pareto point {}: {} at {} bits/value on {}:", k, row.solver, row.avg_bits, hw.name);
-      for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
-        text << fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
-      text << fmt::format("\n# {:.6g} images/s, predicted error {:.6g}, hardware cost {:.6g}\n",
-                          row.inference_rate_per_s, row.output_error, row.cost);
-      sim::write_bit_plan(text, net,
-                          to_bit_plan(net, curves, allocation, static_cast<int>(hw.native_bits),
-                                      fmt::format("{} at {} bits", row.solver, row.avg_bits)));
-      out->write(fmt::format("plans/pareto-{}.yaml", k), text.str());
-    }
-    write_inputs(*out, r);
-    const study::CostWeights& c = r.spec.cost;
-    ReportSection s;
-    s.heading = "Pareto front";
-    s.paragraphs = {
-        fmt::format("Study {} ({} points, {} rows, {:.3g} s). Rerun: bitsim codesign {}/study.yaml", a.spec_path,
-                    r.spec.points(), r.result.rows.size(), r.seconds, a.out_dir),
-        fmt::format("Hardware cost proxy = {} x PEs + {} x KiB of SRAM + {} x GB/s of DRAM bandwidth + {} x decoder "
-                    "lanes (weights from the study file).",
-                    c.pe, c.sram_kib, c.dram_gb_per_s, c.decoder_lane),
-        "A row is on the front when no other row has at least its images/s, at most its predicted output error and at "
-        "most its cost. Each front row's plan is in plans/."};
-    s.images = {"pareto-cost.svg", "pareto-error.svg"};
-    const Table configs = configs_table(r);
-    s.tables = {&best, &configs};
-    s.links = {"codesign.csv", "pareto.csv"};
-    for (const std::string& n : input_files(r)) s.links.push_back(n);
-    out->write("index.html", html_report("bitsim codesign", {s}));
+    write_codesign_report(*out, r, a, all, best, front);
     std::cerr << fmt::format("wrote {}/codesign.csv, pareto.csv, pareto-*.svg, plans/, index.html and the inputs\n",
                              a.out_dir);
   }
