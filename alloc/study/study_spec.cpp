@@ -102,6 +102,85 @@ StudyAxis axis(const yaml::Reader& r, const std::string& key, const YAML::Node& 
 
 }  // namespace
 
+namespace {
+
+std::vector<double> read_avg_bits(const yaml::Reader& r, const YAML::Node& root) {
+  std::vector<double> out;
+  const YAML::Node bits = root["avg_bits"];
+  if (!bits) {
+    r.diag.error(yaml::where(r.file, root), "avg_bits: missing (bits per value on average, a number or a list)");
+  } else if (bits.IsSequence()) {
+    for (std::size_t i = 0; i < bits.size(); ++i)
+      if (const auto v = r.number(bits[i], fmt::format("avg_bits[{}]", i), 0)) out.push_back(*v);
+  } else if (const auto v = r.number(bits, "avg_bits", 0)) {
+    out.push_back(*v);
+  }
+  for (double b : out)
+    if (b <= 0) r.diag.expected(yaml::where(r.file, bits), "avg_bits", "numbers > 0", "0");
+  return out;
+}
+
+// Solver names, checked where they are written, without repeats; lagrangian when none are given.
+std::vector<const alloc::SolverInfo*> read_solvers(const yaml::Reader& r, const YAML::Node& root) {
+  const YAML::Node sv = root["solvers"];
+  if (!sv) return {&alloc::find_solver("lagrangian")};
+  std::vector<const alloc::SolverInfo*> out;
+  auto add = [&](const YAML::Node& node, const std::string& key) {
+    const auto name = r.text(node, key);
+    if (!name) return;
+    const alloc::SolverInfo* solver = alloc::solver_named(*name);
+    if (!solver)
+      r.diag.error(yaml::where(r.file, node), key + ": " + alloc::unknown_solver_message(*name));
+    else if (std::find(out.begin(), out.end(), solver) == out.end())
+      out.push_back(solver);
+  };
+  if (sv.IsSequence()) {
+    for (std::size_t i = 0; i < sv.size(); ++i) add(sv[i], fmt::format("solvers[{}]", i));
+  } else {
+    add(sv, "solvers");
+  }
+  return out;
+}
+
+// The varied parameters. Every value must be valid for its key (checked on a scratch config;
+// cross-field checks against the base config happen when the point is built).
+std::vector<StudyAxis> read_vary(const yaml::Reader& r, const YAML::Node& vary) {
+  std::vector<StudyAxis> out;
+  if (!r.require_map(vary, "vary")) return out;
+  for (const auto& kv : vary) {
+    const std::string key = kv.first.as<std::string>();
+    StudyAxis a = axis(r, key, kv.second);
+    for (std::size_t i = 0; i < a.values.size(); ++i) {
+      try {
+        sim::HardwareConfig scratch;
+        scratch.clock_hz = scratch.dram_bytes_per_s = 1;
+        scratch.native_bits = 8;
+        sim::set_hardware_parameter(scratch, key, a.values[i],
+                                    kv.second.IsSequence() ? yaml::where(r.file, kv.second[i]) : a.where);
+      } catch (const InputError& e) {
+        for (const Diagnostic& d : e.diagnostics()) r.diag.error(d.where, "vary: " + d.message);
+        break;
+      }
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void read_cost(const yaml::Reader& r, const YAML::Node& cost, CostWeights& out) {
+  if (!r.require_map(cost, "cost")) return;
+  r.reject_unknown_keys(cost, "cost", {"pe", "sram_kib", "dram_gb_per_s", "decoder_lane"});
+  auto weight = [&](const char* key, double& field) {
+    if (cost[key]) field = r.number(cost[key], fmt::format("cost.{}", key), 0).value_or(field);
+  };
+  weight("pe", out.pe);
+  weight("sram_kib", out.sram_kib);
+  weight("dram_gb_per_s", out.dram_gb_per_s);
+  weight("decoder_lane", out.decoder_lane);
+}
+
+}  // namespace
+
 StudySpec load_study_spec(const std::string& path) {
   const YAML::Node root = yaml::load_file(path);
   Diagnostics diag;
@@ -120,72 +199,11 @@ StudySpec load_study_spec(const std::string& path) {
   if (root["rate"])
     if (const auto v = r.choice(root["rate"], "rate", alloc::kRateKindNames.names()))
       s.rate = *alloc::kRateKindNames.find(*v);
-  const YAML::Node bits = root["avg_bits"];
-  if (!bits) {
-    diag.error(yaml::where(path, root), "avg_bits: missing (bits per value on average, a number or a list)");
-  } else if (bits.IsSequence()) {
-    for (std::size_t i = 0; i < bits.size(); ++i)
-      if (const auto v = r.number(bits[i], fmt::format("avg_bits[{}]", i), 0)) s.avg_bits.push_back(*v);
-  } else if (const auto v = r.number(bits, "avg_bits", 0)) {
-    s.avg_bits.push_back(*v);
-  }
-  for (double b : s.avg_bits)
-    if (b <= 0) diag.expected(yaml::where(path, bits), "avg_bits", "numbers > 0", "0");
-  if (const YAML::Node sv = root["solvers"]) {
-    auto add = [&](const YAML::Node& node, const std::string& key) {
-      const auto name = r.text(node, key);
-      if (!name) return;
-      const alloc::SolverInfo* solver = alloc::solver_named(*name);
-      if (!solver)
-        diag.error(yaml::where(path, node), key + ": " + alloc::unknown_solver_message(*name));
-      else if (std::find(s.solvers.begin(), s.solvers.end(), solver) == s.solvers.end())
-        s.solvers.push_back(solver);
-    };
-    if (sv.IsSequence()) {
-      for (std::size_t i = 0; i < sv.size(); ++i) add(sv[i], fmt::format("solvers[{}]", i));
-    } else {
-      add(sv, "solvers");
-    }
-  } else {
-    s.solvers = {&alloc::find_solver("lagrangian")};
-  }
+  s.avg_bits = read_avg_bits(r, root);
+  s.solvers = read_solvers(r, root);
   if (root["batch"]) s.batch = static_cast<int>(r.integer(root["batch"], "batch", 1, 1000000).value_or(1));
-  if (const YAML::Node vary = root["vary"]) {
-    if (r.require_map(vary, "vary")) {
-      sim::HardwareConfig probe;
-      for (const auto& kv : vary) {
-        const std::string key = kv.first.as<std::string>();
-        StudyAxis a = axis(r, key, kv.second);
-        // Every value must be valid for its key (checked on a scratch config; cross-field checks
-        // against the base config happen when the point is built).
-        for (std::size_t i = 0; i < a.values.size(); ++i) {
-          try {
-            sim::HardwareConfig scratch = probe;
-            scratch.clock_hz = scratch.dram_bytes_per_s = 1;
-            scratch.native_bits = 8;
-            sim::set_hardware_parameter(scratch, key, a.values[i],
-                                        kv.second.IsSequence() ? yaml::where(path, kv.second[i]) : a.where);
-          } catch (const InputError& e) {
-            for (const Diagnostic& d : e.diagnostics()) diag.error(d.where, "vary: " + d.message);
-            break;
-          }
-        }
-        s.vary.push_back(std::move(a));
-      }
-    }
-  }
-  if (const YAML::Node cost = root["cost"]) {
-    if (r.require_map(cost, "cost")) {
-      r.reject_unknown_keys(cost, "cost", {"pe", "sram_kib", "dram_gb_per_s", "decoder_lane"});
-      auto weight = [&](const char* key, double& field) {
-        if (cost[key]) field = r.number(cost[key], fmt::format("cost.{}", key), 0).value_or(field);
-      };
-      weight("pe", s.cost.pe);
-      weight("sram_kib", s.cost.sram_kib);
-      weight("dram_gb_per_s", s.cost.dram_gb_per_s);
-      weight("decoder_lane", s.cost.decoder_lane);
-    }
-  }
+  if (root["vary"]) s.vary = read_vary(r, root["vary"]);
+  if (root["cost"]) read_cost(r, root["cost"], s.cost);
   diag.throw_if_any();
   if (s.points() * s.avg_bits.size() > 10'000'000)
     throw InputError({path, 0, 0}, fmt::format("the study has {} points x {} budgets: more than 10 million", s.points(),
