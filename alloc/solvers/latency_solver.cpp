@@ -269,153 +269,102 @@ class LatencyDp {
     }
   }
 
-  // The exact Pareto search (lambda < 0) or the Lagrangian pass minimizing p + lambda c (lambda >= 0).
-  // Returns the best label's choice, or nothing when no label meets the limits.
+  // A plan's sums, or nothing (empty choice) when no label met the limits.
   struct Outcome {
     std::vector<int> choice;
     double p = kInf, c = kInf, r = kInf;
     bool aborted = false;  // exact search over max_labels
   };
-  Outcome run(double lambda, double mu, double max_c, double max_r, double incumbent_p, std::size_t max_labels) {
-    const bool exact = lambda < 0;
-    const bool with_rate = std::isfinite(max_r);
-    const double finite_r = with_rate ? max_r : 0;
-    std::vector<std::vector<Label>> flat(m_stages.size());
-    // States by dense frontier key (Stage::key_stride); `live` lists the occupied keys in order.
-    std::vector<std::vector<Label>> states = {{Label{}}};
-    std::vector<std::size_t> live = {0};
-    std::vector<std::size_t> pos;
-    m_peak_labels = 0;
-    std::vector<const Entry*> best_entry;  // Lagrangian pass: per combo, the entry least in p + lambda c + mu r
+  // The multipliers of a Lagrangian pass, which minimizes p + lambda c + mu r.
+  struct Multipliers {
+    double lambda = 0, mu = 0;
+  };
+  // The exact search keeps the labels that stay within max_c and max_r and can still end below
+  // cutoff_p; it gives up (aborted) when a stage holds more than max_labels.
+  struct Limits {
+    double max_c = kInf, max_r = kInf, cutoff_p = kInf;
+    std::size_t max_labels = 0;
+  };
+
+  // The Lagrangian pass: per state only the label least in p + lambda c + mu r (ties: least c). Its
+  // plan may break any limit (it is a relaxation); the outcome holds that plan's sums.
+  Outcome lagrangian(const Multipliers& m) {
+    Search search(m_stages.size());
+    std::vector<const Entry*> best_entry;  // per combo, the entry least in p + lambda c + mu r
     for (std::size_t k = 0; k < m_stages.size(); ++k) {
       const Stage& s = m_stages[k];
-      const Stage* prev = k > 0 ? &m_stages[k - 1] : nullptr;
-      if (!exact) {
-        best_entry.assign(s.combos.size(), nullptr);
-        for (std::size_t b = 0; b < s.combos.size(); ++b) {
-          double best = kInf;
-          for (const Entry& e : s.combos[b])
-            if (const double v = e.p + lambda * e.c + mu * e.r;
-                !best_entry[b] || v < best || (v == best && e.c < best_entry[b]->c)) {
-              best = v;
-              best_entry[b] = &e;
-            }
-        }
-      }
+      best_entries(s, m, best_entry);
       std::vector<std::vector<Label>> next_states(s.key_count);
-      // Exact search without a size limit: candidates as runs per destination state, merged below.
-      const bool merge = exact && !with_rate;
+      std::size_t offset = 0;
+      for (std::size_t key : search.live) {
+        const Label& from = search.states[key][0];
+        for_each_move(k, key, search.pos, [&](std::size_t combo, std::size_t next, std::size_t o) {
+          const Entry* e = best_entry[combo];
+          if (!e) return;
+          const Label x = extend(from, *e, offset, s, o);
+          std::vector<Label>& dest = next_states[next];
+          if (dest.empty())
+            dest.push_back(x);
+          else if (relaxed_less(x, dest[0], m))
+            dest[0] = x;
+        });
+        offset += search.states[key].size();
+      }
+      advance(search, k, std::move(next_states));
+    }
+    return finish(search, kInf, kInf, true);
+  }
+
+  // The exact search: per state every label not dominated in (p, c, r), within the limits.
+  Outcome exact(const Limits& lim) {
+    // Without a size limit a state's labels form a (c, p) staircase: candidates are kept as sorted
+    // runs per destination state and merged, not collected and sorted.
+    const bool merge = !std::isfinite(lim.max_r);
+    const double finite_r = merge ? 0 : lim.max_r;
+    Search search(m_stages.size());
+    for (std::size_t k = 0; k < m_stages.size(); ++k) {
+      const Stage& s = m_stages[k];
+      std::vector<std::vector<Label>> next_states(s.key_count);
       std::vector<std::vector<Run>> runs(merge ? s.key_count : 0);
       std::size_t offset = 0;
-      const std::size_t outs = s.out_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.out_tensor)].size() : 1;
-      for (std::size_t key : live) {
-        const std::vector<Label>& from_labels = states[key];
-        pos.assign(prev ? prev->key_size.size() : 0, 0);
-        for (std::size_t j = 0; j < pos.size(); ++j) pos[j] = key / prev->key_stride[j] % prev->key_size[j];
-        std::size_t base = 0;
-        for (std::size_t j = 0; j < s.in_slots.size(); ++j)
-          base += pos[static_cast<std::size_t>(s.in_slots[j])] * s.stride[j];
-        for (std::size_t o = 0; o < outs; ++o) {
-          const std::size_t combo = base + o * s.stride.back();
-          const std::vector<Entry>& entries = s.combos[combo];
-          std::size_t next = 0;
-          for (std::size_t j = 0; j < s.carry.size(); ++j)
-            next += (s.carry[j] < 0 ? o : pos[static_cast<std::size_t>(s.carry[j])]) * s.key_stride[j];
-          if (!exact) {  // one label per state, and per combo only its best entry can win
-            const Entry* e = best_entry[combo];
-            if (!e) continue;
-            const Label& from = from_labels[0];
-            const Label x{from.p + e->p, from.c + e->c,
-                          from.r + e->r, static_cast<std::int32_t>(offset),
-                          e->w,          s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}};
-            std::vector<Label>& dest = next_states[next];
-            if (dest.empty()) {
-              dest.push_back(x);
-            } else {
-              const double v = x.p + lambda * x.c + mu * x.r;
-              const double best = dest[0].p + lambda * dest[0].c + mu * dest[0].r;
-              if (v < best || (v == best && x.c < dest[0].c)) dest[0] = x;
-            }
-            continue;
-          }
+      for (std::size_t key : search.live) {
+        const std::vector<Label>& from_labels = search.states[key];
+        for_each_move(k, key, search.pos, [&](std::size_t combo, std::size_t next, std::size_t o) {
           if (merge) {
             for (const Entry& e : s.combos_cp[combo])
               runs[next].push_back(Run{from_labels.data(), static_cast<std::uint32_t>(from_labels.size()), 0,
                                        static_cast<std::int32_t>(offset), &e,
                                        s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}});
-            continue;
+            return;
           }
-          // The dual bound's part for this state: H - lambda max_c.
-          const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c - m_mu * finite_r : -kInf;
+          // The dual bound's part for this state: H - lambda max_c - mu max_r.
+          const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * lim.max_c - m_mu * finite_r : -kInf;
           std::vector<Label>& dest = next_states[next];
-          for (std::size_t li = 0; li < from_labels.size(); ++li) {
-            const Label& from = from_labels[li];
-            for (const Entry& e : entries) {
-              Label x{from.p + e.p, from.c + e.c,
-                      from.r + e.r, static_cast<std::int32_t>(offset + li),
-                      e.w,          s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}};
-              if (x.c + m_rest_c[k + 1] > max_c || x.r + m_rest_r[k + 1] > max_r ||
-                  x.p + m_rest_p[k + 1] >= incumbent_p || x.p + m_lambda * x.c + m_mu * x.r + dual >= incumbent_p)
+          for (std::size_t li = 0; li < from_labels.size(); ++li)
+            for (const Entry& e : s.combos[combo]) {
+              const Label x = extend(from_labels[li], e, offset + li, s, o);
+              if (x.c + m_rest_c[k + 1] > lim.max_c || x.r + m_rest_r[k + 1] > lim.max_r ||
+                  x.p + m_rest_p[k + 1] >= lim.cutoff_p || x.p + m_lambda * x.c + m_mu * x.r + dual >= lim.cutoff_p)
                 continue;
               dest.push_back(x);
             }
-          }
-        }
+        });
         offset += from_labels.size();
       }
       for (std::size_t next = 0; next < runs.size(); ++next) {
         if (runs[next].empty()) continue;
-        const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * max_c : -kInf;
+        const double dual = !m_h.empty() ? m_h[k + 1][next] - m_lambda * lim.max_c : -kInf;
         next_states[next] = merge_runs(
-            runs[next], [&](double p) { return p + m_rest_p[k + 1] >= incumbent_p; },
-            [&](const Label& x) { return x.p + m_lambda * x.c + m_mu * x.r + dual < incumbent_p; },
-            [&](const Label& x) { return x.c + m_rest_c[k + 1] > max_c; });
+            runs[next], [&](double p) { return p + m_rest_p[k + 1] >= lim.cutoff_p; },
+            [&](const Label& x) { return x.p + m_lambda * x.c + m_mu * x.r + dual < lim.cutoff_p; },
+            [&](const Label& x) { return x.c + m_rest_c[k + 1] > lim.max_c; });
       }
-      live.clear();
-      std::size_t alive = 0;
-      std::vector<Label>& record = flat[k];  // the decisions, in key order (the next stage's parents)
-      for (std::size_t key = 0; key < next_states.size(); ++key) {
-        if (next_states[key].empty()) continue;
-        if (exact && !merge) prune_labels(next_states[key], with_rate);
-        live.push_back(key);
-        alive += next_states[key].size();
-        record.insert(record.end(), next_states[key].begin(), next_states[key].end());
-      }
-      m_peak_labels = std::max(m_peak_labels, alive);
-      m_peak_states = std::max(m_peak_states, live.size());
-      if (exact && alive > max_labels) return Outcome{{}, kInf, kInf, kInf, true};
-      states = std::move(next_states);
+      if (!merge)
+        for (auto& labels : next_states)
+          if (!labels.empty()) prune_labels(labels, true);
+      if (advance(search, k, std::move(next_states)) > lim.max_labels) return Outcome{{}, kInf, kInf, kInf, true};
     }
-    // One state is left (nothing is read after the last layer); its best label within the limits.
-    Outcome best;
-    const std::vector<Label>& last = flat.back();
-    std::int32_t at = -1;
-    for (std::size_t li = 0; li < last.size(); ++li) {
-      const Label& l = last[li];
-      if (l.c > max_c || l.r > max_r) continue;
-      if (l.p < best.p || (l.p == best.p && l.c < best.c)) {
-        best.p = l.p;
-        best.c = l.c;
-        best.r = l.r;
-        at = static_cast<std::int32_t>(li);
-      }
-    }
-    if (!exact && at < 0) {  // the Lagrangian label itself (limits do not bind a relaxation)
-      at = 0;
-      best.p = last[0].p;
-      best.c = last[0].c;
-      best.r = last[0].r;
-    }
-    if (at < 0) return best;
-    best.choice.assign(m_curves.tensors.size(), 0);
-    for (std::size_t k = m_stages.size(); k-- > 0;) {
-      const Label& l = flat[k][static_cast<std::size_t>(at)];
-      const Stage& s = m_stages[k];
-      if (s.w_tensor >= 0) set_(best.choice, s.w_tensor, l.w);
-      if (s.out_tensor >= 0) set_(best.choice, s.out_tensor, l.out);
-      at = l.parent;
-    }
-    return best;
+    return finish(search, lim.max_c, lim.max_r, false);
   }
 
   // For the exact search: per stage and frontier key, the least (p + lambda c + mu r) the remaining
@@ -426,28 +375,16 @@ class LatencyDp {
     m_mu = mu;
     m_h.assign(m_stages.size() + 1, {});
     m_h[m_stages.size()].assign(1, 0.0);
+    std::vector<std::size_t> pos;
     for (std::size_t k = m_stages.size(); k-- > 0;) {
       const Stage& s = m_stages[k];
-      const Stage* prev = k > 0 ? &m_stages[k - 1] : nullptr;
-      const std::size_t keys = prev ? prev->key_count : 1;
       std::vector<double>& h = m_h[k];
-      h.assign(keys, kInf);
-      std::vector<std::size_t> pos(prev ? prev->key_size.size() : 0);
-      const std::size_t outs = s.out_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.out_tensor)].size() : 1;
-      for (std::size_t key = 0; key < keys; ++key) {
-        for (std::size_t j = 0; j < pos.size(); ++j) pos[j] = key / prev->key_stride[j] % prev->key_size[j];
-        std::size_t base = 0;
-        for (std::size_t j = 0; j < s.in_slots.size(); ++j)
-          base += pos[static_cast<std::size_t>(s.in_slots[j])] * s.stride[j];
-        for (std::size_t o = 0; o < outs; ++o) {
-          std::size_t next = 0;
-          for (std::size_t j = 0; j < s.carry.size(); ++j)
-            next += (s.carry[j] < 0 ? o : pos[static_cast<std::size_t>(s.carry[j])]) * s.key_stride[j];
+      h.assign(k > 0 ? m_stages[k - 1].key_count : 1, kInf);
+      for (std::size_t key = 0; key < h.size(); ++key)
+        for_each_move(k, key, pos, [&](std::size_t combo, std::size_t next, std::size_t) {
           const double rest = m_h[k + 1][next];
-          for (const Entry& e : s.combos[base + o * s.stride.back()])
-            h[key] = std::min(h[key], e.p + lambda * e.c + mu * e.r + rest);
-        }
-      }
+          for (const Entry& e : s.combos[combo]) h[key] = std::min(h[key], e.p + lambda * e.c + mu * e.r + rest);
+        });
     }
   }
 
@@ -537,6 +474,111 @@ class LatencyDp {
   }
 
  private:
+  // A search's state between stages.
+  struct Search {
+    std::vector<std::vector<Label>> flat;                  // per stage, its labels in key order (the parents)
+    std::vector<std::vector<Label>> states = {{Label{}}};  // by dense frontier key (Stage::key_stride)
+    std::vector<std::size_t> live = {0};                   // the occupied keys, in order
+    std::vector<std::size_t> pos;                          // scratch: a key's positions per frontier slot
+    explicit Search(std::size_t stages) : flat(stages) {}
+  };
+
+  // For frontier `key` before stage k, calls visit(combo, next, o) for each option o of the layer's
+  // output (once when it has none): the stage's combo index, and the frontier key after the stage.
+  template <typename Visit>
+  void for_each_move(std::size_t k, std::size_t key, std::vector<std::size_t>& pos, Visit&& visit) const {
+    const Stage& s = m_stages[k];
+    const Stage* prev = k > 0 ? &m_stages[k - 1] : nullptr;
+    pos.assign(prev ? prev->key_size.size() : 0, 0);
+    for (std::size_t j = 0; j < pos.size(); ++j) pos[j] = key / prev->key_stride[j] % prev->key_size[j];
+    std::size_t base = 0;
+    for (std::size_t j = 0; j < s.in_slots.size(); ++j)
+      base += pos[static_cast<std::size_t>(s.in_slots[j])] * s.stride[j];
+    const std::size_t outs = s.out_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.out_tensor)].size() : 1;
+    for (std::size_t o = 0; o < outs; ++o) {
+      std::size_t next = 0;
+      for (std::size_t j = 0; j < s.carry.size(); ++j)
+        next += (s.carry[j] < 0 ? o : pos[static_cast<std::size_t>(s.carry[j])]) * s.key_stride[j];
+      visit(base + o * s.stride.back(), next, o);
+    }
+  }
+
+  static Label extend(const Label& from, const Entry& e, std::size_t parent, const Stage& s, std::size_t o) {
+    return Label{from.p + e.p, from.c + e.c,
+                 from.r + e.r, static_cast<std::int32_t>(parent),
+                 e.w,          s.out_tensor >= 0 ? static_cast<Pos>(o) : Pos{-1}};
+  }
+
+  static bool relaxed_less(const Label& x, const Label& y, const Multipliers& m) {
+    const double vx = x.p + m.lambda * x.c + m.mu * x.r, vy = y.p + m.lambda * y.c + m.mu * y.r;
+    return vx < vy || (vx == vy && x.c < y.c);
+  }
+
+  // Per combo of stage s, its entry least in p + lambda c + mu r (ties: least c).
+  static void best_entries(const Stage& s, const Multipliers& m, std::vector<const Entry*>& best_entry) {
+    best_entry.assign(s.combos.size(), nullptr);
+    for (std::size_t b = 0; b < s.combos.size(); ++b) {
+      double best = kInf;
+      for (const Entry& e : s.combos[b])
+        if (const double v = e.p + m.lambda * e.c + m.mu * e.r;
+            !best_entry[b] || v < best || (v == best && e.c < best_entry[b]->c)) {
+          best = v;
+          best_entry[b] = &e;
+        }
+    }
+  }
+
+  // Records stage k's labels (in key order) and makes them the states; returns how many there are.
+  std::size_t advance(Search& search, std::size_t k, std::vector<std::vector<Label>>&& next_states) {
+    search.live.clear();
+    std::size_t alive = 0;
+    std::vector<Label>& record = search.flat[k];
+    for (std::size_t key = 0; key < next_states.size(); ++key) {
+      if (next_states[key].empty()) continue;
+      search.live.push_back(key);
+      alive += next_states[key].size();
+      record.insert(record.end(), next_states[key].begin(), next_states[key].end());
+    }
+    m_peak_labels = k == 0 ? alive : std::max(m_peak_labels, alive);
+    m_peak_states = std::max(m_peak_states, search.live.size());
+    search.states = std::move(next_states);
+    return alive;
+  }
+
+  // One state is left after the last layer (nothing is read after it): its best label within the
+  // limits (a relaxation's single label in any case), traced back to a plan.
+  Outcome finish(const Search& search, double max_c, double max_r, bool relaxed) const {
+    Outcome best;
+    const std::vector<Label>& last = search.flat.back();
+    std::int32_t at = -1;
+    for (std::size_t li = 0; li < last.size(); ++li) {
+      const Label& l = last[li];
+      if (l.c > max_c || l.r > max_r) continue;
+      if (l.p < best.p || (l.p == best.p && l.c < best.c)) {
+        best.p = l.p;
+        best.c = l.c;
+        best.r = l.r;
+        at = static_cast<std::int32_t>(li);
+      }
+    }
+    if (relaxed && at < 0) {
+      at = 0;
+      best.p = last[0].p;
+      best.c = last[0].c;
+      best.r = last[0].r;
+    }
+    if (at < 0) return best;
+    best.choice.assign(m_curves.tensors.size(), 0);
+    for (std::size_t k = m_stages.size(); k-- > 0;) {
+      const Label& l = search.flat[k][static_cast<std::size_t>(at)];
+      const Stage& s = m_stages[k];
+      if (s.w_tensor >= 0) set_(best.choice, s.w_tensor, l.w);
+      if (s.out_tensor >= 0) set_(best.choice, s.out_tensor, l.out);
+      at = l.parent;
+    }
+    return best;
+  }
+
   void set_(std::vector<int>& choice, int tensor, Pos pos) const {
     const auto t = static_cast<std::size_t>(tensor);
     choice[t] = m_cand[t][static_cast<std::size_t>(pos)];
@@ -691,7 +733,7 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   // The least constrained quantity and the least size any plan reaches: feasibility. The weight
   // 1e250 makes c (or r) decide while p + 1e250 c stays finite (1e300 overflowed for r ~ 2e8 bits).
   constexpr double kDominant = 1e250;
-  const auto fastest = dp.run(kDominant, 0, kInf, kInf, kInf, 0);
+  const auto fastest = dp.lagrangian({kDominant, 0});
   if (fastest.c > max_c) {
     error = fmt::format("no plan meets the target: the best any plan reaches is {}", c_text(fastest.c));
     return std::nullopt;
@@ -699,7 +741,7 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   const bool with_rate = std::isfinite(max_r);
   const double finite_r = with_rate ? max_r : 0;
   if (with_rate) {
-    const auto smallest = dp.run(0, kDominant, kInf, kInf, kInf, 0);
+    const auto smallest = dp.lagrangian({0, kDominant});
     if (smallest.r > max_r) {
       error = fmt::format("no plan fits the size budget of {} bits: the smallest takes {} bits", goal.budget_bits,
                           smallest.r);
@@ -712,7 +754,7 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   LatencyDp::Outcome incumbent, closest;  // the best plan within the limits; the one least over them
   double lower = -kInf, lambda = 0, mu = 0, closest_excess = kInf;
   auto pass = [&](double l, double m) {
-    const auto o = dp.run(l, m, kInf, kInf, kInf, 0);
+    const auto o = dp.lagrangian({l, m});
     lower = std::max(lower, o.p + l * (o.c - max_c) + m * (o.r - finite_r));
     if (o.c <= max_c && o.r <= max_r && o.p < incumbent.p) incumbent = o;
     const double ex = excess(o.c, o.r, max_c, max_r);
@@ -744,7 +786,7 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
     // within both limits.
     const double big = 1e200 / std::max({std::abs(max_c), std::abs(fastest.c), 1e-300});
     least_multiplier(std::abs(max_c) / std::max(std::abs(finite_r), 1e-300), 1e250, [&](double nu) {
-      const auto o = dp.run(big, big * nu, kInf, kInf, kInf, 0);
+      const auto o = dp.lagrangian({big, big * nu});
       if (o.c <= max_c && o.r <= max_r && o.p < incumbent.p) incumbent = o;
       return o.r <= max_r;
     });
@@ -763,7 +805,7 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   for (double frac = 1.0 / 256;; frac *= 4) {
     const bool last = frac >= 1 || !std::isfinite(incumbent.p);
     const double cutoff = last ? incumbent.p : std::max(lower, 0.0) + gap * frac;
-    exact = dp.run(-1, 0, max_c, max_r, cutoff, goal.max_labels);
+    exact = dp.exact({max_c, max_r, cutoff, goal.max_labels});
     if (exact.aborted || !exact.choice.empty() || last) break;
   }
   const bool finished = !exact.aborted;
