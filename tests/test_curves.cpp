@@ -1,6 +1,5 @@
 // The curves file format, modelled curves, and the hand-off from an allocation to a simulated plan.
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <sstream>
 
 #include "alloc/curves.h"
@@ -190,7 +189,7 @@ TEST(CurvesCache, StoresAndReusesByModelDataAndRate) {
   EXPECT_EQ(key, curves_cache_key(model, "fashion-mnist-train:64", RateKind::Coded));
   EXPECT_NE(key, curves_cache_key(model, "fashion-mnist-train:65", RateKind::Coded));
   EXPECT_NE(key, curves_cache_key(model, "fashion-mnist-train:64", RateKind::Entropy));
-  const std::string dir = ::testing::TempDir() + "bitsim_cache_" + std::to_string(getpid());
+  const std::string dir = testing::temp_path("cache");
   EXPECT_FALSE(load_cached_curves(dir, key));
   const RateDistortionCurves curves = load_curves(testing::write_temp("c.csv", R"(# provenance: measured on 4 images
 # rate: coded

@@ -2,8 +2,15 @@
 // known. Each test runs in its own process (CTest), but the model also supports several runs per
 // process, which one test checks.
 #include <gtest/gtest.h>
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstring>
 #include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/detailed_model.h"
 #include "sim/workload.h"
@@ -16,6 +23,180 @@ namespace bitsim::sim {
 namespace {
 
 const std::string kRoot = BITSIM_SOURCE_DIR;
+
+// A JSON value and a strict RFC 8259 parser (no extensions, duplicate keys refused), so that the
+// trace is checked as the viewers read it, not as text.
+struct Json {
+  enum class Kind { Null, Bool, Number, String, Array, Object };
+  Kind kind = Kind::Null;
+  bool boolean = false;
+  double number = 0;
+  std::string string;
+  std::vector<Json> array;
+  std::vector<std::pair<std::string, Json>> object;  // in file order
+
+  const Json* find(const std::string& key) const {
+    for (const auto& [k, v] : object)
+      if (k == key) return &v;
+    return nullptr;
+  }
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    for (const auto& kv : object) out.push_back(kv.first);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+class JsonParser {
+ public:
+  // Throws std::runtime_error naming the offset of the first problem.
+  static Json parse(const std::string& text) {
+    JsonParser p(text);
+    Json v = p.value();
+    p.space();
+    if (p.m_at != text.size()) p.fail("text after the value");
+    return v;
+  }
+
+ private:
+  explicit JsonParser(const std::string& text) : m_text(text) {}
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error("JSON offset " + std::to_string(m_at) + ": " + what);
+  }
+  char peek() const { return m_at < m_text.size() ? m_text[m_at] : '\0'; }
+  void space() {
+    while (m_at < m_text.size() && std::strchr(" \t\r\n", m_text[m_at]) != nullptr) ++m_at;
+  }
+  void expect(char c) {
+    if (peek() != c) fail(std::string("expected '") + c + "'");
+    ++m_at;
+  }
+  bool literal(const char* word) {
+    if (m_text.compare(m_at, std::strlen(word), word) != 0) return false;
+    m_at += std::strlen(word);
+    return true;
+  }
+  Json value() {
+    space();
+    Json v;
+    const char c = peek();
+    if (c == '{' || c == '[') {
+      const bool object = c == '{';
+      const char close = object ? '}' : ']';
+      v.kind = object ? Json::Kind::Object : Json::Kind::Array;
+      ++m_at;
+      space();
+      if (peek() == close) {
+        ++m_at;
+        return v;
+      }
+      while (true) {
+        if (object) {
+          space();
+          std::string key = string();
+          if (v.find(key)) fail("duplicate key '" + key + "'");
+          space();
+          expect(':');
+          v.object.emplace_back(std::move(key), value());
+        } else {
+          v.array.push_back(value());
+        }
+        space();
+        if (peek() != ',') break;
+        ++m_at;
+      }
+      expect(close);
+    } else if (c == '"') {
+      v.kind = Json::Kind::String;
+      v.string = string();
+    } else if (literal("true") || literal("false")) {
+      v.kind = Json::Kind::Bool;
+      v.boolean = m_text[m_at - 1] == 'e' && m_text[m_at - 2] == 'u';  // "true", not "false"
+    } else if (!literal("null")) {
+      v.kind = Json::Kind::Number;
+      v.number = number();
+    }
+    return v;
+  }
+  // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  double number() {
+    const std::size_t begin = m_at;
+    const auto digits = [&] {
+      const std::size_t from = m_at;
+      while (std::isdigit(static_cast<unsigned char>(peek()))) ++m_at;
+      if (m_at == from) fail("expected a digit");
+    };
+    if (peek() == '-') ++m_at;
+    if (peek() == '0') {
+      ++m_at;
+    } else {
+      digits();
+    }
+    if (peek() == '.') {
+      ++m_at;
+      digits();
+    }
+    if (peek() == 'e' || peek() == 'E') {
+      ++m_at;
+      if (peek() == '+' || peek() == '-') ++m_at;
+      digits();
+    }
+    return std::stod(m_text.substr(begin, m_at - begin));
+  }
+  std::string string() {
+    expect('"');
+    std::string out;
+    while (true) {
+      if (m_at >= m_text.size()) fail("unterminated string");
+      const char c = m_text[m_at++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      static const std::string escapes = "\"\\/bfnrt", escaped = "\"\\/\b\f\n\r\t";
+      const char e = peek();
+      ++m_at;
+      if (e == 'u') {  // \uXXXX: bitsim writes none, so ASCII is enough here
+        const std::string hex = m_text.substr(m_at, 4);
+        if (hex.size() != 4 || !std::all_of(hex.begin(), hex.end(),
+                                            [](char h) { return std::isxdigit(static_cast<unsigned char>(h)) != 0; }))
+          fail("bad \\u escape");
+        const unsigned long code = std::stoul(hex, nullptr, 16);
+        if (code >= 0x80) fail("non-ASCII \\u escape");
+        out += static_cast<char>(code);
+        m_at += 4;
+      } else if (e != '\0' && escapes.find(e) != std::string::npos) {
+        out += escaped[escapes.find(e)];
+      } else {
+        fail("bad escape");
+      }
+    }
+  }
+  const std::string& m_text;
+  std::size_t m_at = 0;
+};
+
+// The parser above is strict where viewers are: what it accepts is JSON. First in the file, so
+// that in a run of the whole binary its exceptions come before any SystemC run (an exception after
+// one trips AddressSanitizer's stack bookkeeping; CTest runs each test in its own process anyway).
+TEST(TraceJson, ParserIsStrict) {
+  const Json v = JsonParser::parse(R"( {"a": [1, -0.5e3, "x\"\u0041", true, false, null], "b": {}} )");
+  ASSERT_EQ(v.keys(), (std::vector<std::string>{"a", "b"}));
+  const std::vector<Json>& a = v.find("a")->array;
+  ASSERT_EQ(a.size(), 6u);
+  EXPECT_EQ(a[1].number, -500);
+  EXPECT_EQ(a[2].string, "x\"A");
+  EXPECT_TRUE(a[3].boolean);
+  EXPECT_EQ(a[4].kind, Json::Kind::Bool);
+  EXPECT_FALSE(a[4].boolean);
+  EXPECT_EQ(a[5].kind, Json::Kind::Null);
+  for (const char* bad : {"[1,]", "{\"a\": 1,}", "{'a': 1}", "{a: 1}", "[01]", "[1.]", "[.5]", "[NaN]", "[1] x",
+                          "{\"a\": 1, \"a\": 2}", "[\"\\x\"]", "[\"tab\there\"]", "[", "", "[tru]"})
+    EXPECT_THROW(JsonParser::parse(bad), std::runtime_error) << bad;
+}
 
 struct Case {
   const char* hw;
@@ -236,21 +417,133 @@ TEST(DetailedModel, HugeBuffersActAsUnlimited) {
   EXPECT_GT(a.peak_weight_buffer_bytes, 0);
 }
 
+// The trace of AlexNet on the TPU, with the first conv's and the FCs' weights entropy coded so that
+// the decoder track has spans too, parsed as JSON and checked against the simulation it records:
+// Chrome's trace-event format ("X" complete events with ts and dur in microseconds, "M" metadata
+// naming the threads), one thread per resource, every layer's span and every tile's compute.
 TEST(DetailedModel, ChromeTraceHasATrackPerResource) {
   const HardwareConfig hw = load_hardware_config(kRoot + "/configs/tpu.yaml");
   const Network net = load_workload(kRoot + "/workloads/alexnet.yaml");
+  BitPlan plan = BitPlan::uniform(net, 4, 4);
+  for (const char* coded : {"conv1", "fc6", "fc7", "fc8"}) {
+    const std::size_t i = *net.find(coded);
+    plan.weights[i] = TensorCoding{4, 3.0 * static_cast<double>(net.layer(i).weights), net.layer(i).weights};
+  }
   DetailedOptions options;
   options.record_trace = true;
-  const DetailedResult d = simulate_detailed(net, hw, BitPlan::uniform(net, 4, 4), 1, options);
+  const DetailedResult d = simulate_detailed(net, hw, plan, 1, options);
   std::ostringstream out;
   write_chrome_trace(out, d);
-  const std::string text = out.str();
-  EXPECT_EQ(text.rfind("{\"displayTimeUnit\": \"ns\", \"traceEvents\": [", 0), 0u);
-  for (const char* track : {"\"name\": \"layers\"", "\"name\": \"dram\"", "\"name\": \"array\""})
-    EXPECT_NE(text.find(track), std::string::npos) << track;
-  EXPECT_NE(text.find("\"name\": \"conv1 tile 0\""), std::string::npos);
-  EXPECT_NE(text.find("\"name\": \"fc8\""), std::string::npos);  // a layer span
-  EXPECT_EQ(text.substr(text.size() - 3), "]}\n");
+  const Json root = JsonParser::parse(out.str());
+
+  ASSERT_EQ(root.kind, Json::Kind::Object);
+  EXPECT_EQ(root.keys(), (std::vector<std::string>{"displayTimeUnit", "traceEvents"}));
+  ASSERT_TRUE(root.find("displayTimeUnit"));
+  EXPECT_EQ(root.find("displayTimeUnit")->string, "ns");
+  const Json* events = root.find("traceEvents");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->kind, Json::Kind::Array);
+  ASSERT_EQ(events->array.size(), 4 + d.trace.size());
+
+  // Metadata first: the four tracks' names, thread ids 0 to 3 of process 1.
+  const char* track_names[] = {"layers", "dram", "decoder", "array"};
+  for (int t = 0; t < 4; ++t) {
+    const Json& e = events->array[static_cast<std::size_t>(t)];
+    ASSERT_EQ(e.keys(), (std::vector<std::string>{"args", "name", "ph", "pid", "tid"})) << t;
+    EXPECT_EQ(e.find("ph")->string, "M");
+    EXPECT_EQ(e.find("name")->string, "thread_name");
+    EXPECT_EQ(e.find("pid")->number, 1);
+    EXPECT_EQ(e.find("tid")->number, t);
+    ASSERT_TRUE(e.find("args")->find("name"));
+    EXPECT_EQ(e.find("args")->find("name")->string, track_names[t]);
+  }
+
+  // Then complete events, ts and dur in microseconds, each on one of the four tracks.
+  struct Span {
+    std::string name;
+    double ts, dur;
+  };
+  std::vector<Span> tracks[4];
+  const double total_us = d.result.time_s * 1e6;
+  const double eps_us = 1e-6 * total_us;  // printing rounds to about 1e-15 relative
+  for (std::size_t k = 4; k < events->array.size(); ++k) {
+    const Json& e = events->array[k];
+    ASSERT_EQ(e.keys(), (std::vector<std::string>{"dur", "name", "ph", "pid", "tid", "ts"})) << k;
+    EXPECT_EQ(e.find("ph")->string, "X") << k;
+    EXPECT_EQ(e.find("pid")->number, 1) << k;
+    ASSERT_EQ(e.find("ts")->kind, Json::Kind::Number) << k;
+    ASSERT_EQ(e.find("dur")->kind, Json::Kind::Number) << k;
+    ASSERT_EQ(e.find("name")->kind, Json::Kind::String) << k;
+    const double tid = e.find("tid")->number;
+    ASSERT_TRUE(tid == 0 || tid == 1 || tid == 2 || tid == 3) << k;
+    const Span s{e.find("name")->string, e.find("ts")->number, e.find("dur")->number};
+    EXPECT_GE(s.ts, 0) << s.name;
+    EXPECT_GT(s.dur, 0) << s.name;
+    EXPECT_LE(s.ts + s.dur, total_us + eps_us) << s.name;
+    tracks[static_cast<int>(tid)].push_back(s);
+  }
+
+  // Layers: one span per layer (the input excepted), in network order, from its first activity to
+  // its end; layers finish in order, and the last one ends the simulation.
+  const std::vector<Span>& layers = tracks[0];
+  ASSERT_EQ(layers.size(), net.layers().size() - 1);
+  for (std::size_t i = 1; i < net.layers().size(); ++i) {
+    const Span& s = layers[i - 1];
+    EXPECT_EQ(s.name, net.layer(i).name);
+    EXPECT_NEAR(s.ts, d.layers[i].start_s * 1e6, eps_us) << s.name;
+    EXPECT_NEAR(s.ts + s.dur, d.layers[i].end_s * 1e6, eps_us) << s.name;
+    if (i > 1) {
+      EXPECT_GE(s.ts + s.dur, layers[i - 2].ts + layers[i - 2].dur - eps_us) << s.name;
+    }
+  }
+  EXPECT_NEAR(layers.back().ts + layers.back().dur, total_us, eps_us);
+
+  // DRAM, decoder, array: one resource each, so spans follow one another without overlapping,
+  // and their durations add up to the resource's busy time.
+  const double busy_s[4] = {0, d.dram_busy_s, d.decoder_busy_s, d.array_busy_s};
+  for (int t = 1; t < 4; ++t) {
+    ASSERT_FALSE(tracks[t].empty()) << track_names[t];
+    double sum_us = 0;
+    for (std::size_t k = 0; k < tracks[t].size(); ++k) {
+      sum_us += tracks[t][k].dur;
+      if (k > 0) {
+        EXPECT_GE(tracks[t][k].ts, tracks[t][k - 1].ts + tracks[t][k - 1].dur - eps_us) << tracks[t][k].name;
+      }
+    }
+    EXPECT_NEAR(sum_us, busy_s[t] * 1e6, eps_us) << track_names[t];
+  }
+  // The array's busy time is the analytical compute time, layer by layer: each layer on the array
+  // computes its tiles "NAME tile 0", "NAME tile 1", ... in order, one span each.
+  std::size_t next = 0;
+  double compute_us = 0;
+  for (std::size_t i = 1; i < net.layers().size(); ++i) {
+    if (d.result.layers[i].compute_cycles == 0) continue;
+    double layer_us = 0;
+    for (int k = 0; k < d.layers[i].tiles; ++k, ++next) {
+      ASSERT_LT(next, tracks[3].size());
+      EXPECT_EQ(tracks[3][next].name, net.layer(i).name + " tile " + std::to_string(k));
+      layer_us += tracks[3][next].dur;
+    }
+    EXPECT_NEAR(layer_us, d.result.layers[i].compute_time_s * 1e6, eps_us) << net.layer(i).name;
+    compute_us += layer_us;
+  }
+  EXPECT_EQ(next, tracks[3].size());
+  EXPECT_NEAR(compute_us, d.array_busy_s * 1e6, eps_us);
+  // Decoder spans only for the coded layers' tiles.
+  for (const Span& s : tracks[2])
+    EXPECT_TRUE(s.name.starts_with("conv1 tile ") || s.name.starts_with("fc6 tile ") ||
+                s.name.starts_with("fc7 tile ") || s.name.starts_with("fc8 tile "))
+        << s.name;
+  // DRAM spans: "NAME weights|inputs|write tile K".
+  for (const Span& s : tracks[1]) {
+    const std::size_t space = s.name.find(' ');
+    ASSERT_NE(space, std::string::npos) << s.name;
+    EXPECT_TRUE(net.find(s.name.substr(0, space))) << s.name;
+    const std::string rest = s.name.substr(space + 1);
+    EXPECT_TRUE(rest.starts_with("weights tile ") || rest.starts_with("inputs tile ") ||
+                rest.starts_with("write tile "))
+        << s.name;
+  }
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 // ONNX import and the inference engine against ONNX's own backend test cases (Debian's
 // libonnx-testdata: model.onnx with input and reference output tensors), which nobody here wrote.
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "alloc/inference.h"
 #include "sim/onnx.h"
@@ -249,14 +252,67 @@ sim::Network test_model(const std::string& name) {
 
 // tools/scripts/make_test_models.py, branchy.onnx: BatchNormalization nodes left in the graph, ReLU6 as
 // Clip, Sub/Div input normalization, Concat, padded MaxPool, Flatten + Gemm.
+// Each BatchNormalization node goes into the conv before it: with k = scale / sqrt(var + epsilon)
+// per output channel, the conv's weights become W k and its bias b k + B - mean k (b = 0 without
+// one), checked against the initializers the file holds (read without bitsim's importer).
 TEST(OnnxImport, FoldsBatchNormAndMatchesPyTorch) {
-  const sim::Network net = test_model("branchy");
+  const std::string path = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/branchy.onnx";
+  const sim::Network net = sim::load_onnx(path);
   ASSERT_EQ(net.notes().size(), 1u);
   EXPECT_EQ(net.notes()[0], "folded 3 BatchNormalization node(s) into the preceding layers");
   const sim::Layer& clip = net.layer(*net.find("/a/a.0/Conv"));
   EXPECT_EQ(clip.activation, sim::Activation::Relu);
   EXPECT_EQ(clip.relu_max, 6.0f);
-  EXPECT_TRUE(clip.batchnorm);
+
+  const testing::OnnxFileGraph file = testing::read_onnx_file(path);
+  const auto producer = [&](const std::string& tensor) {
+    return std::find_if(file.nodes.begin(), file.nodes.end(), [&](const testing::OnnxFileNode& n) {
+      return std::find(n.outputs.begin(), n.outputs.end(), tensor) != n.outputs.end();
+    });
+  };
+  int folded = 0;
+  for (const testing::OnnxFileNode& bn : file.nodes) {
+    if (bn.op_type != "BatchNormalization") continue;
+    ++folded;
+    // No layer is left for the BatchNorm (e.g. a per-channel scale layer): its conv is all there is.
+    EXPECT_FALSE(net.find(bn.name)) << bn.name;
+    const auto conv = producer(bn.inputs.at(0));
+    ASSERT_NE(conv, file.nodes.end()) << bn.name;
+    ASSERT_EQ(conv->op_type, "Conv") << bn.name;
+    const auto index = net.find(conv->name);
+    ASSERT_TRUE(index) << conv->name;
+    const sim::Layer& layer = net.layer(*index);
+    EXPECT_TRUE(layer.batchnorm) << layer.name;
+    EXPECT_TRUE(layer.bias) << layer.name;
+    EXPECT_EQ(net.consumers(*index).size(), 1u) << layer.name;
+
+    const std::vector<float>& w = file.initializers.at(conv->inputs.at(1)).data;
+    const std::vector<float>* b = conv->inputs.size() > 2 ? &file.initializers.at(conv->inputs[2]).data : nullptr;
+    const std::vector<float>& scale = file.initializers.at(bn.inputs.at(1)).data;
+    const std::vector<float>& shift = file.initializers.at(bn.inputs.at(2)).data;
+    const std::vector<float>& mean = file.initializers.at(bn.inputs.at(3)).data;
+    const std::vector<float>& var = file.initializers.at(bn.inputs.at(4)).data;
+    const double epsilon = bn.float_attributes.count("epsilon") ? bn.float_attributes.at("epsilon") : 1e-5;
+    const std::size_t channels = scale.size();
+    ASSERT_EQ(layer.output.channels, static_cast<std::int64_t>(channels)) << layer.name;
+    ASSERT_EQ(layer.values->weights.size(), w.size()) << layer.name;
+    ASSERT_EQ(layer.values->bias.size(), channels) << layer.name;
+    const std::size_t per_channel = w.size() / channels;
+    int changed = 0;
+    for (std::size_t c = 0; c < channels; ++c) {
+      const double k = scale[c] / std::sqrt(static_cast<double>(var[c]) + epsilon);
+      for (std::size_t j = 0; j < per_channel; ++j) {
+        const double expected = w[c * per_channel + j] * k;
+        EXPECT_NEAR(layer.values->weights[c * per_channel + j], expected, 1e-6 + 1e-6 * std::fabs(expected))
+            << layer.name << " channel " << c;
+        changed += layer.values->weights[c * per_channel + j] != w[c * per_channel + j];
+      }
+      const double bias = (b ? (*b)[c] : 0.0) * k + shift[c] - mean[c] * k;
+      EXPECT_NEAR(layer.values->bias[c], bias, 1e-6 + 1e-6 * std::fabs(bias)) << layer.name << " channel " << c;
+    }
+    EXPECT_GT(changed, 0) << layer.name << ": folding left the file's weights as they were";
+  }
+  EXPECT_EQ(folded, 3);
   expect_matches_pytorch(net, "branchy");
 }
 
