@@ -77,7 +77,19 @@ struct DetailedResult {
 };
 
 // Runs one simulation. May be called many times in one process (the SystemC modules are
-// elaborated once and reused). Throws InputError for an infeasible plan.
+// elaborated once and reused). Throws InputError for an infeasible plan, always before the
+// simulation starts.
+//
+// The rule for callers: NOTHING MAY THROW AFTER A SYSTEMC RUN in the same process, not even an
+// exception that is caught. Debian's libsystemc 2.3.4 runs SC_THREADs on QuickThreads coroutine
+// stacks that AddressSanitizer is not told about; after the first run, a throw makes ASan's
+// __asan_handle_no_return see a stack that spans the coroutine stacks ("False positive error
+// reports may follow", google/sanitizers#189; accellera-official/systemc#17 and #27) and the
+// sanitizer CI job fails. So this function checks everything before starting, and code that
+// runs after it reports problems as values: refine_for_latency (alloc/solvers/latency_solver.h)
+// returns `met = false` instead of throwing once it has timed a plan, and `bitsim allocate
+// --engine systemc` prints that message and exits 1 without an exception. Tests that simulate
+// run one per process (gtest_discover_tests) and put any throwing call before the first run.
 DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, const BitPlan& plan, int batch,
                                  const DetailedOptions& options);
 

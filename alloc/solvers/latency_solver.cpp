@@ -715,7 +715,7 @@ double least_multiplier(double start, double cap, Meets&& meets) {
 }
 
 // The solver; a goal no plan meets is reported in `error` rather than thrown, so that the outer loop
-// throws nothing after a SystemC run (see the SystemC note in the README).
+// throws nothing after a SystemC run (see simulate_detailed in sim/detailed_model.h).
 std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
                                        int default_bits, const LatencyGoal& goal, std::string& error) {
   if (curves.tensors.empty()) throw InputError({curves.source, 0, 0}, "the curves have no tensors");

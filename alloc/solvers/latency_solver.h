@@ -63,8 +63,9 @@ LatencyAllocation allocate_for_latency(const RateDistortionCurves& curves, const
 // SystemC engine): solve, time the plan with `timer` (batch seconds), and while it misses the
 // target tighten the DP's target by the ratio missed; keep the best plan that really meets the
 // goal. Only the min-error objective has a time target to tighten; min-time plans are re-timed.
-// Throws (InputError) only before the first call of `timer`: when no round meets the target, the
-// result is the fastest plan tried, with met = false.
+// Throws (InputError) only before the first call of `timer`, since a SystemC timer forbids any
+// throw after it (the rule is stated at simulate_detailed, sim/detailed_model.h): when no round
+// meets the target, the result is the fastest plan tried, with met = false.
 using PlanTimer = std::function<double(const sim::BitPlan&)>;
 struct RefinedAllocation {
   LatencyAllocation result;

@@ -114,7 +114,8 @@ namespace {
 
 // The latency-aware path of `allocate`: the goal from --min-rate / --max-time / --max-error, solved by
 // the DP (analytical) or with the SystemC outer loop. Returns nothing when SystemC could not meet
-// the target (the message is printed: nothing may throw after a SystemC run).
+// the target (the message is printed: nothing may throw after a SystemC run, see
+// sim/detailed_model.h).
 std::optional<Allocation> allocate_latency(const AllocateArgs& a, const RateDistortionCurves& curves,
                                            const sim::AnalyticalModel& model, int default_bits, double budget,
                                            std::string& goal_text) {
