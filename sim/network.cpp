@@ -306,20 +306,7 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
   for (int v : order) {
     const LayerSpec& s = specs[static_cast<std::size_t>(v)];
     Layer layer;
-    layer.name = s.name;
-    layer.op = s.op;
-    layer.window = s.window;
-    layer.groups = s.groups;
-    layer.bias = s.bias;
-    layer.batchnorm = s.batchnorm;
-    layer.activation = s.activation;
-    layer.hard_alpha = s.hard_alpha;
-    layer.clip_min = s.clip_min;
-    layer.clip_max = s.clip_max;
-    layer.hard_beta = s.hard_beta;
-    layer.relu_max = s.relu_max;
-    layer.values = s.values;
-    layer.where = s.where;
+    static_cast<LayerAttributes&>(layer) = s;
     if (s.op == LayerOp::Input) layer.output = s.input_shape;
     std::vector<const Layer*> inputs;
     bool inputs_valid = true;

@@ -94,14 +94,10 @@ struct Gemm {
   std::int64_t m = 0, k = 0, n = 0, groups = 0;
 };
 
-// A layer as a loader read it, before shapes are inferred.
-struct LayerSpec {
+// What a layer computes, the same in a loader's spec and in the built network.
+struct LayerAttributes {
   std::string name;
   LayerOp op = LayerOp::Conv;
-  std::vector<std::string> inputs;  // empty: the layer listed just before (or the network input)
-  SourceLocation where;
-  Shape input_shape;              // LayerOp::Input only
-  std::int64_t out_channels = 0;  // Conv: filters; FullyConnected: output features
   Window window;
   std::int64_t groups = 1;
   bool bias = false;
@@ -110,28 +106,25 @@ struct LayerSpec {
   float relu_max = 0;                               // > 0: clip at this value after the ReLU (ReLU6)
   float hard_alpha = 0.2f, hard_beta = 0.5f;        // HardSigmoid: max(0, min(1, alpha x + beta))
   float clip_min = -INFINITY, clip_max = INFINITY;  // Clip
-  std::shared_ptr<const LayerValues> values;
+  std::shared_ptr<const LayerValues> values;        // null unless imported with trained values
+  SourceLocation where;
 };
 
-struct Layer {
-  std::string name;
-  LayerOp op = LayerOp::Conv;
+// A layer as a loader read it, before shapes are inferred.
+struct LayerSpec : LayerAttributes {
+  std::vector<std::string> inputs;  // empty: the layer listed just before (or the network input)
+  Shape input_shape;                // LayerOp::Input only
+  std::int64_t out_channels = 0;    // Conv: filters; FullyConnected: output features
+};
+
+// A layer of a built network: its attributes, and what shape inference derived from them.
+struct Layer : LayerAttributes {
   std::vector<int> inputs;  // indices of producer layers, in the order written
   Shape output;
-  Window window;
-  std::int64_t groups = 1;
-  bool bias = false;
-  bool batchnorm = false;
-  Activation activation = Activation::None;
-  float relu_max = 0;                               // > 0: ReLU clipped at this value (ReLU6)
-  float hard_alpha = 0.2f, hard_beta = 0.5f;        // HardSigmoid parameters
-  float clip_min = -INFINITY, clip_max = INFINITY;  // Clip bounds
-  std::shared_ptr<const LayerValues> values;        // null unless imported with trained values
   std::int64_t weights = 0;     // values in the weight tensor (kernel + bias): what is quantized and fetched
   std::int64_t parameters = 0;  // weights + BatchNorm scale and shift, as published parameter counts count them
   std::int64_t macs = 0;        // multiply-accumulates per image
   Gemm gemm;                    // zero for layers that do not run on the array
-  SourceLocation where;
 
   bool on_array() const { return op == LayerOp::Conv || op == LayerOp::FullyConnected; }
 };
