@@ -128,7 +128,7 @@ const std::vector<Param>& params() {
                &HardwareConfig::dram_bytes_per_s, true),
       quantity("dram.latency", "time", Dimension::Seconds, "0 s", "charged once per batch (pipeline fill)",
                &HardwareConfig::dram_latency_s),
-      choice("dram.policy", kDramPolicyNames, "stream",
+      choice("dram.policy", kDramPolicyNames, dram_policy_name(DramPolicy::Stream),
              "stream: every layer reads weights and inputs and writes its output (seed 004); resident: keep "
              "on chip what fits",
              &HardwareConfig::dram_policy),
@@ -137,7 +137,7 @@ const std::vector<Param>& params() {
       number("decoder.symbols_per_cycle", "1", "symbols each lane decodes per clock cycle",
              &HardwareConfig::decoder_symbols_per_cycle),
       integer("datapath.native_bits", 1, 64, "", "operand precision of the MAC datapath", &HardwareConfig::native_bits),
-      choice("datapath.precision_scaling", kPrecisionScalingNames, "none",
+      choice("datapath.precision_scaling", kPrecisionScalingNames, precision_scaling_name(PrecisionScaling::None),
              "none: fewer bits do not speed up compute; packed: floor(native/bits) MACs per PE per cycle",
              &HardwareConfig::precision_scaling),
   };

@@ -50,8 +50,10 @@ const SolverInfo* solver_named(std::string_view name);
 std::string unknown_solver_message(std::string_view name);
 // solver_named(), or an InputError "--solver: " + unknown_solver_message(name).
 const SolverInfo& find_solver(std::string_view name);
-// The baseline every comparison is made against (equal bits per tensor), and the latency-aware one.
+// The baseline every comparison is made against (equal bits per tensor), seed 004's own method
+// (the default of study files), and the latency-aware one.
 const SolverInfo& equal_solver();
+const SolverInfo& lagrangian_solver();
 const SolverInfo& latency_solver();
 
 // Rounds every rate up and the budget down to whole bits (so that sums are exact and a plan within

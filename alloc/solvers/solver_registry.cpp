@@ -27,10 +27,15 @@ constexpr std::array kSolvers = {
                "compare and study files: most images/s at equal's predicted error",
                "--hw", SolverKind::Latency, nullptr},
 };
+// The entries the accessors below name by position.
+static_assert(kSolvers.front().make == make_equal_solver);
+static_assert(kSolvers[1].make == make_lagrangian_solver);
+static_assert(kSolvers.back().kind == SolverKind::Latency);
 }  // namespace
 
 std::span<const SolverInfo> solvers() { return kSolvers; }
 const SolverInfo& equal_solver() { return kSolvers.front(); }
+const SolverInfo& lagrangian_solver() { return kSolvers[1]; }
 const SolverInfo& latency_solver() { return kSolvers.back(); }
 
 const SolverInfo* solver_named(std::string_view name) {

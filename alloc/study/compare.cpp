@@ -90,7 +90,7 @@ Table comparison_table(const Comparison& c) {
       cells.push_back(v);
     if (paper) {
       const Table3Cell* ref = find_table3_cell(hw.name, workload, row.avg_bits);
-      const bool equal = row.solver == alloc::equal_solver().name, ours = row.solver == kTable3OursSolver;
+      const bool equal = row.solver == alloc::equal_solver().name, ours = row.solver == alloc::lagrangian_solver().name;
       cells.push_back(ref && (equal || ours) ? Cell(equal ? ref->equal_rate_per_s : ref->ours_rate_per_s) : dash);
       cells.push_back(ref && ours ? Cell(ref->ours_rate_per_s / ref->equal_rate_per_s) : dash);
     } else {

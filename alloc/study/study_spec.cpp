@@ -123,7 +123,7 @@ std::vector<double> read_avg_bits(const yaml::Reader& r, const YAML::Node& root)
 // Solver names, checked where they are written, without repeats; lagrangian when none are given.
 std::vector<const alloc::SolverInfo*> read_solvers(const yaml::Reader& r, const YAML::Node& root) {
   const YAML::Node sv = root["solvers"];
-  if (!sv) return {&alloc::find_solver("lagrangian")};
+  if (!sv) return {&alloc::lagrangian_solver()};
   std::vector<const alloc::SolverInfo*> out;
   auto add = [&](const YAML::Node& node, const std::string& key) {
     const auto name = r.text(node, key);

@@ -21,8 +21,7 @@ std::span<const Table3Cell> seed004_table3();
 // The cell of (hardware, workload, avg_bits), or nullptr.
 const Table3Cell* find_table3_cell(std::string_view hardware, std::string_view workload, double avg_bits);
 
-// The bitsim solver the paper's "ours" column stands for.
-inline constexpr std::string_view kTable3OursSolver = "lagrangian";
+// The bitsim solver the paper's "ours" column stands for: alloc::lagrangian_solver().
 
 // Why bitsim's rows differ from the paper's, one paragraph each.
 std::span<const std::string_view> table3_notes();

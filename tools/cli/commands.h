@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "alloc/curves.h"
+#include "sim/engine.h"
 #include "tools/cli/cli_common.h"
 
 namespace bitsim::tools {
@@ -12,7 +14,7 @@ struct SimulateArgs {
   std::string hw_path, workload_path, workload_format = "auto", bits, plan_path;
   std::string input_shape;
   int batch = 1;
-  std::string engine = "analytical";
+  std::string engine{sim::engine_name(sim::Engine::Analytical)};
   std::string trace_path;
   bool no_prefetch = false;
   bool unlimited_buffers = false;
@@ -42,10 +44,10 @@ int run_list(const std::string& what);  // "formats" or "solvers"
 struct CurveSource {
   std::string curves_path;
   std::string workload_path, workload_format = "auto";
-  std::string rate = "coded";                   // for modelled and measured curves
-  std::string model_path;                       // measured curves: an ONNX model ...
-  std::string data = "fashion-mnist-train:64";  // ... and its calibration images
-  std::string input_shape;                      // for ONNX models with symbolic dimensions
+  std::string rate{alloc::rate_kind_name(alloc::RateKind::Coded)};  // for modelled and measured curves
+  std::string model_path;                                           // measured curves: an ONNX model ...
+  std::string data = "fashion-mnist-train:64";                      // ... and its calibration images
+  std::string input_shape;                                          // for ONNX models with symbolic dimensions
 };
 
 struct CurvesArgs {
@@ -64,11 +66,11 @@ struct AllocateArgs {
   std::string hw_path;
   int batch = 1;
   // Latency-aware allocation (alloc/solvers/latency_solver.h): one of these targets.
-  double min_rate = -1;               // images/s: minimize error s.t. rate >= this
-  std::string max_time;               // e.g. "2 ms" per image: minimize error s.t. time <= this
-  double max_error = -1;              // predicted error: maximize images/s s.t. error <= this
-  std::string engine = "analytical";  // what times the plan: analytical, or systemc (outer loop)
-  std::string report_dir;             // plan, per-layer bits and time plots, index.html
+  double min_rate = -1;   // images/s: minimize error s.t. rate >= this
+  std::string max_time;   // e.g. "2 ms" per image: minimize error s.t. time <= this
+  double max_error = -1;  // predicted error: maximize images/s s.t. error <= this
+  std::string engine{sim::engine_name(sim::Engine::Analytical)};  // or systemc (outer loop)
+  std::string report_dir;                                         // plan, per-layer bits and time plots, index.html
   std::string out_path;
   bool force = false;
   OutputFlags out;
