@@ -714,52 +714,36 @@ double least_multiplier(double start, double cap, Meets&& meets) {
   return hi;
 }
 
-// The solver; a goal no plan meets is reported in `error` rather than thrown, so that the outer loop
-// throws nothing after a SystemC run (see simulate_detailed in sim/detailed_model.h).
-std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
-                                       int default_bits, const LatencyGoal& goal, std::string& error) {
-  if (curves.tensors.empty()) throw InputError({curves.source, 0, 0}, "the curves have no tensors");
-  const bool min_error = goal.objective == LatencyObjective::MinError;
-  const double latency = model.hardware().dram_latency_s;
-  // The constrained sum, as the DP accumulates it (time excludes the fixed dram.latency).
-  const double max_c = min_error ? goal.max_time_s - latency : goal.max_error * (1 + 1e-12);
-  const double max_r = std::isfinite(goal.budget_bits) ? goal.budget_bits * (1 + 1e-12) : kInf;
-  LatencyDp dp(curves, model, default_bits, goal.objective);
-  auto c_text = [&](double c) {
-    return min_error ? fmt::format("{:.6g} s per batch ({:.6g} images/s)", c + latency, model.batch() / (c + latency))
-                     : fmt::format("predicted error {:.6g}", c);
-  };
+// One solve's limits on the DP's sums: the constrained quantity c (time without the fixed
+// dram.latency, or predicted error) and the size r.
+struct SolveLimits {
+  double max_c = kInf, max_r = kInf;
+  bool with_rate() const { return std::isfinite(max_r); }
+  double finite_r() const { return with_rate() ? max_r : 0; }
+};
 
-  // The least constrained quantity and the least size any plan reaches: feasibility. The weight
-  // 1e250 makes c (or r) decide while p + 1e250 c stays finite (1e300 overflowed for r ~ 2e8 bits).
-  constexpr double kDominant = 1e250;
-  const auto fastest = dp.lagrangian({kDominant, 0});
-  if (fastest.c > max_c) {
-    error = fmt::format("no plan meets the target: the best any plan reaches is {}", c_text(fastest.c));
-    return std::nullopt;
-  }
-  const bool with_rate = std::isfinite(max_r);
-  const double finite_r = with_rate ? max_r : 0;
-  if (with_rate) {
-    const auto smallest = dp.lagrangian({0, kDominant});
-    if (smallest.r > max_r) {
-      error = fmt::format("no plan fits the size budget of {} bits: the smallest takes {} bits", goal.budget_bits,
-                          smallest.r);
-      return std::nullopt;
-    }
-  }
+// The weight that makes c (or r) decide a Lagrangian pass while p + 1e250 c stays finite (1e300
+// overflowed for r ~ 2e8 bits).
+constexpr double kDominant = 1e250;
 
-  // Lagrangian passes, minimizing p + lambda c + mu r: incumbent and lower bound. Each multiplier
-  // in turn is set (by bisection, the other fixed) to the least value that meets its constraint.
-  LatencyDp::Outcome incumbent, closest;  // the best plan within the limits; the one least over them
-  double lower = -kInf, lambda = 0, mu = 0, closest_excess = kInf;
+// What the Lagrangian passes found: the best plan within the limits (incumbent), the plan least
+// over them (closest), the lower bound on p, and the multipliers of c and r.
+struct LagrangianResult {
+  LatencyDp::Outcome incumbent, closest;
+  double lower = -kInf, lambda = 0, mu = 0;
+};
+
+// Passes minimizing p + lambda c + mu r: each multiplier in turn is set (by bisection, the other
+// fixed) to the least value that meets its limit. `fastest` is the least-c plan.
+LagrangianResult lagrangian_passes(LatencyDp& dp, const SolveLimits& lim, const LatencyDp::Outcome& fastest) {
+  LagrangianResult out;
+  double closest_excess = kInf;
   auto pass = [&](double l, double m) {
     const auto o = dp.lagrangian({l, m});
-    lower = std::max(lower, o.p + l * (o.c - max_c) + m * (o.r - finite_r));
-    if (o.c <= max_c && o.r <= max_r && o.p < incumbent.p) incumbent = o;
-    const double ex = excess(o.c, o.r, max_c, max_r);
-    if (ex < closest_excess) {
-      closest = o;
+    out.lower = std::max(out.lower, o.p + l * (o.c - lim.max_c) + m * (o.r - lim.finite_r()));
+    if (o.c <= lim.max_c && o.r <= lim.max_r && o.p < out.incumbent.p) out.incumbent = o;
+    if (const double ex = excess(o.c, o.r, lim.max_c, lim.max_r); ex < closest_excess) {
+      out.closest = o;
       closest_excess = ex;
     }
     return o;
@@ -768,75 +752,121 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   const double p_scale = std::max(std::abs(fastest.p - free.p), std::abs(free.p)) + 1e-300;
   // The least multiplier (of c: which = 0, of r: 1) at which the Lagrangian plan meets its limit.
   auto bisect = [&](int which) {
-    return least_multiplier(p_scale / std::max(which == 0 ? std::abs(max_c) : std::abs(finite_r), 1e-300), 1e280,
-                            [&](double v) {
-                              const auto o = which == 0 ? pass(v, mu) : pass(lambda, v);
-                              return which == 0 ? o.c <= max_c : o.r <= max_r;
-                            });
+    const double scale = which == 0 ? std::abs(lim.max_c) : std::abs(lim.finite_r());
+    return least_multiplier(p_scale / std::max(scale, 1e-300), 1e280, [&](double v) {
+      const auto o = which == 0 ? pass(v, out.mu) : pass(out.lambda, v);
+      return which == 0 ? o.c <= lim.max_c : o.r <= lim.max_r;
+    });
   };
-  if (fastest.r <= max_r) incumbent = fastest;  // feasible; not a bound
-  for (int round = 0; round < (with_rate ? 4 : 1); ++round) {
-    lambda = bisect(0);
-    if (with_rate) mu = bisect(1);
+  if (fastest.r <= lim.max_r) out.incumbent = fastest;  // feasible; not a bound
+  for (int round = 0; round < (lim.with_rate() ? 4 : 1); ++round) {
+    out.lambda = bisect(0);
+    if (lim.with_rate()) out.mu = bisect(1);
   }
-  LatencyAllocation result;
-  Allocation& a = result.allocation;
-  if (incumbent.choice.empty() && with_rate) {
-    // Phase one: ignore p, trade c against r alone (min c + nu r, nu by bisection) for a plan
-    // within both limits.
-    const double big = 1e200 / std::max({std::abs(max_c), std::abs(fastest.c), 1e-300});
-    least_multiplier(std::abs(max_c) / std::max(std::abs(finite_r), 1e-300), 1e250, [&](double nu) {
+  return out;
+}
+
+// An incumbent within both limits when the passes found none: phase one (ignore p, trade c against
+// r alone: min c + nu r, nu by bisection), then repairing the plan least over the limits; then
+// the local search polishes it.
+void complete_incumbent(LatencyDp& dp, const SolveLimits& lim, const LatencyDp::Outcome& fastest,
+                        LagrangianResult& lr) {
+  LatencyDp::Outcome& incumbent = lr.incumbent;
+  if (incumbent.choice.empty() && lim.with_rate()) {
+    const double big = 1e200 / std::max({std::abs(lim.max_c), std::abs(fastest.c), 1e-300});
+    least_multiplier(std::abs(lim.max_c) / std::max(std::abs(lim.finite_r()), 1e-300), 1e250, [&](double nu) {
       const auto o = dp.lagrangian({big, big * nu});
-      if (o.c <= max_c && o.r <= max_r && o.p < incumbent.p) incumbent = o;
-      return o.r <= max_r;
+      if (o.c <= lim.max_c && o.r <= lim.max_r && o.p < incumbent.p) incumbent = o;
+      return o.r <= lim.max_r;
     });
   }
-  if (incumbent.choice.empty() && !closest.choice.empty()) {  // repair the plan least over the limits
-    const auto repaired = dp.polish(closest, max_c, max_r);
-    if (repaired.c <= max_c && repaired.r <= max_r) incumbent = repaired;
+  if (incumbent.choice.empty() && !lr.closest.choice.empty()) {
+    const auto repaired = dp.polish(lr.closest, lim.max_c, lim.max_r);
+    if (repaired.c <= lim.max_c && repaired.r <= lim.max_r) incumbent = repaired;
   }
-  if (!incumbent.choice.empty()) incumbent = dp.polish(incumbent, max_c, max_r);
-  dp.dual_bound(lambda, mu);
-  // Exact search with a cut-off U between the lower bound and the incumbent: labels whose bound
-  // reaches U are dropped. A plan found below U is optimal (nothing better was dropped); if none
-  // is found, U widens (x4 the gap) until it reaches the incumbent, which is then optimal.
+  if (!incumbent.choice.empty()) incumbent = dp.polish(incumbent, lim.max_c, lim.max_r);
+}
+
+// Exact search with a cut-off U between the lower bound and the incumbent: labels whose bound
+// reaches U are dropped. A plan found below U is optimal (nothing better was dropped); if none is
+// found, U widens (x4 the gap) until it reaches the incumbent, which is then optimal.
+LatencyDp::Outcome exact_search(LatencyDp& dp, const SolveLimits& lim, const LagrangianResult& lr,
+                                std::size_t max_labels) {
+  dp.dual_bound(lr.lambda, lr.mu);
   LatencyDp::Outcome exact;
-  const double gap = incumbent.p - std::max(lower, 0.0);
+  const double floor = std::max(lr.lower, 0.0);
+  const double gap = lr.incumbent.p - floor;
   for (double frac = 1.0 / 256;; frac *= 4) {
-    const bool last = frac >= 1 || !std::isfinite(incumbent.p);
-    const double cutoff = last ? incumbent.p : std::max(lower, 0.0) + gap * frac;
-    exact = dp.exact({max_c, max_r, cutoff, goal.max_labels});
-    if (exact.aborted || !exact.choice.empty() || last) break;
+    const bool last = frac >= 1 || !std::isfinite(lr.incumbent.p);
+    const double cutoff = last ? lr.incumbent.p : floor + gap * frac;
+    exact = dp.exact({lim.max_c, lim.max_r, cutoff, max_labels});
+    if (exact.aborted || !exact.choice.empty() || last) return exact;
   }
+}
+
+// The solver; a goal no plan meets is reported in `error` rather than thrown, so that the outer loop
+// throws nothing after a SystemC run (see simulate_detailed in sim/detailed_model.h).
+std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
+                                       int default_bits, const LatencyGoal& goal, std::string& error) {
+  if (curves.tensors.empty()) throw InputError({curves.source, 0, 0}, "the curves have no tensors");
+  const bool min_error = goal.objective == LatencyObjective::MinError;
+  const double latency = model.hardware().dram_latency_s;
+  // The constrained sum, as the DP accumulates it (time excludes the fixed dram.latency).
+  const SolveLimits lim{min_error ? goal.max_time_s - latency : goal.max_error * (1 + 1e-12),
+                        std::isfinite(goal.budget_bits) ? goal.budget_bits * (1 + 1e-12) : kInf};
+  LatencyDp dp(curves, model, default_bits, goal.objective);
+  auto c_text = [&](double c) {
+    return min_error ? fmt::format("{:.6g} s per batch ({:.6g} images/s)", c + latency, model.batch() / (c + latency))
+                     : fmt::format("predicted error {:.6g}", c);
+  };
+  // Feasibility: the least constrained quantity and the least size any plan reaches.
+  const auto fastest = dp.lagrangian({kDominant, 0});
+  if (fastest.c > lim.max_c) {
+    error = fmt::format("no plan meets the target: the best any plan reaches is {}", c_text(fastest.c));
+    return std::nullopt;
+  }
+  if (lim.with_rate()) {
+    const auto smallest = dp.lagrangian({0, kDominant});
+    if (smallest.r > lim.max_r) {
+      error = fmt::format("no plan fits the size budget of {} bits: the smallest takes {} bits", goal.budget_bits,
+                          smallest.r);
+      return std::nullopt;
+    }
+  }
+  LagrangianResult lr = lagrangian_passes(dp, lim, fastest);
+  complete_incumbent(dp, lim, fastest, lr);
+  const LatencyDp::Outcome exact = exact_search(dp, lim, lr, goal.max_labels);
   const bool finished = !exact.aborted;
-  const LatencyDp::Outcome& best = (finished && exact.p < incumbent.p) ? exact : incumbent;
+  const LatencyDp::Outcome& best = (finished && exact.p < lr.incumbent.p) ? exact : lr.incumbent;
   if (best.choice.empty()) {
-    error = finished ? fmt::format("no plan meets both the target ({}) and the size budget of {} bits", c_text(max_c),
-                                   goal.budget_bits)
+    error = finished ? fmt::format("no plan meets both the target ({}) and the size budget of {} bits",
+                                   c_text(lim.max_c), goal.budget_bits)
                      : fmt::format(
                            "latency solver: the exact search outgrew {} labels and the Lagrangian pass found "
                            "no plan within the size budget; loosen the budget or the target",
                            goal.max_labels);
     return std::nullopt;
   }
+  LatencyAllocation result;
+  Allocation& a = result.allocation;
   a = make_allocation(curves, best.choice);
   a.proven_optimal = finished;
   result.time_s = (min_error ? best.c : best.p) + latency;
   a.details.emplace_back("objective", min_error ? "min predicted error s.t. time" : "min time s.t. predicted error");
   a.details.emplace_back("dp_time_s", fmt_g(result.time_s));
-  a.details.emplace_back("lagrange_multiplier", fmt_g(lambda));
-  if (with_rate) a.details.emplace_back("size_multiplier", fmt_g(mu));
-  a.details.emplace_back("lower_bound", fmt_g(finished ? best.p : std::max(lower, 0.0)));
+  a.details.emplace_back("lagrange_multiplier", fmt_g(lr.lambda));
+  if (lim.with_rate()) a.details.emplace_back("size_multiplier", fmt_g(lr.mu));
+  a.details.emplace_back("lower_bound", fmt_g(finished ? best.p : std::max(lr.lower, 0.0)));
   a.details.emplace_back("frontier_tensors_max", fmt::format("{}", dp.max_frontier()));
   a.details.emplace_back("candidate_options", fmt::format("{}", dp.candidate_options()));
   a.details.emplace_back("labels_peak", fmt::format("{}", dp.peak_labels()));
-  if (model.hardware().dram_policy == sim::DramPolicy::Resident)
-    a.details.emplace_back("note", "resident weights: the DP charges every weight fetch (an upper bound)");
+  const bool resident = model.hardware().dram_policy == sim::DramPolicy::Resident;
+  if (resident) a.details.emplace_back("note", "resident weights: the DP charges every weight fetch (an upper bound)");
   if (!finished)
     a.details.emplace_back(
         "status",
         fmt::format("exact search outgrew {} labels: best Lagrangian plan, not proven optimal", goal.max_labels));
-  if (model.hardware().dram_policy == sim::DramPolicy::Resident) a.proven_optimal = false;
+  if (resident) a.proven_optimal = false;
   return result;
 }
 
