@@ -64,13 +64,13 @@ TEST(Solvers, PublicNonConvexExample) {
 
 TEST(Solvers, LagrangianReportsLambdaBoundAndGap) {
   const Allocation lag = run(public_example(), 3, "lagrangian");
-  std::map<std::string, std::string> d(lag.details.begin(), lag.details.end());
+  std::map<std::string, Cell> d(lag.details.begin(), lag.details.end());
   // Hull of A: (0,10) -> (4,0), slope 2.5; hull of B: (0,4) -> (1,2) -> (2,1), slopes 2 and 1.
   // Segments by slope: A (2.5, +4 bits) does not fit in 3: stop with lambda = 2.5.
-  EXPECT_EQ(d["lambda"], "2.5");
-  EXPECT_EQ(d["lp_bound"], "6.5");  // 14 - 10 * 3/4
-  EXPECT_EQ(d["duality_gap"], "7.5");
-  EXPECT_EQ(d["unused_bits"], "3");
+  EXPECT_EQ(d["lambda"], Cell(2.5));
+  EXPECT_EQ(d["lp_bound"], Cell(6.5));  // 14 - 10 * 3/4
+  EXPECT_EQ(d["duality_gap"], Cell(7.5));
+  EXPECT_EQ(d["unused_bits"], Cell(3.0));
 }
 
 // Brute force over all plans.

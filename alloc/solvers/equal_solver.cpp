@@ -35,7 +35,7 @@ class EqualSolver final : public Solver {
       Allocation a = make_allocation(curves, std::move(choice));
       narrowest_rate = a.rate_bits;
       if (a.rate_bits <= budget_bits) {
-        a.details.emplace_back("bits", fmt::format("{}", *it));
+        a.details.emplace_back("bits", static_cast<std::int64_t>(*it));
         return a;
       }
     }

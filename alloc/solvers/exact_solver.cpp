@@ -136,7 +136,7 @@ class BranchAndBound {
 
 double detail(const Allocation& a, const std::string& key, double fallback) {
   for (const auto& [k, v] : a.details)
-    if (k == key) return std::stod(v);
+    if (k == key) return std::holds_alternative<double>(v) ? std::get<double>(v) : fallback;
   return fallback;
 }
 
@@ -216,13 +216,13 @@ class ExactSolver final : public Solver {
 
     Allocation a = make_allocation(curves, best);
     a.proven_optimal = finished;
-    a.details.emplace_back("lower_bound", fmt::format("{}", finished ? a.distortion : lower_bound));
+    a.details.emplace_back("lower_bound", finished ? a.distortion : lower_bound);
     a.details.emplace_back("options_after_reduced_cost_fixing", fmt::format("{} of {}", kept, total));
     a.details.emplace_back(
         "grid", unit_grid ? std::string("exact (1 bit per cell)")
                           : fmt::format("{} cells of {:.6g} bits (rates rounded down for bounds)", cells, cell_bits));
-    a.details.emplace_back("nodes", fmt::format("{}", bb.nodes()));
-    a.details.emplace_back("unused_bits", fmt::format("{}", budget_bits - a.rate_bits));
+    a.details.emplace_back("nodes", static_cast<std::int64_t>(bb.nodes()));
+    a.details.emplace_back("unused_bits", budget_bits - a.rate_bits);
     if (!finished) a.details.emplace_back("status", "node limit reached: best plan found, not proven optimal");
     return a;
   }

@@ -76,20 +76,20 @@ class LagrangianSolver final : public Solver {
     const double unused = budget_bits - a.rate_bits;
     if (next == nullptr) {
       a.proven_optimal = true;  // every tensor at its best option
-      a.details.emplace_back("lambda", "0");
-      a.details.emplace_back("lp_bound", fmt::format("{}", a.distortion));
+      a.details.emplace_back("lambda", 0.0);
+      a.details.emplace_back("lp_bound", a.distortion);
     } else {
       const double lp_bound = a.distortion - next->saved_distortion * (unused / next->added_rate);
-      a.details.emplace_back("lambda", fmt::format("{}", next->slope));
-      a.details.emplace_back("lp_bound", fmt::format("{}", lp_bound));
-      a.details.emplace_back("duality_gap", fmt::format("{}", a.distortion - lp_bound));
+      a.details.emplace_back("lambda", next->slope);
+      a.details.emplace_back("lp_bound", lp_bound);
+      a.details.emplace_back("duality_gap", a.distortion - lp_bound);
       a.details.emplace_back(
           "next_hull_vertex",
           fmt::format("{} option '{}' (+{} bits)", curves.tensors[next->tensor].tensor,
                       curves.tensors[next->tensor].options[static_cast<std::size_t>(next->to)].name, next->added_rate));
       a.proven_optimal = unused == 0;
     }
-    a.details.emplace_back("unused_bits", fmt::format("{}", unused));
+    a.details.emplace_back("unused_bits", unused);
     return a;
   }
 };

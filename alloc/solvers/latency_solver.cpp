@@ -694,8 +694,6 @@ class LatencyDp {
   std::size_t m_max_frontier = 0, m_peak_labels = 0, m_peak_states = 0;
 };
 
-std::string fmt_g(double v) { return fmt::format("{:.9g}", v); }
-
 // The least multiplier v (to a relative 1e-6) at which `meets(v)` holds, for a `meets` that is false
 // below a threshold and true above it: v = 0 if it holds there, else grow from `start` by 16x (up
 // to `cap`), then bisect geometrically. Returns the smallest v found to meet (or the last tried).
@@ -853,13 +851,13 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   a.proven_optimal = finished;
   result.time_s = (min_error ? best.c : best.p) + latency;
   a.details.emplace_back("objective", min_error ? "min predicted error s.t. time" : "min time s.t. predicted error");
-  a.details.emplace_back("dp_time_s", fmt_g(result.time_s));
-  a.details.emplace_back("lagrange_multiplier", fmt_g(lr.lambda));
-  if (lim.with_rate()) a.details.emplace_back("size_multiplier", fmt_g(lr.mu));
-  a.details.emplace_back("lower_bound", fmt_g(finished ? best.p : std::max(lr.lower, 0.0)));
-  a.details.emplace_back("frontier_tensors_max", fmt::format("{}", dp.max_frontier()));
-  a.details.emplace_back("candidate_options", fmt::format("{}", dp.candidate_options()));
-  a.details.emplace_back("labels_peak", fmt::format("{}", dp.peak_labels()));
+  a.details.emplace_back("dp_time_s", result.time_s);
+  a.details.emplace_back("lagrange_multiplier", lr.lambda);
+  if (lim.with_rate()) a.details.emplace_back("size_multiplier", lr.mu);
+  a.details.emplace_back("lower_bound", finished ? best.p : std::max(lr.lower, 0.0));
+  a.details.emplace_back("frontier_tensors_max", static_cast<std::int64_t>(dp.max_frontier()));
+  a.details.emplace_back("candidate_options", static_cast<std::int64_t>(dp.candidate_options()));
+  a.details.emplace_back("labels_peak", static_cast<std::int64_t>(dp.peak_labels()));
   const bool resident = model.hardware().dram_policy == sim::DramPolicy::Resident;
   if (resident) a.details.emplace_back("note", "resident weights: the DP charges every weight fetch (an upper bound)");
   if (!finished)
@@ -905,8 +903,8 @@ RefinedAllocation refine_for_latency(const RateDistortionCurves& curves, const s
   RefinedAllocation& out = best.met ? best : fastest;
   // Optimal for the DP's (tightened) target, not proven so for the timer's.
   out.result.allocation.proven_optimal = false;
-  out.result.allocation.details.emplace_back("timed_s", fmt_g(out.timed_s));
-  out.result.allocation.details.emplace_back("refine_rounds", fmt::format("{}", out.rounds));
+  out.result.allocation.details.emplace_back("timed_s", out.timed_s);
+  out.result.allocation.details.emplace_back("refine_rounds", static_cast<std::int64_t>(out.rounds));
   return out;
 }
 

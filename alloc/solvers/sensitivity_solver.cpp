@@ -102,9 +102,9 @@ class SensitivitySolver final : public Solver {
     }
     greedy_upgrade(curves, choice, budget_bits);
     Allocation a = make_allocation(curves, std::move(choice));
-    a.details.emplace_back("lambda", fmt::format("{}", lambda));
-    a.details.emplace_back("relaxed_model_distortion", fmt::format("{}", relaxed_distortion));
-    a.details.emplace_back("unused_bits", fmt::format("{}", budget_bits - a.rate_bits));
+    a.details.emplace_back("lambda", lambda);
+    a.details.emplace_back("relaxed_model_distortion", relaxed_distortion);
+    a.details.emplace_back("unused_bits", budget_bits - a.rate_bits);
     return a;
   }
 };

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "alloc/curves.h"
+#include "sim/base/table.h"
 
 namespace bitsim::alloc {
 
@@ -19,8 +20,9 @@ struct Allocation {
   double rate_bits = 0;     // sum of the chosen options' rate_bits; never above the budget
   double distortion = 0;    // sum of the chosen options' distortion (the additive prediction)
   bool proven_optimal = false;
-  // Solver-specific figures for the report, e.g. {"lambda", "0.0012"}, {"lp_bound", ...}.
-  std::vector<std::pair<std::string, std::string>> details;
+  // Solver-specific figures for the report, e.g. {"lambda", 0.0012}, {"lp_bound", ...}: numbers stay
+  // numbers (JSON, CSV) and print to 4 significant digits in text.
+  std::vector<std::pair<std::string, Cell>> details;
 };
 
 class Solver {

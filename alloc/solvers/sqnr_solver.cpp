@@ -79,9 +79,9 @@ class SqnrSolver final : public Solver {
       }
     }
     Allocation a = make_allocation(curves, std::move(choice));
-    a.details.emplace_back("offset_c", fmt::format("{}", lo));
-    a.details.emplace_back("kappa_db_per_bit", fmt::format("{}", kKappaDb));
-    a.details.emplace_back("unused_bits", fmt::format("{}", budget_bits - a.rate_bits));
+    a.details.emplace_back("offset_c", lo);
+    a.details.emplace_back("kappa_db_per_bit", kKappaDb);
+    a.details.emplace_back("unused_bits", budget_bits - a.rate_bits);
     return a;
   }
 };
