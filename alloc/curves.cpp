@@ -181,7 +181,7 @@ class CurvesReader {
       m_diag.expected(at(k->col), "kind", kCurveTensorKindNames.alternatives(), fmt::format("'{}'", k->text));
       return std::nullopt;
     }
-    return tensor.size() > 2 && tensor.ends_with(":a") ? CurveTensorKind::Activations : CurveTensorKind::Weights;
+    return tensor.size() > 2 && tensor.ends_with(":a") ? CurveTensorKind::Activation : CurveTensorKind::Weight;
   }
 
   void row(const std::vector<CsvField>& cells) {

@@ -26,10 +26,10 @@ inline constexpr NameTable kRateKindNames{std::array{NamedValue<RateKind>{RateKi
 static_assert(kRateKindNames.complete());
 constexpr std::string_view rate_kind_name(RateKind k) { return kRateKindNames.name(k); }
 
-enum class CurveTensorKind { Weights, Activations };
+enum class CurveTensorKind { Weight, Activation };
 inline constexpr NameTable kCurveTensorKindNames{
-    std::array{NamedValue<CurveTensorKind>{CurveTensorKind::Weights, "weight"},
-               NamedValue<CurveTensorKind>{CurveTensorKind::Activations, "activation"}}};
+    std::array{NamedValue<CurveTensorKind>{CurveTensorKind::Weight, "weight"},
+               NamedValue<CurveTensorKind>{CurveTensorKind::Activation, "activation"}}};
 static_assert(kCurveTensorKindNames.complete());
 
 struct CurveOption {
@@ -48,7 +48,7 @@ struct CurveOption {
 struct TensorCurve {
   std::string tensor;  // "<layer>:w" or "<layer>:a"
   std::string layer;
-  CurveTensorKind kind = CurveTensorKind::Weights;
+  CurveTensorKind kind = CurveTensorKind::Weight;
   std::int64_t count = 0;  // values in the tensor (per image for activations); 0 = not given
   std::vector<CurveOption> options;
 };

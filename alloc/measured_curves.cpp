@@ -150,7 +150,7 @@ RateDistortionCurves measured_curves(const InferenceEngine& engine, const Datase
     const sim::Layer& l = net.layer(jobs[j].layer);
     TensorCurve t;
     t.layer = l.name;
-    t.kind = jobs[j].weights ? CurveTensorKind::Weights : CurveTensorKind::Activations;
+    t.kind = jobs[j].weights ? CurveTensorKind::Weight : CurveTensorKind::Activation;
     t.tensor = l.name + (jobs[j].weights ? ":w" : ":a");
     t.count = jobs[j].weights ? l.weights : l.output.count();
     const std::size_t layer = jobs[j].layer;
@@ -185,7 +185,7 @@ std::vector<AdditivityPoint> measure_additivity(const InferenceEngine& engine, c
       const auto i = *layer;
       ++p.tensors;
       p.predicted += o.distortion;
-      if (t.kind == CurveTensorKind::Weights) {
+      if (t.kind == CurveTensorKind::Weight) {
         weights[i] = net.layer(i).values->weights;
         quantize_weights(weights[i], o.levels, std::max(0.0, o.beta));
         hooks.weights[i] = &weights[i];

@@ -122,7 +122,7 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
   auto add = [&](const sim::Layer& l, CurveTensorKind kind, std::int64_t count, double variance,
                  const std::vector<UnitOption>& unit) {
     TensorCurve t;
-    t.tensor = l.name + (kind == CurveTensorKind::Weights ? ":w" : ":a");
+    t.tensor = l.name + (kind == CurveTensorKind::Weight ? ":w" : ":a");
     t.layer = l.name;
     t.kind = kind;
     t.count = count;
@@ -147,8 +147,8 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
   for (std::size_t i = 0; i < net.layers().size(); ++i) {
     const sim::Layer& l = net.layer(i);
     if (l.op == sim::LayerOp::Input) continue;
-    if (l.weights > 0) add(l, CurveTensorKind::Weights, l.weights, 2.0 / static_cast<double>(l.gemm.k), weight_opts);
-    add(l, CurveTensorKind::Activations, l.output.count(), 1.0, nonnegative[i] ? relu_opts : signed_act_opts);
+    if (l.weights > 0) add(l, CurveTensorKind::Weight, l.weights, 2.0 / static_cast<double>(l.gemm.k), weight_opts);
+    add(l, CurveTensorKind::Activation, l.output.count(), 1.0, nonnegative[i] ? relu_opts : signed_act_opts);
   }
   return curves;
 }

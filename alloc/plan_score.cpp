@@ -40,7 +40,7 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
       continue;
     }
     const sim::Layer& l = net.layer(*layer);
-    const bool weights = t.kind == CurveTensorKind::Weights;
+    const bool weights = t.kind == CurveTensorKind::Weight;
     const std::int64_t values = weights ? l.weights : l.output.count();
     if (weights && values == 0) {
       diag.error(where, fmt::format("curves tensor {}: layer '{}' has no weights", t.tensor, t.layer));

@@ -32,8 +32,8 @@ conv1:w,b3,260,2,3,50
   EXPECT_EQ(c.provenance, "measured on 64 images");
   ASSERT_EQ(c.tensors.size(), 2u);
   EXPECT_EQ(c.tensors[0].layer, "conv1");
-  EXPECT_EQ(c.tensors[0].kind, CurveTensorKind::Weights);
-  EXPECT_EQ(c.tensors[1].kind, CurveTensorKind::Activations);
+  EXPECT_EQ(c.tensors[0].kind, CurveTensorKind::Weight);
+  EXPECT_EQ(c.tensors[1].kind, CurveTensorKind::Activation);
   EXPECT_EQ(c.total_values(), 150);
   // b3 costs more than b4 and is worse: off the Pareto front.
   EXPECT_EQ(pareto_front(c.tensors[0]), (std::vector<int>{0, 1}));

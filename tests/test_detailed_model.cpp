@@ -270,9 +270,9 @@ INSTANTIATE_TEST_SUITE_P(ShippedModels, Agreement,
                          ::testing::Values(Case{"tpu", "resnet50", 2}, Case{"tpu", "resnet50", 8},
                                            Case{"tpu", "mobilenet_v1", 4}, Case{"eyeriss", "resnet50", 4},
                                            Case{"eyeriss", "mobilenet_v1", 16}),
-                         [](const auto& info) {
-                           return std::string(info.param.hw) + "_" + info.param.workload + "_" +
-                                  std::to_string(info.param.bits);
+                         [](const auto& test) {
+                           return std::string(test.param.hw) + "_" + test.param.workload + "_" +
+                                  std::to_string(test.param.bits);
                          });
 
 // One FC layer (1024 -> 1024 weights, 1M values) on a 16x16 array at 1 GHz.

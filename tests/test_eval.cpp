@@ -219,7 +219,7 @@ TEST(MeasuredCurves, EveryTensorMeasuredOnRealImages) {
   const CurveOption& chosen = c.tensors[0].options[static_cast<std::size_t>(a.choice[0])];
   const auto layer = *net.find(c.tensors[0].layer);
   const sim::TensorCoding& coding =
-      c.tensors[0].kind == CurveTensorKind::Weights ? plan.weights[layer] : plan.activations[layer];
+      c.tensors[0].kind == CurveTensorKind::Weight ? plan.weights[layer] : plan.activations[layer];
   EXPECT_EQ(coding.levels, chosen.levels);
 
   // Additivity (seed 004's Figure 2): the joint error of random subsets of tensors, each at a random

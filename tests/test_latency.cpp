@@ -50,7 +50,7 @@ RateDistortionCurves random_curves(const sim::Network& net, std::mt19937& rng, R
     TensorCurve t;
     t.layer = layer;
     t.tensor = layer + (weights ? ":w" : ":a");
-    t.kind = weights ? CurveTensorKind::Weights : CurveTensorKind::Activations;
+    t.kind = weights ? CurveTensorKind::Weight : CurveTensorKind::Activation;
     t.count = count;
     const int bits[] = {2, 4, 8};
     for (int k = 0; k < 3; ++k) {

@@ -164,7 +164,7 @@ INSTANTIATE_TEST_SUITE_P(
                 ":3:1: error: YAML syntax: end of map flow not found"},
         BadCase{"no_input", "name: n\nlayers:\n  - {name: a, op: conv, out_channels: 4, kernel: 1}\n",
                 ":1:1: error: input: missing (expected {name: input, shape: [C, H, W]})"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& test) { return std::string(test.param.name); });
 
 TEST(WorkloadYaml, ReportsEveryProblemAtOnce) {
   const std::string path = write_temp("many.yaml", std::string(kHead) +

@@ -130,8 +130,8 @@ TEST_P(OnnxBackendCase, MatchesTheReferenceOutput) {
     ASSERT_NEAR(got[i], expected.data[i], 1e-4 + 1e-4 * std::fabs(expected.data[i])) << "value " << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(LibOnnxTestData, OnnxBackendCase, ::testing::ValuesIn(kCases), [](const auto& info) {
-  std::string name = std::string(info.param);
+INSTANTIATE_TEST_SUITE_P(LibOnnxTestData, OnnxBackendCase, ::testing::ValuesIn(kCases), [](const auto& test) {
+  std::string name = std::string(test.param);
   for (char& c : name)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return name;

@@ -132,8 +132,9 @@ TEST(Solvers, NoSolverExceedsTheBudget) {
       std::vector<int> bits;
       for (int b = 1; b <= 8; ++b) {
         // Entropy-coded-like rates (below b bits per value) and noisy, non-convex distortion.
-        const double r = static_cast<double>(count) * b * (0.6 + 0.4 * (rng() % 100) / 100.0);
-        points.emplace_back(r, static_cast<double>(count) * std::exp2(-2.0 * b) * (0.5 + (rng() % 100) / 100.0));
+        const double r = static_cast<double>(count) * b * (0.6 + 0.4 * static_cast<double>(rng() % 100) / 100.0);
+        points.emplace_back(
+            r, static_cast<double>(count) * std::exp2(-2.0 * b) * (0.5 + static_cast<double>(rng() % 100) / 100.0));
         bits.push_back(b);
       }
       c.tensors.push_back(curve("t" + std::to_string(i) + ":w", points, count, bits));

@@ -196,7 +196,7 @@ class LatencyDp {
     for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
       const TensorCurve& tc = curves.tensors[t];
       const std::size_t l = m_layer_of[t] = *net.find(tc.layer);
-      const bool weights = tc.kind == CurveTensorKind::Weights;
+      const bool weights = tc.kind == CurveTensorKind::Weight;
       (weights ? w_of : a_of)[l] = static_cast<int>(t);
       m_values[t] = weights ? net.layer(l).weights : net.layer(l).output.count();
     }
@@ -206,7 +206,7 @@ class LatencyDp {
     for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
       const std::size_t l = m_layer_of[t];
       m_touches[t].push_back(l);
-      if (curves.tensors[t].kind == CurveTensorKind::Activations)
+      if (curves.tensors[t].kind == CurveTensorKind::Activation)
         for (std::size_t c : net.consumers(l))
           if (std::find(m_touches[t].begin(), m_touches[t].end(), c) == m_touches[t].end()) m_touches[t].push_back(c);
     }
@@ -612,7 +612,7 @@ class LatencyDp {
     const TensorCurve& tc = m_curves.tensors[t];
     const std::size_t layer = m_layer_of[t];
     const CurveOption& o = tc.options[static_cast<std::size_t>(m_cand[t][pos])];
-    (tc.kind == CurveTensorKind::Weights ? plan.weights : plan.activations)[layer] =
+    (tc.kind == CurveTensorKind::Weight ? plan.weights : plan.activations)[layer] =
         tensor_coding(m_curves.rate, o, m_values[t]);
   }
 
