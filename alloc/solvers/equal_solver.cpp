@@ -13,7 +13,6 @@ namespace {
 class EqualSolver final : public Solver {
  public:
   Allocation solve(const RateDistortionCurves& curves, double budget_bits) const override {
-    require_columns(curves, "equal", false);
     std::vector<std::map<int, int>> per_bits;
     std::set<int> common;
     for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
@@ -23,7 +22,7 @@ class EqualSolver final : public Solver {
       if (i == 0) common = mine;
       std::set<int> both;
       for (int b : common)
-        if (mine.count(b)) both.insert(b);
+        if (mine.contains(b)) both.insert(b);
       common = both;
     }
     if (common.empty())
@@ -31,6 +30,7 @@ class EqualSolver final : public Solver {
     double narrowest_rate = 0;
     for (auto it = common.rbegin(); it != common.rend(); ++it) {
       std::vector<int> choice;
+      choice.reserve(per_bits.size());
       for (const auto& m : per_bits) choice.push_back(m.at(*it));
       Allocation a = make_allocation(curves, std::move(choice));
       narrowest_rate = a.rate_bits;

@@ -143,7 +143,7 @@ double detail(const Allocation& a, const std::string& key, double fallback) {
 class ExactSolver final : public Solver {
  public:
   Allocation solve(const RateDistortionCurves& curves, double budget_bits) const override {
-    const Allocation hull = find_solver("lagrangian").make()->solve(curves, budget_bits);
+    const Allocation hull = lagrangian_solver().make()->solve(curves, budget_bits);
     std::vector<int> best = hull.choice;
     greedy_upgrade(curves, best, budget_bits);
     double best_distortion = make_allocation(curves, best).distortion;
@@ -207,7 +207,8 @@ class ExactSolver final : public Solver {
     }
     // The incumbent in search order, so that the search can report improvements in it.
     std::vector<int> best_ordered;
-    for (std::size_t k = 0; k < order.size(); ++k) best_ordered.push_back(best[order[k]]);
+    best_ordered.reserve(order.size());
+    for (const std::size_t i : order) best_ordered.push_back(best[i]);
 
     BranchAndBound bb(std::move(ordered), std::move(same), capacity, cell_bits, cells, dual);
     const double lower_bound = bb.root_bound();

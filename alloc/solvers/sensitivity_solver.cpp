@@ -19,7 +19,6 @@ namespace {
 class SensitivitySolver final : public Solver {
  public:
   Allocation solve(const RateDistortionCurves& curves, double budget_bits) const override {
-    require_columns(curves, "sensitivity", true);
     const std::size_t n = curves.tensors.size();
     std::vector<std::map<int, int>> widths(n);
     std::vector<double> s(n, 0.0), lo(n), hi(n), count(n);

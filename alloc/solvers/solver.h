@@ -36,10 +36,18 @@ class Solver {
 // the Latency one is alloc/solvers/latency_solver.h, which also needs the hardware and the network.
 enum class SolverKind { SizeBudget, Latency };
 
+// What a solver needs beyond the required curve columns; allocate() checks the columns.
+enum class SolverNeeds { Nothing, Bits, BitsAndCount, Hardware };
+inline constexpr NameTable kSolverNeedsNames{
+    std::array{NamedValue<SolverNeeds>{SolverNeeds::Nothing, "-"}, NamedValue<SolverNeeds>{SolverNeeds::Bits, "bits"},
+               NamedValue<SolverNeeds>{SolverNeeds::BitsAndCount, "bits, count"},
+               NamedValue<SolverNeeds>{SolverNeeds::Hardware, "--hw"}}};
+static_assert(kSolverNeedsNames.complete());
+
 struct SolverInfo {
   std::string_view name;
   std::string_view description;
-  std::string_view needs;  // curve columns (or inputs) beyond the required ones
+  SolverNeeds needs = SolverNeeds::Nothing;
   SolverKind kind = SolverKind::SizeBudget;
   std::unique_ptr<Solver> (*make)() = nullptr;  // SizeBudget solvers only
 };

@@ -4,28 +4,29 @@
 #include <cmath>
 
 #include "alloc/solvers/solver.h"
+#include "alloc/solvers/solver_util.h"
 #include "alloc/solvers/solvers.h"
 
 namespace bitsim::alloc {
 
 namespace {
 constexpr std::array kSolvers = {
-    SolverInfo{"equal", "the same bit width for every tensor: the widest that fits (the baseline)", "bits",
+    SolverInfo{"equal", "the same bit width for every tensor: the widest that fits (the baseline)", SolverNeeds::Bits,
                SolverKind::SizeBudget, make_equal_solver},
     SolverInfo{"lagrangian",
-               "seed 004: equal slopes on the lower convex hulls; best hull plan within budget, with the LP bound", "",
-               SolverKind::SizeBudget, make_lagrangian_solver},
-    SolverInfo{"exact", "provable optimum of the discrete problem: DP lower bounds + branch and bound", "",
-               SolverKind::SizeBudget, make_exact_solver},
+               "seed 004: equal slopes on the lower convex hulls; best hull plan within budget, with the LP bound",
+               SolverNeeds::Nothing, SolverKind::SizeBudget, make_lagrangian_solver},
+    SolverInfo{"exact", "provable optimum of the discrete problem: DP lower bounds + branch and bound",
+               SolverNeeds::Nothing, SolverKind::SizeBudget, make_exact_solver},
     SolverInfo{"sqnr", "seed 003: closed-form SQNR allocation (about 6 dB per bit, more bits for smaller tensors)",
-               "bits, count", SolverKind::SizeBudget, make_sqnr_solver},
+               SolverNeeds::BitsAndCount, SolverKind::SizeBudget, make_sqnr_solver},
     SolverInfo{"sensitivity",
                "seed 001 post-training: fitted sensitivities, exact convex relaxation, budget-safe rounding",
-               "bits, count", SolverKind::SizeBudget, make_sensitivity_solver},
+               SolverNeeds::BitsAndCount, SolverKind::SizeBudget, make_sensitivity_solver},
     SolverInfo{"latency",
                "latency-aware, exact DP over the layer graph: allocate --min-rate R | --max-time T | --max-error E; in "
                "compare and study files: most images/s at equal's predicted error",
-               "--hw", SolverKind::Latency, nullptr},
+               SolverNeeds::Hardware, SolverKind::Latency, nullptr},
 };
 // The entries the accessors below name by position.
 static_assert(kSolvers.front().make == make_equal_solver);
@@ -92,6 +93,8 @@ Allocation allocate(const RateDistortionCurves& input, double budget, const Solv
                                    : std::string()));
   }
   BITSIM_CHECK(solver.kind == SolverKind::SizeBudget);
+  if (solver.needs == SolverNeeds::Bits || solver.needs == SolverNeeds::BitsAndCount)
+    require_columns(curves, solver.name, solver.needs == SolverNeeds::BitsAndCount);
   Allocation a = solver.make()->solve(curves, budget_bits);
   BITSIM_CHECK(a.choice.size() == curves.tensors.size());
   BITSIM_CHECK(a.rate_bits <= budget_bits);

@@ -23,7 +23,6 @@ const double kBitsPerLog2Size = 10.0 * std::log10(2.0) / kKappaDb;
 class SqnrSolver final : public Solver {
  public:
   Allocation solve(const RateDistortionCurves& curves, double budget_bits) const override {
-    require_columns(curves, "sqnr", true);
     const std::size_t n = curves.tensors.size();
     std::vector<std::map<int, int>> widths(n);
     for (std::size_t i = 0; i < n; ++i) widths[i] = best_option_per_bits(curves.tensors[i]);

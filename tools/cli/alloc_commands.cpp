@@ -596,7 +596,7 @@ int run_list(const std::string& what) {
   if (what == "formats") return run_list_formats();
   Table t({"solver", "needs", "description"});
   for (const auto& s : solvers())
-    t.add_row({std::string(s.name), std::string(s.needs.empty() ? "-" : s.needs), std::string(s.description)});
+    t.add_row({std::string(s.name), std::string(kSolverNeedsNames.name(s.needs)), std::string(s.description)});
   t.write_text(std::cout);
   return 0;
 }
