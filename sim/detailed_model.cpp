@@ -15,6 +15,7 @@
 #include <systemc>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/table.h"
 
 namespace bitsim::sim {
 namespace {
@@ -162,7 +163,7 @@ class DramChannel : public sc_module, public dram_if {
                                          what, r.tile->index),
                              begin - job.start_s, now_s() - job.start_s});
       }
-      m_pending.push_back({r, now_s() + m_latency_s});
+      m_pending.emplace_back(r, now_s() + m_latency_s);
       m_pending_added.notify();
     }
   }
@@ -288,7 +289,6 @@ class Controller : public sc_module {
     });
   }
 
- private:
   Progress& m_progress;
 };
 
@@ -557,20 +557,34 @@ DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, c
 void write_chrome_trace(std::ostream& out, const DetailedResult& result) {
   // Times in microseconds, one thread per track of process 1.
   static const char* kTrackNames[] = {"layers", "dram", "decoder", "array"};
-  out << "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n";
-  for (int t = 0; t < 4; ++t)
-    out << fmt::format(
-        "{{\"ph\": \"M\", \"pid\": 1, \"tid\": {}, \"name\": \"thread_name\", \"args\": {{\"name\": \"{}\"}}}},\n", t,
-        kTrackNames[t]);
-  for (std::size_t i = 0; i < result.trace.size(); ++i) {
-    const TraceSpan& s = result.trace[i];
-    std::string name;
-    for (char c : s.name) name += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    out << fmt::format("{{\"ph\": \"X\", \"pid\": 1, \"tid\": {}, \"name\": \"{}\", \"ts\": {}, \"dur\": {}}}{}\n",
-                       static_cast<int>(s.track), name, s.start_s * 1e6, (s.end_s - s.start_s) * 1e6,
-                       i + 1 < result.trace.size() ? "," : "");
+  JsonWriter j(out);
+  j.begin_object();
+  j.field("displayTimeUnit", std::string("ns"));
+  j.key("traceEvents");
+  j.begin_array();
+  auto event = [&](const char* phase, int track, const std::string& name) {
+    j.begin_object();
+    j.field("ph", std::string(phase));
+    j.field("pid", std::int64_t{1});
+    j.field("tid", std::int64_t{track});
+    j.field("name", name);
+  };
+  for (int t = 0; t < 4; ++t) {
+    event("M", t, "thread_name");
+    j.key("args");
+    j.begin_object();
+    j.field("name", std::string(kTrackNames[t]));
+    j.end_object();
+    j.end_object();
   }
-  out << "]}\n";
+  for (const TraceSpan& s : result.trace) {
+    event("X", static_cast<int>(s.track), s.name);
+    j.field("ts", s.start_s * 1e6);
+    j.field("dur", (s.end_s - s.start_s) * 1e6);
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
 }
 
 }  // namespace bitsim::sim
