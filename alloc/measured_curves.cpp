@@ -47,119 +47,165 @@ struct Job {
   double beta = 0;
 };
 
+// Measures every setting of every tensor against the float network's outputs on the calibration
+// images: the settings, the measurement of one, and the curves assembled from the results.
+class CurveMeasurer {
+ public:
+  CurveMeasurer(const InferenceEngine& engine, const Dataset& calibration, const MeasureOptions& options)
+      : m_engine(engine),
+        m_net(engine.network()),
+        m_images(calibration.count),
+        m_options(options),
+        m_reference(engine.forward_all(calibration.images, calibration.count)),
+        m_single(engine.network(), 1),
+        m_nonnegative(m_net.layers().size()),
+        m_fit_values(m_net.layers().size()) {
+    make_jobs();
+  }
+
+  const std::vector<Job>& jobs() const { return m_jobs; }
+
+  // A worker's scratch: its own copy of the activations, and the first layer whose activations may
+  // differ from the reference. Workers take settings in curve order, so the layers before a
+  // setting's tensor only need restoring from the reference between its previous setting's layer
+  // and this one (prefix reuse).
+  struct Scratch {
+    std::vector<Activations> work;
+    std::size_t dirty_from = 0;
+  };
+  Scratch scratch() const { return {m_reference, m_reference.size()}; }
+
+  // Setting j, run as one single-threaded forward pass (results do not depend on the split: images
+  // are computed one by one).
+  CurveOption measure(std::size_t j, Scratch& s) const {
+    const Job& job = m_jobs[j];
+    for (std::size_t k = s.dirty_from; k < job.layer; ++k) s.work[k] = m_reference[k];
+    s.dirty_from = job.layer;
+    CurveOption o;
+    o.levels = job.levels;
+    o.beta = job.beta;
+    o.bits = bits_for(job.levels);
+    if (job.weights)
+      quantize_weights_of(job, s.work, o);
+    else
+      quantize_activations_of(job, s.work, o);
+    o.distortion = mean_squared_error(m_reference[m_engine.output_layer()], s.work[m_engine.output_layer()]);
+    return o;
+  }
+
+  // The curves, tensor by tensor in job order, from each job's option.
+  RateDistortionCurves curves(const Dataset& calibration, std::vector<CurveOption> results) const {
+    RateDistortionCurves curves;
+    curves.rate = m_options.rate;
+    curves.source = fmt::format("measured on '{}'", m_net.name());
+    curves.provenance = fmt::format("measured: output MSE vs float on {} images of {}, each tensor quantized alone",
+                                    m_images, calibration.name);
+    for (std::size_t j = 0; j < m_jobs.size();) {
+      const sim::Layer& l = m_net.layer(m_jobs[j].layer);
+      const bool weights = m_jobs[j].weights;
+      TensorCurve t;
+      t.layer = l.name;
+      t.kind = weights ? CurveTensorKind::Weight : CurveTensorKind::Activation;
+      t.tensor = l.name + (weights ? ":w" : ":a");
+      t.count = weights ? l.weights : l.output.count();
+      for (const std::size_t layer = m_jobs[j].layer;
+           j < m_jobs.size() && m_jobs[j].layer == layer && m_jobs[j].weights == weights; ++j)
+        t.options.push_back(std::move(results[j]));
+      curves.tensors.push_back(std::move(t));
+    }
+    return curves;
+  }
+
+ private:
+  // Every setting, in curve order; per layer, whether its output is >= 0 and the values the
+  // activation quantizers are fitted on (the same values QuantizedModel fits on).
+  void make_jobs() {
+    for (std::size_t i = 0; i < m_net.layers().size(); ++i) {
+      const sim::Layer& l = m_net.layer(i);
+      if (l.weights > 0 && l.values)
+        for (int levels : kSignedLevels)
+          for (double beta : kBetas) m_jobs.push_back({i, true, levels, beta});
+      const Activations& act = m_reference[i];
+      m_nonnegative[i] = std::all_of(act.begin(), act.end(), [](float v) { return v >= 0; });
+      m_fit_values[i] = calibration_sample(act);
+      if (m_nonnegative[i])
+        for (int levels : kReluLevels) m_jobs.push_back({i, false, levels, -1});
+      else
+        for (int levels : kSignedLevels) m_jobs.push_back({i, false, levels, 0});
+    }
+  }
+
+  // The layer's weights quantized (seed 004 eq. 1), the network run from that layer on.
+  void quantize_weights_of(const Job& job, std::vector<Activations>& work, CurveOption& o) const {
+    const sim::Layer& l = m_net.layer(job.layer);
+    std::vector<float> q = l.values->weights;
+    const std::vector<std::uint32_t> symbols = quantize_weights(q, job.levels, job.beta);
+    std::vector<std::uint64_t> hist(static_cast<std::size_t>(job.levels), 0);
+    for (auto sym : symbols) ++hist[sym];
+    // The bias (if any) is not quantized; its bits are charged at 32 per value.
+    const double bias_bits = 32.0 * static_cast<double>(l.values->bias.size());
+    const Sizes sz = sizes(hist, 1.0);
+    ForwardHooks hooks;
+    hooks.weights.assign(m_net.layers().size(), nullptr);
+    hooks.weights[job.layer] = &q;
+    m_single.forward_from(work, job.layer, m_images, &hooks);
+    o.name = fmt::format("t{}_beta{}", job.levels, job.beta);
+    o.fixed_bits = o.bits * static_cast<double>(symbols.size()) + bias_bits;
+    o.entropy_bits = sz.entropy_bits + bias_bits;
+    o.coded_bits = sz.coded_bits + bias_bits;
+    o.rate_bits = pick(m_options.rate, o.fixed_bits, {o.entropy_bits, o.coded_bits});
+  }
+
+  // The layer's output quantized (seed 004 eq. 2 for ReLU outputs, a dead-zone quantizer with
+  // beta 0 otherwise), the network run from the next layer on.
+  void quantize_activations_of(const Job& job, std::vector<Activations>& work, CurveOption& o) const {
+    const std::size_t i = job.layer;
+    Activations& outs = work[i];
+    outs = m_reference[i];
+    std::vector<std::uint64_t> hist(static_cast<std::size_t>(job.levels), 0);
+    auto apply = [&](const auto& q) {
+      for (float& v : outs) {
+        const int idx = q.index(v);
+        ++hist[static_cast<std::size_t>(q.symbol(idx))];
+        v = static_cast<float>(q.reconstruct(idx));
+      }
+    };
+    if (m_nonnegative[i])
+      apply(best_relu_quantizer(m_fit_values[i], job.levels));
+    else
+      apply(best_dead_zone_quantizer(m_fit_values[i], job.levels, 0.0));
+    m_single.forward_from(work, i + 1, m_images);
+    const Sizes sz = sizes(hist, static_cast<double>(m_images));
+    o.name = m_nonnegative[i] ? fmt::format("t{}", job.levels) : fmt::format("t{}_beta0", job.levels);
+    o.fixed_bits = o.bits * static_cast<double>(m_net.layer(i).output.count());
+    o.entropy_bits = sz.entropy_bits;
+    o.coded_bits = sz.coded_bits;
+    o.rate_bits = pick(m_options.rate, o.fixed_bits, sz);
+  }
+
+  const InferenceEngine& m_engine;
+  const sim::Network& m_net;
+  int m_images;
+  const MeasureOptions& m_options;
+  std::vector<Activations> m_reference;  // the float network's activations, per layer
+  InferenceEngine m_single;              // single-threaded: the settings run in parallel instead
+  std::vector<bool> m_nonnegative;
+  std::vector<std::vector<double>> m_fit_values;
+  std::vector<Job> m_jobs;
+};
+
 }  // namespace
 
 RateDistortionCurves measured_curves(const InferenceEngine& engine, const Dataset& calibration,
                                      const MeasureOptions& options) {
-  const sim::Network& net = engine.network();
-  const int n = calibration.count;
-  const std::vector<Activations> reference = engine.forward_all(calibration.images, n);
-  const Activations& ref_out = reference[engine.output_layer()];
-  const std::size_t layers = net.layers().size();
-
-  // Every setting, in curve order; per layer, whether its output is >= 0 and the values the
-  // activation quantizers are fitted on (the same values QuantizedModel fits on).
-  std::vector<Job> jobs;
-  std::vector<bool> nonnegative(layers);
-  std::vector<std::vector<double>> fit_values(layers);
-  for (std::size_t i = 0; i < layers; ++i) {
-    const sim::Layer& l = net.layer(i);
-    if (l.weights > 0 && l.values)
-      for (int levels : kSignedLevels)
-        for (double beta : kBetas) jobs.push_back({i, true, levels, beta});
-    const Activations& act = reference[i];
-    nonnegative[i] = std::all_of(act.begin(), act.end(), [](float v) { return v >= 0; });
-    fit_values[i] = calibration_sample(act);
-    if (nonnegative[i])
-      for (int levels : kReluLevels) jobs.push_back({i, false, levels, -1});
-    else
-      for (int levels : kSignedLevels) jobs.push_back({i, false, levels, 0});
-  }
-
-  // Settings run in parallel, one single-threaded forward pass each (results do not depend on the
-  // split: images are computed one by one). Each worker keeps its own copy of the activations and
-  // takes settings in curve order, so the layers before a setting's tensor only need restoring
-  // from the reference between its previous setting's layer and this one (prefix reuse).
-  const InferenceEngine single(net, 1);
-  std::vector<CurveOption> results(jobs.size());
+  const CurveMeasurer measurer(engine, calibration, options);
+  std::vector<CurveOption> results(measurer.jobs().size());
   auto worker = [&] {
-    auto state = std::make_shared<std::pair<std::vector<Activations>, std::size_t>>(reference, layers);
-    return [&, state](std::size_t j) {
-      std::vector<Activations>& work = state->first;
-      std::size_t& dirty_from = state->second;  // work[k] may differ from reference[k] for k >= dirty_from
-      const Job& job = jobs[j];
-      const std::size_t i = job.layer;
-      for (std::size_t k = dirty_from; k < i; ++k) work[k] = reference[k];
-      dirty_from = i;
-      const sim::Layer& l = net.layer(i);
-      CurveOption& o = results[j];
-      o.levels = job.levels;
-      o.beta = job.beta;
-      o.bits = bits_for(job.levels);
-      if (job.weights) {
-        std::vector<float> q = l.values->weights;
-        const std::vector<std::uint32_t> symbols = quantize_weights(q, job.levels, job.beta);
-        std::vector<std::uint64_t> hist(static_cast<std::size_t>(job.levels), 0);
-        for (auto sym : symbols) ++hist[sym];
-        // The bias (if any) is not quantized; its bits are charged at 32 per value.
-        const double bias_bits = 32.0 * static_cast<double>(l.values->bias.size());
-        const Sizes sz = sizes(hist, 1.0);
-        ForwardHooks hooks;
-        hooks.weights.assign(layers, nullptr);
-        hooks.weights[i] = &q;
-        single.forward_from(work, i, n, &hooks);
-        o.name = fmt::format("t{}_beta{}", job.levels, job.beta);
-        o.fixed_bits = o.bits * static_cast<double>(symbols.size()) + bias_bits;
-        o.entropy_bits = sz.entropy_bits + bias_bits;
-        o.coded_bits = sz.coded_bits + bias_bits;
-        o.rate_bits = pick(options.rate, o.fixed_bits, {o.entropy_bits, o.coded_bits});
-      } else {
-        Activations& outs_i = work[i];
-        outs_i = reference[i];
-        std::vector<std::uint64_t> hist(static_cast<std::size_t>(job.levels), 0);
-        auto apply = [&](const auto& q) {
-          for (float& v : outs_i) {
-            const int idx = q.index(v);
-            ++hist[static_cast<std::size_t>(q.symbol(idx))];
-            v = static_cast<float>(q.reconstruct(idx));
-          }
-        };
-        if (nonnegative[i])
-          apply(best_relu_quantizer(fit_values[i], job.levels));
-        else
-          apply(best_dead_zone_quantizer(fit_values[i], job.levels, 0.0));
-        single.forward_from(work, i + 1, n);
-        const Sizes sz = sizes(hist, static_cast<double>(n));
-        o.name = nonnegative[i] ? fmt::format("t{}", job.levels) : fmt::format("t{}_beta0", job.levels);
-        o.fixed_bits = o.bits * static_cast<double>(l.output.count());
-        o.entropy_bits = sz.entropy_bits;
-        o.coded_bits = sz.coded_bits;
-        o.rate_bits = pick(options.rate, o.fixed_bits, sz);
-      }
-      o.distortion = mean_squared_error(ref_out, work[engine.output_layer()]);
-    };
+    auto scratch = std::make_shared<CurveMeasurer::Scratch>(measurer.scratch());
+    return [&, scratch](std::size_t j) { results[j] = measurer.measure(j, *scratch); };
   };
-  parallel_for(jobs.size(), engine.threads(), worker, options.progress);
-
-  RateDistortionCurves curves;
-  curves.rate = options.rate;
-  curves.source = fmt::format("measured on '{}'", net.name());
-  curves.provenance =
-      fmt::format("measured: output MSE vs float on {} images of {}, each tensor quantized alone", n, calibration.name);
-  for (std::size_t j = 0; j < jobs.size();) {
-    const sim::Layer& l = net.layer(jobs[j].layer);
-    TensorCurve t;
-    t.layer = l.name;
-    t.kind = jobs[j].weights ? CurveTensorKind::Weight : CurveTensorKind::Activation;
-    t.tensor = l.name + (jobs[j].weights ? ":w" : ":a");
-    t.count = jobs[j].weights ? l.weights : l.output.count();
-    const std::size_t layer = jobs[j].layer;
-    const bool weights = jobs[j].weights;
-    for (; j < jobs.size() && jobs[j].layer == layer && jobs[j].weights == weights; ++j)
-      t.options.push_back(results[j]);
-    curves.tensors.push_back(std::move(t));
-  }
-  return curves;
+  parallel_for(results.size(), engine.threads(), worker, options.progress);
+  return measurer.curves(calibration, std::move(results));
 }
 
 std::vector<AdditivityPoint> measure_additivity(const InferenceEngine& engine, const Dataset& calibration,
