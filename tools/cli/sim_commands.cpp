@@ -230,14 +230,12 @@ int run_inspect(const InspectArgs& a) {
       break;
     }
     case Format::Csv:
-      t.write_csv(std::cout);
-      break;
     case Format::Text:
-      t.write_text(std::cout);
-      std::cout << fmt::format("\n{}: {} parameters, {} weights, {} activations, {} MACs per image\n", net.name(),
-                               net.total_parameters(), net.total_weights(), net.total_activations(), net.total_macs());
-      break;
+      print_rows(t, a.out.format());
   }
+  if (a.out.format() == Format::Text)
+    std::cout << fmt::format("\n{}: {} parameters, {} weights, {} activations, {} MACs per image\n", net.name(),
+                             net.total_parameters(), net.total_weights(), net.total_activations(), net.total_macs());
   return 0;
 }
 
