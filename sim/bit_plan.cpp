@@ -45,8 +45,8 @@ BitPlan load_bit_plan(const std::string& path, const Network& net) {
 
   // Every tensor of the network, by name.
   struct Slot {
-    TensorCoding* coding;
-    std::int64_t values;
+    TensorCoding* coding = nullptr;
+    std::int64_t values = 0;
     bool set = false;
   };
   BitPlan plan;

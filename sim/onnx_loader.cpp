@@ -84,7 +84,7 @@ class Importer {
     for (const auto& o : g.output()) ++m_uses[o.name()];
 
     for (const auto& in : g.input()) {
-      if (m_values.count(in.name())) continue;  // an initializer listed as input
+      if (m_values.contains(in.name())) continue;  // an initializer listed as input
       if (m_input_seen)
         fail_model(fmt::format("graph input '{}': only one non-constant input is supported", in.name()));
       m_input_seen = true;
@@ -110,10 +110,10 @@ class Importer {
     Network net = Network::build(name, m_specs, std::move(notes));
     check_value_sizes(net);
     for (const ShapeCheck& c : m_shape_checks) {
-      const Shape& out = net.layer(*net.find(c.layer)).output;
-      if (const std::string problem = c.problem(out); !problem.empty())
-        fail(*c.node, fmt::format("{} the {}x{}x{} output of '{}' {}", problem, out.channels, out.height, out.width,
-                                  c.layer, c.supported));
+      const Shape& shape = net.layer(*net.find(c.layer)).output;
+      if (const std::string problem = c.problem(shape); !problem.empty())
+        fail(*c.node, fmt::format("{} the {}x{}x{} output of '{}' {}", problem, shape.channels, shape.height,
+                                  shape.width, c.layer, c.supported));
     }
     return net;
   }
@@ -160,7 +160,7 @@ class Importer {
     for (char& c : name)
       if (c == ':' || c == ' ' || c == ',') c = '_';
     std::string out = name;
-    for (int k = 2; m_names.count(out); ++k) out = fmt::format("{}_{}", name, k);
+    for (int k = 2; m_names.contains(out); ++k) out = fmt::format("{}_{}", name, k);
     m_names.insert(out);
     return out;
   }
@@ -286,7 +286,7 @@ class Importer {
 
   void node(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
-    if (n.domain() != "" && n.domain() != "ai.onnx")
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
       fail(n, fmt::format("operator domain '{}' is not supported", n.domain()));
     if (op == "Constant") {
       const auto* a = attr(n, "value");

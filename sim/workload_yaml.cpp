@@ -28,7 +28,7 @@ const std::vector<OpKeys>& op_table() {
 
 class LayerReader {
  public:
-  LayerReader(const yaml::Reader& r) : m_r(r) {}
+  explicit LayerReader(const yaml::Reader& r) : m_r(r) {}
 
   // An int or a [height, width] pair.
   bool pair(const YAML::Node& node, const std::string& path, std::int64_t min, std::int64_t& h, std::int64_t& w) {

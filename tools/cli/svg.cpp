@@ -135,7 +135,7 @@ struct Canvas {
       body += fmt::format("<text x=\"{}\" y=\"{}\">... {} more</text>\n", px(x), px(kTop + 10 + 18 * 30.0),
                           names.size() - 30);
   }
-  std::string done() { return body + "</svg>\n"; }
+  std::string done() const { return body + "</svg>\n"; }
 };
 
 std::vector<double> all(const std::vector<Series>& series, bool x) {
