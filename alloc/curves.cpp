@@ -139,7 +139,7 @@ class CurvesReader {
       }
     }
     for (const auto& r : kRequired)
-      if (!m_column.count(r))
+      if (!m_column.contains(r))
         m_diag.error(at(1), fmt::format("missing column '{}' (required: {})", r, fmt::join(kRequired, ", ")));
     m_diag.throw_if_any();
   }

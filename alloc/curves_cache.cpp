@@ -16,8 +16,8 @@ namespace {
 constexpr int kMeasurementVersion = 1;
 
 std::uint64_t fnv1a(std::uint64_t h, const std::string& bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
+  for (const char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
     h *= 1099511628211ull;
   }
   return h;

@@ -167,6 +167,7 @@ void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const st
   const auto it = std::find_if(table.begin(), table.end(), [&](const Param& p) { return p.info.key == key; });
   if (it == table.end()) {
     std::vector<std::string> keys;
+    keys.reserve(table.size());
     for (const auto& p : table) keys.emplace_back(p.info.key);
     const std::string guess = did_you_mean(key, keys);
     throw InputError(where, fmt::format("'{}' is not a hardware parameter{} (see `bitsim explain-config`)", key,
@@ -271,6 +272,7 @@ CfgValues read_scalesim_cfg(std::istream& in, const std::string& path, Diagnosti
       {"run_presets", {"interfacebandwidth"}},
   };
   std::vector<std::string> section_names;
+  section_names.reserve(known.size());
   for (const auto& [name, keys] : known) section_names.push_back(name);
   auto trimmed = [](std::string_view s) { return std::string(trim(s)); };
   CfgValues values;
@@ -285,7 +287,7 @@ CfgValues read_scalesim_cfg(std::istream& in, const std::string& path, Diagnosti
         continue;
       }
       section = lower(trimmed(t.substr(1, t.size() - 2)));
-      if (!known.count(section)) {
+      if (!known.contains(section)) {
         std::string msg = fmt::format("unknown section [{}]", section);
         const std::string guess = did_you_mean(section, section_names);
         if (!guess.empty()) msg += fmt::format(" (did you mean [{}]?)", guess);

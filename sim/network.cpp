@@ -58,7 +58,7 @@ std::vector<int> stable_topological_order(const Graph& g) {
     const int v = ready.top();
     ready.pop();
     order.push_back(v);
-    for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+    for (auto [e, end] = boost::out_edges(static_cast<std::size_t>(v), g); e != end; ++e) {
       const auto t = boost::target(*e, g);
       if (--pending[t] == 0) ready.push(static_cast<int>(t));
     }
@@ -247,11 +247,16 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
   const int n = static_cast<int>(specs.size());
   std::map<std::string, int, std::less<>> by_name;
   std::vector<std::string> names;
+  // Layers are indexed by int, as the graph's edges and Layer::inputs are.
+  const auto spec = [&](int i) -> const LayerSpec& { return specs[static_cast<std::size_t>(i)]; };
+  const auto producers_of = [](std::vector<std::vector<int>>& p, int i) -> std::vector<int>& {
+    return p[static_cast<std::size_t>(i)];
+  };
   for (int i = 0; i < n; ++i) {
-    if (!by_name.emplace(specs[i].name, i).second)
-      diag.error(specs[i].where, fmt::format("{}: duplicate layer name (first defined at line {})", specs[i].name,
-                                             specs[by_name[specs[i].name]].where.line));
-    names.push_back(specs[i].name);
+    if (!by_name.emplace(spec(i).name, i).second)
+      diag.error(spec(i).where, fmt::format("{}: duplicate layer name (first defined at line {})", spec(i).name,
+                                            spec(by_name[spec(i).name]).where.line));
+    names.push_back(spec(i).name);
   }
   if (std::none_of(specs.begin(), specs.end(), [](const LayerSpec& s) { return s.op == LayerOp::Input; }))
     diag.error({}, fmt::format("network '{}' has no input", name));
@@ -260,13 +265,13 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
   Graph graph(static_cast<std::size_t>(n));
   std::vector<std::vector<int>> producers(specs.size());
   for (int i = 0; i < n; ++i) {
-    const LayerSpec& s = specs[i];
+    const LayerSpec& s = spec(i);
     if (s.op == LayerOp::Input) continue;
     if (s.inputs.empty()) {
       if (i == 0)
         diag.error(s.where, fmt::format("{}: the first layer needs explicit inputs", s.name));
       else
-        producers[i].push_back(i - 1);
+        producers_of(producers, i).push_back(i - 1);
     }
     for (const auto& in : s.inputs) {
       const auto it = by_name.find(in);
@@ -278,10 +283,11 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
       } else if (it->second == i) {
         diag.error(s.where, fmt::format("{}.inputs: a layer cannot read its own output", s.name));
       } else {
-        producers[i].push_back(it->second);
+        producers_of(producers, i).push_back(it->second);
       }
     }
-    for (int p : producers[i]) boost::add_edge(static_cast<std::size_t>(p), static_cast<std::size_t>(i), graph);
+    for (int p : producers_of(producers, i))
+      boost::add_edge(static_cast<std::size_t>(p), static_cast<std::size_t>(i), graph);
   }
   diag.throw_if_any();
 
@@ -291,7 +297,7 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
     for (int v : order) placed[static_cast<std::size_t>(v)] = true;
     for (int i = 0; i < n; ++i)
       if (!placed[static_cast<std::size_t>(i)])
-        diag.error(specs[i].where, fmt::format("{}: part of a cycle in the layer graph", specs[i].name));
+        diag.error(spec(i).where, fmt::format("{}: part of a cycle in the layer graph", spec(i).name));
     diag.throw_if_any();
   }
 
@@ -306,7 +312,7 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
   for (int v : order) {
     const LayerSpec& s = specs[static_cast<std::size_t>(v)];
     Layer layer;
-    static_cast<LayerAttributes&>(layer) = s;
+    static_cast<LayerAttributes&>(layer) = static_cast<const LayerAttributes&>(s);
     if (s.op == LayerOp::Input) layer.output = s.input_shape;
     std::vector<const Layer*> inputs;
     bool inputs_valid = true;

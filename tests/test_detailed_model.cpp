@@ -33,20 +33,29 @@ struct Json {
   double number = 0;
   std::string string;
   std::vector<Json> array;
-  std::vector<std::pair<std::string, Json>> object;  // in file order
+  struct Member;
+  std::vector<Member> object;  // in file order
 
-  const Json* find(const std::string& key) const {
-    for (const auto& [k, v] : object)
-      if (k == key) return &v;
-    return nullptr;
-  }
-  std::vector<std::string> keys() const {
-    std::vector<std::string> out;
-    for (const auto& kv : object) out.push_back(kv.first);
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  const Json* find(const std::string& key) const;
+  std::vector<std::string> keys() const;
 };
+struct Json::Member {
+  std::string key;
+  Json value;
+};
+
+const Json* Json::find(const std::string& key) const {
+  for (const auto& m : object)
+    if (m.key == key) return &m.value;
+  return nullptr;
+}
+
+std::vector<std::string> Json::keys() const {
+  std::vector<std::string> out;
+  for (const auto& m : object) out.push_back(m.key);
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 class JsonParser {
  public:
@@ -98,7 +107,7 @@ class JsonParser {
           if (v.find(key)) fail("duplicate key '" + key + "'");
           space();
           expect(':');
-          v.object.emplace_back(std::move(key), value());
+          v.object.push_back({std::move(key), value()});
         } else {
           v.array.push_back(value());
         }
@@ -318,7 +327,7 @@ TEST(HandBuilt, DecoderBoundLayer) {
   const Network net = fc_net("decode");
   const HardwareConfig hw = small_hw("decode", "100 GB/s", 1, "1 MiB");
   BitPlan plan = BitPlan::uniform(net, 8, 8);
-  plan.weights[1] = TensorCoding{4, 2.0 * 1024 * 1024, 1024 * 1024};
+  plan.weights[1] = TensorCoding{4, 2.0 * 1024 * 1024, std::int64_t{1024} * 1024};
   const DetailedResult d = simulate_detailed(net, hw, plan, 1, {});
   const double decode = 1024.0 * 1024 / 1e9;
   EXPECT_GE(d.result.time_s, decode);

@@ -52,14 +52,12 @@ RateDistortionCurves random_curves(const sim::Network& net, std::mt19937& rng, R
     t.tensor = layer + (weights ? ":w" : ":a");
     t.kind = weights ? CurveTensorKind::Weight : CurveTensorKind::Activation;
     t.count = count;
-    const int bits[] = {2, 4, 8};
-    for (int k = 0; k < 3; ++k) {
+    for (const int b : {2, 4, 8}) {
       CurveOption o;
-      o.name = "b" + std::to_string(bits[k]);
-      o.bits = bits[k];
-      o.rate_bits =
-          std::ceil(bits[k] * static_cast<double>(count) * (rate == RateKind::Fixed ? 1.0 : 0.4 + 0.6 * u(rng)));
-      o.distortion = std::ldexp(1.0, -2 * bits[k]) * (0.2 + u(rng));
+      o.name = "b" + std::to_string(b);
+      o.bits = b;
+      o.rate_bits = std::ceil(b * static_cast<double>(count) * (rate == RateKind::Fixed ? 1.0 : 0.4 + 0.6 * u(rng)));
+      o.distortion = std::ldexp(1.0, -2 * b) * (0.2 + u(rng));
       t.options.push_back(o);
     }
     c.tensors.push_back(t);

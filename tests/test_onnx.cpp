@@ -292,7 +292,7 @@ TEST(OnnxImport, FoldsBatchNormAndMatchesPyTorch) {
     const std::vector<float>& shift = file.initializers.at(bn.inputs.at(2)).data;
     const std::vector<float>& mean = file.initializers.at(bn.inputs.at(3)).data;
     const std::vector<float>& var = file.initializers.at(bn.inputs.at(4)).data;
-    const double epsilon = bn.float_attributes.count("epsilon") ? bn.float_attributes.at("epsilon") : 1e-5;
+    const double epsilon = bn.float_attributes.contains("epsilon") ? bn.float_attributes.at("epsilon") : 1e-5;
     const std::size_t channels = scale.size();
     ASSERT_EQ(layer.output.channels, static_cast<std::int64_t>(channels)) << layer.name;
     ASSERT_EQ(layer.values->weights.size(), w.size()) << layer.name;

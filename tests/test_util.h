@@ -107,7 +107,7 @@ inline std::string temp_path(const std::string& name) {
 
 // Writes `text` to temp_path(name) and returns that path; the file goes when the test ends.
 inline std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = temp_path(name);
+  std::string path = temp_path(name);
   std::ofstream out(path);
   out << text;
   out.close();

@@ -207,14 +207,16 @@ class LatencyDp {
       const std::size_t l = m_layer_of[t];
       m_touches[t].push_back(l);
       if (curves.tensors[t].kind == CurveTensorKind::Activation)
-        for (std::size_t c : net.consumers(l))
-          if (std::find(m_touches[t].begin(), m_touches[t].end(), c) == m_touches[t].end()) m_touches[t].push_back(c);
+        for (const int consumer : net.consumers(l))
+          if (const auto c = static_cast<std::size_t>(consumer);
+              std::find(m_touches[t].begin(), m_touches[t].end(), c) == m_touches[t].end())
+            m_touches[t].push_back(c);
     }
     // Last reader of each layer's output.
     std::vector<std::size_t> last_use(n);
     for (std::size_t l = 0; l < n; ++l) {
       last_use[l] = l;
-      for (std::size_t c : net.consumers(l)) last_use[l] = std::max(last_use[l], c);
+      for (const int c : net.consumers(l)) last_use[l] = std::max(last_use[l], static_cast<std::size_t>(c));
     }
 
     std::vector<int> frontier;  // tensor indices
@@ -737,7 +739,7 @@ LagrangianResult lagrangian_passes(LatencyDp& dp, const SolveLimits& lim, const 
   LagrangianResult out;
   double closest_excess = kInf;
   auto pass = [&](double l, double m) {
-    const auto o = dp.lagrangian({l, m});
+    auto o = dp.lagrangian({l, m});
     out.lower = std::max(out.lower, o.p + l * (o.c - lim.max_c) + m * (o.r - lim.finite_r()));
     if (o.c <= lim.max_c && o.r <= lim.max_r && o.p < out.incumbent.p) out.incumbent = o;
     if (const double ex = excess(o.c, o.r, lim.max_c, lim.max_r); ex < closest_excess) {

@@ -47,6 +47,7 @@ const SolverInfo* solver_named(std::string_view name) {
 
 std::string unknown_solver_message(std::string_view name) {
   std::vector<std::string> names;
+  names.reserve(kSolvers.size());
   for (const auto& s : kSolvers) names.emplace_back(s.name);
   std::string msg = fmt::format("unknown solver '{}'", name);
   const std::string guess = did_you_mean(name, names);
@@ -77,27 +78,27 @@ RateDistortionCurves whole_bits(const RateDistortionCurves& curves) {
   return out;
 }
 
-Allocation allocate(const RateDistortionCurves& input, double budget, const SolverInfo& solver) {
-  if (input.tensors.empty()) throw InputError({input.source, 0, 0}, "no tensors in the curves");
-  if (!std::isfinite(budget) || budget < 0)
-    throw InputError({}, fmt::format("budget: expected a number of bits >= 0, got {}", budget));
+Allocation allocate(const RateDistortionCurves& curves, double budget_bits, const SolverInfo& solver) {
+  if (curves.tensors.empty()) throw InputError({curves.source, 0, 0}, "no tensors in the curves");
+  if (!std::isfinite(budget_bits) || budget_bits < 0)
+    throw InputError({}, fmt::format("budget: expected a number of bits >= 0, got {}", budget_bits));
   // Whole bits: sums of rates are then exact in floating point, and "within budget" means it.
-  const RateDistortionCurves curves = whole_bits(input);
-  const double budget_bits = std::floor(budget);
-  const double cheapest = curves.min_rate_bits();
-  if (budget_bits < cheapest) {
-    const std::int64_t values = curves.total_values();
+  const RateDistortionCurves whole = whole_bits(curves);
+  const double budget = std::floor(budget_bits);
+  const double cheapest = whole.min_rate_bits();
+  if (budget < cheapest) {
+    const std::int64_t values = whole.total_values();
     throw InputError(
-        {}, fmt::format("budget of {} bits is infeasible: the cheapest plan needs {} bits{}", budget_bits, cheapest,
+        {}, fmt::format("budget of {} bits is infeasible: the cheapest plan needs {} bits{}", budget, cheapest,
                         values > 0 ? fmt::format(" ({:.4g} bits per value)", cheapest / static_cast<double>(values))
                                    : std::string()));
   }
   BITSIM_CHECK(solver.kind == SolverKind::SizeBudget);
   if (solver.needs == SolverNeeds::Bits || solver.needs == SolverNeeds::BitsAndCount)
-    require_columns(curves, solver.name, solver.needs == SolverNeeds::BitsAndCount);
-  Allocation a = solver.make()->solve(curves, budget_bits);
-  BITSIM_CHECK(a.choice.size() == curves.tensors.size());
-  BITSIM_CHECK(a.rate_bits <= budget_bits);
+    require_columns(whole, solver.name, solver.needs == SolverNeeds::BitsAndCount);
+  Allocation a = solver.make()->solve(whole, budget);
+  BITSIM_CHECK(a.choice.size() == whole.tensors.size());
+  BITSIM_CHECK(a.rate_bits <= budget);
   return a;
 }
 

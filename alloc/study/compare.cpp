@@ -84,9 +84,9 @@ Table comparison_table(const Comparison& c) {
       t.add_row(std::move(cells));
       continue;
     }
-    for (Cell v : {Cell(row.rate_bits), Cell(row.rate_bits / 8), Cell(row.output_error), Cell(row.inference_rate_per_s),
-                   row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : dash, Cell(row.speedup_vs_native),
-                   Cell(row.dram_bound)})
+    for (const Cell& v : {Cell(row.rate_bits), Cell(row.rate_bits / 8), Cell(row.output_error),
+                          Cell(row.inference_rate_per_s), row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : dash,
+                          Cell(row.speedup_vs_native), Cell(row.dram_bound)})
       cells.push_back(v);
     if (paper) {
       const Table3Cell* ref = find_table3_cell(hw.name, workload, row.avg_bits);

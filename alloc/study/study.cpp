@@ -173,11 +173,11 @@ class PointEvaluator {
  private:
   void solve_plans() {
     for (std::size_t w = 0; w < m_out.networks.size(); ++w)
-      for (std::size_t b = 0; b < m_spec.avg_bits.size(); ++b)
+      for (const double avg_bits : m_spec.avg_bits)
         for (const SolverInfo* solver : m_solvers.size_budget) {
           StudyPlan p;
           p.workload = w;
-          p.avg_bits = m_spec.avg_bits[b];
+          p.avg_bits = avg_bits;
           p.solver = std::string(solver->name);
           try {
             const double budget = p.avg_bits * static_cast<double>(m_out.curves[w].total_values());

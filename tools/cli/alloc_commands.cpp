@@ -413,7 +413,7 @@ void write_compare_report(const OutputDir& dir, const std::string& header, const
   const std::size_t off = table3 ? 2 : 0;
   for (const auto& row : t.rows()) {
     std::string label = format_cell_text(row[off]) + " bits";
-    if (table3) label = std::get<std::string>(row[0]) + " " + std::get<std::string>(row[1]) + " " + label;
+    if (table3) label = fmt::format("{} {} {}", std::get<std::string>(row[0]), std::get<std::string>(row[1]), label);
     if (bars.categories.empty() || bars.categories.back() != label) bars.categories.push_back(label);
     const std::string solver = std::get<std::string>(row[off + 1]);
     auto [it, fresh] = series_of.try_emplace(solver, bars.series.size());

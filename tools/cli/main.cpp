@@ -203,7 +203,11 @@ Command list_command(CLI::App& app) {
 // libsystemc's own main() references sc_main; bitsim drives SystemC from library calls instead.
 extern "C" int sc_main(int, char**) { return 0; }
 
-int main(int argc, char** argv) {
+namespace {
+
+// Parses and runs one command; exit codes as in the file comment. Exceptions other than a command
+// line error propagate to main().
+int run_command_line(int argc, char** argv) {
   CLI::App app{"bitsim: bit allocation and systolic-array performance for quantized CNNs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "bitsim 0.1.0");
@@ -228,15 +232,24 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  for (const Command& c : commands)
+    if (*c.app) return c.run();
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
   try {
-    for (const Command& c : commands)
-      if (*c.app) return c.run();
+    return run_command_line(argc, argv);
   } catch (const bitsim::InputError& e) {
     std::cerr << e.what() << '\n';
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "bitsim: " << e.what() << '\n';
     return 3;
+  } catch (...) {
+    std::cerr << "bitsim: unknown internal error\n";
+    return 3;
   }
-  return 2;
 }

@@ -42,8 +42,8 @@ Table layer_table(const Network& net, const SimResult& r, const DetailedResult* 
                              std::string(bottleneck_name(x.bottleneck))};
     if (detail) {
       const LayerDetail& d = detail->layers[i];
-      for (Cell c : {Cell(d.start_s), Cell(d.end_s), Cell(d.stall_dram_s), Cell(d.stall_decode_s),
-                     Cell(d.stall_buffer_s), Cell(static_cast<std::int64_t>(d.tiles))})
+      for (const Cell& c : {Cell(d.start_s), Cell(d.end_s), Cell(d.stall_dram_s), Cell(d.stall_decode_s),
+                            Cell(d.stall_buffer_s), Cell(static_cast<std::int64_t>(d.tiles))})
         row.push_back(c);
     }
     t.add_row(std::move(row));

@@ -107,9 +107,10 @@ Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_o
     cells.emplace_back(row.avg_bits);
     cells.emplace_back(row.solver);
     if (row.feasible) {
-      for (Cell c : {Cell(row.rate_bits), Cell(row.output_error), Cell(row.inference_rate_per_s),
-                     row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : Cell(dash), Cell(row.speedup_vs_native),
-                     Cell(row.compute_bound), Cell(row.dram_bound), Cell(row.decode_bound)})
+      for (const Cell& c :
+           {Cell(row.rate_bits), Cell(row.output_error), Cell(row.inference_rate_per_s),
+            row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : Cell(dash), Cell(row.speedup_vs_native),
+            Cell(row.compute_bound), Cell(row.dram_bound), Cell(row.decode_bound)})
         cells.push_back(c);
     } else {
       for (int k = 0; k < 8; ++k) cells.emplace_back(dash);
@@ -133,7 +134,7 @@ std::vector<std::string> input_files(const StudyRun& r) {
   for (std::size_t w = 0; w < r.spec.workloads.size(); ++w)
     names.push_back(
         fmt::format("inputs/workload-{}{}", w, std::filesystem::path(r.spec.workloads[w]).extension().string()));
-  if (!r.spec.curves_path.empty()) names.push_back("inputs/curves.csv");
+  if (!r.spec.curves_path.empty()) names.emplace_back("inputs/curves.csv");
   return names;
 }
 
@@ -286,6 +287,7 @@ std::vector<Series> pareto_scatter(const StudyRun& r, const std::vector<bool>& f
     }
   }
   std::vector<Series> v;
+  v.reserve(by_bits.size() + 1);
   for (auto& [bits, s] : by_bits) v.push_back(std::move(s));
   v.push_back(std::move(f));
   return v;
