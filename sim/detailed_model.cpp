@@ -430,15 +430,51 @@ double fixed_bytes(const TensorCoding& c, std::int64_t values) {
   return static_cast<double>(c.bits) * static_cast<double>(values) / 8.0;
 }
 
-}  // namespace
+// A layer's tiles, cut from its analytical timing: traffic, symbols and cycles split evenly, the
+// buffer space each reserves at the decoded size (nothing with unlimited buffers).
+void add_tiles(Job& job, std::size_t i, const Network& net, const HardwareConfig& hw, const BitPlan& plan, int batch,
+               const SimResult& analytical, const DetailedOptions& options) {
+  const Layer& l = net.layer(i);
+  const LayerTiming& t = analytical.layers[i];
+  const std::int64_t folds = fold_count(hw.dataflow, hw.array_rows, hw.array_cols, l.gemm, batch);
+  const int tiles = static_cast<int>(std::clamp<std::int64_t>(folds, 1, options.max_tiles_per_layer));
+  double input_decoded = 0;
+  for (int p : l.inputs)
+    input_decoded += fixed_bytes(plan.activations[static_cast<std::size_t>(p)],
+                                 net.layer(static_cast<std::size_t>(p)).output.count()) *
+                     batch;
+  const double weight_decoded = analytical.weights_resident ? 0.0 : fixed_bytes(plan.weights[i], l.weights);
+  const double output_decoded =
+      t.output_write_bytes > 0 ? fixed_bytes(plan.activations[i], l.output.count()) * batch : 0.0;
+  if (t.input_read_bytes == 0) input_decoded = 0;
+  job.tiles_left[i] = tiles;
+  job.detail[i].tiles = tiles;
+  job.detail[i].start_s = std::numeric_limits<double>::infinity();
+  auto whole = [&](double bytes) {
+    return options.unlimited_buffers ? std::int64_t{0} : static_cast<std::int64_t>(std::ceil(bytes / tiles));
+  };
+  for (int k = 0; k < tiles; ++k) {
+    Tile tile;
+    tile.layer = static_cast<int>(i);
+    tile.index = k;
+    tile.seq = static_cast<int>(job.tiles.size());
+    tile.weight_bytes = t.weight_read_bytes / tiles;
+    tile.input_bytes = t.input_read_bytes / tiles;
+    tile.output_bytes = t.output_write_bytes / tiles;
+    tile.weight_reserve = whole(weight_decoded);
+    tile.input_reserve = whole(input_decoded);
+    tile.activation_reserve = tile.input_reserve + whole(output_decoded);
+    tile.symbols = static_cast<double>(t.decode_symbols) / tiles;
+    // The layer's cycles, split as evenly as whole cycles allow.
+    const std::int64_t cycles = t.compute_cycles / tiles + (k < t.compute_cycles % tiles ? 1 : 0);
+    tile.compute_s = static_cast<double>(cycles) / hw.clock_hz;
+    job.tiles.push_back(tile);
+  }
+}
 
-DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, const BitPlan& plan, int batch,
-                                 const DetailedOptions& options) {
-  DetailedResult out;
-  const AnalyticalModel model(net, hw, batch);
-  out.result = model.evaluate(plan);
-  if (!out.result.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + out.result.reason);
-
+// The job of one run: per layer its producers, the layer issued before it, and its tiles.
+Job make_job(const Network& net, const HardwareConfig& hw, const BitPlan& plan, int batch, const SimResult& analytical,
+             const DetailedOptions& options) {
   Job job;
   job.net = &net;
   job.prefetch = options.prefetch;
@@ -461,46 +497,15 @@ DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, c
       if (net.layer(static_cast<std::size_t>(p)).op != LayerOp::Input) job.producers[i].push_back(p);
     job.previous[i] = last;
     last = static_cast<int>(i);
-    const LayerTiming& t = out.result.layers[i];
-    const std::int64_t folds = fold_count(hw.dataflow, hw.array_rows, hw.array_cols, l.gemm, batch);
-    const int tiles = static_cast<int>(std::clamp<std::int64_t>(folds, 1, options.max_tiles_per_layer));
-    double input_decoded = 0;
-    for (int p : l.inputs)
-      input_decoded += fixed_bytes(plan.activations[static_cast<std::size_t>(p)],
-                                   net.layer(static_cast<std::size_t>(p)).output.count()) *
-                       batch;
-    const double weight_decoded = out.result.weights_resident ? 0.0 : fixed_bytes(plan.weights[i], l.weights);
-    const double output_decoded =
-        t.output_write_bytes > 0 ? fixed_bytes(plan.activations[i], l.output.count()) * batch : 0.0;
-    if (t.input_read_bytes == 0) input_decoded = 0;
-    job.tiles_left[i] = tiles;
-    job.detail[i].tiles = tiles;
-    job.detail[i].start_s = std::numeric_limits<double>::infinity();
-    for (int k = 0; k < tiles; ++k) {
-      Tile tile;
-      tile.layer = static_cast<int>(i);
-      tile.index = k;
-      tile.seq = static_cast<int>(job.tiles.size());
-      tile.weight_bytes = t.weight_read_bytes / tiles;
-      tile.input_bytes = t.input_read_bytes / tiles;
-      tile.output_bytes = t.output_write_bytes / tiles;
-      auto whole = [&](double bytes) {
-        return options.unlimited_buffers ? std::int64_t{0} : static_cast<std::int64_t>(std::ceil(bytes / tiles));
-      };
-      tile.weight_reserve = whole(weight_decoded);
-      tile.input_reserve = whole(input_decoded);
-      tile.activation_reserve = tile.input_reserve + whole(output_decoded);
-      tile.symbols = static_cast<double>(t.decode_symbols) / tiles;
-      // The layer's cycles, split as evenly as whole cycles allow.
-      const std::int64_t cycles = t.compute_cycles / tiles + (k < t.compute_cycles % tiles ? 1 : 0);
-      tile.compute_s = static_cast<double>(cycles) / hw.clock_hz;
-      job.tiles.push_back(tile);
-    }
+    add_tiles(job, i, net, hw, plan, batch, analytical, options);
   }
+  return job;
+}
 
-  // SystemC counts time in 1 ps steps up to 2^64 ps (~1.8e7 s, shared by every run in a process).
-  // Everything done one after another bounds the run: refuse (before starting: nothing may throw
-  // after a SystemC run) a job that could pass the end of time rather than report a wrapped time.
+// SystemC counts time in 1 ps steps up to 2^64 ps (~1.8e7 s, shared by every run in a process).
+// Everything done one after another bounds the run: refuse (before starting: nothing may throw
+// after a SystemC run) a job that could pass the end of time rather than report a wrapped time.
+void check_end_of_time(const Job& job, const HardwareConfig& hw) {
   double serial_s = 0;
   for (const Tile& tile : job.tiles) {
     const double bytes = tile.weight_bytes + tile.input_bytes + tile.output_bytes;
@@ -514,8 +519,10 @@ DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, c
                                      "this run could need up to {:.3g} s of simulated time (hardware '{}'): "
                                      "use the analytical engine",
                                      time_left_s, serial_s, hw.name));
+}
 
-  Top& sim = top();
+// Runs the job on the (once elaborated) modules until every tile is done.
+void run_job(Top& sim, Job& job, const HardwareConfig& hw, const DetailedOptions& options) {
   sim.dram.configure(hw.dram_bytes_per_s, hw.dram_latency_s);
   auto capacity = [&](double bytes) {  // beyond 2^62 bytes a buffer never fills: unlimited
     constexpr std::int64_t kUnlimited = std::numeric_limits<std::int64_t>::max() / 2;
@@ -527,11 +534,13 @@ DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, c
   job.start_s = 0;
   sim.start(job);
   sc_core::sc_start(sc_core::sc_max_time() - sc_core::sc_time_stamp(), sc_core::SC_EXIT_ON_STARVATION);
-  for (std::size_t i = 0; i < n; ++i) BITSIM_CHECK(job.done[i]);  // every layer finished: no deadlock
+  for (std::size_t i = 0; i < job.done.size(); ++i) BITSIM_CHECK(job.done[i]);  // every layer finished: no deadlock
+}
 
-  // Results: the analytical fields, with simulated times.
+// The analytical fields with the simulated times, and what the run measured.
+void collect_results(DetailedResult& out, Job& job, Top& sim, const Network& net, int batch) {
   double previous_end = 0, total = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < net.layers().size(); ++i) {
     if (net.layer(i).op == LayerOp::Input) continue;
     LayerDetail& d = job.detail[i];
     if (std::isinf(d.start_s)) d.start_s = d.end_s;
@@ -550,6 +559,21 @@ DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, c
   out.decoder_busy_s = job.decoder_busy_s;
   out.array_busy_s = job.array_busy_s;
   out.trace = std::move(job.trace);
+}
+
+}  // namespace
+
+DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, const BitPlan& plan, int batch,
+                                 const DetailedOptions& options) {
+  DetailedResult out;
+  const AnalyticalModel model(net, hw, batch);
+  out.result = model.evaluate(plan);
+  if (!out.result.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + out.result.reason);
+  Job job = make_job(net, hw, plan, batch, out.result, options);
+  check_end_of_time(job, hw);
+  Top& sim = top();
+  run_job(sim, job, hw, options);
+  collect_results(out, job, sim, net, batch);
   sim.progress.job = nullptr;
   return out;
 }

@@ -117,6 +117,7 @@ TEST(Huffman, RoundTripOfQuantizedGaussianIndices) {
   for (int t : {3, 15, 255}) {
     const DeadZoneQuantizer q = best_dead_zone_quantizer(v, t, 0.5);
     std::vector<std::uint32_t> symbols;
+    symbols.reserve(v.size());
     for (double x : v) symbols.push_back(static_cast<std::uint32_t>(q.symbol(q.index(x))));
     const auto hist = symbol_histogram(q, t, v);
     const HuffmanCode code = HuffmanCode::build(hist);

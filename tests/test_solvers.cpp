@@ -98,6 +98,7 @@ RateDistortionCurves random_instance(std::mt19937& rng, bool integer_rates) {
   for (int i = 0; i < n; ++i) {
     std::vector<std::pair<double, double>> points;
     const int m = options(rng);
+    points.reserve(static_cast<std::size_t>(m));
     for (int k = 0; k < m; ++k)
       points.emplace_back(integer_rates ? rate(rng) : real_rate(rng), std::round(distortion(rng) * 100) / 100);
     c.tensors.push_back(curve("t" + std::to_string(i) + ":w", points));
