@@ -61,35 +61,69 @@ class LayerReader {
     if (!name) return std::nullopt;
     spec.name = *name;
     const std::string path = fmt::format("layers.{}", spec.name);
-
-    std::vector<std::string> op_names;
-    for (const auto& o : op_table()) op_names.emplace_back(op_name(o.op));
-    if (!node["op"]) {
-      m_r.diag.error(spec.where, fmt::format("{}.op: missing; expected one of: {}", path, fmt::join(op_names, ", ")));
-      return std::nullopt;
-    }
-    const auto op = m_r.choice(node["op"], path + ".op", op_names);
-    if (!op) return std::nullopt;
-    const OpKeys* keys = nullptr;
-    for (const auto& o : op_table())
-      if (op_name(o.op) == *op) keys = &o;
+    const OpKeys* keys = op_keys(node, path, spec.where);
+    if (!keys) return std::nullopt;
     spec.op = keys->op;
     std::vector<std::string> allowed = {"name", "op", "inputs"};
     allowed.insert(allowed.end(), keys->keys.begin(), keys->keys.end());
     m_r.reject_unknown_keys(node, path, allowed);
-
-    if (const auto in = node["inputs"]) {
-      if (in.IsScalar()) {
-        spec.inputs.push_back(in.Scalar());
-      } else if (in.IsSequence() && in.size() > 0) {
-        for (std::size_t i = 0; i < in.size(); ++i)
-          if (const auto s = m_r.text(in[i], fmt::format("{}.inputs[{}]", path, i))) spec.inputs.push_back(*s);
-      } else {
-        m_r.diag.expected(yaml::where(m_r.file, in), path + ".inputs", "a layer name or a list of layer names",
-                          yaml::describe(in));
-      }
+    read_inputs(node, path, spec);
+    read_flags(node, path, spec);
+    switch (spec.op) {
+      case LayerOp::Conv:
+        read_conv(node, path, spec);
+        break;
+      case LayerOp::FullyConnected:
+        required_count(node, path, "out_features", spec);
+        break;
+      case LayerOp::MaxPool:
+      case LayerOp::AvgPool:
+        read_pool(node, path, spec);
+        break;
+      case LayerOp::Add:
+      case LayerOp::Concat:
+      case LayerOp::Scale:
+      case LayerOp::Mul:
+      case LayerOp::Pad:
+      case LayerOp::Input:
+        break;
     }
+    spec.window.pad_h_end = spec.window.pad_h;  // the YAML format pads symmetrically
+    spec.window.pad_w_end = spec.window.pad_w;
+    return spec;
+  }
 
+ private:
+  // The layer's op and the keys it allows, or null (reported) for a missing or unknown op.
+  const OpKeys* op_keys(const YAML::Node& node, const std::string& path, const SourceLocation& where) const {
+    std::vector<std::string> op_names;
+    for (const auto& o : op_table()) op_names.emplace_back(op_name(o.op));
+    if (!node["op"]) {
+      m_r.diag.error(where, fmt::format("{}.op: missing; expected one of: {}", path, fmt::join(op_names, ", ")));
+      return nullptr;
+    }
+    const auto op = m_r.choice(node["op"], path + ".op", op_names);
+    if (!op) return nullptr;
+    for (const auto& o : op_table())
+      if (op_name(o.op) == *op) return &o;
+    return nullptr;
+  }
+
+  void read_inputs(const YAML::Node& node, const std::string& path, LayerSpec& spec) const {
+    const auto in = node["inputs"];
+    if (!in) return;
+    if (in.IsScalar()) {
+      spec.inputs.push_back(in.Scalar());
+    } else if (in.IsSequence() && in.size() > 0) {
+      for (std::size_t i = 0; i < in.size(); ++i)
+        if (const auto s = m_r.text(in[i], fmt::format("{}.inputs[{}]", path, i))) spec.inputs.push_back(*s);
+    } else {
+      m_r.diag.expected(yaml::where(m_r.file, in), path + ".inputs", "a layer name or a list of layer names",
+                        yaml::describe(in));
+    }
+  }
+
+  void read_flags(const YAML::Node& node, const std::string& path, LayerSpec& spec) const {
     auto flag = [&](const char* key, bool& out) {
       if (const auto n = node[key])
         if (const auto v = m_r.boolean(n, path + "." + key)) out = *v;
@@ -102,67 +136,51 @@ class LayerReader {
     flag("global", spec.window.global);
     spec.bias = spec.op == LayerOp::FullyConnected;  // fc layers carry a bias unless told otherwise
     flag("bias", spec.bias);
-
-    auto required_count = [&](const char* key) {
-      if (!node[key]) {
-        m_r.diag.error(spec.where, fmt::format("{}.{}: missing (required for {} layers)", path, key, *op));
-        return;
-      }
-      if (const auto v = m_r.integer(node[key], path + "." + key, 1, INT32_MAX)) spec.out_channels = *v;
-    };
-    Window& w = spec.window;
-    switch (spec.op) {
-      case LayerOp::Conv:
-        required_count("out_channels");
-        if (!node["kernel"])
-          m_r.diag.error(spec.where, path + ".kernel: missing (required for conv layers)");
-        else
-          pair(node["kernel"], path + ".kernel", 1, w.kernel_h, w.kernel_w);
-        if (node["groups"])
-          if (const auto g = m_r.integer(node["groups"], path + ".groups", 1, INT32_MAX)) spec.groups = *g;
-        if (node["dilation"]) pair(node["dilation"], path + ".dilation", 1, w.dilation_h, w.dilation_w);
-        if (node["stride"]) pair(node["stride"], path + ".stride", 1, w.stride_h, w.stride_w);
-        if (node["padding"]) pair(node["padding"], path + ".padding", 0, w.pad_h, w.pad_w);
-        w.pad_h_end = w.pad_h;
-        w.pad_w_end = w.pad_w;
-        break;
-      case LayerOp::FullyConnected:
-        required_count("out_features");
-        break;
-      case LayerOp::MaxPool:
-      case LayerOp::AvgPool:
-        if (w.global) {
-          for (const char* key : {"kernel", "stride", "padding", "ceil_mode"})
-            if (node[key])
-              m_r.diag.error(
-                  yaml::where(m_r.file, node[key]),
-                  fmt::format("{}.{}: not allowed with global: true (the window is the whole input)", path, key));
-          break;
-        }
-        if (!node["kernel"]) {
-          m_r.diag.error(spec.where, path + ".kernel: missing (required for pooling unless global: true)");
-          break;
-        }
-        pair(node["kernel"], path + ".kernel", 1, w.kernel_h, w.kernel_w);
-        w.stride_h = w.kernel_h;  // pooling stride defaults to the kernel
-        w.stride_w = w.kernel_w;
-        if (node["stride"]) pair(node["stride"], path + ".stride", 1, w.stride_h, w.stride_w);
-        if (node["padding"]) pair(node["padding"], path + ".padding", 0, w.pad_h, w.pad_w);
-        break;
-      case LayerOp::Add:
-      case LayerOp::Concat:
-      case LayerOp::Scale:
-      case LayerOp::Mul:
-      case LayerOp::Pad:
-      case LayerOp::Input:
-        break;
-    }
-    w.pad_h_end = w.pad_h;  // the YAML format pads symmetrically
-    w.pad_w_end = w.pad_w;
-    return spec;
   }
 
- private:
+  void required_count(const YAML::Node& node, const std::string& path, const char* key, LayerSpec& spec) const {
+    if (!node[key]) {
+      m_r.diag.error(spec.where, fmt::format("{}.{}: missing (required for {} layers)", path, key, op_name(spec.op)));
+      return;
+    }
+    if (const auto v = m_r.integer(node[key], path + "." + key, 1, INT32_MAX)) spec.out_channels = *v;
+  }
+
+  void read_conv(const YAML::Node& node, const std::string& path, LayerSpec& spec) {
+    Window& w = spec.window;
+    required_count(node, path, "out_channels", spec);
+    if (!node["kernel"])
+      m_r.diag.error(spec.where, path + ".kernel: missing (required for conv layers)");
+    else
+      pair(node["kernel"], path + ".kernel", 1, w.kernel_h, w.kernel_w);
+    if (node["groups"])
+      if (const auto g = m_r.integer(node["groups"], path + ".groups", 1, INT32_MAX)) spec.groups = *g;
+    if (node["dilation"]) pair(node["dilation"], path + ".dilation", 1, w.dilation_h, w.dilation_w);
+    if (node["stride"]) pair(node["stride"], path + ".stride", 1, w.stride_h, w.stride_w);
+    if (node["padding"]) pair(node["padding"], path + ".padding", 0, w.pad_h, w.pad_w);
+  }
+
+  void read_pool(const YAML::Node& node, const std::string& path, LayerSpec& spec) {
+    Window& w = spec.window;
+    if (w.global) {
+      for (const char* key : {"kernel", "stride", "padding", "ceil_mode"})
+        if (node[key])
+          m_r.diag.error(
+              yaml::where(m_r.file, node[key]),
+              fmt::format("{}.{}: not allowed with global: true (the window is the whole input)", path, key));
+      return;
+    }
+    if (!node["kernel"]) {
+      m_r.diag.error(spec.where, path + ".kernel: missing (required for pooling unless global: true)");
+      return;
+    }
+    pair(node["kernel"], path + ".kernel", 1, w.kernel_h, w.kernel_w);
+    w.stride_h = w.kernel_h;  // pooling stride defaults to the kernel
+    w.stride_w = w.kernel_w;
+    if (node["stride"]) pair(node["stride"], path + ".stride", 1, w.stride_h, w.stride_w);
+    if (node["padding"]) pair(node["padding"], path + ".padding", 0, w.pad_h, w.pad_w);
+  }
+
   const yaml::Reader& m_r;
 };
 
