@@ -22,6 +22,81 @@ BitPlan BitPlan::uniform(const Network& net, int weight_bits, int activation_bit
   return plan;
 }
 
+namespace {
+
+// A plan's defaults: bits for tensors the file does not list.
+struct PlanDefaults {
+  std::optional<int> weight_bits, activation_bits;
+};
+
+PlanDefaults read_defaults(const yaml::Reader& r, const YAML::Node& root) {
+  PlanDefaults out;
+  const auto d = root["default"];
+  if (!d || !r.require_map(d, "default")) return out;
+  r.reject_unknown_keys(d, "default", {"weight_bits", "activation_bits"});
+  if (d["weight_bits"])
+    if (const auto v = r.integer(d["weight_bits"], "default.weight_bits", 1, 32))
+      out.weight_bits = static_cast<int>(*v);
+  if (d["activation_bits"])
+    if (const auto v = r.integer(d["activation_bits"], "default.activation_bits", 1, 32))
+      out.activation_bits = static_cast<int>(*v);
+  return out;
+}
+
+// A tensor of the network, as a plan file sets it.
+struct Slot {
+  TensorCoding* coding = nullptr;
+  std::int64_t values = 0;
+  bool set = false;
+};
+
+// One `tensors:` entry into its slot.
+void read_tensor(const yaml::Reader& r, const YAML::Node& t, const std::string& path_key, Slot& slot) {
+  if (!r.require_map(t, path_key)) return;
+  r.reject_unknown_keys(t, path_key, {"bits", "coded_bits", "symbols", "levels", "beta"});
+  slot.set = true;
+  if (!t["bits"])
+    r.diag.error(yaml::where(r.file, t), path_key + ".bits: missing (bits per value, 1 to 32)");
+  else if (const auto v = r.integer(t["bits"], path_key + ".bits", 1, 32))
+    slot.coding->bits = static_cast<int>(*v);
+  if (t["levels"])
+    if (const auto v = r.integer(t["levels"], path_key + ".levels", 1, 1 << 24))
+      slot.coding->levels = static_cast<int>(*v);
+  if (t["beta"])
+    if (const auto v = r.number(t["beta"], path_key + ".beta", 0)) slot.coding->beta = *v;
+  if (t["coded_bits"]) {
+    if (const auto v = r.number(t["coded_bits"], path_key + ".coded_bits", 0)) slot.coding->coded_bits = *v;
+    slot.coding->symbols = slot.values;  // one symbol per value unless stated
+    if (t["symbols"])
+      if (const auto v = r.integer(t["symbols"], path_key + ".symbols", 0, INT64_MAX)) slot.coding->symbols = *v;
+  } else if (t["symbols"]) {
+    r.diag.error(yaml::where(r.file, t["symbols"]), path_key + ".symbols: only meaningful with coded_bits");
+  }
+}
+
+// Tensors the file does not set take the defaults; without one they are reported, all at once.
+void apply_defaults(std::map<std::string, Slot>& slots, const PlanDefaults& defaults, const yaml::Reader& r,
+                    const YAML::Node& root) {
+  std::vector<std::string> missing;
+  for (auto& [name, slot] : slots) {
+    if (slot.set) continue;
+    const auto& def = name.back() == 'w' ? defaults.weight_bits : defaults.activation_bits;
+    if (def)
+      slot.coding->bits = *def;
+    else
+      missing.push_back(name);
+  }
+  if (missing.empty()) return;
+  const std::size_t shown = std::min<std::size_t>(missing.size(), 5);
+  r.diag.error(
+      yaml::where(r.file, root),
+      fmt::format("tensors: {} tensor(s) have no setting and there is no default (e.g. {}); add them or "
+                  "'default: {{weight_bits: B, activation_bits: B}}'",
+                  missing.size(), fmt::join(missing.begin(), missing.begin() + static_cast<long>(shown), ", ")));
+}
+
+}  // namespace
+
 BitPlan load_bit_plan(const std::string& path, const Network& net) {
   const YAML::Node root = yaml::load_file(path);
   Diagnostics diag;
@@ -32,23 +107,9 @@ BitPlan load_bit_plan(const std::string& path, const Network& net) {
     if (const auto name = r.text(w, "workload"); name && *name != net.name())
       diag.error(yaml::where(path, w),
                  fmt::format("workload: this plan is for '{}', but the workload is '{}'", *name, net.name()));
-
-  std::optional<int> default_w, default_a;
-  if (const auto d = root["default"]; d && r.require_map(d, "default")) {
-    r.reject_unknown_keys(d, "default", {"weight_bits", "activation_bits"});
-    if (d["weight_bits"])
-      if (const auto v = r.integer(d["weight_bits"], "default.weight_bits", 1, 32)) default_w = static_cast<int>(*v);
-    if (d["activation_bits"])
-      if (const auto v = r.integer(d["activation_bits"], "default.activation_bits", 1, 32))
-        default_a = static_cast<int>(*v);
-  }
+  const PlanDefaults defaults = read_defaults(r, root);
 
   // Every tensor of the network, by name.
-  struct Slot {
-    TensorCoding* coding = nullptr;
-    std::int64_t values = 0;
-    bool set = false;
-  };
   BitPlan plan;
   plan.label = path.substr(path.find_last_of('/') + 1);
   plan.weights.resize(net.layers().size());
@@ -68,58 +129,18 @@ BitPlan load_bit_plan(const std::string& path, const Network& net) {
   if (const auto tensors = root["tensors"]; tensors && r.require_map(tensors, "tensors")) {
     for (const auto& kv : tensors) {
       const std::string name = kv.first.Scalar();
-      const std::string path_key = "tensors." + name;
       const auto it = slots.find(name);
-      if (it == slots.end()) {
-        std::string msg = fmt::format("{}: no such tensor in workload '{}'", path_key, net.name());
-        const std::string guess = did_you_mean(name, names);
-        if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
-        diag.error(yaml::where(path, kv.first), msg + "; tensors are named <layer>:w and <layer>:a");
+      if (it != slots.end()) {
+        read_tensor(r, kv.second, "tensors." + name, it->second);
         continue;
       }
-      const YAML::Node& t = kv.second;
-      if (!r.require_map(t, path_key)) continue;
-      r.reject_unknown_keys(t, path_key, {"bits", "coded_bits", "symbols", "levels", "beta"});
-      Slot& slot = it->second;
-      slot.set = true;
-      if (!t["bits"])
-        diag.error(yaml::where(path, t), path_key + ".bits: missing (bits per value, 1 to 32)");
-      else if (const auto v = r.integer(t["bits"], path_key + ".bits", 1, 32))
-        slot.coding->bits = static_cast<int>(*v);
-      if (t["levels"])
-        if (const auto v = r.integer(t["levels"], path_key + ".levels", 1, 1 << 24))
-          slot.coding->levels = static_cast<int>(*v);
-      if (t["beta"])
-        if (const auto v = r.number(t["beta"], path_key + ".beta", 0)) slot.coding->beta = *v;
-      if (t["coded_bits"]) {
-        if (const auto v = r.number(t["coded_bits"], path_key + ".coded_bits", 0)) slot.coding->coded_bits = *v;
-        slot.coding->symbols = slot.values;  // one symbol per value unless stated
-        if (t["symbols"])
-          if (const auto v = r.integer(t["symbols"], path_key + ".symbols", 0, INT64_MAX)) slot.coding->symbols = *v;
-      } else if (t["symbols"]) {
-        diag.error(yaml::where(path, t["symbols"]), path_key + ".symbols: only meaningful with coded_bits");
-      }
+      std::string msg = fmt::format("tensors.{}: no such tensor in workload '{}'", name, net.name());
+      const std::string guess = did_you_mean(name, names);
+      if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+      diag.error(yaml::where(path, kv.first), msg + "; tensors are named <layer>:w and <layer>:a");
     }
   }
-
-  std::vector<std::string> missing;
-  for (auto& [name, slot] : slots) {
-    if (slot.set) continue;
-    const bool is_weight = name.back() == 'w';
-    const auto& def = is_weight ? default_w : default_a;
-    if (def)
-      slot.coding->bits = *def;
-    else
-      missing.push_back(name);
-  }
-  if (!missing.empty()) {
-    const std::size_t shown = std::min<std::size_t>(missing.size(), 5);
-    diag.error(
-        yaml::where(path, root),
-        fmt::format("tensors: {} tensor(s) have no setting and there is no default (e.g. {}); add them or "
-                    "'default: {{weight_bits: B, activation_bits: B}}'",
-                    missing.size(), fmt::join(missing.begin(), missing.begin() + static_cast<long>(shown), ", ")));
-  }
+  apply_defaults(slots, defaults, r, root);
   diag.throw_if_any();
   return plan;
 }
