@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <charconv>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "sim/base/text.h"
@@ -23,6 +24,72 @@ namespace bitsim::sim {
 namespace {
 
 enum class Kind { Conv, Gemm };
+
+// The numeric columns of a row, each a positive integer: the kind's columns, and for conv rows a
+// stride width when the row has one more field. Nothing (reported) if any is bad.
+std::optional<std::vector<std::int64_t>> row_numbers(const std::vector<CsvField>& fields, Kind kind,
+                                                     const std::vector<std::string_view>& columns,
+                                                     const SourceLocation& line, Diagnostics& diag) {
+  std::vector<std::int64_t> v;
+  bool ok = true;
+  const std::size_t numeric = columns.size() + (kind == Kind::Conv && fields.size() > 8 ? 1 : 0);
+  for (std::size_t i = 1; i <= numeric; ++i) {
+    const std::string_view col_name = i <= columns.size() ? columns[i - 1] : std::string_view("Stride Width");
+    const std::string& t = fields[i].text;
+    const auto x = parse_integer(t);
+    if (!x || *x < 1 || *x > INT32_MAX) {
+      diag.error({line.file, line.line, fields[i].col},
+                 fmt::format("{}: expected a positive integer, got '{}'", col_name, t));
+      ok = false;
+      continue;
+    }
+    v.push_back(*x);
+  }
+  if (!ok) return std::nullopt;
+  return v;
+}
+
+// A row as two layers: its own IFMAP input and the conv (a GEMM row: a 1 x K kernel over an M x K map).
+bool add_row_layers(std::vector<LayerSpec>& specs, const std::string& name, const std::vector<std::int64_t>& v,
+                    Kind kind, const std::vector<CsvField>& fields, const SourceLocation& where, Diagnostics& diag) {
+  LayerSpec ifmap;
+  ifmap.op = LayerOp::Input;
+  ifmap.name = name + "_ifmap";
+  ifmap.where = where;
+  LayerSpec conv;
+  conv.op = LayerOp::Conv;
+  conv.name = name;
+  conv.inputs = {ifmap.name};
+  conv.where = where;
+  conv.window.ceil_mode = true;
+  if (kind == Kind::Gemm) {
+    // v2: [name, H=M, W=K, R=1, S=K, C=1, N, stride 1]
+    ifmap.input_shape = {1, v[0], v[2]};
+    conv.out_channels = v[1];
+    conv.window.kernel_h = 1;
+    conv.window.kernel_w = v[2];
+  } else {
+    const std::int64_t h = v[0], w = v[1], r = v[2], s = v[3], c = v[4], n = v[5];
+    if (r > h || s > w) {
+      diag.error({where.file, where.line, fields[r > h ? 3 : 4].col},
+                 fmt::format("filter {}x{} is larger than the IFMAP {}x{}", r, s, h, w));
+      return false;
+    }
+    ifmap.input_shape = {c, h, w};
+    conv.window.kernel_h = r;
+    conv.window.kernel_w = s;
+    conv.window.stride_h = v[6];
+    conv.window.stride_w = v.size() > 7 ? v[7] : v[6];
+    conv.out_channels = n;
+    if (name.find("DP") != std::string::npos) {
+      conv.groups = c;
+      conv.out_channels = c * n;
+    }
+  }
+  specs.push_back(std::move(ifmap));
+  specs.push_back(std::move(conv));
+  return true;
+}
 
 Network load(const std::string& path, Kind kind) {
   std::ifstream in(path);
@@ -35,9 +102,7 @@ Network load(const std::string& path, Kind kind) {
                                                          "Channels",     "Num Filter",  "Strides"}
                          : std::vector<std::string_view>{"M", "N", "K"};
   std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
+  for (int line_no = 1; std::getline(in, line); ++line_no) {
     if (line_no == 1 || trim(line).empty()) continue;          // header; blank lines
     CsvLine split = split_csv_line(line, CsvQuotes::Literal);  // v2: line.split(',')
     if (split.error) {
@@ -45,10 +110,9 @@ Network load(const std::string& path, Kind kind) {
       continue;
     }
     std::vector<CsvField>& fields = split.fields;
-    const int line_end_col = static_cast<int>(line.size()) + 1;
     fields.pop_back();  // v2 drops the last field: the empty one after the trailing comma
     if (fields.size() < columns.size() + 1) {
-      diag.error({path, line_no, line_end_col},
+      diag.error({path, line_no, static_cast<int>(line.size()) + 1},
                  fmt::format("expected {} comma-separated fields (name, {}) ending with a trailing comma, got {} "
                              "(SCALE-Sim drops the field after the last comma)",
                              columns.size() + 1, fmt::join(columns, ", "), fields.size()));
@@ -58,64 +122,13 @@ Network load(const std::string& path, Kind kind) {
       diag.error({path, line_no, fields[0].col}, "layer name: expected a name, got an empty field");
       continue;
     }
-    std::vector<std::int64_t> v;
-    bool ok = true;
-    const std::size_t numeric = columns.size() + (kind == Kind::Conv && fields.size() > 8 ? 1 : 0);
-    for (std::size_t i = 1; i <= numeric; ++i) {
-      const std::string_view col_name = i <= columns.size() ? columns[i - 1] : std::string_view("Stride Width");
-      const std::string& t = fields[i].text;
-      const auto x = parse_integer(t);
-      if (!x || *x < 1 || *x > INT32_MAX) {
-        diag.error({path, line_no, fields[i].col},
-                   fmt::format("{}: expected a positive integer, got '{}'", col_name, t));
-        ok = false;
-        continue;
-      }
-      v.push_back(*x);
-    }
-    if (!ok) continue;
-
+    const SourceLocation where{path, line_no, 1};
+    const auto v = row_numbers(fields, kind, columns, where, diag);
+    if (!v) continue;
     std::string name(fields[0].text);
     if (!seen.insert(name).second) name += fmt::format("@{}", line_no);
     seen.insert(name);
-    const SourceLocation where{path, line_no, 1};
-
-    LayerSpec ifmap;
-    ifmap.op = LayerOp::Input;
-    ifmap.name = name + "_ifmap";
-    ifmap.where = where;
-    LayerSpec conv;
-    conv.op = LayerOp::Conv;
-    conv.name = name;
-    conv.inputs = {ifmap.name};
-    conv.where = where;
-    conv.window.ceil_mode = true;
-    if (kind == Kind::Gemm) {
-      // v2: [name, H=M, W=K, R=1, S=K, C=1, N, stride 1]
-      ifmap.input_shape = {1, v[0], v[2]};
-      conv.out_channels = v[1];
-      conv.window.kernel_h = 1;
-      conv.window.kernel_w = v[2];
-    } else {
-      const std::int64_t h = v[0], w = v[1], r = v[2], s = v[3], c = v[4], n = v[5];
-      if (r > h || s > w) {
-        diag.error({path, line_no, fields[r > h ? 3 : 4].col},
-                   fmt::format("filter {}x{} is larger than the IFMAP {}x{}", r, s, h, w));
-        continue;
-      }
-      ifmap.input_shape = {c, h, w};
-      conv.window.kernel_h = r;
-      conv.window.kernel_w = s;
-      conv.window.stride_h = v[6];
-      conv.window.stride_w = v.size() > 7 ? v[7] : v[6];
-      conv.out_channels = n;
-      if (name.find("DP") != std::string::npos) {
-        conv.groups = c;
-        conv.out_channels = c * n;
-      }
-    }
-    specs.push_back(std::move(ifmap));
-    specs.push_back(std::move(conv));
+    add_row_layers(specs, name, *v, kind, fields, where, diag);
   }
   if (specs.empty() && diag.empty())
     diag.error({path, 0, 0}, "no layers (expected a header line, then one row per layer)");
