@@ -242,16 +242,17 @@ class ShapeInference {
 
 }  // namespace
 
-Network Network::build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes) {
-  Diagnostics diag;
+namespace {
+
+// Each layer's producers (indices into `specs`): its named inputs, or the layer listed just before.
+// Reports duplicate names, unknown or self inputs and a network without input.
+std::vector<std::vector<int>> resolve_producers(const std::string& name, const std::vector<LayerSpec>& specs,
+                                                Diagnostics& diag) {
   const int n = static_cast<int>(specs.size());
-  std::map<std::string, int, std::less<>> by_name;
-  std::vector<std::string> names;
   // Layers are indexed by int, as the graph's edges and Layer::inputs are.
   const auto spec = [&](int i) -> const LayerSpec& { return specs[static_cast<std::size_t>(i)]; };
-  const auto producers_of = [](std::vector<std::vector<int>>& p, int i) -> std::vector<int>& {
-    return p[static_cast<std::size_t>(i)];
-  };
+  std::map<std::string, int, std::less<>> by_name;
+  std::vector<std::string> names;
   for (int i = 0; i < n; ++i) {
     if (!by_name.emplace(spec(i).name, i).second)
       diag.error(spec(i).where, fmt::format("{}: duplicate layer name (first defined at line {})", spec(i).name,
@@ -260,18 +261,16 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
   }
   if (std::none_of(specs.begin(), specs.end(), [](const LayerSpec& s) { return s.op == LayerOp::Input; }))
     diag.error({}, fmt::format("network '{}' has no input", name));
-
-  // Resolve producer names; an empty list means "the layer listed just before".
-  Graph graph(static_cast<std::size_t>(n));
   std::vector<std::vector<int>> producers(specs.size());
   for (int i = 0; i < n; ++i) {
     const LayerSpec& s = spec(i);
+    std::vector<int>& mine = producers[static_cast<std::size_t>(i)];
     if (s.op == LayerOp::Input) continue;
     if (s.inputs.empty()) {
       if (i == 0)
         diag.error(s.where, fmt::format("{}: the first layer needs explicit inputs", s.name));
       else
-        producers_of(producers, i).push_back(i - 1);
+        mine.push_back(i - 1);
     }
     for (const auto& in : s.inputs) {
       const auto it = by_name.find(in);
@@ -283,23 +282,38 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
       } else if (it->second == i) {
         diag.error(s.where, fmt::format("{}.inputs: a layer cannot read its own output", s.name));
       } else {
-        producers_of(producers, i).push_back(it->second);
+        mine.push_back(it->second);
       }
     }
-    for (int p : producers_of(producers, i))
-      boost::add_edge(static_cast<std::size_t>(p), static_cast<std::size_t>(i), graph);
   }
-  diag.throw_if_any();
+  return producers;
+}
 
-  const std::vector<int> order = stable_topological_order(graph);
-  if (static_cast<int>(order.size()) != n) {
+// The layers in topological order (file order where the file already is one); layers on a cycle
+// are reported.
+std::vector<int> layer_order(const std::vector<LayerSpec>& specs, const std::vector<std::vector<int>>& producers,
+                             Diagnostics& diag) {
+  Graph graph(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    for (int p : producers[i]) boost::add_edge(static_cast<std::size_t>(p), i, graph);
+  std::vector<int> order = stable_topological_order(graph);
+  if (order.size() != specs.size()) {
     std::vector<bool> placed(specs.size());
     for (int v : order) placed[static_cast<std::size_t>(v)] = true;
-    for (int i = 0; i < n; ++i)
-      if (!placed[static_cast<std::size_t>(i)])
-        diag.error(spec(i).where, fmt::format("{}: part of a cycle in the layer graph", spec(i).name));
-    diag.throw_if_any();
+    for (std::size_t i = 0; i < specs.size(); ++i)
+      if (!placed[i]) diag.error(specs[i].where, fmt::format("{}: part of a cycle in the layer graph", specs[i].name));
   }
+  return order;
+}
+
+}  // namespace
+
+Network Network::build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes) {
+  Diagnostics diag;
+  const std::vector<std::vector<int>> producers = resolve_producers(name, specs, diag);
+  diag.throw_if_any();
+  const std::vector<int> order = layer_order(specs, producers, diag);
+  diag.throw_if_any();
 
   Network net;
   net.m_name = std::move(name);
