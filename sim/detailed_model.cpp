@@ -534,7 +534,7 @@ void run_job(Top& sim, Job& job, const HardwareConfig& hw, const DetailedOptions
   job.start_s = 0;
   sim.start(job);
   sc_core::sc_start(sc_core::sc_max_time() - sc_core::sc_time_stamp(), sc_core::SC_EXIT_ON_STARVATION);
-  for (std::size_t i = 0; i < job.done.size(); ++i) BITSIM_CHECK(job.done[i]);  // every layer finished: no deadlock
+  for (const bool done : job.done) BITSIM_CHECK(done);  // every layer finished: no deadlock
 }
 
 // The analytical fields with the simulated times, and what the run measured.
