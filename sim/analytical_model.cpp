@@ -189,4 +189,14 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
   out.inference_rate_per_s = out.time_s > 0 ? m_batch / out.time_s : 0.0;
 }
 
+BottleneckCounts count_bottlenecks(const SimResult& r) {
+  BottleneckCounts c;
+  for (const auto& l : r.layers) {
+    c.compute += l.bottleneck == Bottleneck::Compute;
+    c.dram += l.bottleneck == Bottleneck::Dram;
+    c.decode += l.bottleneck == Bottleneck::Decode;
+  }
+  return c;
+}
+
 }  // namespace bitsim::sim

@@ -79,6 +79,12 @@ struct SimResult {
   double inference_rate_per_s = 0;  // images per second
 };
 
+// Layers whose bottleneck is each of compute, dram, decode.
+struct BottleneckCounts {
+  std::int64_t compute = 0, dram = 0, decode = 0;
+};
+BottleneckCounts count_bottlenecks(const SimResult& r);
+
 // SCALE-Sim demand lines of one GEMM (before the report's "- 1").
 std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols, std::int64_t m, std::int64_t k,
                         std::int64_t n);

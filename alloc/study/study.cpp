@@ -255,11 +255,10 @@ class PointEvaluator {
     row.inference_rate_per_s = r.inference_rate_per_s;
     row.speedup_vs_equal = equal_rate > 0 ? r.inference_rate_per_s / equal_rate : 0;
     row.speedup_vs_native = native_rate > 0 ? r.inference_rate_per_s / native_rate : 0;
-    for (const sim::LayerTiming& t : r.layers) {
-      row.compute_bound += t.bottleneck == sim::Bottleneck::Compute;
-      row.dram_bound += t.bottleneck == sim::Bottleneck::Dram;
-      row.decode_bound += t.bottleneck == sim::Bottleneck::Decode;
-    }
+    const sim::BottleneckCounts b = sim::count_bottlenecks(r);
+    row.compute_bound = b.compute;
+    row.dram_bound = b.dram;
+    row.decode_bound = b.decode;
   }
 
   const StudySpec& m_spec;

@@ -17,6 +17,7 @@
 #include "alloc/quantized_model.h"
 #include "alloc/solvers/latency_solver.h"
 #include "alloc/solvers/solver.h"
+#include "alloc/study/allocation_report.h"
 #include "alloc/study/compare.h"
 #include "alloc/study/measure.h"
 #include "alloc/study/table3.h"
@@ -234,80 +235,6 @@ const SolverInfo& allocate_solver(const AllocateArgs& a, bool latency) {
   return solver;
 }
 
-// Everything `allocate` reports, as one record: the text, CSV and JSON outputs show the same fields.
-struct AllocateOutcome {
-  const SolverInfo* solver = nullptr;
-  std::string goal;   // latency target, or "budget N bits"
-  double budget = 0;  // bits; infinite when a latency target has no size budget
-  const RateDistortionCurves* curves = nullptr;
-  Allocation allocation;
-  PlanScore score;
-  const sim::HardwareConfig* hw = nullptr;
-  int batch = 1;
-  std::optional<study::PlanMeasurement> measured;
-  std::string eval_data, plan_path;
-};
-
-// A size in bits: whole numbers (every rate is rounded up to whole bits) print exactly in text too.
-Cell bits_cell(double v) {
-  if (v < 0) return std::string("n/a");
-  return v == std::floor(v) && v < 0x1p53 ? Cell(static_cast<std::int64_t>(v)) : Cell(v);
-}
-
-Record allocation_record(const AllocateOutcome& o) {
-  Record r;
-  const RateDistortionCurves& curves = *o.curves;
-  const Allocation& alloc = o.allocation;
-  const double values = static_cast<double>(curves.total_values());
-  r.add("solver", std::string(o.solver->name));
-  r.add("goal", o.goal);
-  if (std::isfinite(o.budget)) r.add("budget_bits", bits_cell(o.budget));
-  r.add("rate_kind", std::string(rate_kind_name(curves.rate)));
-  r.add("curves", curves.source);
-  r.add("provenance", curves.provenance);
-  r.add("total_rate_bits", bits_cell(alloc.rate_bits));
-  if (std::isfinite(o.budget)) r.add("unused_bits", bits_cell(o.budget - alloc.rate_bits));
-  if (values > 0) r.add("avg_bits_per_value", alloc.rate_bits / values);
-  r.add("total_distortion", alloc.distortion);
-  r.add("distortion_kind", std::string("predicted: sum of per-tensor contributions (seed 004 eq. 4)"));
-  if (o.measured) {
-    r.add("eval_data", o.eval_data);
-    r.add("eval_images", static_cast<std::int64_t>(o.measured->images));
-    r.add("measured_output_mse", o.measured->output_mse);
-    r.add("accuracy", o.measured->accuracy);
-    r.add("float_accuracy", o.measured->float_accuracy);
-  }
-  r.add_flag("proven_optimal", alloc.proven_optimal);
-  r.add("sizes", "fixed_bits", bits_cell(o.score.fixed_bits));
-  r.add("sizes", "entropy_bits", bits_cell(o.score.entropy_bits));
-  r.add("sizes", "coded_bits", bits_cell(o.score.coded_bits));
-  for (const auto& [k, v] : alloc.details) r.add("details", k, v);
-  if (o.score.simulated) {
-    const sim::SimResult& sim = *o.score.simulated;
-    r.add("hardware", "source", o.hw->source);
-    for (const auto& [k, v] : sim::describe_config(*o.hw)) r.add("hardware", k, v);
-    r.add("batch", static_cast<std::int64_t>(o.batch));
-    r.add("inference_rate_per_s", sim.inference_rate_per_s);
-    r.add("time_per_image_s", sim.time_per_image_s);
-    r.add("dram_bytes", sim.dram_bytes);
-    const BottleneckCounts b = count_bottlenecks(sim);
-    r.add("bottleneck_layers", "compute", b.compute);
-    r.add("bottleneck_layers", "dram", b.dram);
-    r.add("bottleneck_layers", "decode", b.decode);
-  }
-  if (!o.plan_path.empty()) r.add("plan_file", o.plan_path);
-  return r;
-}
-
-Table choices_table(const RateDistortionCurves& curves, const Allocation& allocation) {
-  Table t({"tensor", "option", "bits", "rate_bits", "distortion"});
-  for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
-    const CurveOption& o = curves.tensors[i].options[static_cast<std::size_t>(allocation.choice[i])];
-    t.add_row({curves.tensors[i].tensor, o.name, static_cast<std::int64_t>(o.bits), o.rate_bits, o.distortion});
-  }
-  return t;
-}
-
 void print_allocation(const Record& record, const Table& choices, Format format) {
   switch (format) {
     case Format::Json: {
@@ -341,7 +268,7 @@ int run_allocate(const AllocateArgs& a) {
     report->check({"plan.yaml", "bits.svg", "time.svg", "layers.csv", "index.html"});
   }
   const bool latency = a.min_rate > 0 || !a.max_time.empty() || a.max_error >= 0;
-  AllocateOutcome o;
+  study::AllocationOutcome o;
   o.solver = &allocate_solver(a, latency);
   o.batch = a.batch;
   o.eval_data = a.eval_data;
@@ -388,8 +315,8 @@ int run_allocate(const AllocateArgs& a) {
     sim::write_bit_plan(text, *net, *plan);
     write_new_file(a.out_path, text.str(), a.force, "--out");
   }
-  const Record record = allocation_record(o);
-  const Table choices = choices_table(curves, o.allocation);
+  const Record record = study::allocation_record(o);
+  const Table choices = study::choices_table(curves, o.allocation);
   if (report) {
     std::ostringstream summary;
     record.write_text(summary);

@@ -54,16 +54,6 @@ void json_config(JsonWriter& j, const sim::HardwareConfig& hw) {
   j.end_object();
 }
 
-BottleneckCounts count_bottlenecks(const sim::SimResult& r) {
-  BottleneckCounts c;
-  for (const auto& l : r.layers) {
-    c.compute += l.bottleneck == sim::Bottleneck::Compute;
-    c.dram += l.bottleneck == sim::Bottleneck::Dram;
-    c.decode += l.bottleneck == sim::Bottleneck::Decode;
-  }
-  return c;
-}
-
 void print_rows(const Table& t, Format format) {
   switch (format) {
     case Format::Json: {

@@ -35,12 +35,6 @@ sim::BitPlan parse_bits(const std::string& text, const sim::Network& net, const 
 void print_config(const sim::HardwareConfig& hw, std::ostream& out);
 void json_config(JsonWriter& j, const sim::HardwareConfig& hw);
 
-// Layers whose bottleneck is each of compute, dram, decode.
-struct BottleneckCounts {
-  std::int64_t compute = 0, dram = 0, decode = 0;
-};
-BottleneckCounts count_bottlenecks(const sim::SimResult& r);
-
 // Refuses (InputError) to replace an existing file unless `force`: call before long work.
 void check_new_file(const std::string& path, bool force, const std::string& flag);
 // Writes `text` to `path`, with the same refusal.
