@@ -187,79 +187,13 @@ class LatencyDp {
             LatencyObjective objective)
       : m_curves(curves), m_model(model), m_objective(objective) {
     const sim::Network& net = model.network();
-    const std::size_t n = net.layers().size();
     const Allocation first = make_allocation(curves, std::vector<int>(curves.tensors.size(), 0));
     sim::BitPlan plan = to_bit_plan(net, curves, first, default_bits, "");  // validates the curves too
-    m_values.resize(curves.tensors.size());
-    m_layer_of.resize(curves.tensors.size());
-    std::vector<int> w_of(n, -1), a_of(n, -1);
-    for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
-      const TensorCurve& tc = curves.tensors[t];
-      const std::size_t l = m_layer_of[t] = *net.find(tc.layer);
-      const bool weights = tc.kind == CurveTensorKind::Weight;
-      (weights ? w_of : a_of)[l] = static_cast<int>(t);
-      m_values[t] = weights ? net.layer(l).weights : net.layer(l).output.count();
-    }
+    const TensorsOfLayers of = index_tensors();
     candidates_();
     m_plan = plan;
-    m_touches.resize(curves.tensors.size());
-    for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
-      const std::size_t l = m_layer_of[t];
-      m_touches[t].push_back(l);
-      if (curves.tensors[t].kind == CurveTensorKind::Activation)
-        for (const int consumer : net.consumers(l))
-          if (const auto c = static_cast<std::size_t>(consumer);
-              std::find(m_touches[t].begin(), m_touches[t].end(), c) == m_touches[t].end())
-            m_touches[t].push_back(c);
-    }
-    // Last reader of each layer's output.
-    std::vector<std::size_t> last_use(n);
-    for (std::size_t l = 0; l < n; ++l) {
-      last_use[l] = l;
-      for (const int c : net.consumers(l)) last_use[l] = std::max(last_use[l], static_cast<std::size_t>(c));
-    }
-
-    std::vector<int> frontier;  // tensor indices
-    for (std::size_t l = 0; l < n; ++l) {
-      const sim::Layer& layer = net.layer(l);
-      Stage s;
-      s.layer = l;
-      s.w_tensor = w_of[l];
-      s.out_tensor = a_of[l];
-      std::vector<int> in_tensors;
-      for (int p : layer.inputs) {
-        const int t = a_of[static_cast<std::size_t>(p)];
-        if (t < 0 || std::find(in_tensors.begin(), in_tensors.end(), t) != in_tensors.end()) continue;
-        in_tensors.push_back(t);
-        s.in_slots.push_back(static_cast<int>(std::find(frontier.begin(), frontier.end(), t) - frontier.begin()));
-      }
-      // The frontier after this layer.
-      std::vector<int> next;
-      for (std::size_t k = 0; k < frontier.size(); ++k) {
-        const std::size_t producer = m_layer_of[static_cast<std::size_t>(frontier[k])];
-        if (last_use[producer] > l) {
-          next.push_back(frontier[k]);
-          s.carry.push_back(static_cast<int>(k));
-        }
-      }
-      if (s.out_tensor >= 0 && last_use[l] > l) {
-        next.push_back(s.out_tensor);
-        s.carry.push_back(-1);
-      }
-      frontier = std::move(next);
-      m_max_frontier = std::max(m_max_frontier, frontier.size());
-      for (int t : frontier) {
-        s.key_stride.push_back(s.key_count);
-        s.key_size.push_back(m_cand[static_cast<std::size_t>(t)].size());
-        s.key_count *= s.key_size.back();
-        if (s.key_count > kMaxKeys)
-          throw InputError({}, fmt::format("latency solver: after layer '{}', {} activation tensors are live at once "
-                                           "({}+ option combinations); the exact DP supports up to {}",
-                                           layer.name, frontier.size(), s.key_count, kMaxKeys));
-      }
-      tabulate_(s, in_tensors, plan);
-      m_stages.push_back(std::move(s));
-    }
+    index_touches();
+    build_stages(of, plan);
     // Suffix sums: the least the layers from k on can add.
     m_rest_p.assign(m_stages.size() + 1, 0);
     m_rest_c.assign(m_stages.size() + 1, 0);
@@ -476,6 +410,94 @@ class LatencyDp {
   }
 
  private:
+  // Per layer, the curves index of its weight tensor and of its output tensor (-1: none).
+  struct TensorsOfLayers {
+    std::vector<int> weights, output;
+  };
+
+  // Each tensor's layer and value count; each layer's tensors.
+  TensorsOfLayers index_tensors() {
+    const sim::Network& net = m_model.network();
+    TensorsOfLayers of{std::vector<int>(net.layers().size(), -1), std::vector<int>(net.layers().size(), -1)};
+    m_values.resize(m_curves.tensors.size());
+    m_layer_of.resize(m_curves.tensors.size());
+    for (std::size_t t = 0; t < m_curves.tensors.size(); ++t) {
+      const TensorCurve& tc = m_curves.tensors[t];
+      const std::size_t l = m_layer_of[t] = *net.find(tc.layer);
+      const bool weights = tc.kind == CurveTensorKind::Weight;
+      (weights ? of.weights : of.output)[l] = static_cast<int>(t);
+      m_values[t] = weights ? net.layer(l).weights : net.layer(l).output.count();
+    }
+    return of;
+  }
+
+  // The layers whose time each tensor changes: its own, and for an activation its consumers.
+  void index_touches() {
+    const sim::Network& net = m_model.network();
+    m_touches.resize(m_curves.tensors.size());
+    for (std::size_t t = 0; t < m_curves.tensors.size(); ++t) {
+      const std::size_t l = m_layer_of[t];
+      m_touches[t].push_back(l);
+      if (m_curves.tensors[t].kind == CurveTensorKind::Activation)
+        for (const int consumer : net.consumers(l))
+          if (const auto c = static_cast<std::size_t>(consumer);
+              std::find(m_touches[t].begin(), m_touches[t].end(), c) == m_touches[t].end())
+            m_touches[t].push_back(c);
+    }
+  }
+
+  // One stage per layer: the activation tensors it reads (their slots in the frontier before it),
+  // the frontier after it (tensors still to be read), its dense state keys, and its entries.
+  void build_stages(const TensorsOfLayers& of, sim::BitPlan& plan) {
+    const sim::Network& net = m_model.network();
+    const std::size_t n = net.layers().size();
+    std::vector<std::size_t> last_use(n);  // the last reader of each layer's output
+    for (std::size_t l = 0; l < n; ++l) {
+      last_use[l] = l;
+      for (const int c : net.consumers(l)) last_use[l] = std::max(last_use[l], static_cast<std::size_t>(c));
+    }
+    std::vector<int> frontier;  // tensor indices
+    for (std::size_t l = 0; l < n; ++l) {
+      const sim::Layer& layer = net.layer(l);
+      Stage s;
+      s.layer = l;
+      s.w_tensor = of.weights[l];
+      s.out_tensor = of.output[l];
+      std::vector<int> in_tensors;
+      for (int p : layer.inputs) {
+        const int t = of.output[static_cast<std::size_t>(p)];
+        if (t < 0 || std::find(in_tensors.begin(), in_tensors.end(), t) != in_tensors.end()) continue;
+        in_tensors.push_back(t);
+        s.in_slots.push_back(static_cast<int>(std::find(frontier.begin(), frontier.end(), t) - frontier.begin()));
+      }
+      std::vector<int> next;
+      for (std::size_t k = 0; k < frontier.size(); ++k) {
+        const std::size_t producer = m_layer_of[static_cast<std::size_t>(frontier[k])];
+        if (last_use[producer] > l) {
+          next.push_back(frontier[k]);
+          s.carry.push_back(static_cast<int>(k));
+        }
+      }
+      if (s.out_tensor >= 0 && last_use[l] > l) {
+        next.push_back(s.out_tensor);
+        s.carry.push_back(-1);
+      }
+      frontier = std::move(next);
+      m_max_frontier = std::max(m_max_frontier, frontier.size());
+      for (int t : frontier) {
+        s.key_stride.push_back(s.key_count);
+        s.key_size.push_back(m_cand[static_cast<std::size_t>(t)].size());
+        s.key_count *= s.key_size.back();
+        if (s.key_count > kMaxKeys)
+          throw InputError({}, fmt::format("latency solver: after layer '{}', {} activation tensors are live at once "
+                                           "({}+ option combinations); the exact DP supports up to {}",
+                                           layer.name, frontier.size(), s.key_count, kMaxKeys));
+      }
+      tabulate_(s, in_tensors, plan);
+      m_stages.push_back(std::move(s));
+    }
+  }
+
   // A search's state between stages.
   struct Search {
     std::vector<std::vector<Label>> flat;                  // per stage, its labels in key order (the parents)
