@@ -121,7 +121,7 @@ std::vector<std::uint32_t> HuffmanCode::decode(std::span<const std::uint8_t> byt
     while (true) {
       if (pos >= bit_count || len >= static_cast<std::size_t>(m_max_length))
         throw std::runtime_error("Huffman stream is truncated or not a valid code");
-      code = (code << 1) | ((bytes[pos / 8] >> (7 - pos % 8)) & 1u);
+      code = (code << 1) | (static_cast<std::uint32_t>(bytes[pos / 8] >> (7 - pos % 8)) & 1u);
       ++pos;
       ++len;
       if (code - first[len] < number[len]) break;
