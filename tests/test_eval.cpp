@@ -14,6 +14,7 @@
 #include "alloc/plan_score.h"
 #include "alloc/quantized_model.h"
 #include "alloc/solvers/solver.h"
+#include "alloc/study/measure.h"
 #include "sim/workload.h"
 #include "tests/test_util.h"
 
@@ -185,6 +186,31 @@ TEST(ShippedModel, QuantizedInferenceDegradesWithFewerBits) {
 
 namespace bitsim::alloc {
 namespace {
+
+TEST(MeasurePlan, FloatQuantizedAndTheWrongShape) {
+  if (!have_data()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const sim::Network net = sim::load_workload(kModel);
+  const Dataset data = load_dataset("fashion-mnist:16");
+  // The float network: no error, the same accuracy twice.
+  const study::PlanMeasurement f = study::measure_plan(net, nullptr, data, {}, 0);
+  EXPECT_EQ(f.data, data.name);
+  EXPECT_EQ(f.images, 16);
+  EXPECT_EQ(f.output_mse, 0.0);
+  EXPECT_EQ(f.accuracy, f.float_accuracy);
+  // 2 bits everywhere, steps calibrated on the same images: a real error.
+  const sim::BitPlan plan = sim::BitPlan::uniform(net, 2, 2);
+  const study::PlanMeasurement q = study::measure_plan(net, &plan, data, data.images, data.count);
+  EXPECT_GT(q.output_mse, 0.0);
+  EXPECT_EQ(q.float_accuracy, f.float_accuracy);
+  // A model whose input is not 1x28x28 is refused with both shapes named.
+  const sim::Network other = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/branchy.onnx");
+  try {
+    study::measure_plan(other, nullptr, data, {}, 0);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "error: data set 'fashion-mnist:16': images are 1x28x28, the model's input is 3x12x12");
+  }
+}
 
 TEST(MeasuredCurves, EveryTensorMeasuredOnRealImages) {
   if (!have_data()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
