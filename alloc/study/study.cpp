@@ -280,7 +280,8 @@ StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOpti
   for (const RateDistortionCurves& c : out.curves)
     if (c.total_values() <= 0) throw InputError({c.source, 0, 0}, "avg_bits needs the 'count' column in the curves");
   const RowSolvers solvers = row_solvers(spec);
-  const std::vector<Point> points = expand_points(spec, inputs.hardware, out.networks.size(), out.configs);
+  out.hardware = std::move(inputs.hardware);
+  const std::vector<Point> points = expand_points(spec, out.hardware, out.networks.size(), out.configs);
   const PointEvaluator evaluator(spec, solvers, points, out);
   auto worker = [&] {
     auto scratch = std::make_shared<std::pair<sim::SimResult, sim::SimResult>>();  // reused across points

@@ -57,6 +57,7 @@ struct StudyInputs {
 };
 
 struct StudyResult {
+  std::vector<sim::HardwareConfig> hardware;        // the base configs, as loaded
   std::vector<sim::HardwareConfig> configs;         // per point, resolved
   std::vector<double> native_rate_per_s;            // per point: images/s at the datapath's native bits
   std::vector<sim::Network> networks;               // per workload

@@ -52,11 +52,8 @@ struct StudyRun {
 // The resolved base configs (every parameter, defaults included), for the report.
 Table configs_table(const StudyRun& r) {
   std::vector<std::string> cols = {"parameter"};
-  std::vector<sim::HardwareConfig> bases;
-  for (const std::string& p : r.spec.hardware) {
-    bases.push_back(sim::load_hardware_config(p));
-    cols.push_back(bases.back().name + " (" + p + ")");
-  }
+  const std::vector<sim::HardwareConfig>& bases = r.result.hardware;
+  for (const sim::HardwareConfig& hw : bases) cols.push_back(hw.name + " (" + hw.source + ")");
   Table t(cols);
   if (bases.empty()) return t;
   const auto first = sim::describe_config(bases.front());
