@@ -38,6 +38,16 @@ std::int64_t fold_count(Dataflow dataflow, std::int64_t rows, std::int64_t cols,
   return 0;
 }
 
+Gemm mapped_gemm(const Gemm& gemm, GroupedMapping mapping) {
+  switch (mapping) {
+    case GroupedMapping::Split:
+      return gemm;
+    case GroupedMapping::BlockDiagonal:
+      return gemm.groups <= 1 ? gemm : Gemm{gemm.m, gemm.k * gemm.groups, gemm.n * gemm.groups, 1};
+  }
+  return gemm;
+}
+
 std::int64_t gemm_compute_cycles(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch) {
   if (gemm.groups == 0 || gemm.m == 0 || gemm.k == 0 || gemm.n == 0) return 0;
   return gemm.groups * (fold_lines(dataflow, rows, cols, gemm.m * batch, gemm.k, gemm.n) - 1);
@@ -57,7 +67,8 @@ AnalyticalModel::AnalyticalModel(const Network& net, const HardwareConfig& hw, i
   BITSIM_CHECK(batch >= 1);
   m_native_cycles.reserve(net.layers().size());
   for (const Layer& l : net.layers())
-    m_native_cycles.push_back(gemm_compute_cycles(hw.dataflow, hw.array_rows, hw.array_cols, l.gemm, batch));
+    m_native_cycles.push_back(
+        gemm_compute_cycles(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(l.gemm, hw.grouped_mapping), batch));
 }
 
 SimResult AnalyticalModel::evaluate(const BitPlan& plan) const {

@@ -88,6 +88,9 @@ BottleneckCounts count_bottlenecks(const SimResult& r);
 // SCALE-Sim demand lines of one GEMM (before the report's "- 1").
 std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols, std::int64_t m, std::int64_t k,
                         std::int64_t n);
+// The GEMM a layer runs as under `mapping`: unchanged for Split (and for a single group); for
+// BlockDiagonal one GEMM of M x (groups K) x (groups N).
+Gemm mapped_gemm(const Gemm& gemm, GroupedMapping mapping);
 // Folds of a layer's GEMM: groups * (row folds) * (column folds); 0 for an empty GEMM.
 std::int64_t fold_count(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch);
 // Compute cycles of a layer's GEMM at native precision: groups * (lines - 1); 0 for an empty GEMM.

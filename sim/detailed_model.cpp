@@ -436,7 +436,8 @@ void add_tiles(Job& job, std::size_t i, const Network& net, const HardwareConfig
                const SimResult& analytical, const DetailedOptions& options) {
   const Layer& l = net.layer(i);
   const LayerTiming& t = analytical.layers[i];
-  const std::int64_t folds = fold_count(hw.dataflow, hw.array_rows, hw.array_cols, l.gemm, batch);
+  const std::int64_t folds =
+      fold_count(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(l.gemm, hw.grouped_mapping), batch);
   const int tiles = static_cast<int>(std::clamp<std::int64_t>(folds, 1, options.max_tiles_per_layer));
   double input_decoded = 0;
   for (int p : l.inputs)

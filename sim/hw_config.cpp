@@ -117,6 +117,10 @@ const std::vector<Param>& params() {
       integer("array.cols", 1, 1 << 20, "", "systolic array columns C (PEs)", &HardwareConfig::array_cols),
       choice("array.dataflow", kDataflowNames, "", "output, weight or input stationary (SCALE-Sim's mapping)",
              &HardwareConfig::dataflow),
+      choice("array.grouped_mapping", kGroupedMappingNames, kGroupedMappingNames.name(GroupedMapping::Split),
+             "grouped/depthwise convs: split = one GEMM per group in turn (SCALE-Sim v2's DP rows); block_diagonal = "
+             "one GEMM with K = kernel x C, N = C, zeros off the block diagonal made on chip",
+             &HardwareConfig::grouped_mapping),
       quantity("clock", "frequency", Dimension::Hertz, "", "array clock; the decoder runs at the same clock",
                &HardwareConfig::clock_hz),
       quantity("sram.weights", "size", Dimension::Bytes, "", "on-chip SRAM for weights",

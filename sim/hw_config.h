@@ -23,6 +23,17 @@ inline constexpr NameTable kDataflowNames{std::array{NamedValue<Dataflow>{Datafl
 static_assert(kDataflowNames.complete());
 constexpr std::string_view dataflow_name(Dataflow d) { return kDataflowNames.name(d); }
 
+// How a grouped or depthwise convolution (G groups, each a GEMM of K x N) runs on the array:
+// Split: G GEMMs one after another, each folded and filled on its own (SCALE-Sim v2 splits its
+// depthwise "DP" rows into per-channel layers this way); BlockDiagonal: one GEMM of (G K) x (G N)
+// whose weight matrix is zero off its G diagonal blocks, which a weight-stationary array loads like
+// any dense layer (the zeros are written into the PEs on chip, never fetched from DRAM).
+enum class GroupedMapping { Split, BlockDiagonal };
+inline constexpr NameTable kGroupedMappingNames{
+    std::array{NamedValue<GroupedMapping>{GroupedMapping::Split, "split"},
+               NamedValue<GroupedMapping>{GroupedMapping::BlockDiagonal, "block_diagonal"}}};
+static_assert(kGroupedMappingNames.complete());
+
 // Which tensors cross the chip boundary (see analytical_model.h for the exact rules).
 enum class DramPolicy {
   Stream,    // every layer reads its weights and inputs from DRAM and writes its output (seed 004)
@@ -50,6 +61,7 @@ struct HardwareConfig {
   std::int64_t array_rows = 0;
   std::int64_t array_cols = 0;
   Dataflow dataflow = Dataflow::WeightStationary;
+  GroupedMapping grouped_mapping = GroupedMapping::Split;
   double clock_hz = 0;
   double sram_weight_bytes = 0;
   double sram_activation_bytes = 0;

@@ -92,6 +92,7 @@ struct LayerValues {
 // per group; `groups` such GEMMs run one after another (grouped and depthwise convolutions).
 struct Gemm {
   std::int64_t m = 0, k = 0, n = 0, groups = 0;
+  bool operator==(const Gemm&) const = default;
 };
 
 // What a layer computes, the same in a loader's spec and in the built network.

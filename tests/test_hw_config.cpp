@@ -82,8 +82,10 @@ TEST(HardwareYaml, MinimalConfigGetsTheTableDefaults) {
   EXPECT_EQ(hw.precision_scaling, PrecisionScaling::None);
   const auto echo = describe_config(hw);
   ASSERT_EQ(echo.size(), hardware_parameters().size());
-  EXPECT_EQ(echo[7].first, "dram.bandwidth");
-  EXPECT_EQ(echo[7].second, "1 GB/s");
+  EXPECT_EQ(echo[4].first, "array.grouped_mapping");
+  EXPECT_EQ(echo[4].second, "split");
+  EXPECT_EQ(echo[8].first, "dram.bandwidth");
+  EXPECT_EQ(echo[8].second, "1 GB/s");
 }
 
 TEST(HardwareYaml, UnknownKeyGetsDidYouMean) {
@@ -115,6 +117,17 @@ TEST(HardwareYaml, BadDataflowAndMissingKeysAllReportedAtOnce) {
             "F:1:1: error: dram.bandwidth: missing (required: bandwidth, off-chip bandwidth, shared by all reads and "
             "writes ('unlimited' = SCALE-Sim CALC mode))\n"
             "F:1:1: error: datapath.native_bits: missing (required: integer, operand precision of the MAC datapath)");
+}
+
+TEST(HardwareYaml, GroupedMappingDefaultsToSplitAndIsChecked) {
+  EXPECT_EQ(load_hardware_config(testing::write_temp("ok.yaml", kValid)).grouped_mapping, GroupedMapping::Split);
+  std::string text = kValid;
+  text.replace(text.find("dataflow: os}"), 13, "dataflow: ws, grouped_mapping: block_diagonal}");
+  EXPECT_EQ(load_hardware_config(testing::write_temp("bd.yaml", text)).grouped_mapping, GroupedMapping::BlockDiagonal);
+  text.replace(text.find("block_diagonal"), 14, "blockdiagonal");
+  EXPECT_EQ(config_error("g.yaml", text),
+            "F:2:58: error: array.grouped_mapping: expected one of split, block_diagonal, got 'blockdiagonal' (did "
+            "you mean 'block_diagonal'?)");
 }
 
 TEST(HardwareYaml, SectionMustBeAMap) {

@@ -136,6 +136,31 @@ TEST(AnalyticalModel, PackedPrecisionScalingDividesComputeCycles) {
   EXPECT_EQ(r8.layers[kFc].compute_cycles, 527);  // 8-bit weights: no packing
 }
 
+TEST(AnalyticalModel, GroupedMappingIsAConfigChoice) {
+  // A depthwise 3x3 conv over 4 channels of a 4x4 map (padding 1): M = 16 output pixels, per group
+  // K = 9 and N = 1, 4 groups, on the 4x4 ws array.
+  const Network net = load_workload(write_temp("dw.yaml", R"(name: dw
+input: {shape: [4, 4, 4]}
+layers:
+  - {name: dw, op: conv, out_channels: 4, kernel: 3, padding: 1, groups: 4}
+)"));
+  HardwareConfig hw = tiny_hw();
+  const BitPlan plan = BitPlan::uniform(net, 8, 8);
+  // split (the default, SCALE-Sim's DP rows): per group ceil(9/4) = 3 folds x (2R + C + M - 2 = 26)
+  // lines = 78, minus 1 = 77 cycles; 4 groups one after another: 308.
+  EXPECT_EQ(hw.grouped_mapping, GroupedMapping::Split);
+  EXPECT_EQ(AnalyticalModel(net, hw).evaluate(plan).layers[1].compute_cycles, 308);
+  // block_diagonal: one GEMM of K = 36, N = 4: ceil(36/4) = 9 folds x 26 lines = 234, minus 1.
+  hw.grouped_mapping = GroupedMapping::BlockDiagonal;
+  const SimResult block = AnalyticalModel(net, hw).evaluate(plan);
+  EXPECT_EQ(block.layers[1].compute_cycles, 233);
+  // Only the nonzero weights are fetched either way: 36 weights at 8 bits (no bias).
+  EXPECT_EQ(block.layers[1].weight_read_bytes, 36);
+  EXPECT_EQ(mapped_gemm(Gemm{16, 9, 1, 4}, GroupedMapping::BlockDiagonal), (Gemm{16, 36, 4, 1}));
+  EXPECT_EQ(mapped_gemm(Gemm{16, 9, 1, 4}, GroupedMapping::Split), (Gemm{16, 9, 1, 4}));
+  EXPECT_EQ(mapped_gemm(Gemm{16, 9, 8, 1}, GroupedMapping::BlockDiagonal), (Gemm{16, 9, 8, 1}));
+}
+
 TEST(AnalyticalModel, ReusedResultGivesTheSameAnswer) {
   const Network net = tiny_net();
   const HardwareConfig hw = tiny_hw();
