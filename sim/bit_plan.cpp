@@ -146,22 +146,31 @@ BitPlan load_bit_plan(const std::string& path, const Network& net) {
 }
 
 void write_bit_plan(std::ostream& out, const Network& net, const BitPlan& plan) {
-  out << "# bitsim plan: bits per value and, for entropy-coded tensors, the coded size in bits and the\n"
-         "# symbol count (per image for activations).\n";
-  out << "workload: " << net.name() << "\n";
-  out << "tensors:\n";
+  // Numbers as their shortest round-trip text (the emitter's own would print 0.1 as 0.10000000000000001).
+  auto number = [](double v) { return fmt::format("{}", v); };
+  YAML::Emitter e;
+  e << YAML::Comment("bitsim plan: bits per value and, for entropy-coded tensors, the coded size in bits and the")
+    << YAML::Newline << YAML::Comment("symbol count (per image for activations).");
+  e << YAML::BeginMap << YAML::Key << "workload" << YAML::Value << net.name();
+  e << YAML::Key << "tensors" << YAML::Value << YAML::BeginMap;
   auto entry = [&](const std::string& name, const TensorCoding& c) {
-    out << "  " << name << ": {bits: " << c.bits;
-    if (c.levels > 0) out << ", levels: " << c.levels;
-    if (c.beta >= 0) out << fmt::format(", beta: {}", c.beta);
-    if (c.entropy_coded()) out << fmt::format(", coded_bits: {}, symbols: {}", c.coded_bits, c.symbols);
-    out << "}\n";
+    e << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap;
+    e << YAML::Key << "bits" << YAML::Value << c.bits;
+    if (c.levels > 0) e << YAML::Key << "levels" << YAML::Value << c.levels;
+    if (c.beta >= 0) e << YAML::Key << "beta" << YAML::Value << number(c.beta);
+    if (c.entropy_coded())
+      e << YAML::Key << "coded_bits" << YAML::Value << number(c.coded_bits) << YAML::Key << "symbols" << YAML::Value
+        << c.symbols;
+    e << YAML::EndMap;
   };
   for (std::size_t i = 0; i < net.layers().size(); ++i) {
     const Layer& l = net.layer(i);
     if (l.weights > 0) entry(tensor_name(l, TensorKind::Weights), plan.weights.at(i));
     entry(tensor_name(l, TensorKind::Activations), plan.activations.at(i));
   }
+  e << YAML::EndMap << YAML::EndMap;
+  BITSIM_CHECK(e.good());
+  out << e.c_str() << '\n';
 }
 
 }  // namespace bitsim::sim

@@ -63,6 +63,27 @@ TEST(BitPlanFile, RoundTrip) {
   }
 }
 
+TEST(BitPlanFile, NamesThatNeedQuotingRoundTrip) {
+  // Layer names as ONNX exporters write them, and worse: the plan file quotes what YAML needs quoted.
+  const Network net = load_workload(write_temp("odd_net.yaml", R"(name: "net: v1 #2"
+input: {shape: [2, 4, 4]}
+layers:
+  - {name: "/conv: 1 #a", op: conv, out_channels: 4, kernel: 1}
+  - {name: "{fc}, [x]", op: fc, out_features: 10}
+)"));
+  BitPlan plan = BitPlan::uniform(net, 8, 8);
+  plan.weights[1] = TensorCoding{3, 40.5, 8};
+  plan.activations[2] = TensorCoding{5};
+  std::ostringstream out;
+  write_bit_plan(out, net, plan);
+  const BitPlan back = load_bit_plan(write_temp("odd.yaml", out.str()), net);
+  EXPECT_EQ(back.weights[1].bits, 3);
+  EXPECT_EQ(back.weights[1].coded_bits, 40.5);
+  EXPECT_EQ(back.weights[1].symbols, 8);
+  EXPECT_EQ(back.activations[2].bits, 5);
+  EXPECT_EQ(back.activations[1].bits, 8);
+}
+
 TEST(BitPlanFile, UnknownTensorGetsDidYouMean) {
   EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8}\ntensors:\n  fc:x: {bits: 4}\n", tiny_net()),
             "F:3:3: error: tensors.fc:x: no such tensor in workload 'tiny' (did you mean 'fc:w'?); tensors are "
