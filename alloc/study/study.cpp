@@ -146,6 +146,7 @@ class PointEvaluator {
     const sim::AnalyticalModel model(m_out.networks[pt.workload], hw, m_spec.batch);
     model.evaluate(m_native_plans.at({pt.workload, hw.native_bits}), native);
     m_out.native_rate_per_s[i] = native.inference_rate_per_s;
+    const double cost = hardware_cost(hw, m_spec.cost);
     for (std::size_t b = 0; b < m_spec.avg_bits.size(); ++b) {
       double equal_rate = 0, equal_error = -1;
       for (std::size_t s = 0; s < m_solvers.count(); ++s) {
@@ -156,7 +157,7 @@ class PointEvaluator {
         row.workload = pt.workload;
         row.axis_value = pt.axis_value;
         row.avg_bits = m_spec.avg_bits[b];
-        row.cost = hardware_cost(hw, m_spec.cost);
+        row.cost = cost;
         const bool simulated = s == m_solvers.size_budget.size() ? latency_row(row, at, model, equal_error, r)
                                                                  : plan_row(row, at, pt.workload, b, s, model, r);
         if (s == 0 && row.feasible) equal_error = row.output_error;

@@ -189,7 +189,7 @@ void JsonWriter::fields_of(const Record& r) {
       open = &f.group;
     }
     if (f.flag)
-      flag(f.key, std::get<std::string>(f.value) == "yes");
+      flag(f.key, *f.flag);
     else
       field(f.key, f.value);
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <variant>
@@ -32,13 +33,13 @@ class Table {
 // writes "# group.key: value" comment lines (above a table, say); text aligns "group.key  value".
 class Record {
  public:
-  void add(std::string key, Cell value) { m_fields.push_back({{}, std::move(key), std::move(value), false}); }
+  void add(std::string key, Cell value) { m_fields.push_back({{}, std::move(key), std::move(value), {}}); }
   void add(std::string group, std::string key, Cell value) {
-    m_fields.push_back({std::move(group), std::move(key), std::move(value), false});
+    m_fields.push_back({std::move(group), std::move(key), std::move(value), {}});
   }
   // A yes/no field: true/false in JSON, yes/no in text and CSV.
   void add_flag(std::string key, bool value) {
-    m_fields.push_back({{}, std::move(key), std::string(value ? "yes" : "no"), true});
+    m_fields.push_back({{}, std::move(key), std::string(value ? "yes" : "no"), value});
   }
 
   void write_text(std::ostream& out) const;  // numbers to 4 significant digits, like Table
@@ -49,8 +50,8 @@ class Record {
   struct Field {
     std::string group;  // "" = top level
     std::string key;
-    Cell value;
-    bool flag;
+    Cell value;                // what text and CSV show
+    std::optional<bool> flag;  // set for a yes/no field: JSON writes it as a boolean
   };
   std::vector<Field> m_fields;
 };
