@@ -42,6 +42,7 @@ struct CurveOption {
   double fixed_bits = -1;  // the three sizes, where known (< 0 = not given)
   double entropy_bits = -1;
   double coded_bits = -1;
+  bool on_chip = false;  // not quantized: the value stays inside a fused datapath (alloc::curves_for_datapath)
   SourceLocation where;
 };
 

@@ -9,6 +9,7 @@ namespace bitsim::alloc {
 
 sim::TensorCoding tensor_coding(RateKind rate, const CurveOption& o, std::int64_t values) {
   sim::TensorCoding coding;
+  if (o.on_chip) return sim::TensorCoding{0};
   coding.bits = o.bits > 0
                     ? o.bits
                     : static_cast<int>(std::ceil(o.rate_bits / static_cast<double>(std::max<std::int64_t>(values, 1))));
@@ -57,6 +58,30 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
   }
   diag.throw_if_any();
   return plan;
+}
+
+RateDistortionCurves curves_for_datapath(const RateDistortionCurves& curves, const sim::Network& net,
+                                         const sim::ActivationTraffic& traffic) {
+  RateDistortionCurves out = curves;
+  for (TensorCurve& t : out.tensors) {
+    if (t.kind != CurveTensorKind::Activation) continue;
+    const auto layer = net.find(t.layer);
+    if (!layer || traffic.quantized(*layer)) continue;  // to_bit_plan reports unknown layers
+    CurveOption o;
+    o.name = "on_chip";
+    o.rate_bits = o.fixed_bits = o.entropy_bits = o.coded_bits = 0;
+    o.on_chip = true;
+    o.where = t.options.front().where;
+    t.options.assign(1, o);
+    t.count = 0;
+  }
+  return out;
+}
+
+std::size_t on_chip_tensors(const RateDistortionCurves& curves) {
+  return static_cast<std::size_t>(std::count_if(curves.tensors.begin(), curves.tensors.end(), [](const TensorCurve& t) {
+    return t.options.size() == 1 && t.options.front().on_chip;
+  }));
 }
 
 PlanScore score_plan(const RateDistortionCurves& curves, const Allocation& allocation,

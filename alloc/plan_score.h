@@ -25,6 +25,15 @@ sim::TensorCoding tensor_coding(RateKind rate, const CurveOption& option, std::i
 sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& curves, const Allocation& allocation,
                          int default_bits, std::string label);
 
+// The curves as a datapath sees them: a tensor that is not a quantization point there (a fused
+// layer's input, sim/activation_traffic.h) keeps one option, "on_chip": not quantized, size 0,
+// error 0, and its count is 0, so that no budget counts it. The same tensors in the same order:
+// an allocation of the result indexes like one of `curves`.
+RateDistortionCurves curves_for_datapath(const RateDistortionCurves& curves, const sim::Network& net,
+                                         const sim::ActivationTraffic& traffic);
+// How many tensors curves_for_datapath() took out.
+std::size_t on_chip_tensors(const RateDistortionCurves& curves);
+
 struct PlanScore {
   double rate_bits = 0;    // what the budget counted
   double fixed_bits = -1;  // the three sizes; -1 where the curves do not give them

@@ -55,6 +55,7 @@ QuantizedModel::QuantizedModel(const sim::Network& net, const sim::BitPlan& plan
       m_hooks.weights[i] = &m_weights[i];
     }
     const sim::TensorCoding& c = plan.activations.at(i);
+    if (!c.quantized()) continue;  // inside a fused datapath: kept at full precision
     const std::vector<double> cal = calibration_sample(calibration.at(i));
     const bool nonnegative = std::all_of(cal.begin(), cal.end(), [](double v) { return v >= 0; });
     if (nonnegative) {

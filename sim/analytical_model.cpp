@@ -63,7 +63,8 @@ AnalyticalModel::AnalyticalModel(const Network& net, const HardwareConfig& hw, i
       m_unlimited_dram(std::isinf(hw.dram_bytes_per_s)),
       m_dram_bytes_per_s(hw.dram_bytes_per_s),
       m_clock_hz(hw.clock_hz),
-      m_native_bits(hw.native_bits) {
+      m_native_bits(hw.native_bits),
+      m_traffic(net, hw, batch) {
   BITSIM_CHECK(batch >= 1);
   m_native_cycles.reserve(net.layers().size());
   for (const Layer& l : net.layers())
@@ -96,6 +97,7 @@ bool AnalyticalModel::weights_resident(const BitPlan& plan) const {
 
 bool AnalyticalModel::offchip_output(std::size_t i, const BitPlan& plan) const {
   const Layer& l = m_net.layer(i);
+  if (!m_traffic.stored(i)) return false;
   if (m_hw.dram_policy != DramPolicy::Resident || l.op == LayerOp::Input || m_net.consumers(i).empty()) return true;
   return fixed_bits(plan.activations[i], l.output.count()) / 8.0 * m_batch > m_hw.sram_activation_bytes / 2.0;
 }
@@ -121,8 +123,9 @@ inline void AnalyticalModel::fill_timing(std::size_t i, const BitPlan& plan, boo
       weight_bits = offchip_bits(w, l.weights);
       if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols);
     }
+    const LayerTraffic& traffic = m_traffic.layer(i);
     int max_input_bits = 0;
-    for (int p : l.inputs) {
+    for (int p : traffic.dram_reads) {
       const auto pi = static_cast<std::size_t>(p);
       const TensorCoding& a = plan.activations[pi];
       max_input_bits = std::max(max_input_bits, a.bits);
@@ -130,8 +133,12 @@ inline void AnalyticalModel::fill_timing(std::size_t i, const BitPlan& plan, boo
       input_bits += offchip_bits(a, layers[pi].output.count()) * batch;
       if (a.entropy_coded()) input_symbols += static_cast<double>(a.symbols) * batch;
     }
-    if (!m_resident || offchip_output(i, plan))
-      output_bits = offchip_bits(plan.activations[i], l.output.count()) * batch;
+    for (int p : traffic.chip_reads)
+      max_input_bits = std::max(max_input_bits, plan.activations[static_cast<std::size_t>(p)].bits);
+    if (const int w = traffic.writes; w >= 0 && (!m_resident || offchip_output(static_cast<std::size_t>(w), plan)))
+      output_bits =
+          offchip_bits(plan.activations[static_cast<std::size_t>(w)], layers[static_cast<std::size_t>(w)].output.count()) *
+          batch;
     const double bits = weight_bits + input_bits + output_bits;
     const double symbols = weight_symbols + input_symbols;
     t.weight_read_bytes = weight_bits / 8.0;
@@ -176,6 +183,13 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
     const Layer& l = layers[i];
     LayerTiming& t = out.layers[i];
     fill_timing(i, plan, out.weights_resident, t);
+    if (m_traffic.stored(i) && !plan.activations[i].quantized() && out.feasible) {
+      out.feasible = false;
+      out.reason = fmt::format(
+          "tensor {} is stored off chip on hardware '{}' but the plan does not quantize it (bits: none); only a "
+          "tensor inside a fused datapath can stay unquantized (datapath.fusion: {})",
+          tensor_name(l, TensorKind::Activations), m_hw.name, kFusionNames.name(m_hw.fusion));
+    }
     if (l.op == LayerOp::Input) continue;
     if (m_hw.decoder_lanes == 0 && out.feasible) {  // an entropy-coded tensor needs a decoder
       auto check = [&](const TensorCoding& c, const Layer& owner, TensorKind kind, bool read) {
@@ -186,7 +200,7 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
                         tensor_name(owner, kind), m_hw.name);
       };
       check(plan.weights[i], l, TensorKind::Weights, l.weights > 0 && !out.weights_resident);
-      for (int p : l.inputs) {
+      for (int p : m_traffic.layer(i).dram_reads) {
         const auto pi = static_cast<std::size_t>(p);
         check(plan.activations[pi], layers[pi], TensorKind::Activations, offchip_output(pi, plan));
       }

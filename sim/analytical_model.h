@@ -17,7 +17,10 @@
 // With precision_scaling: packed, compute_cycles = ceil(cycles / floor(native / max(w_bits, a_bits))).
 //
 // DRAM (bytes per batch). A tensor's off-chip size is coded_bits when the plan entropy-codes it, else
-// bits x values; activations count once per image of the batch, weights once per batch.
+// bits x values; activations count once per image of the batch, weights once per batch. Which
+// activation tensors exist off chip, which reads fetch them and which layer writes them is the
+// datapath model of sim/activation_traffic.h (datapath.fusion, datapath.shortcut); with its
+// defaults (none, dram):
 //   stream:   each layer reads its weights and every input tensor, and writes its output tensor
 //             (network inputs are not written; they are read by their consumers).
 //   resident: weights are read once and stay if all weights, decoded, fit in sram.weights (then 0
@@ -38,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/activation_traffic.h"
 #include "sim/bit_plan.h"
 #include "sim/hw_config.h"
 #include "sim/network.h"
@@ -114,8 +118,10 @@ class AnalyticalModel {
   LayerTiming layer_timing(std::size_t i, const BitPlan& plan, bool weights_resident) const;
   // Resident policy: do all weights, decoded, fit in sram.weights? (false for stream)
   bool weights_resident(const BitPlan& plan) const;
-  // Does layer i's output cross the chip boundary (written by i, read by its consumers)?
+  // Does layer i's output cross the chip boundary (stored, and under resident policy too large to stay)?
   bool offchip_output(std::size_t i, const BitPlan& plan) const;
+  // Which tensors are stored and which layer moves each (datapath.fusion, datapath.shortcut).
+  const ActivationTraffic& traffic() const { return m_traffic; }
 
   const Network& network() const { return m_net; }
   const HardwareConfig& hardware() const { return m_hw; }
@@ -130,6 +136,7 @@ class AnalyticalModel {
   bool m_resident, m_packed, m_unlimited_dram;
   double m_dram_bytes_per_s, m_clock_hz;
   std::int64_t m_native_bits;
+  ActivationTraffic m_traffic;
   void fill_timing(std::size_t i, const BitPlan& plan, bool weights_resident, LayerTiming& t) const;
   std::vector<std::int64_t> m_native_cycles;
 };

@@ -2,6 +2,7 @@
 #include "sim/bit_plan.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <map>
 #include <ostream>
 
@@ -47,6 +48,7 @@ PlanDefaults read_defaults(const yaml::Reader& r, const YAML::Node& root) {
 struct Slot {
   TensorCoding* coding = nullptr;
   std::int64_t values = 0;
+  bool activation = false;  // may be `bits: none`
   bool set = false;
 };
 
@@ -57,6 +59,8 @@ void read_tensor(const yaml::Reader& r, const YAML::Node& t, const std::string& 
   slot.set = true;
   if (!t["bits"])
     r.diag.error(yaml::where(r.file, t), path_key + ".bits: missing (bits per value, 1 to 32)");
+  else if (t["bits"].IsScalar() && t["bits"].Scalar() == "none" && slot.activation)
+    slot.coding->bits = 0;  // not quantized: a value inside a fused datapath
   else if (const auto v = r.integer(t["bits"], path_key + ".bits", 1, 32))
     slot.coding->bits = static_cast<int>(*v);
   if (t["levels"])
@@ -122,7 +126,7 @@ BitPlan load_bit_plan(const std::string& path, const Network& net) {
       slots[tensor_name(l, TensorKind::Weights)] = {&plan.weights[i], l.weights};
       names.push_back(tensor_name(l, TensorKind::Weights));
     }
-    slots[tensor_name(l, TensorKind::Activations)] = {&plan.activations[i], l.output.count()};
+    slots[tensor_name(l, TensorKind::Activations)] = {&plan.activations[i], l.output.count(), true};
     names.push_back(tensor_name(l, TensorKind::Activations));
   }
 
@@ -151,11 +155,17 @@ void write_bit_plan(std::ostream& out, const Network& net, const BitPlan& plan) 
   YAML::Emitter e;
   e << YAML::Comment("bitsim plan: bits per value and, for entropy-coded tensors, the coded size in bits and the")
     << YAML::Newline << YAML::Comment("symbol count (per image for activations).");
+  if (std::any_of(plan.activations.begin(), plan.activations.end(), [](const TensorCoding& c) { return !c.quantized(); }))
+    e << YAML::Newline
+      << YAML::Comment("bits: none = not quantized: the value stays inside a fused datapath (datapath.fusion).");
   e << YAML::BeginMap << YAML::Key << "workload" << YAML::Value << net.name();
   e << YAML::Key << "tensors" << YAML::Value << YAML::BeginMap;
   auto entry = [&](const std::string& name, const TensorCoding& c) {
     e << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap;
-    e << YAML::Key << "bits" << YAML::Value << c.bits;
+    if (c.quantized())
+      e << YAML::Key << "bits" << YAML::Value << c.bits;
+    else
+      e << YAML::Key << "bits" << YAML::Value << "none";
     if (c.levels > 0) e << YAML::Key << "levels" << YAML::Value << c.levels;
     if (c.beta >= 0) e << YAML::Key << "beta" << YAML::Value << number(c.beta);
     if (c.entropy_coded())

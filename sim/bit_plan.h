@@ -14,12 +14,14 @@
 namespace bitsim::sim {
 
 struct TensorCoding {
-  int bits = 8;              // bits per value of the quantization index (fixed-length size = bits x values)
+  int bits = 8;              // bits per value of the quantization index (fixed-length size = bits x values);
+                             // 0: not quantized (a value inside a fused datapath, never stored; `bits: none`)
   double coded_bits = -1;    // total size after entropy coding (per image for activations); < 0: fixed length
   std::int64_t symbols = 0;  // symbols the on-chip decoder processes (per image for activations)
   int levels = 0;            // the quantizer's levels t, when the plan fixes it (0: derived from bits)
   double beta = -1;          // its dead-zone parameter as a fraction of the step (< 0: 0)
   bool entropy_coded() const { return coded_bits >= 0; }
+  bool quantized() const { return bits > 0; }
 };
 
 enum class TensorKind { Weights, Activations };

@@ -432,21 +432,27 @@ double fixed_bytes(const TensorCoding& c, std::int64_t values) {
 
 // A layer's tiles, cut from its analytical timing: traffic, symbols and cycles split evenly, the
 // buffer space each reserves at the decoded size (nothing with unlimited buffers).
-void add_tiles(Job& job, std::size_t i, const Network& net, const HardwareConfig& hw, const BitPlan& plan, int batch,
-               const SimResult& analytical, const DetailedOptions& options) {
+void add_tiles(Job& job, std::size_t i, const AnalyticalModel& model, const BitPlan& plan, const SimResult& analytical,
+               const DetailedOptions& options) {
+  const Network& net = model.network();
+  const HardwareConfig& hw = model.hardware();
+  const int batch = model.batch();
   const Layer& l = net.layer(i);
   const LayerTiming& t = analytical.layers[i];
   const std::int64_t folds =
       fold_count(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(l.gemm, hw.grouped_mapping), batch);
   const int tiles = static_cast<int>(std::clamp<std::int64_t>(folds, 1, options.max_tiles_per_layer));
+  const LayerTraffic& traffic = model.traffic().layer(i);
   double input_decoded = 0;
-  for (int p : l.inputs)
+  for (int p : traffic.dram_reads)
     input_decoded += fixed_bytes(plan.activations[static_cast<std::size_t>(p)],
                                  net.layer(static_cast<std::size_t>(p)).output.count()) *
                      batch;
   const double weight_decoded = analytical.weights_resident ? 0.0 : fixed_bytes(plan.weights[i], l.weights);
+  const auto written = static_cast<std::size_t>(std::max(traffic.writes, 0));
   const double output_decoded =
-      t.output_write_bytes > 0 ? fixed_bytes(plan.activations[i], l.output.count()) * batch : 0.0;
+      t.output_write_bytes > 0 ? fixed_bytes(plan.activations[written], net.layer(written).output.count()) * batch
+                               : 0.0;
   if (t.input_read_bytes == 0) input_decoded = 0;
   job.tiles_left[i] = tiles;
   job.detail[i].tiles = tiles;
@@ -474,8 +480,10 @@ void add_tiles(Job& job, std::size_t i, const Network& net, const HardwareConfig
 }
 
 // The job of one run: per layer its producers, the layer issued before it, and its tiles.
-Job make_job(const Network& net, const HardwareConfig& hw, const BitPlan& plan, int batch, const SimResult& analytical,
+Job make_job(const AnalyticalModel& model, const BitPlan& plan, const SimResult& analytical,
              const DetailedOptions& options) {
+  const Network& net = model.network();
+  const HardwareConfig& hw = model.hardware();
   Job job;
   job.net = &net;
   job.prefetch = options.prefetch;
@@ -498,7 +506,7 @@ Job make_job(const Network& net, const HardwareConfig& hw, const BitPlan& plan, 
       if (net.layer(static_cast<std::size_t>(p)).op != LayerOp::Input) job.producers[i].push_back(p);
     job.previous[i] = last;
     last = static_cast<int>(i);
-    add_tiles(job, i, net, hw, plan, batch, analytical, options);
+    add_tiles(job, i, model, plan, analytical, options);
   }
   return job;
 }
@@ -570,7 +578,7 @@ DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, c
   const AnalyticalModel model(net, hw, batch);
   out.result = model.evaluate(plan);
   if (!out.result.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + out.result.reason);
-  Job job = make_job(net, hw, plan, batch, out.result, options);
+  Job job = make_job(model, plan, out.result, options);
   check_end_of_time(job, hw);
   Top& sim = top();
   run_job(sim, job, hw, options);

@@ -144,6 +144,16 @@ const std::vector<Param>& params() {
       choice("datapath.precision_scaling", kPrecisionScalingNames, precision_scaling_name(PrecisionScaling::None),
              "none: fewer bits do not speed up compute; packed: floor(native/bits) MACs per PE per cycle",
              &HardwareConfig::precision_scaling),
+      choice("datapath.fusion", kFusionNames, kFusionNames.name(Fusion::None),
+             "none: every layer output is a tensor in DRAM; elementwise: add/mul/scale/pad run in their producer's "
+             "output path (no tensor of their input); elementwise_pool: pooling too (activation functions always "
+             "do)",
+             &HardwareConfig::fusion),
+      choice("datapath.shortcut", kShortcutPolicyNames, kShortcutPolicyNames.name(ShortcutPolicy::Dram),
+             "dram: each reader of a tensor fetches it; on_chip_if_fits: later readers use an on-chip copy, and a "
+             "tensor only fused ops read never leaves the chip, while it fits in half of sram.activations at "
+             "native_bits",
+             &HardwareConfig::shortcut),
   };
   return table;
 }

@@ -44,6 +44,29 @@ inline constexpr NameTable kDramPolicyNames{std::array{NamedValue<DramPolicy>{Dr
 static_assert(kDramPolicyNames.complete());
 constexpr std::string_view dram_policy_name(DramPolicy p) { return kDramPolicyNames.name(p); }
 
+// What runs in a layer's output path, so that its result never exists off chip as a tensor of its
+// own (activation functions such as ReLU always do: they are part of their layer). See
+// sim/activation_traffic.h for the rules.
+enum class Fusion {
+  None,             // every layer's output is a tensor of its own (bitsim's rule before fusion)
+  Elementwise,      // add, mul, scale and pad run in their producer's output path
+  ElementwisePool,  // those, and max and average pooling
+};
+inline constexpr NameTable kFusionNames{std::array{NamedValue<Fusion>{Fusion::None, "none"},
+                                                   NamedValue<Fusion>{Fusion::Elementwise, "elementwise"},
+                                                   NamedValue<Fusion>{Fusion::ElementwisePool, "elementwise_pool"}}};
+static_assert(kFusionNames.complete());
+
+// Whether a tensor read by more than one layer stays on chip between its readers.
+enum class ShortcutPolicy {
+  Dram,          // every reader fetches it from DRAM
+  OnChipIfFits,  // fetched once, kept on chip for the later readers when it fits (see activation_traffic.h)
+};
+inline constexpr NameTable kShortcutPolicyNames{
+    std::array{NamedValue<ShortcutPolicy>{ShortcutPolicy::Dram, "dram"},
+               NamedValue<ShortcutPolicy>{ShortcutPolicy::OnChipIfFits, "on_chip_if_fits"}}};
+static_assert(kShortcutPolicyNames.complete());
+
 // How compute speed depends on operand precision below the native width.
 enum class PrecisionScaling {
   None,    // sub-native precision runs at native speed (default)
@@ -68,6 +91,8 @@ struct HardwareConfig {
   double dram_bytes_per_s = 0;  // +infinity: unlimited (SCALE-Sim CALC mode)
   double dram_latency_s = 0;
   DramPolicy dram_policy = DramPolicy::Stream;
+  Fusion fusion = Fusion::None;
+  ShortcutPolicy shortcut = ShortcutPolicy::Dram;
   std::int64_t decoder_lanes = 0;        // 0: no entropy decoder on chip
   double decoder_symbols_per_cycle = 1;  // per lane, at clock_hz
   std::int64_t native_bits = 8;

@@ -49,8 +49,10 @@ TEST(BitPlanFile, RoundTrip) {
   BitPlan plan = BitPlan::uniform(net, 8, 8);
   plan.weights[2] = TensorCoding{3, 1234.25, 650};
   plan.activations[1] = TensorCoding{2, 77, 64};
+  plan.activations[0] = TensorCoding{0};  // not quantized (`bits: none`)
   std::ostringstream out;
   write_bit_plan(out, net, plan);
+  EXPECT_NE(out.str().find("input:a: {bits: none}"), std::string::npos) << out.str();
   const BitPlan back = load_bit_plan(write_temp("rt.yaml", out.str()), net);
   auto same = [](const TensorCoding& a, const TensorCoding& b) {
     return a.bits == b.bits && a.coded_bits == b.coded_bits && a.symbols == b.symbols;
@@ -107,6 +109,11 @@ TEST(BitPlanFile, BadValuesAllReported) {
             "F:5:27: error: tensors.a:a.symbols: only meaningful with coded_bits\n"
             "F:1:1: error: tensors: 1 tensor(s) have no setting and there is no default (e.g. fc:w); add them or "
             "'default: {weight_bits: B, activation_bits: B}'");
+}
+
+TEST(BitPlanFile, OnlyActivationsCanStayUnquantized) {
+  EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8}\ntensors:\n  a:w: {bits: none}\n", tiny_net()),
+            "F:3:15: error: tensors.a:w.bits: expected an integer from 1 to 32, got 'none'");
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ struct Instance {
   Instance(const std::string& datapath, const std::string& policy, RateKind rate, unsigned seed)
       : net(residual_net()), hw(tiny_hw(datapath, policy)), model(net, hw) {
     std::mt19937 rng(seed);
-    curves = random_curves(net, rng, rate);
+    curves = curves_for_datapath(random_curves(net, rng, rate), net, model.traffic());
   }
 };
 
@@ -168,6 +168,15 @@ TEST(LatencySolver, ExactAgainstBruteForceCodedRates) {
 TEST(LatencySolver, ExactAgainstBruteForcePackedPrecision) {
   // Compute time then depends on the widest of a layer's weight and input bits.
   check_against_brute_force(", precision_scaling: packed", RateKind::Fixed, 5);
+}
+
+// Under fusion the add runs in c's output path (c's output is no tensor: one "on_chip" option) and
+// c's timing writes the sum; the shortcut 'a' is fetched once by b and read on chip by the add.
+TEST(LatencySolver, ExactAgainstBruteForceFusedDatapath) {
+  check_against_brute_force(", fusion: elementwise_pool, shortcut: on_chip_if_fits", RateKind::Fixed, 6);
+  check_against_brute_force(", fusion: elementwise, shortcut: dram", RateKind::Coded, 7);
+  const Instance in(", fusion: elementwise_pool", "stream", RateKind::Fixed, 8);
+  EXPECT_EQ(on_chip_tensors(in.curves), 1u);
 }
 
 TEST(LatencySolver, UnreachableTargetNamesTheBestPossible) {

@@ -161,6 +161,122 @@ layers:
   EXPECT_EQ(mapped_gemm(Gemm{16, 9, 8, 1}, GroupedMapping::BlockDiagonal), (Gemm{16, 9, 8, 1}));
 }
 
+// input 2x4x4 -> a (1x1 conv, 4 x 4x4 = 64 values) -> pool (2x2 max, 16 values) -> b -> c (1x1
+// convs, 16 values each) -> sum = pool + c -> fc (10 outputs). Weights: a 8, b 16, c 16, fc 170.
+Network residual_pool_net() {
+  return load_workload(write_temp("respool.yaml", R"(name: respool
+input: {shape: [2, 4, 4]}
+layers:
+  - {name: a, op: conv, out_channels: 4, kernel: 1, relu: true}
+  - {name: pool, op: maxpool, kernel: 2, stride: 2}
+  - {name: b, op: conv, out_channels: 4, kernel: 1}
+  - {name: c, op: conv, out_channels: 4, kernel: 1}
+  - {name: sum, op: add, inputs: [pool, c]}
+  - {name: fc, op: fc, out_features: 10}
+)"));
+}
+
+HardwareConfig with_datapath(HardwareConfig hw, Fusion fusion, ShortcutPolicy shortcut) {
+  hw.fusion = fusion;
+  hw.shortcut = shortcut;
+  return hw;
+}
+
+TEST(ActivationTraffic, FusedAddAndPoolAreNoTensorsOfTheirOwn) {
+  const Network net = residual_pool_net();
+  const HardwareConfig hw = with_datapath(tiny_hw(), Fusion::ElementwisePool, ShortcutPolicy::OnChipIfFits);
+  const AnalyticalModel model(net, hw);
+  const ActivationTraffic& t = model.traffic();
+  constexpr std::size_t in = 0, a = 1, pool = 2, b = 3, c = 4, sum = 5, fc = 6;
+  // a runs the pool in its output path; c runs the add (pool is read twice, so it cannot be the
+  // add's main input).
+  EXPECT_FALSE(t.stored(a));
+  EXPECT_FALSE(t.quantized(a));
+  EXPECT_FALSE(t.stored(c));
+  for (std::size_t i : {in, pool, b, sum, fc}) EXPECT_TRUE(t.stored(i)) << i;
+  EXPECT_EQ(t.layer(a).writes, static_cast<int>(pool));
+  EXPECT_EQ(t.layer(pool).fused_into, static_cast<int>(a));
+  EXPECT_EQ(t.layer(pool).writes, -1);
+  EXPECT_EQ(t.layer(c).writes, static_cast<int>(sum));
+  EXPECT_EQ(t.layer(sum).fused_into, static_cast<int>(c));
+  // pool: fetched by b, then read on chip by the add (16 B fits in half of 1 KiB).
+  EXPECT_EQ(t.layer(b).dram_reads, std::vector<int>{static_cast<int>(pool)});
+  EXPECT_TRUE(t.layer(sum).dram_reads.empty());
+  EXPECT_EQ(t.layer(sum).chip_reads, std::vector<int>{static_cast<int>(pool)});
+  EXPECT_EQ(t.stored_count(), 5u);
+  // At 8 bits: a 8 + 32 + 16 (pool) = 56; b 16 + 16 + 16 = 48; c 16 + 16 + 16 (sum) = 48;
+  // fc 170 + 16 + 10 = 196; pool and sum move nothing.
+  const SimResult r = model.evaluate(BitPlan::uniform(net, 8, 8));
+  EXPECT_DOUBLE_EQ(r.layers[a].dram_bytes, 56);
+  EXPECT_DOUBLE_EQ(r.layers[pool].dram_bytes, 0);
+  EXPECT_DOUBLE_EQ(r.layers[b].dram_bytes, 48);
+  EXPECT_DOUBLE_EQ(r.layers[c].dram_bytes, 48);
+  EXPECT_DOUBLE_EQ(r.layers[sum].dram_bytes, 0);
+  EXPECT_DOUBLE_EQ(r.dram_bytes, 348);
+  // The fused layers' own figures do not matter to the plan: bits none is accepted for them.
+  BitPlan plan = BitPlan::uniform(net, 8, 8);
+  plan.activations[a].bits = plan.activations[c].bits = 0;
+  EXPECT_TRUE(model.evaluate(plan).feasible);
+  EXPECT_DOUBLE_EQ(model.evaluate(plan).dram_bytes, 348);
+  // ...but a stored tensor must be quantized.
+  plan.activations[b].bits = 0;
+  const SimResult bad = model.evaluate(plan);
+  EXPECT_FALSE(bad.feasible);
+  EXPECT_NE(bad.reason.find("tensor b:a is stored off chip"), std::string::npos) << bad.reason;
+}
+
+TEST(ActivationTraffic, ShortcutAndFusionKeysEachChangeTheirPart) {
+  const Network net = residual_pool_net();
+  const BitPlan plan = BitPlan::uniform(net, 8, 8);
+  auto bytes = [&](Fusion f, ShortcutPolicy s) {
+    const HardwareConfig hw = with_datapath(tiny_hw(), f, s);
+    return AnalyticalModel(net, hw).evaluate(plan).dram_bytes;
+  };
+  // The add fetches its shortcut again: + 16 B.
+  EXPECT_DOUBLE_EQ(bytes(Fusion::ElementwisePool, ShortcutPolicy::Dram), 364);
+  // Today's rule: a writes 64 B, pool reads them and writes 16, sum reads 32 and writes 16:
+  // 104 + 80 + 48 + 48 + 48 + 196.
+  EXPECT_DOUBLE_EQ(bytes(Fusion::None, ShortcutPolicy::Dram), 524);
+  // Fusing only elementwise layers leaves the pool a pass of its own: 104 + 80 + 48 + 48 + 16 + 196.
+  EXPECT_DOUBLE_EQ(bytes(Fusion::Elementwise, ShortcutPolicy::Dram), 492);
+  const HardwareConfig plain = tiny_hw();
+  EXPECT_TRUE(AnalyticalModel(net, plain).traffic().plain());
+}
+
+// input -> a -> b -> sum = b + p, p = projection of a -> fc: p waits on chip for the add when it
+// fits (quantized, never written), and is written and fetched again when it does not.
+TEST(ActivationTraffic, ProjectionShortcutStaysOnChipWhenItFits) {
+  const Network net = load_workload(write_temp("proj.yaml", R"(name: proj
+input: {shape: [2, 4, 4]}
+layers:
+  - {name: a, op: conv, out_channels: 4, kernel: 1}
+  - {name: b, op: conv, out_channels: 4, kernel: 1}
+  - {name: p, op: conv, out_channels: 4, kernel: 1, inputs: [a]}
+  - {name: sum, op: add, inputs: [b, p]}
+  - {name: fc, op: fc, out_features: 10}
+)"));
+  constexpr std::size_t a = 1, b = 2, p = 3, sum = 4;
+  HardwareConfig hw = with_datapath(tiny_hw(), Fusion::Elementwise, ShortcutPolicy::OnChipIfFits);
+  {
+    const AnalyticalModel model(net, hw);
+    const ActivationTraffic& t = model.traffic();
+    EXPECT_FALSE(t.stored(b));  // the add runs in b's output path
+    EXPECT_EQ(t.layer(b).writes, static_cast<int>(sum));
+    EXPECT_FALSE(t.stored(p));
+    EXPECT_TRUE(t.quantized(p));
+    EXPECT_EQ(t.layer(p).writes, -1);
+    EXPECT_TRUE(t.layer(sum).dram_reads.empty());
+    EXPECT_EQ(t.layer(p).chip_reads, std::vector<int>{static_cast<int>(a)});  // a: fetched by b, kept
+  }
+  hw.sram_activation_bytes = 64;  // half of it (32 B) holds neither a nor p (64 B each)
+  const AnalyticalModel model(net, hw);
+  const ActivationTraffic& t = model.traffic();
+  EXPECT_TRUE(t.stored(p));
+  EXPECT_EQ(t.layer(p).writes, static_cast<int>(p));
+  EXPECT_EQ(t.layer(sum).dram_reads, std::vector<int>{static_cast<int>(p)});
+  EXPECT_EQ(t.layer(p).dram_reads, std::vector<int>{static_cast<int>(a)});
+}
+
 TEST(AnalyticalModel, ReusedResultGivesTheSameAnswer) {
   const Network net = tiny_net();
   const HardwareConfig hw = tiny_hw();

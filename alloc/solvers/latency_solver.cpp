@@ -192,7 +192,10 @@ class LatencyDp {
     const TensorsOfLayers of = index_tensors();
     candidates_();
     m_plan = plan;
-    index_touches();
+    m_written.assign(net.layers().size(), false);
+    for (std::size_t l = 0; l < net.layers().size(); ++l)
+      if (const int w = model.traffic().layer(l).writes; w >= 0) m_written[static_cast<std::size_t>(w)] = true;
+    index_touches(of);
     build_stages(of, plan);
     // Suffix sums: the least the layers from k on can add.
     m_rest_p.assign(m_stages.size() + 1, 0);
@@ -431,44 +434,68 @@ class LatencyDp {
     return of;
   }
 
-  // The layers whose time each tensor changes: its own, and for an activation its consumers.
-  void index_touches() {
+  // The activation tensors (producer layers) whose options layer l's timing reads, each once: the
+  // stored tensors it fetches or reads on chip (the datapath model, sim/activation_traffic.h).
+  std::vector<int> timing_reads(std::size_t l) const {
+    const sim::LayerTraffic& t = m_model.traffic().layer(l);
+    std::vector<int> out;
+    for (const auto* list : {&t.dram_reads, &t.chip_reads})
+      for (const int p : *list)
+        if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    return out;
+  }
+
+  // The layer whose output tensor is chosen at layer l's stage: the one l's timing writes (under
+  // fusion, the last layer of the chain l anchors), else l's own output when it is a tensor nobody
+  // writes (a network input, or one held on chip for fused readers); -1: none.
+  int chosen_output(std::size_t l) const {
+    const sim::ActivationTraffic& traffic = m_model.traffic();
+    if (const int w = traffic.layer(l).writes; w >= 0) return w;
+    return traffic.quantized(l) && !m_written[l] ? static_cast<int>(l) : -1;
+  }
+
+  // The layers whose time each tensor changes: for weights its own; for an activation the layer
+  // that writes it and those that read it.
+  void index_touches(const TensorsOfLayers& of) {
     const sim::Network& net = m_model.network();
     m_touches.resize(m_curves.tensors.size());
-    for (std::size_t t = 0; t < m_curves.tensors.size(); ++t) {
-      const std::size_t l = m_layer_of[t];
-      m_touches[t].push_back(l);
-      if (m_curves.tensors[t].kind == CurveTensorKind::Activation)
-        for (const int consumer : net.consumers(l))
-          if (const auto c = static_cast<std::size_t>(consumer);
-              std::find(m_touches[t].begin(), m_touches[t].end(), c) == m_touches[t].end())
-            m_touches[t].push_back(c);
+    auto touch = [&](std::size_t t, std::size_t l) {
+      if (std::find(m_touches[t].begin(), m_touches[t].end(), l) == m_touches[t].end()) m_touches[t].push_back(l);
+    };
+    for (std::size_t t = 0; t < m_curves.tensors.size(); ++t)
+      if (m_curves.tensors[t].kind == CurveTensorKind::Weight) touch(t, m_layer_of[t]);
+    for (std::size_t l = 0; l < net.layers().size(); ++l) {
+      for (const int p : timing_reads(l))
+        if (const int t = of.output[static_cast<std::size_t>(p)]; t >= 0) touch(static_cast<std::size_t>(t), l);
+      if (const int w = chosen_output(l); w >= 0)
+        if (const int t = of.output[static_cast<std::size_t>(w)]; t >= 0) touch(static_cast<std::size_t>(t), l);
     }
   }
 
-  // One stage per layer: the activation tensors it reads (their slots in the frontier before it),
-  // the frontier after it (tensors still to be read), its dense state keys, and its entries.
+  // One stage per layer: the activation tensors its timing reads (their slots in the frontier
+  // before it), the frontier after it (tensors still to be read), its dense state keys, and its entries.
   void build_stages(const TensorsOfLayers& of, sim::BitPlan& plan) {
     const sim::Network& net = m_model.network();
     const std::size_t n = net.layers().size();
-    std::vector<std::size_t> last_use(n);  // the last reader of each layer's output
-    for (std::size_t l = 0; l < n; ++l) {
-      last_use[l] = l;
-      for (const int c : net.consumers(l)) last_use[l] = std::max(last_use[l], static_cast<std::size_t>(c));
-    }
+    std::vector<std::size_t> last_use(n);  // the last layer whose timing reads each layer's output
+    for (std::size_t l = 0; l < n; ++l) last_use[l] = l;
+    for (std::size_t l = 0; l < n; ++l)
+      for (const int p : timing_reads(l)) last_use[static_cast<std::size_t>(p)] = std::max(last_use[static_cast<std::size_t>(p)], l);
     std::vector<int> frontier;  // tensor indices
     for (std::size_t l = 0; l < n; ++l) {
       const sim::Layer& layer = net.layer(l);
       Stage s;
       s.layer = l;
       s.w_tensor = of.weights[l];
-      s.out_tensor = of.output[l];
+      const int written = chosen_output(l);
+      s.out_tensor = written >= 0 ? of.output[static_cast<std::size_t>(written)] : -1;
       std::vector<int> in_tensors;
-      for (int p : layer.inputs) {
+      for (int p : timing_reads(l)) {
         const int t = of.output[static_cast<std::size_t>(p)];
         if (t < 0 || std::find(in_tensors.begin(), in_tensors.end(), t) != in_tensors.end()) continue;
         in_tensors.push_back(t);
         s.in_slots.push_back(static_cast<int>(std::find(frontier.begin(), frontier.end(), t) - frontier.begin()));
+        BITSIM_CHECK(static_cast<std::size_t>(s.in_slots.back()) < frontier.size());
       }
       std::vector<int> next;
       for (std::size_t k = 0; k < frontier.size(); ++k) {
@@ -478,7 +505,7 @@ class LatencyDp {
           s.carry.push_back(static_cast<int>(k));
         }
       }
-      if (s.out_tensor >= 0 && last_use[l] > l) {
+      if (s.out_tensor >= 0 && last_use[static_cast<std::size_t>(written)] > l) {
         next.push_back(s.out_tensor);
         s.carry.push_back(-1);
       }
@@ -714,6 +741,7 @@ class LatencyDp {
   std::vector<std::vector<double>> m_h;             // dual_bound(): per stage, per frontier key
   sim::BitPlan m_plan;                              // every tensor without a curve coded as to_bit_plan does
   std::vector<std::vector<std::size_t>> m_touches;  // per tensor: the layers whose time it changes
+  std::vector<bool> m_written;                      // per layer: some layer's timing writes its output
   double m_lambda = 0, m_mu = 0;
   std::size_t m_max_frontier = 0, m_peak_labels = 0, m_peak_states = 0;
 };

@@ -178,6 +178,7 @@ void write_allocate_report(const OutputDir& dir, const std::string& summary, con
   time.group_names = {"compute-bound", "DRAM-bound", "decode-bound"};
   Table layers({"layer", "weight_bits_per_value", "activation_bits_per_value", "time_s", "bottleneck"});
   auto per_value = [](const sim::TensorCoding& c, std::int64_t values) {
+    if (!c.quantized()) return std::numeric_limits<double>::quiet_NaN();  // inside a fused datapath
     return c.entropy_coded() && values > 0 ? c.coded_bits / static_cast<double>(values) : static_cast<double>(c.bits);
   };
   for (std::size_t i = 0; i < net.layers().size(); ++i) {
@@ -195,7 +196,8 @@ void write_allocate_report(const OutputDir& dir, const std::string& summary, con
                                : t.bottleneck == sim::Bottleneck::Decode ? 2
                                                                          : 0);
     }
-    layers.add_row({l.name, l.weights > 0 ? Cell(w) : Cell(std::string("-")), act, t.time_s,
+    layers.add_row({l.name, l.weights > 0 ? Cell(w) : Cell(std::string("-")),
+                    std::isnan(act) ? Cell(std::string("-")) : Cell(act), t.time_s,
                     std::string(sim::bottleneck_name(t.bottleneck))});
   }
   dir.write("bits.svg", bar_chart({"Bits per value by layer (coded size / values)", "layer", "bits per value"}, bits));
