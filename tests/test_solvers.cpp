@@ -163,6 +163,26 @@ TEST(Solvers, EqualTakesTheWidestCommonWidthThatFits) {
   EXPECT_DOUBLE_EQ(a.rate_bits, 220);
 }
 
+// A tensor a fused datapath keeps on chip (one "on_chip" option, count 0) is not the solvers'
+// business: each solver sees the others and gives the same plan as without it.
+TEST(Solvers, OnChipTensorsKeepTheirOneOption) {
+  RateDistortionCurves c;
+  c.tensors.push_back(curve("a:w", {{100, 9}, {200, 3}, {400, 1}}, 100, {1, 2, 4}));
+  c.tensors.push_back(curve("b:a", {{10, 5}, {20, 2}, {40, 1}}, 10, {1, 2, 4}));
+  RateDistortionCurves with = c;
+  TensorCurve inside = curve("x:a", {{0, 0}}, 0, {0});
+  inside.kind = CurveTensorKind::Activation;
+  inside.options[0].on_chip = true;
+  with.tensors.insert(with.tensors.begin() + 1, inside);
+  for (const auto& info : solvers()) {
+    if (info.kind != SolverKind::SizeBudget) continue;
+    const Allocation plain = allocate(c, 300, info), a = allocate(with, 300, info);
+    EXPECT_EQ(a.choice, (std::vector<int>{plain.choice[0], 0, plain.choice[1]})) << info.name;
+    EXPECT_EQ(a.rate_bits, plain.rate_bits) << info.name;
+    EXPECT_EQ(a.distortion, plain.distortion) << info.name;
+  }
+}
+
 TEST(Solvers, SqnrGivesSmallerTensorsMoreBits) {
   RateDistortionCurves c;
   std::vector<std::pair<double, double>> big, small;

@@ -2,6 +2,7 @@
 // parameters, thread-independent results, the Pareto front, and the bandwidth claim.
 #include <gtest/gtest.h>
 
+#include "alloc/plan_score.h"
 #include "alloc/study/study.h"
 #include "alloc/study/study_spec.h"
 #include "test_util.h"
@@ -118,6 +119,40 @@ TEST(Study, LatencyAwareSpeedupShrinksAsBandwidthGrows) {
   for (std::size_t i = 0; i + 2 < r.rows.size(); i += 3) {
     ASSERT_EQ(r.rows[i].solver, "equal");
     EXPECT_LE(r.rows[i + 2].output_error, r.rows[i].output_error * (1 + 1e-12));
+  }
+}
+
+// Points that fuse pooling into the convolutions solve on curves without the pooled convs'
+// outputs: those tensors are not quantized and no budget counts them; equal runs faster there.
+TEST(Study, FusedPointsSolveOnTheirOwnQuantizationPoints) {
+  study::StudySpec s = study::load_study_spec(kSmall);
+  s.vary[0].key = "datapath.fusion";
+  s.vary[0].values = {"none", "elementwise_pool"};
+  const StudyResult r = run_study(s);
+  ASSERT_EQ(r.datapath_curves.size(), 2u);
+  EXPECT_EQ(r.point_curves, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(alloc::on_chip_tensors(r.datapath_curves[0]), 0u);
+  const std::size_t fused = alloc::on_chip_tensors(r.datapath_curves[1]);
+  EXPECT_EQ(fused, 3u);  // AlexNet: conv1, conv2 and conv5 each feed a max pool
+  EXPECT_LT(r.datapath_curves[1].total_values(), r.datapath_curves[0].total_values());
+  const std::size_t per_point = r.rows.size() / 2;
+  for (std::size_t i = 0; i < per_point; ++i) {
+    const StudyRow &plain = r.rows[i], &fusing = r.rows[per_point + i];
+    ASSERT_TRUE(plain.feasible && fusing.feasible) << plain.status << fusing.status;
+    // Equal at the same width moves less (the latency row's target, equal's error, differs).
+    if (fusing.solver == "equal") {
+      EXPECT_GT(fusing.inference_rate_per_s, plain.inference_rate_per_s);
+    }
+    // Every plan of the fusing point leaves the fused tensors unquantized, whatever its solver.
+    const Allocation a = row_allocation(r, per_point + i);
+    const RateDistortionCurves& curves = row_curves(r, per_point + i);
+    for (std::size_t t = 0; t < curves.tensors.size(); ++t)
+      if (curves.tensors[t].options.front().on_chip) {
+        EXPECT_EQ(a.choice[t], 0);
+      }
+    if (fusing.solver == "equal") {
+      EXPECT_LE(fusing.rate_bits, fusing.avg_bits * static_cast<double>(curves.total_values()));
+    }
   }
 }
 

@@ -94,12 +94,30 @@ Allocation allocate(const RateDistortionCurves& curves, double budget_bits, cons
                                    : std::string()));
   }
   BITSIM_CHECK(solver.kind == SolverKind::SizeBudget);
+  // Tensors a fused datapath keeps on chip (curves_for_datapath) have nothing to choose: the solver
+  // sees the others, and the on-chip ones take their one option (size 0, error 0).
+  RateDistortionCurves chosen = whole;
+  chosen.tensors.clear();
+  std::vector<bool> on_chip(whole.tensors.size());
+  for (std::size_t t = 0; t < whole.tensors.size(); ++t) {
+    const auto& options = whole.tensors[t].options;
+    on_chip[t] = options.size() == 1 && options.front().on_chip;
+    if (!on_chip[t]) chosen.tensors.push_back(whole.tensors[t]);
+  }
+  if (chosen.tensors.empty()) throw InputError({curves.source, 0, 0}, "no tensor in the curves is quantized");
   if (solver.needs == SolverNeeds::Bits || solver.needs == SolverNeeds::BitsAndCount)
-    require_columns(whole, solver.name, solver.needs == SolverNeeds::BitsAndCount);
-  Allocation a = solver.make()->solve(whole, budget);
-  BITSIM_CHECK(a.choice.size() == whole.tensors.size());
+    require_columns(chosen, solver.name, solver.needs == SolverNeeds::BitsAndCount);
+  Allocation a = solver.make()->solve(chosen, budget);
+  BITSIM_CHECK(a.choice.size() == chosen.tensors.size());
   BITSIM_CHECK(a.rate_bits <= budget);
-  return a;
+  if (chosen.tensors.size() == whole.tensors.size()) return a;
+  std::vector<int> choice;
+  choice.reserve(whole.tensors.size());
+  for (std::size_t t = 0, k = 0; t < whole.tensors.size(); ++t) choice.push_back(on_chip[t] ? 0 : a.choice[k++]);
+  Allocation full = make_allocation(whole, std::move(choice));
+  full.proven_optimal = a.proven_optimal;
+  full.details = std::move(a.details);
+  return full;
 }
 
 }  // namespace bitsim::alloc

@@ -1,7 +1,10 @@
 // The record and the choices table of one allocation.
 #include "alloc/study/allocation_report.h"
 
+#include <fmt/format.h>
 #include <cmath>
+
+#include "alloc/plan_score.h"
 
 #include "sim/analytical_model.h"
 
@@ -33,6 +36,11 @@ Record allocation_record(const AllocationOutcome& o) {
   r.add("total_rate_bits", bits_cell(alloc.rate_bits));
   if (std::isfinite(o.budget)) r.add("unused_bits", bits_cell(o.budget - alloc.rate_bits));
   if (values > 0) r.add("avg_bits_per_value", alloc.rate_bits / values);
+  if (const std::size_t on_chip = on_chip_tensors(curves); on_chip > 0)
+    r.add("unquantized_tensors",
+          fmt::format("{} activation tensors stay inside the fused datapath (datapath.fusion): not quantized, "
+                      "not in the budget",
+                      on_chip));
   r.add("total_distortion", alloc.distortion);
   r.add("distortion_kind", std::string("predicted: sum of per-tensor contributions (seed 004 eq. 4)"));
   if (o.measured) {

@@ -24,10 +24,14 @@ double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w)
          w.decoder_lane * static_cast<double>(hw.decoder_lanes);
 }
 
+const RateDistortionCurves& row_curves(const StudyResult& result, std::size_t row) {
+  return result.datapath_curves.at(result.point_curves.at(result.rows.at(row).point));
+}
+
 Allocation row_allocation(const StudyResult& result, std::size_t row) {
   const std::size_t plan = result.row_plan.at(row);
   const StudyRow& r = result.rows[row];
-  return plan == kNoPlan ? make_allocation(result.curves[r.workload], r.choice) : result.plans[plan].allocation;
+  return plan == kNoPlan ? make_allocation(row_curves(result, row), r.choice) : result.plans[plan].allocation;
 }
 
 std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows) {
@@ -131,6 +135,7 @@ class PointEvaluator {
  public:
   PointEvaluator(const StudySpec& spec, const RowSolvers& solvers, const std::vector<Point>& points, StudyResult& out)
       : m_spec(spec), m_solvers(solvers), m_points(points), m_out(out) {
+    datapath_curves();
     solve_plans();
     make_bit_plans();
     m_per_point = spec.avg_bits.size() * solvers.count();
@@ -159,7 +164,7 @@ class PointEvaluator {
         row.avg_bits = m_spec.avg_bits[b];
         row.cost = cost;
         const bool simulated = s == m_solvers.size_budget.size() ? latency_row(row, at, model, equal_error, r)
-                                                                 : plan_row(row, at, pt.workload, b, s, model, r);
+                                                                 : plan_row(row, at, m_out.point_curves[i], b, s, model, r);
         if (s == 0 && row.feasible) equal_error = row.output_error;
         if (!simulated) continue;
         row.feasible = r.feasible;
@@ -172,17 +177,37 @@ class PointEvaluator {
   }
 
  private:
+  // One set of curves per (workload, datapath.fusion) among the points: quantization points depend
+  // on the fusion alone (sim/activation_traffic.h).
+  void datapath_curves() {
+    std::map<std::pair<std::size_t, sim::Fusion>, std::size_t> index;
+    m_out.point_curves.resize(m_points.size());
+    for (std::size_t i = 0; i < m_points.size(); ++i) {
+      const std::size_t w = m_points[i].workload;
+      const sim::HardwareConfig& hw = m_out.configs[i];
+      const auto [it, added] = index.emplace(std::pair{w, hw.fusion}, m_out.datapath_curves.size());
+      if (added) {
+        const sim::ActivationTraffic traffic(m_out.networks[w], hw, m_spec.batch);
+        m_out.datapath_curves.push_back(alloc::curves_for_datapath(m_out.curves[w], m_out.networks[w], traffic));
+        m_curves_workload.push_back(w);
+      }
+      m_out.point_curves[i] = it->second;
+    }
+  }
+
   void solve_plans() {
-    for (std::size_t w = 0; w < m_out.networks.size(); ++w)
+    for (std::size_t c = 0; c < m_out.datapath_curves.size(); ++c)
       for (const double avg_bits : m_spec.avg_bits)
         for (const SolverInfo* solver : m_solvers.size_budget) {
+          const RateDistortionCurves& curves = m_out.datapath_curves[c];
           StudyPlan p;
-          p.workload = w;
+          p.workload = m_curves_workload[c];
+          p.curves = c;
           p.avg_bits = avg_bits;
           p.solver = std::string(solver->name);
           try {
-            const double budget = p.avg_bits * static_cast<double>(m_out.curves[w].total_values());
-            p.allocation = allocate(m_out.curves[w], budget, *solver);
+            const double budget = p.avg_bits * static_cast<double>(curves.total_values());
+            p.allocation = allocate(curves, budget, *solver);
           } catch (const InputError& e) {
             p.error = e.diagnostics().front().message;
           }
@@ -190,8 +215,8 @@ class PointEvaluator {
         }
   }
 
-  std::size_t plan_index(std::size_t workload, std::size_t budget, std::size_t solver) const {
-    return (workload * m_spec.avg_bits.size() + budget) * m_solvers.size_budget.size() + solver;
+  std::size_t plan_index(std::size_t curves, std::size_t budget, std::size_t solver) const {
+    return (curves * m_spec.avg_bits.size() + budget) * m_solvers.size_budget.size() + solver;
   }
 
   void make_bit_plans() {
@@ -203,14 +228,15 @@ class PointEvaluator {
       m_native_plans[{w, nb}] = sim::BitPlan::uniform(m_out.networks[w], bits, bits);
       for (std::size_t p = 0; p < m_out.plans.size(); ++p)
         if (m_out.plans[p].workload == w && m_out.plans[p].error.empty())
-          m_bit_plans[{p, nb}] = to_bit_plan(m_out.networks[w], m_out.curves[w], m_out.plans[p].allocation, bits, "");
+          m_bit_plans[{p, nb}] = to_bit_plan(m_out.networks[w], m_out.datapath_curves[m_out.plans[p].curves],
+                                             m_out.plans[p].allocation, bits, "");
     }
   }
 
   // A size-budget solver's row: its plan, simulated into `r`. False if the solver failed.
-  bool plan_row(StudyRow& row, std::size_t at, std::size_t workload, std::size_t budget, std::size_t solver,
+  bool plan_row(StudyRow& row, std::size_t at, std::size_t curves, std::size_t budget, std::size_t solver,
                 const sim::AnalyticalModel& model, sim::SimResult& r) const {
-    const std::size_t p = plan_index(workload, budget, solver);
+    const std::size_t p = plan_index(curves, budget, solver);
     const StudyPlan& plan = m_out.plans[p];
     m_out.row_plan[at] = p;
     row.solver = plan.solver;
@@ -231,7 +257,7 @@ class PointEvaluator {
                    sim::SimResult& r) const {
     row.solver = std::string(latency_solver().name);
     m_out.row_plan[at] = kNoPlan;
-    const RateDistortionCurves& curves = m_out.curves[row.workload];
+    const RateDistortionCurves& curves = m_out.datapath_curves[m_out.point_curves[row.point]];
     const int bits = static_cast<int>(model.hardware().native_bits);
     try {
       if (equal_error < 0) throw InputError({}, "equal allocation failed at this budget");
@@ -267,6 +293,7 @@ class PointEvaluator {
   const std::vector<Point>& m_points;
   StudyResult& m_out;  // rows of different points are written by different threads
   std::size_t m_per_point = 0;
+  std::vector<std::size_t> m_curves_workload;  // per datapath_curves entry
   std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> m_bit_plans;     // (plan, native bits)
   std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> m_native_plans;  // (workload, native bits)
 };

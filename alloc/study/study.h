@@ -39,8 +39,9 @@ struct StudyRow {
   std::string status;  // "ok", or why not
 };
 
-struct StudyPlan {  // one solved plan, shared by all points with its (workload, budget, solver)
+struct StudyPlan {  // one solved plan, shared by all points with its (curves, budget, solver)
   std::size_t workload = 0;
+  std::size_t curves = 0;  // index in StudyResult::datapath_curves
   double avg_bits = 0;
   std::string solver;
   alloc::Allocation allocation;
@@ -61,7 +62,11 @@ struct StudyResult {
   std::vector<sim::HardwareConfig> configs;         // per point, resolved
   std::vector<double> native_rate_per_s;            // per point: images/s at the datapath's native bits
   std::vector<sim::Network> networks;               // per workload
-  std::vector<alloc::RateDistortionCurves> curves;  // per workload
+  std::vector<alloc::RateDistortionCurves> curves;  // per workload, as loaded
+  // What the solvers saw: per workload and datapath.fusion in the study, the curves without the
+  // tensors that fusion keeps inside the datapath (alloc::curves_for_datapath); per point, its set.
+  std::vector<alloc::RateDistortionCurves> datapath_curves;
+  std::vector<std::size_t> point_curves;
   std::vector<StudyPlan> plans;
   std::vector<std::size_t> row_plan;  // per row, its plan index (kNoPlan: a "latency" row, see choice)
   std::vector<StudyRow> rows;         // point-major, then budget, then solver (equal first)
@@ -84,6 +89,8 @@ StudyResult run_study(const StudySpec& spec, const StudyOptions& options = {});
 
 // The plan of row `row`: its solved plan, or a latency row's own choice.
 alloc::Allocation row_allocation(const StudyResult& result, std::size_t row);
+// The curves the row's plan was solved on (its point's datapath_curves).
+const alloc::RateDistortionCurves& row_curves(const StudyResult& result, std::size_t row);
 
 // The spec's cost proxy for a hardware config.
 double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w);

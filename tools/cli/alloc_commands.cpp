@@ -285,7 +285,9 @@ int run_allocate(const AllocateArgs& a) {
   o.hw = hw ? &*hw : nullptr;
   std::optional<sim::AnalyticalModel> model;
   if (hw) model.emplace(*net, *hw, a.batch);
-  const RateDistortionCurves curves = load_source(a.source, net);
+  // On a datapath that fuses layers, their inputs are no tensors: not quantized, not budgeted.
+  const RateDistortionCurves curves =
+      model ? curves_for_datapath(load_source(a.source, net), *net, model->traffic()) : load_source(a.source, net);
   o.curves = &curves;
   o.budget = latency && a.budget_bits < 0 && a.avg_bits < 0 ? std::numeric_limits<double>::infinity()
                                                             : budget_from(curves, a.budget_bits, a.avg_bits);

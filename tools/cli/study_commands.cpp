@@ -295,7 +295,7 @@ std::string front_plan_text(const StudyRun& r, std::size_t row_index, std::size_
   const StudyRow& row = r.result.rows[row_index];
   const sim::HardwareConfig& hw = r.result.configs[row.point];
   const sim::Network& net = r.result.networks[row.workload];
-  const RateDistortionCurves& curves = r.result.curves[row.workload];
+  const RateDistortionCurves& curves = row_curves(r.result, row_index);
   std::ostringstream text;
   text << fmt::format("# Pareto point {}: {} at {} bits/value on {}:", k, row.solver, row.avg_bits, hw.name);
   for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
