@@ -43,9 +43,75 @@ Gemm mapped_gemm(const Gemm& gemm, GroupedMapping mapping) {
     case GroupedMapping::Split:
       return gemm;
     case GroupedMapping::BlockDiagonal:
+    case GroupedMapping::DiagonalTiles:
       return gemm.groups <= 1 ? gemm : Gemm{gemm.m, gemm.k * gemm.groups, gemm.n * gemm.groups, 1};
   }
   return gemm;
+}
+
+namespace {
+
+// The block-diagonal GEMM's folds that hold some group's block, and the lines they take
+// (analytical_model.h, diagonal_tiles).
+struct DiagonalFolds {
+  std::int64_t folds = 0, lines = 0;
+};
+
+DiagonalFolds diagonal_folds(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& g, int batch) {
+  const std::int64_t m = g.m * batch;
+  // Groups per fold of a dimension tiled in `tile`s, where group i spans [i per, (i + 1) per).
+  auto groups_per_fold = [&](std::int64_t per, std::int64_t tile) {
+    std::vector<std::int64_t> count(static_cast<std::size_t>(ceil_div(per * g.groups, tile)), 0);
+    for (std::int64_t i = 0; i < g.groups; ++i)
+      for (std::int64_t f = i * per / tile; f <= ((i + 1) * per - 1) / tile; ++f) ++count[static_cast<std::size_t>(f)];
+    return count;
+  };
+  DiagonalFolds out;
+  switch (dataflow) {
+    case Dataflow::WeightStationary: {
+      std::int64_t last_row = -1, last_col = -1;  // (row fold, column fold) pairs come in increasing order
+      for (std::int64_t i = 0; i < g.groups; ++i)
+        for (std::int64_t r = i * g.k / rows; r <= ((i + 1) * g.k - 1) / rows; ++r)
+          for (std::int64_t c = i * g.n / cols; c <= ((i + 1) * g.n - 1) / cols; ++c)
+            if (r > last_row || (r == last_row && c > last_col)) {
+              ++out.folds;
+              last_row = r;
+              last_col = c;
+            }
+      out.lines = out.folds * (2 * rows + cols + m - 2);
+      break;
+    }
+    case Dataflow::OutputStationary:
+      for (const std::int64_t in_fold : groups_per_fold(g.n, cols)) {
+        out.folds += ceil_div(m, rows);
+        out.lines += ceil_div(m, rows) * (in_fold * g.k + rows + cols - 2);
+      }
+      break;
+    case Dataflow::InputStationary:
+      for (const std::int64_t in_fold : groups_per_fold(g.k, rows)) {
+        out.folds += ceil_div(m, cols);
+        out.lines += ceil_div(m, cols) * (2 * rows + cols + in_fold * g.n - 2);
+      }
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t layer_fold_count(const HardwareConfig& hw, const Gemm& gemm, int batch) {
+  if (hw.grouped_mapping != GroupedMapping::DiagonalTiles || gemm.groups <= 1 || gemm.m == 0 || gemm.k == 0 ||
+      gemm.n == 0)
+    return fold_count(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(gemm, hw.grouped_mapping), batch);
+  return diagonal_folds(hw.dataflow, hw.array_rows, hw.array_cols, gemm, batch).folds;
+}
+
+std::int64_t layer_compute_cycles(const HardwareConfig& hw, const Gemm& gemm, int batch) {
+  if (hw.grouped_mapping != GroupedMapping::DiagonalTiles || gemm.groups <= 1 || gemm.m == 0 || gemm.k == 0 ||
+      gemm.n == 0)
+    return gemm_compute_cycles(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(gemm, hw.grouped_mapping),
+                               batch);
+  return diagonal_folds(hw.dataflow, hw.array_rows, hw.array_cols, gemm, batch).lines - 1;
 }
 
 std::int64_t gemm_compute_cycles(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch) {
@@ -68,8 +134,7 @@ AnalyticalModel::AnalyticalModel(const Network& net, const HardwareConfig& hw, i
   BITSIM_CHECK(batch >= 1);
   m_native_cycles.reserve(net.layers().size());
   for (const Layer& l : net.layers())
-    m_native_cycles.push_back(
-        gemm_compute_cycles(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(l.gemm, hw.grouped_mapping), batch));
+    m_native_cycles.push_back(layer_compute_cycles(hw, l.gemm, batch));
 }
 
 SimResult AnalyticalModel::evaluate(const BitPlan& plan) const {

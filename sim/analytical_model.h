@@ -13,6 +13,13 @@
 // GEMM: the same as SCALE-Sim's per-channel split of "DP" layers. An FC layer is a GEMM with M = batch.
 // For bitsim's own workloads, padding is part of the input (M counts the padded output pixels),
 // where a SCALE-Sim topology must list the padded IFMAP size itself.
+// array.grouped_mapping: diagonal_tiles runs the block-diagonal GEMM (K' = G K, N' = G N) fold by
+// fold like SCALE-Sim, but only the folds that hold part of some group's block, each streaming only
+// what those groups need (a compiler knows where the zeros are):
+//   ws: lines = (folds of R rows x C columns that hold a block) x (2R + C + M - 2)
+//   os: lines = ceil(M/R) x sum over column folds j of (k_j + R + C - 2), k_j = K x groups in fold j
+//   is: lines = ceil(M/C) x sum over row folds i of (2R + C + n_i - 2), n_i = N x groups in fold i
+// and compute_cycles = lines - 1. With one group these are the formulas above.
 // Pooling, add and concat do not use the array (0 compute cycles) but move their tensors.
 // With precision_scaling: packed, compute_cycles = ceil(cycles / floor(native / max(w_bits, a_bits))).
 //
@@ -93,8 +100,12 @@ BottleneckCounts count_bottlenecks(const SimResult& r);
 std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols, std::int64_t m, std::int64_t k,
                         std::int64_t n);
 // The GEMM a layer runs as under `mapping`: unchanged for Split (and for a single group); for
-// BlockDiagonal one GEMM of M x (groups K) x (groups N).
+// BlockDiagonal (and DiagonalTiles) one GEMM of M x (groups K) x (groups N).
 Gemm mapped_gemm(const Gemm& gemm, GroupedMapping mapping);
+// A layer's folds and compute cycles on the array under the config's dataflow and grouped mapping
+// (the SCALE-Sim formulas above for split and block_diagonal; diagonal_tiles below).
+std::int64_t layer_fold_count(const HardwareConfig& hw, const Gemm& gemm, int batch);
+std::int64_t layer_compute_cycles(const HardwareConfig& hw, const Gemm& gemm, int batch);
 // Folds of a layer's GEMM: groups * (row folds) * (column folds); 0 for an empty GEMM.
 std::int64_t fold_count(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch);
 // Compute cycles of a layer's GEMM at native precision: groups * (lines - 1); 0 for an empty GEMM.

@@ -439,8 +439,7 @@ void add_tiles(Job& job, std::size_t i, const AnalyticalModel& model, const BitP
   const int batch = model.batch();
   const Layer& l = net.layer(i);
   const LayerTiming& t = analytical.layers[i];
-  const std::int64_t folds =
-      fold_count(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(l.gemm, hw.grouped_mapping), batch);
+  const std::int64_t folds = layer_fold_count(hw, l.gemm, batch);
   const int tiles = static_cast<int>(std::clamp<std::int64_t>(folds, 1, options.max_tiles_per_layer));
   const LayerTraffic& traffic = model.traffic().layer(i);
   double input_decoded = 0;

@@ -119,7 +119,8 @@ const std::vector<Param>& params() {
              &HardwareConfig::dataflow),
       choice("array.grouped_mapping", kGroupedMappingNames, kGroupedMappingNames.name(GroupedMapping::Split),
              "grouped/depthwise convs: split = one GEMM per group in turn (SCALE-Sim v2's DP rows); block_diagonal = "
-             "one GEMM with K = kernel x C, N = C, zeros off the block diagonal made on chip",
+             "one GEMM with K = kernel x C, N = C, zeros off the block diagonal made on chip; diagonal_tiles = that "
+             "GEMM without its all-zero folds",
              &HardwareConfig::grouped_mapping),
       quantity("clock", "frequency", Dimension::Hertz, "", "array clock; the decoder runs at the same clock",
                &HardwareConfig::clock_hz),

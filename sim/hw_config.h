@@ -27,11 +27,15 @@ constexpr std::string_view dataflow_name(Dataflow d) { return kDataflowNames.nam
 // Split: G GEMMs one after another, each folded and filled on its own (SCALE-Sim v2 splits its
 // depthwise "DP" rows into per-channel layers this way); BlockDiagonal: one GEMM of (G K) x (G N)
 // whose weight matrix is zero off its G diagonal blocks, which a weight-stationary array loads like
-// any dense layer (the zeros are written into the PEs on chip, never fetched from DRAM).
-enum class GroupedMapping { Split, BlockDiagonal };
+// any dense layer (the zeros are written into the PEs on chip, never fetched from DRAM), every fold
+// run; DiagonalTiles: the same GEMM, but the folds (array-sized tiles) that hold only zeros are
+// skipped, and a fold streams only the rows or columns of the groups it holds (see
+// analytical_model.h for the cycles per dataflow). All three fetch the same weights (G K N values).
+enum class GroupedMapping { Split, BlockDiagonal, DiagonalTiles };
 inline constexpr NameTable kGroupedMappingNames{
     std::array{NamedValue<GroupedMapping>{GroupedMapping::Split, "split"},
-               NamedValue<GroupedMapping>{GroupedMapping::BlockDiagonal, "block_diagonal"}}};
+               NamedValue<GroupedMapping>{GroupedMapping::BlockDiagonal, "block_diagonal"},
+               NamedValue<GroupedMapping>{GroupedMapping::DiagonalTiles, "diagonal_tiles"}}};
 static_assert(kGroupedMappingNames.complete());
 
 // Which tensors cross the chip boundary (see analytical_model.h for the exact rules).

@@ -277,6 +277,39 @@ layers:
   EXPECT_EQ(t.layer(p).dram_reads, std::vector<int>{static_cast<int>(a)});
 }
 
+// 8 depthwise channels (K = 9, N = 1 each, M = 16) on the 4x4 array: the block-diagonal GEMM is
+// K' = 72 by N' = 8; diagonal_tiles runs only the folds that hold a block.
+TEST(AnalyticalModel, DiagonalTilesSkipTheAllZeroFolds) {
+  const Gemm dw{16, 9, 1, 8};
+  HardwareConfig hw = tiny_hw();
+  auto cycles = [&](Dataflow d, GroupedMapping g) {
+    hw.dataflow = d;
+    hw.grouped_mapping = g;
+    return layer_compute_cycles(hw, dw, 1);
+  };
+  // ws: dense 18 x 2 = 36 folds of 2R + C + M - 2 = 26 lines; channels 0-3 sit in column fold 0
+  // and row folds 0-8, channels 4-7 in column fold 1 and row folds 9-17: 18 folds.
+  EXPECT_EQ(cycles(Dataflow::WeightStationary, GroupedMapping::BlockDiagonal), 36 * 26 - 1);
+  EXPECT_EQ(cycles(Dataflow::WeightStationary, GroupedMapping::DiagonalTiles), 18 * 26 - 1);
+  hw.grouped_mapping = GroupedMapping::DiagonalTiles;
+  EXPECT_EQ(layer_fold_count(hw, dw, 1), 18);
+  // os: 4 row folds of M; each of the 2 column folds reduces over its 4 channels' 36 values,
+  // not all 72: 4 x 2 x (72 + 6) dense, 4 x 2 x (36 + 6) diagonal.
+  EXPECT_EQ(cycles(Dataflow::OutputStationary, GroupedMapping::BlockDiagonal), 4 * 2 * 78 - 1);
+  EXPECT_EQ(cycles(Dataflow::OutputStationary, GroupedMapping::DiagonalTiles), 4 * 2 * 42 - 1);
+  // is: 18 row folds of 4 window values x 4 column folds of M; a row fold streams the filters of
+  // the 1 or 2 channels it holds (24 in all over the 18 folds) instead of all 8.
+  EXPECT_EQ(cycles(Dataflow::InputStationary, GroupedMapping::BlockDiagonal), 18 * 4 * 18 - 1);
+  EXPECT_EQ(cycles(Dataflow::InputStationary, GroupedMapping::DiagonalTiles), 4 * (18 * 10 + 24) - 1);
+  // One group: every mapping is SCALE-Sim's dense GEMM.
+  for (Dataflow d : {Dataflow::WeightStationary, Dataflow::OutputStationary, Dataflow::InputStationary})
+    for (GroupedMapping g : {GroupedMapping::Split, GroupedMapping::BlockDiagonal, GroupedMapping::DiagonalTiles}) {
+      hw.dataflow = d;
+      hw.grouped_mapping = g;
+      EXPECT_EQ(layer_compute_cycles(hw, Gemm{10, 6, 5, 1}, 2), gemm_compute_cycles(d, 4, 4, Gemm{10, 6, 5, 1}, 2));
+    }
+}
+
 TEST(AnalyticalModel, ReusedResultGivesTheSameAnswer) {
   const Network net = tiny_net();
   const HardwareConfig hw = tiny_hw();
