@@ -372,7 +372,7 @@ class Array : public sc_module {
       if (--job.tiles_left[l] == 0) {
         job.done[l] = true;
         d.end_s = now_s() - job.start_s;
-        if (job.record_trace)
+        if (job.record_trace && d.end_s > d.start_s)  // a fused layer with nothing of its own to do has no span
           job.trace.push_back({TraceSpan::Track::Layers, job.net->layer(l).name, d.start_s, d.end_s});
       }
       m_progress.notify();

@@ -7,6 +7,7 @@
 #include "alloc/dataset.h"
 #include "alloc/inference.h"
 #include "alloc/modelled_curves.h"
+#include "alloc/plan_score.h"
 #include "alloc/solvers/latency_solver.h"
 #include "alloc/solvers/solver.h"
 #include "alloc/study/study.h"
@@ -133,8 +134,8 @@ BENCHMARK(BM_CodesignStudy)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseR
 void BM_LatencyResNet50Tpu(benchmark::State& state) {
   const HardwareConfig hw = load_hardware_config(kRoot + "/configs/tpu.yaml");
   const Network net = load_workload(kRoot + "/workloads/resnet50.yaml");
-  const alloc::RateDistortionCurves curves = alloc::modelled_curves(net);
   const AnalyticalModel model(net, hw);
+  const alloc::RateDistortionCurves curves = alloc::curves_for_datapath(alloc::modelled_curves(net), net, model.traffic());
   alloc::LatencyGoal goal;
   goal.max_time_s = 1.0 / 400;
   for (auto _ : state) benchmark::DoNotOptimize(alloc::allocate_for_latency(curves, model, 8, goal).time_s);

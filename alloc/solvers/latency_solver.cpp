@@ -190,6 +190,7 @@ class LatencyDp {
     const Allocation first = make_allocation(curves, std::vector<int>(curves.tensors.size(), 0));
     sim::BitPlan plan = to_bit_plan(net, curves, first, default_bits, "");  // validates the curves too
     const TensorsOfLayers of = index_tensors();
+    check_quantization_points();
     candidates_();
     m_plan = plan;
     m_written.assign(net.layers().size(), false);
@@ -432,6 +433,22 @@ class LatencyDp {
       m_values[t] = weights ? net.layer(l).weights : net.layer(l).output.count();
     }
     return of;
+  }
+
+  // Every activation tensor with a choice must be one the datapath stores or holds: a fused layer's
+  // input has no stage that would choose it (curves_for_datapath gives it its one option).
+  void check_quantization_points() const {
+    const sim::ActivationTraffic& traffic = m_model.traffic();
+    for (std::size_t t = 0; t < m_curves.tensors.size(); ++t) {
+      const TensorCurve& tc = m_curves.tensors[t];
+      if (tc.kind != CurveTensorKind::Activation || traffic.quantized(m_layer_of[t])) continue;
+      if (tc.options.size() == 1 && tc.options.front().on_chip) continue;
+      throw InputError(tc.options.front().where,
+                       fmt::format("curves tensor {}: on hardware '{}' this tensor stays inside the fused datapath "
+                                   "(datapath.fusion: {}) and is not quantized; the curves must give it only the "
+                                   "on-chip option (alloc::curves_for_datapath)",
+                                   tc.tensor, m_model.hardware().name, sim::kFusionNames.name(m_model.hardware().fusion)));
+    }
   }
 
   // The activation tensors (producer layers) whose options layer l's timing reads, each once: the

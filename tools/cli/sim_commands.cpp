@@ -16,11 +16,14 @@ using namespace bitsim::sim;
 
 namespace {
 
-// The per-layer table; the SystemC engine adds its columns after the analytical ones.
-Table layer_table(const Network& net, const SimResult& r, const DetailedResult* detail) {
-  std::vector<std::string> columns = {"layer",          "op",         "macs",        "weights",
-                                      "compute_cycles", "dram_bytes", "dram_time_s", "decode_time_s",
-                                      "compute_time_s", "time_s",     "bottleneck"};
+// The per-layer table; the SystemC engine adds its columns after the analytical ones. fused_into:
+// the layer whose output path runs this one (datapath.fusion); its DRAM bytes split into weights
+// read, inputs read and output written (under fusion, the chain's output is written by its first layer).
+Table layer_table(const Network& net, const ActivationTraffic& traffic, const SimResult& r,
+                  const DetailedResult* detail) {
+  std::vector<std::string> columns = {"layer",       "op",           "fused_into",  "macs",          "weights",
+                                      "compute_cycles", "dram_bytes", "weight_bytes", "input_bytes", "output_bytes",
+                                      "dram_time_s", "decode_time_s", "compute_time_s", "time_s",     "bottleneck"};
   if (detail)
     for (const char* c : {"start_s", "end_s", "stall_dram_s", "stall_decode_s", "stall_buffer_s", "tiles"})
       columns.emplace_back(c);
@@ -29,12 +32,17 @@ Table layer_table(const Network& net, const SimResult& r, const DetailedResult* 
     const Layer& l = net.layer(i);
     if (l.op == LayerOp::Input) continue;
     const LayerTiming& x = r.layers[i];
+    const int anchor = traffic.layer(i).fused_into;
     std::vector<Cell> row = {l.name,
                              std::string(op_name(l.op)),
+                             anchor >= 0 ? net.layer(static_cast<std::size_t>(anchor)).name : std::string("-"),
                              l.macs * r.batch,
                              l.weights,
                              x.compute_cycles,
                              x.dram_bytes,
+                             x.weight_read_bytes,
+                             x.input_read_bytes,
+                             x.output_write_bytes,
                              x.dram_time_s,
                              x.decode_time_s,
                              x.compute_time_s,
@@ -51,14 +59,21 @@ Table layer_table(const Network& net, const SimResult& r, const DetailedResult* 
   return t;
 }
 
-Table totals_table(const Network& net, const SimResult& r, const DetailedResult* detail) {
-  std::vector<std::string> columns = {
-      "batch",      "macs",   "weights",          "activations",         "compute_cycles",
-      "dram_bytes", "time_s", "time_per_image_s", "inference_rate_per_s"};
+// activations: every layer output; stored_activations: those that exist off chip (the rest stay
+// inside a fused datapath or on chip, datapath.fusion and datapath.shortcut).
+Table totals_table(const Network& net, const ActivationTraffic& traffic, const SimResult& r,
+                   const DetailedResult* detail) {
+  std::vector<std::string> columns = {"batch",          "macs",       "weights",       "activations",
+                                      "stored_activations", "compute_cycles", "dram_bytes", "time_s",
+                                      "time_per_image_s",   "inference_rate_per_s"};
+  std::int64_t stored = 0;
+  for (std::size_t i = 0; i < net.layers().size(); ++i)
+    if (net.layer(i).op != LayerOp::Input && traffic.stored(i)) stored += net.layer(i).output.count();
   std::vector<Cell> row = {static_cast<std::int64_t>(r.batch),
                            net.total_macs() * r.batch,
                            net.total_weights(),
                            net.total_activations() * r.batch,
+                           stored * r.batch,
                            r.compute_cycles,
                            r.dram_bytes,
                            r.time_s,
@@ -106,8 +121,9 @@ int run_simulate(const SimulateArgs& a) {
     r = AnalyticalModel(net, hw, a.batch).evaluate(plan);
     if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
   }
-  const Table layers = layer_table(net, r, detail ? &*detail : nullptr);
-  const Table totals = totals_table(net, r, detail ? &*detail : nullptr);
+  const ActivationTraffic traffic(net, hw, a.batch);
+  const Table layers = layer_table(net, traffic, r, detail ? &*detail : nullptr);
+  const Table totals = totals_table(net, traffic, r, detail ? &*detail : nullptr);
   switch (a.out.format()) {
     case Format::Json: {
       JsonWriter j(std::cout);
