@@ -32,6 +32,10 @@ inline constexpr NameTable kCurveTensorKindNames{
                NamedValue<CurveTensorKind>{CurveTensorKind::Activation, "activation"}}};
 static_assert(kCurveTensorKindNames.complete());
 
+// How an option is stored off chip. ByRate: as the curves' rate kind says (fixed length at rate
+// fixed, else entropy-coded); alloc::with_storage_formats() makes the choice explicit per option.
+enum class StorageFormat : std::uint8_t { ByRate, Fixed, Coded };
+
 struct CurveOption {
   std::string name;        // e.g. "t=15,beta=0.25" or "b4"
   double rate_bits = 0;    // total bits of the tensor at this choice: what the budget counts
@@ -42,7 +46,8 @@ struct CurveOption {
   double fixed_bits = -1;  // the three sizes, where known (< 0 = not given)
   double entropy_bits = -1;
   double coded_bits = -1;
-  bool on_chip = false;  // not quantized: the value stays inside a fused datapath (alloc::curves_for_datapath)
+  bool on_chip = false;  // not quantized: the value stays inside a fused datapath (alloc::curves_for_hardware)
+  StorageFormat format = StorageFormat::ByRate;
   SourceLocation where;
 };
 
@@ -64,6 +69,11 @@ struct RateDistortionCurves {
   double min_rate_bits() const;       // the cheapest plan
   double max_rate_bits() const;       // the most expensive useful plan
 };
+
+// Is the option stored entropy-coded (decoded on chip) under curves of rate kind `rate`?
+inline bool entropy_coded(RateKind rate, const CurveOption& o) {
+  return o.format == StorageFormat::Coded || (o.format == StorageFormat::ByRate && rate != RateKind::Fixed);
+}
 
 // Reads the curves CSV; throws InputError naming file, line and column for every problem found.
 RateDistortionCurves load_curves(const std::string& path);

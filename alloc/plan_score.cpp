@@ -16,7 +16,7 @@ sim::TensorCoding tensor_coding(RateKind rate, const CurveOption& o, std::int64_
   coding.bits = std::clamp(coding.bits, 1, 32);
   coding.levels = o.levels;
   coding.beta = o.beta;
-  if (rate != RateKind::Fixed) {
+  if (entropy_coded(rate, o)) {
     coding.coded_bits = std::ceil(o.rate_bits);
     coding.symbols = values;
   }
@@ -60,8 +60,44 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
   return plan;
 }
 
-RateDistortionCurves curves_for_datapath(const RateDistortionCurves& curves, const sim::Network& net,
-                                         const sim::ActivationTraffic& traffic) {
+RateDistortionCurves with_storage_formats(const RateDistortionCurves& curves, bool decoder) {
+  RateDistortionCurves out = curves;
+  if (curves.rate == RateKind::Fixed) return out;
+  for (TensorCurve& t : out.tensors) {
+    std::vector<CurveOption> options;
+    options.reserve(2 * t.options.size());
+    for (const CurveOption& o : t.options) {
+      const double fixed = o.fixed_bits >= 0                ? o.fixed_bits
+                           : o.bits > 0 && t.count > 0      ? static_cast<double>(o.bits) * static_cast<double>(t.count)
+                                                            : -1;
+      if (o.format != StorageFormat::ByRate || o.on_chip || fixed < 0) {
+        options.push_back(o);
+        continue;
+      }
+      CurveOption f = o;
+      f.name = o.name + " fixed";
+      f.rate_bits = fixed;
+      f.format = StorageFormat::Fixed;
+      options.push_back(f);
+      if (decoder && o.rate_bits < fixed) {
+        CurveOption c = o;
+        c.name = o.name + " coded";
+        c.format = StorageFormat::Coded;
+        options.push_back(c);
+      }
+    }
+    t.options = std::move(options);
+  }
+  return out;
+}
+
+RateDistortionCurves curves_for_hardware(const RateDistortionCurves& curves, const sim::AnalyticalModel& model) {
+  return pin_unquantized(with_storage_formats(curves, model.hardware().decoder_lanes != 0), model);
+}
+
+RateDistortionCurves pin_unquantized(const RateDistortionCurves& curves, const sim::AnalyticalModel& model) {
+  const sim::Network& net = model.network();
+  const sim::ActivationTraffic& traffic = model.traffic();
   RateDistortionCurves out = curves;
   for (TensorCurve& t : out.tensors) {
     if (t.kind != CurveTensorKind::Activation) continue;

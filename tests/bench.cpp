@@ -135,7 +135,7 @@ void BM_LatencyResNet50Tpu(benchmark::State& state) {
   const HardwareConfig hw = load_hardware_config(kRoot + "/configs/tpu.yaml");
   const Network net = load_workload(kRoot + "/workloads/resnet50.yaml");
   const AnalyticalModel model(net, hw);
-  const alloc::RateDistortionCurves curves = alloc::curves_for_datapath(alloc::modelled_curves(net), net, model.traffic());
+  const alloc::RateDistortionCurves curves = alloc::curves_for_hardware(alloc::modelled_curves(net), model);
   alloc::LatencyGoal goal;
   goal.max_time_s = 1.0 / 400;
   for (auto _ : state) benchmark::DoNotOptimize(alloc::allocate_for_latency(curves, model, 8, goal).time_s);

@@ -41,8 +41,9 @@ datapath: {native_bits: 8)" + datapath + R"(}
 )"));
 }
 
-// Three options per tensor, random sizes and errors (not convex, not monotone in bits).
-RateDistortionCurves random_curves(const sim::Network& net, std::mt19937& rng, RateKind rate) {
+// Three options per tensor, random sizes and errors (not convex, not monotone in bits); coded sizes
+// are (0.4 + spread x U(0, 1)) x the fixed-length size.
+RateDistortionCurves random_curves(const sim::Network& net, std::mt19937& rng, RateKind rate, double spread = 0.6) {
   RateDistortionCurves c;
   c.rate = rate;
   std::uniform_real_distribution<double> u(0, 1);
@@ -56,7 +57,7 @@ RateDistortionCurves random_curves(const sim::Network& net, std::mt19937& rng, R
       CurveOption o;
       o.name = "b" + std::to_string(b);
       o.bits = b;
-      o.rate_bits = std::ceil(b * static_cast<double>(count) * (rate == RateKind::Fixed ? 1.0 : 0.4 + 0.6 * u(rng)));
+      o.rate_bits = std::ceil(b * static_cast<double>(count) * (rate == RateKind::Fixed ? 1.0 : 0.4 + spread * u(rng)));
       o.distortion = std::ldexp(1.0, -2 * b) * (0.2 + u(rng));
       t.options.push_back(o);
     }
@@ -78,7 +79,7 @@ struct Instance {
   Instance(const std::string& datapath, const std::string& policy, RateKind rate, unsigned seed)
       : net(residual_net()), hw(tiny_hw(datapath, policy)), model(net, hw) {
     std::mt19937 rng(seed);
-    curves = curves_for_datapath(random_curves(net, rng, rate), net, model.traffic());
+    curves = pin_unquantized(random_curves(net, rng, rate), model);
   }
 };
 
@@ -106,11 +107,8 @@ double quantile(std::vector<double> v, double q) {
   return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
 }
 
-void check_against_brute_force(const std::string& datapath, RateKind rate, unsigned seed) {
-  const Instance in(datapath, "stream", rate, seed);
-  const sim::Network& net = in.net;
-  const sim::AnalyticalModel& model = in.model;
-  const RateDistortionCurves& c = in.curves;
+// Both objectives, with and without a size budget, at targets spread over the plans' own range.
+void check_exact(const sim::Network& net, const sim::AnalyticalModel& model, const RateDistortionCurves& c) {
   const std::vector<Plan> plans = all_plans(c, model);
   std::vector<double> times, errors, rates;
   for (const Plan& p : plans) {
@@ -157,6 +155,11 @@ void check_against_brute_force(const std::string& datapath, RateKind rate, unsig
   }
 }
 
+void check_against_brute_force(const std::string& datapath, RateKind rate, unsigned seed) {
+  const Instance in(datapath, "stream", rate, seed);
+  check_exact(in.net, in.model, in.curves);
+}
+
 TEST(LatencySolver, ExactAgainstBruteForceFixedRates) {
   for (unsigned seed : {1u, 2u}) check_against_brute_force("", RateKind::Fixed, seed);
 }
@@ -177,6 +180,48 @@ TEST(LatencySolver, ExactAgainstBruteForceFusedDatapath) {
   check_against_brute_force(", fusion: elementwise, shortcut: dram", RateKind::Coded, 7);
   const Instance in(", fusion: elementwise_pool", "stream", RateKind::Fixed, 8);
   EXPECT_EQ(on_chip_tensors(in.curves), 1u);
+}
+
+// Storage format per tensor: with a one-lane decoder (5 ns per symbol against 1 ns per byte of
+// DRAM) a coded tensor is smaller but slower to read, so the choice matters both ways. input -> a
+// -> fc: five tensors, each fixed length at 2, 4 and 8 bits and coded where that is smaller.
+TEST(LatencySolver, StorageFormatChoiceAgainstBruteForce) {
+  const sim::Network net = sim::load_workload(write_temp("chain.yaml", R"(name: chain
+input: {shape: [2, 6, 6]}
+layers:
+  - {name: a, op: conv, out_channels: 4, kernel: 3, padding: 1}
+  - {name: fc, op: fc, out_features: 5}
+)"));
+  const sim::HardwareConfig hw = tiny_hw("");
+  const sim::AnalyticalModel model(net, hw);
+  for (const unsigned seed : {11u, 12u}) {
+    std::mt19937 rng(seed);
+    const RateDistortionCurves raw = random_curves(net, rng, RateKind::Coded, 0.9);
+    const RateDistortionCurves c = curves_for_hardware(raw, model);
+    std::size_t coded = 0;
+    for (std::size_t t = 0; t < c.tensors.size(); ++t) {
+      for (const CurveOption& o : c.tensors[t].options) {
+        if (o.format != StorageFormat::Coded) continue;
+        ++coded;
+        EXPECT_LT(o.rate_bits, o.fixed_bits >= 0 ? o.fixed_bits : o.bits * static_cast<double>(c.tensors[t].count));
+      }
+    }
+    // Fixed length always; coded where smaller (spread 0.9: about a third of the options are not).
+    EXPECT_GT(coded, 0u);
+    EXPECT_LT(coded, 15u);
+    check_exact(net, model, c);
+  }
+  // Without a decoder there is nothing coded to choose.
+  sim::HardwareConfig none = hw;
+  none.decoder_lanes = 0;
+  const sim::AnalyticalModel no_decoder(net, none);
+  std::mt19937 rng(11);
+  const RateDistortionCurves c = curves_for_hardware(random_curves(net, rng, RateKind::Coded, 0.9), no_decoder);
+  for (const TensorCurve& t : c.tensors) {
+    EXPECT_EQ(t.options.size(), 3u) << t.tensor;
+    for (const CurveOption& o : t.options) EXPECT_EQ(o.format, StorageFormat::Fixed);
+  }
+  check_exact(net, no_decoder, c);
 }
 
 TEST(LatencySolver, UnreachableTargetNamesTheBestPossible) {
@@ -212,7 +257,7 @@ TEST(LatencySolver, SizeFeasibilityOnALargeNetwork) {
               std::string::npos)
         << e.what();
   }
-  const RateDistortionCurves curves = curves_for_datapath(modelled_curves(net), net, model.traffic());
+  const RateDistortionCurves curves = curves_for_hardware(modelled_curves(net), model);
   double smallest = 0;
   for (const TensorCurve& t : curves.tensors) {
     double least = std::numeric_limits<double>::infinity();

@@ -156,6 +156,37 @@ TEST(Study, FusedPointsSolveOnTheirOwnQuantizationPoints) {
   }
 }
 
+// Like for like: equal stores fixed length (the study's rate is coded: every other solver may code
+// a tensor, where that is smaller) and every size-budget solver gets equal's real size.
+TEST(Study, SolversAreBudgetedAtEqualsFixedLengthSize) {
+  study::StudySpec s = study::load_study_spec(kSmall);
+  s.avg_bits = {2.5, 4};  // 2.5: equal takes 2 bits, and the others its size, not 2.5 x values
+  const StudyResult r = run_study(s);
+  double equal_size = -1;
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const StudyRow& row = r.rows[i];
+    ASSERT_TRUE(row.feasible) << row.solver << ": " << row.status;
+    const RateDistortionCurves& curves = row_curves(r, i);
+    const Allocation a = row_allocation(r, i);
+    if (row.solver == "equal") {
+      equal_size = row.rate_bits;
+      double fixed = 0;
+      for (std::size_t t = 0; t < curves.tensors.size(); ++t) {
+        const CurveOption& o = curves.tensors[t].options[static_cast<std::size_t>(a.choice[t])];
+        EXPECT_NE(o.format, StorageFormat::Coded) << curves.tensors[t].tensor;
+        fixed += o.rate_bits;
+      }
+      EXPECT_EQ(row.rate_bits, fixed);
+      EXPECT_LE(row.rate_bits, row.avg_bits * static_cast<double>(curves.total_values()));
+      if (row.avg_bits == 2.5) {
+        EXPECT_EQ(row.rate_bits, 2.0 * static_cast<double>(curves.total_values()));
+      }
+    } else if (row.solver != "latency") {
+      EXPECT_LE(row.rate_bits, equal_size) << row.solver;
+    }
+  }
+}
+
 TEST(Study, ParetoFrontKeepsOnlyUndominatedRows) {
   auto row = [](double rate, double error, double cost) {
     StudyRow r;

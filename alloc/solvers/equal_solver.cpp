@@ -1,6 +1,8 @@
 // Equal allocation (the baseline of seed 004's Table 3): every tensor at the same fixed-length bit
 // width, the widest one that fits the budget. Per tensor, the option with that width and the lowest
 // distortion is taken (with modelled curves: the MSE-optimal step and dead zone at that width).
+// Where the curves offer storage formats (with_storage_formats), equal stores fixed length, as the
+// paper's equal does ("a fixed number of bits", Table 3).
 #include <fmt/format.h>
 #include <set>
 
@@ -16,7 +18,7 @@ class EqualSolver final : public Solver {
     std::vector<std::map<int, int>> per_bits;
     std::set<int> common;
     for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
-      per_bits.push_back(best_option_per_bits(curves.tensors[i]));
+      per_bits.push_back(best_option_per_bits(curves.tensors[i], true));
       std::set<int> mine;
       for (const auto& [b, o] : per_bits.back()) mine.insert(b);
       if (i == 0) common = mine;

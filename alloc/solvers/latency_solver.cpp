@@ -436,7 +436,7 @@ class LatencyDp {
   }
 
   // Every activation tensor with a choice must be one the datapath stores or holds: a fused layer's
-  // input has no stage that would choose it (curves_for_datapath gives it its one option).
+  // input has no stage that would choose it (curves_for_hardware gives it its one option).
   void check_quantization_points() const {
     const sim::ActivationTraffic& traffic = m_model.traffic();
     for (std::size_t t = 0; t < m_curves.tensors.size(); ++t) {
@@ -446,7 +446,7 @@ class LatencyDp {
       throw InputError(tc.options.front().where,
                        fmt::format("curves tensor {}: on hardware '{}' this tensor stays inside the fused datapath "
                                    "(datapath.fusion: {}) and is not quantized; the curves must give it only the "
-                                   "on-chip option (alloc::curves_for_datapath)",
+                                   "on-chip option (alloc::curves_for_hardware)",
                                    tc.tensor, m_model.hardware().name, sim::kFusionNames.name(m_model.hardware().fusion)));
     }
   }
@@ -661,10 +661,12 @@ class LatencyDp {
         bool beaten = false;
         for (std::size_t b = 0; b < opts.size() && !beaten; ++b) {
           if (a == b) continue;
+          // A fixed-length option needs no decoding: a coded one never beats it on time.
+          const bool coded_a = entropy_coded(m_curves.rate, opts[a]), coded_b = entropy_coded(m_curves.rate, opts[b]);
           const bool no_worse = opts[b].rate_bits <= opts[a].rate_bits && opts[b].distortion <= opts[a].distortion &&
-                                opts[b].bits <= opts[a].bits;
+                                opts[b].bits <= opts[a].bits && (!coded_b || coded_a);
           const bool same = opts[b].rate_bits == opts[a].rate_bits && opts[b].distortion == opts[a].distortion &&
-                            opts[b].bits == opts[a].bits;
+                            opts[b].bits == opts[a].bits && coded_a == coded_b;
           beaten = no_worse && (!same || b < a);
         }
         if (!beaten) m_cand[t].push_back(static_cast<int>(a));
@@ -871,6 +873,16 @@ LatencyDp::Outcome exact_search(LatencyDp& dp, const SolveLimits& lim, const Lag
   }
 }
 
+// The largest sum of layer times s with s + latency <= max_time in floating point, as the model adds
+// them (evaluate() adds dram.latency last): a plan exactly at the target is within it.
+double layer_time_limit(double max_time, double latency) {
+  if (!std::isfinite(max_time)) return max_time;
+  double s = max_time - latency;
+  while (s + latency > max_time) s = std::nextafter(s, -kInf);
+  while (std::nextafter(s, kInf) + latency <= max_time) s = std::nextafter(s, kInf);
+  return s;
+}
+
 // The solver; a goal no plan meets is reported in `error` rather than thrown, so that the outer loop
 // throws nothing after a SystemC run (see simulate_detailed in sim/detailed_model.h).
 std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
@@ -879,7 +891,7 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   const bool min_error = goal.objective == LatencyObjective::MinError;
   const double latency = model.hardware().dram_latency_s;
   // The constrained sum, as the DP accumulates it (time excludes the fixed dram.latency).
-  const SolveLimits lim{min_error ? goal.max_time_s - latency : goal.max_error * (1 + 1e-12),
+  const SolveLimits lim{min_error ? layer_time_limit(goal.max_time_s, latency) : goal.max_error * (1 + 1e-12),
                         std::isfinite(goal.budget_bits) ? goal.budget_bits * (1 + 1e-12) : kInf};
   LatencyDp dp(curves, model, default_bits, goal.objective);
   auto c_text = [&](double c) {

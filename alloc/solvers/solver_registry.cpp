@@ -94,7 +94,7 @@ Allocation allocate(const RateDistortionCurves& curves, double budget_bits, cons
                                    : std::string()));
   }
   BITSIM_CHECK(solver.kind == SolverKind::SizeBudget);
-  // Tensors a fused datapath keeps on chip (curves_for_datapath) have nothing to choose: the solver
+  // Tensors a fused datapath keeps on chip (curves_for_hardware) have nothing to choose: the solver
   // sees the others, and the on-chip ones take their one option (size 0, error 0).
   RateDistortionCurves chosen = whole;
   chosen.tensors.clear();

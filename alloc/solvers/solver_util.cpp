@@ -21,10 +21,11 @@ void require_columns(const RateDistortionCurves& curves, std::string_view solver
   }
 }
 
-std::map<int, int> best_option_per_bits(const TensorCurve& curve) {
+std::map<int, int> best_option_per_bits(const TensorCurve& curve, bool fixed_length_only) {
   std::map<int, int> best;
   for (std::size_t i = 0; i < curve.options.size(); ++i) {
     const CurveOption& o = curve.options[i];
+    if (fixed_length_only && o.format == StorageFormat::Coded) continue;
     const auto it = best.find(o.bits);
     if (it == best.end()) {
       best.emplace(o.bits, static_cast<int>(i));

@@ -13,8 +13,9 @@ namespace bitsim::alloc {
 void require_columns(const RateDistortionCurves& curves, std::string_view solver, bool need_count);
 
 // For each fixed-length bit width a tensor offers, its lowest-distortion option (ties: lower rate,
-// then lower index).
-std::map<int, int> best_option_per_bits(const TensorCurve& curve);
+// then lower index); with `fixed_length_only`, among the options not stored entropy-coded
+// (StorageFormat::Coded) only.
+std::map<int, int> best_option_per_bits(const TensorCurve& curve, bool fixed_length_only = false);
 
 // Each tensor's cheapest option (ties: lower distortion, then lower index).
 std::vector<int> cheapest_choice(const RateDistortionCurves& curves);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alloc/curves.h"
@@ -13,6 +14,12 @@
 #include "sim/base/table.h"
 
 namespace bitsim::study {
+
+// What compare, --table3 and studies put side by side (the solve order in alloc/study/study.cpp).
+inline constexpr std::string_view kSizesCompared =
+    "sizes compared: equal stores every tensor fixed-length at the widest width within avg_bits (the paper's "
+    "equal); every other solver is budgeted at equal's size (rate_bits) and stores each tensor fixed-length or "
+    "entropy-coded, coded only where smaller; the latency row is at equal's predicted error, its size not bounded";
 
 struct CompareSpec {
   std::vector<double> avg_bits = {2, 4};

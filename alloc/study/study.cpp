@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 #include "alloc/modelled_curves.h"
 #include "alloc/plan_score.h"
@@ -177,42 +178,47 @@ class PointEvaluator {
   }
 
  private:
-  // One set of curves per (workload, datapath.fusion) among the points: quantization points depend
-  // on the fusion alone (sim/activation_traffic.h).
+  // One set of curves per (workload, datapath.fusion, decoder or not) among the points: quantization
+  // points depend on the fusion alone (sim/activation_traffic.h), storage formats on the decoder.
   void datapath_curves() {
-    std::map<std::pair<std::size_t, sim::Fusion>, std::size_t> index;
+    std::map<std::tuple<std::size_t, sim::Fusion, bool>, std::size_t> index;
     m_out.point_curves.resize(m_points.size());
     for (std::size_t i = 0; i < m_points.size(); ++i) {
       const std::size_t w = m_points[i].workload;
       const sim::HardwareConfig& hw = m_out.configs[i];
-      const auto [it, added] = index.emplace(std::pair{w, hw.fusion}, m_out.datapath_curves.size());
+      const auto [it, added] =
+          index.emplace(std::tuple{w, hw.fusion, hw.decoder_lanes != 0}, m_out.datapath_curves.size());
       if (added) {
-        const sim::ActivationTraffic traffic(m_out.networks[w], hw, m_spec.batch);
-        m_out.datapath_curves.push_back(alloc::curves_for_datapath(m_out.curves[w], m_out.networks[w], traffic));
+        const sim::AnalyticalModel model(m_out.networks[w], hw, m_spec.batch);
+        m_out.datapath_curves.push_back(alloc::curves_for_hardware(m_out.curves[w], model));
         m_curves_workload.push_back(w);
       }
       m_out.point_curves[i] = it->second;
     }
   }
 
+  // Like for like: equal (fixed length, the widest width within avg_bits x values) is solved first,
+  // and every other solver gets equal's real size as its budget (avg_bits x values if equal fails).
   void solve_plans() {
     for (std::size_t c = 0; c < m_out.datapath_curves.size(); ++c)
-      for (const double avg_bits : m_spec.avg_bits)
+      for (const double avg_bits : m_spec.avg_bits) {
+        const RateDistortionCurves& curves = m_out.datapath_curves[c];
+        double budget = avg_bits * static_cast<double>(curves.total_values());
         for (const SolverInfo* solver : m_solvers.size_budget) {
-          const RateDistortionCurves& curves = m_out.datapath_curves[c];
           StudyPlan p;
           p.workload = m_curves_workload[c];
           p.curves = c;
           p.avg_bits = avg_bits;
           p.solver = std::string(solver->name);
           try {
-            const double budget = p.avg_bits * static_cast<double>(curves.total_values());
             p.allocation = allocate(curves, budget, *solver);
+            if (solver == &equal_solver()) budget = p.allocation.rate_bits;
           } catch (const InputError& e) {
             p.error = e.diagnostics().front().message;
           }
           m_out.plans.push_back(std::move(p));
         }
+      }
   }
 
   std::size_t plan_index(std::size_t curves, std::size_t budget, std::size_t solver) const {
@@ -252,7 +258,8 @@ class PointEvaluator {
     return true;
   }
 
-  // The latency-aware row: most images/s at equal's predicted error, solved for this point.
+  // The latency-aware row: most images/s at equal's predicted error, solved for this point; its size
+  // is not bounded (a size budget too makes the exact search far slower: minutes on Table 3).
   bool latency_row(StudyRow& row, std::size_t at, const sim::AnalyticalModel& model, double equal_error,
                    sim::SimResult& r) const {
     row.solver = std::string(latency_solver().name);

@@ -64,7 +64,7 @@ struct StudyResult {
   std::vector<sim::Network> networks;               // per workload
   std::vector<alloc::RateDistortionCurves> curves;  // per workload, as loaded
   // What the solvers saw: per workload and datapath.fusion in the study, the curves without the
-  // tensors that fusion keeps inside the datapath (alloc::curves_for_datapath); per point, its set.
+  // tensors that fusion keeps inside the datapath (alloc::curves_for_hardware); per point, its set.
   std::vector<alloc::RateDistortionCurves> datapath_curves;
   std::vector<std::size_t> point_curves;
   std::vector<StudyPlan> plans;

@@ -14,7 +14,7 @@ constexpr std::array kTable3 = {
     Table3Cell{"eyeriss", "mobilenet_v1", 2, 12, 12}, Table3Cell{"eyeriss", "mobilenet_v1", 4, 12, 12},
 };
 
-constexpr std::array<std::string_view, 5> kNotes = {
+constexpr std::array<std::string_view, 4> kNotes = {
     "paper_*: seed 004 Table 3 (SCALE-Sim, Tensorpack ResNet-50 and MobileNet-v1, their measured curves). bitsim: "
     "analytical model on configs/tpu.yaml and configs/eyeriss.yaml, modelled curves (synthetic values, not the "
     "paper's trained networks), the study's rate (coded unless --rate says otherwise).",
@@ -22,9 +22,6 @@ constexpr std::array<std::string_view, 5> kNotes = {
     "on_chip_if_fits): each stored activation is written once and read once, pooling, adds and ReLU run in their "
     "producer's output path and are neither stored nor quantized. ResNet-50 stores 8.9 M activations per image "
     "(the paper lists 9.6 M).",
-    "Equal rows: the paper's equal is fixed-length; here equal is coded at the study's rate, so it moves fewer "
-    "bits than its width says and runs faster than the paper's. The fixed-length figures are in the README "
-    "(simulate --bits).",
     "The paper's 'ours' is its Lagrangian allocation at the same average bits. bitsim's lagrangian row minimizes "
     "predicted error at the same size, and with modelled curves (no error propagation) error-optimal plans move "
     "bits to activations, which DRAM carries twice: at the same size they can be slower than equal. bitsim's "

@@ -285,9 +285,10 @@ int run_allocate(const AllocateArgs& a) {
   o.hw = hw ? &*hw : nullptr;
   std::optional<sim::AnalyticalModel> model;
   if (hw) model.emplace(*net, *hw, a.batch);
-  // On a datapath that fuses layers, their inputs are no tensors: not quantized, not budgeted.
-  const RateDistortionCurves curves =
-      model ? curves_for_datapath(load_source(a.source, net), *net, model->traffic()) : load_source(a.source, net);
+  // Storage format per tensor (fixed or entropy-coded, coded only with a decoder and where smaller);
+  // on a datapath that fuses layers, their inputs are no tensors: not quantized, not budgeted.
+  const RateDistortionCurves curves = model ? curves_for_hardware(load_source(a.source, net), *model)
+                                            : with_storage_formats(load_source(a.source, net), true);
   o.curves = &curves;
   o.budget = latency && a.budget_bits < 0 && a.avg_bits < 0 ? std::numeric_limits<double>::infinity()
                                                             : budget_from(curves, a.budget_bits, a.avg_bits);
@@ -391,7 +392,8 @@ int run_compare(const CompareArgs& a) {
                        "--table3 runs seed 004's four platform/model pairs: give no --hw, --workload, --curves "
                        "or --model");
     c = study::run_table3(spec, a.data_dir, parse_rate(a.source.rate));
-    header = "seed 004 Table 3 next to bitsim (analytical model, modelled curves, batch 1)\n";
+    header = fmt::format("seed 004 Table 3 next to bitsim (analytical model, modelled curves, batch 1)\n{}\n",
+                         study::kSizesCompared);
   } else {
     auto net = load_network(a.source);
     if (!net) throw InputError({}, "compare needs --workload (or --model), or --table3");
@@ -403,9 +405,10 @@ int run_compare(const CompareArgs& a) {
     c = study::run_compare(spec, std::move(inputs));
     const sim::HardwareConfig& hw = c.result.configs.front();
     const RateDistortionCurves& curves = c.result.curves.front();
-    header = fmt::format("{} on {} ({}), batch {}\n{}\nnative precision ({} bits, fixed length): {:.4g} images/s\n",
-                         c.result.networks.front().name(), hw.name, hw.source, a.batch, curves_line(curves),
-                         hw.native_bits, c.result.native_rate_per_s.front());
+    header =
+        fmt::format("{} on {} ({}), batch {}\n{}\nnative precision ({} bits, fixed length): {:.4g} images/s\n{}\n",
+                    c.result.networks.front().name(), hw.name, hw.source, a.batch, curves_line(curves), hw.native_bits,
+                    c.result.native_rate_per_s.front(), study::kSizesCompared);
   }
   const Table t = study::comparison_table(c);
   if (report) {
@@ -426,6 +429,7 @@ int run_compare(const CompareArgs& a) {
         j.field("provenance", Cell(curves.provenance));
         j.field("rate_kind", Cell(std::string(rate_kind_name(curves.rate))));
         j.field("native_inference_rate_per_s", Cell(c.result.native_rate_per_s.front()));
+        j.field("sizes_compared", Cell(std::string(study::kSizesCompared)));
         j.key("rows");
         j.rows_of(t);
         j.end_object();
