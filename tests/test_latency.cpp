@@ -306,6 +306,35 @@ TEST(LatencySolver, RefineMeetsTheTargetOfANonAdditiveTimer) {
   EXPECT_GE(r.result.allocation.distortion, allocate_for_latency(c, model, 8, g).allocation.distortion);
 }
 
+// A timer whose slowdown grows with the plan's time (slower plans lose more, as under SystemC's
+// stalls): tightening by the ratio missed overshoots below the fastest plan after round 1. The
+// loop must then try the fastest plan, which meets the target, and bisect back towards less error.
+TEST(LatencySolver, RefineReachesATargetAtTheEdge) {
+  const Instance in("", "stream", RateKind::Fixed, 8);
+  const sim::AnalyticalModel& model = in.model;
+  const RateDistortionCurves& c = in.curves;
+  LatencyGoal quickest;
+  quickest.objective = LatencyObjective::MinTime;
+  const double fastest = allocate_for_latency(c, model, 8, quickest).time_s;
+  const PlanTimer timer = [&](const sim::BitPlan& plan) {
+    const double t = model.evaluate(plan).time_s;
+    return t * (1 + 3 * (t - fastest) / fastest);
+  };
+  LatencyGoal g;
+  g.max_time_s = 1.05 * fastest;
+  const RefinedAllocation r = refine_for_latency(c, model, 8, g, timer);
+  EXPECT_TRUE(r.met);
+  EXPECT_LE(r.timed_s, g.max_time_s);
+  EXPECT_GT(r.rounds, 2);
+  // A target the fastest plan misses under the timer: nothing meets, the fastest tried is reported.
+  const PlanTimer slower = [&](const sim::BitPlan& plan) { return 1.01 * timer(plan); };
+  g.max_time_s = 1.005 * fastest;
+  const RefinedAllocation none = refine_for_latency(c, model, 8, g, slower);
+  EXPECT_FALSE(none.met);
+  EXPECT_DOUBLE_EQ(none.timed_s, 1.01 * fastest);
+  EXPECT_LE(none.rounds, 3);  // it stops once the fastest plan has missed
+}
+
 TEST(LatencySolver, ResidentWeightsAreChargedAsAnUpperBound) {
   const Instance in("", "resident", RateKind::Fixed, 9);
   const sim::Network& net = in.net;

@@ -894,8 +894,11 @@ std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const
   const SolveLimits lim{min_error ? layer_time_limit(goal.max_time_s, latency) : goal.max_error * (1 + 1e-12),
                         std::isfinite(goal.budget_bits) ? goal.budget_bits * (1 + 1e-12) : kInf};
   LatencyDp dp(curves, model, default_bits, goal.objective);
+  // A rate is printed rounded down, so that a user who asks for the printed rate gets it.
   auto c_text = [&](double c) {
-    return min_error ? fmt::format("{:.6g} s per batch ({:.6g} images/s)", c + latency, model.batch() / (c + latency))
+    const double rate = model.batch() / (c + latency);
+    const double scale = std::pow(10.0, 5 - std::floor(std::log10(rate)));
+    return min_error ? fmt::format("{:.6g} s per batch ({:.6g} images/s)", c + latency, std::floor(rate * scale) / scale)
                      : fmt::format("predicted error {:.6g}", c);
   };
   // Feasibility: the least constrained quantity and the least size any plan reaches.
@@ -965,11 +968,14 @@ RefinedAllocation refine_for_latency(const RateDistortionCurves& curves, const s
   const sim::Network& net = model.network();
   RefinedAllocation best, fastest;  // the best plan that meets the goal; the fastest one tried
   LatencyGoal g = goal;
+  // The DP's targets: `tightest` is the fastest plan's additive time (no target below it can be
+  // met); `fails` the tightest target whose plan missed, `meets` the loosest whose plan met.
+  double tightest = 0, fails = kInf, meets_at = 0;
   for (int round = 1; round <= max_rounds; ++round) {
     std::string error;
     auto solved = round == 1 ? std::optional(allocate_for_latency(curves, model, default_bits, g))
                              : solve(curves, model, default_bits, g, error);
-    if (!solved) break;  // tightened past what any plan reaches
+    if (!solved) break;  // the size budget or the error target leaves nothing at this time
     const double timed = timer(to_bit_plan(net, curves, solved->allocation, default_bits, ""));
     const bool meets = goal.objective == LatencyObjective::MinTime || timed <= goal.max_time_s;
     const bool better = !best.met || (goal.objective == LatencyObjective::MinError
@@ -978,8 +984,27 @@ RefinedAllocation refine_for_latency(const RateDistortionCurves& curves, const s
     if (meets && better) best = {*solved, timed, round, true};
     if (round == 1 || timed < fastest.timed_s) fastest = {*solved, timed, round, false};
     best.rounds = fastest.rounds = round;
-    if (goal.objective == LatencyObjective::MinTime || meets) break;
-    g.max_time_s *= goal.max_time_s / timed;  // tighten by the ratio missed
+    if (goal.objective == LatencyObjective::MinTime || (meets && round == 1)) break;
+    if (meets)
+      meets_at = std::max(meets_at, g.max_time_s);
+    else
+      fails = std::min(fails, g.max_time_s);
+    if (round == 1) {  // the fastest any plan is in the additive model: the floor of every target
+      LatencyGoal f = goal;
+      f.objective = LatencyObjective::MinTime;
+      f.max_error = kInf;
+      std::string none;
+      const auto quickest = solve(curves, model, default_bits, f, none);
+      if (!quickest) break;
+      tightest = quickest->time_s;
+    }
+    // Tighten by the ratio missed, at most to the floor, and bisect once a target has met: the
+    // loosest target that meets gives the least error.
+    const double next = meets_at > 0 ? 0.5 * (meets_at + fails)
+                                     : std::max(tightest, g.max_time_s * goal.max_time_s / timed);
+    if (next >= fails || (meets_at > 0 && fails - meets_at <= 1e-6 * fails) || (!meets && g.max_time_s <= tightest))
+      break;
+    g.max_time_s = next;
   }
   RefinedAllocation& out = best.met ? best : fastest;
   // Optimal for the DP's (tightened) target, not proven so for the timer's.

@@ -61,8 +61,11 @@ LatencyAllocation allocate_for_latency(const RateDistortionCurves& curves, const
 
 // The outer loop for a time that the additive model only approximates (resident weights, the
 // SystemC engine): solve, time the plan with `timer` (batch seconds), and while it misses the
-// target tighten the DP's target by the ratio missed; keep the best plan that really meets the
-// goal. Only the min-error objective has a time target to tighten; min-time plans are re-timed.
+// target tighten the DP's target by the ratio missed, never below the fastest plan's additive time
+// (the edge: that plan is tried before giving up); once a target's plan meets the goal, bisect
+// between it and the tightest target that missed, towards less error. Keeps the best plan that
+// really meets the goal. Only the min-error objective has a time target to tighten; min-time
+// plans are re-timed.
 // Throws (InputError) only before the first call of `timer`, since a SystemC timer forbids any
 // throw after it (the rule is stated at simulate_detailed, sim/detailed_model.h): when no round
 // meets the target, the result is the fastest plan tried, with met = false.
