@@ -72,6 +72,29 @@ std::vector<UnitOption> relu_options(std::span<const double> sample) {
   return out;
 }
 
+// Per layer, the gain of its output's noise (relative to its signal) to the network output's NSR.
+std::vector<double> output_gains(const sim::Network& net) {
+  const std::size_t n = net.layers().size();
+  std::vector<double> gain(n, 0.0);
+  for (std::size_t i = n; i-- > 0;) {
+    const auto readers = net.consumers(i);
+    if (readers.empty()) {
+      gain[i] = 1.0;
+      continue;
+    }
+    for (const int c : readers) {
+      const sim::Layer& r = net.layer(static_cast<std::size_t>(c));
+      double share = 1.0;
+      if (r.op == sim::LayerOp::Add)
+        share = 1.0 / static_cast<double>(r.inputs.size());
+      else if (r.op == sim::LayerOp::Concat)
+        share = static_cast<double>(net.layer(i).output.count()) / static_cast<double>(r.output.count());
+      gain[i] += share * gain[static_cast<std::size_t>(c)];
+    }
+  }
+  return gain;
+}
+
 }  // namespace
 
 RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions& options) {
@@ -110,16 +133,21 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
   RateDistortionCurves curves;
   curves.rate = options.rate;
   curves.source = fmt::format("modelled from workload '{}'", net.name());
+  const bool propagated = options.error == ErrorModel::Propagated;
   curves.provenance = fmt::format(
       "modelled (synthetic values, not measured): weights N(0, 2/fan_in), activations ReLU(N(0,1)) or N(0,1); "
-      "distortion = n_i * MSE_i / N; seed {}, {} samples",
-      options.seed, options.sample);
+      "distortion = {}; seed {}, {} samples",
+      propagated ? "output NSR, first-order propagation (gain_i * MSE_i / power_i)" : "n_i * MSE_i / N", options.seed,
+      options.sample);
+  const std::vector<double> gain = output_gains(net);
   std::int64_t total = 0;
   for (const sim::Layer& l : net.layers()) {
     if (l.weights > 0) total += l.weights;
     if (l.op != sim::LayerOp::Input) total += l.output.count();
   }
-  auto add = [&](const sim::Layer& l, CurveTensorKind kind, std::int64_t count, double variance,
+  // `variance`: the tensor's scale (the unit options' MSE scales with it); `nsr_per_mse`: under
+  // propagation, the gain to the output over the tensor's power.
+  auto add = [&](const sim::Layer& l, CurveTensorKind kind, std::int64_t count, double variance, double nsr_per_mse,
                  const std::vector<UnitOption>& unit) {
     TensorCurve t;
     t.tensor = l.name + (kind == CurveTensorKind::Weight ? ":w" : ":a");
@@ -139,7 +167,7 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
       o.rate_bits = options.rate == RateKind::Fixed     ? o.fixed_bits
                     : options.rate == RateKind::Entropy ? o.entropy_bits
                                                         : o.coded_bits;
-      o.distortion = n * variance * u.mse / static_cast<double>(total);
+      o.distortion = propagated ? nsr_per_mse * u.mse : n * variance * u.mse / static_cast<double>(total);
       t.options.push_back(o);
     }
     curves.tensors.push_back(std::move(t));
@@ -147,8 +175,12 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
   for (std::size_t i = 0; i < net.layers().size(); ++i) {
     const sim::Layer& l = net.layer(i);
     if (l.op == sim::LayerOp::Input) continue;
-    if (l.weights > 0) add(l, CurveTensorKind::Weight, l.weights, 2.0 / static_cast<double>(l.gemm.k), weight_opts);
-    add(l, CurveTensorKind::Activation, l.output.count(), 1.0, nonnegative[i] ? relu_opts : signed_act_opts);
+    // A layer's weight noise reaches its own output's NSR as u_w (see the header), then that output's gain.
+    if (l.weights > 0)
+      add(l, CurveTensorKind::Weight, l.weights, 2.0 / static_cast<double>(l.gemm.k), gain[i], weight_opts);
+    // ReLU(N(0,1)) has second moment 1/2, N(0,1) 1.
+    add(l, CurveTensorKind::Activation, l.output.count(), 1.0, gain[i] / (nonnegative[i] ? 0.5 : 1.0),
+        nonnegative[i] ? relu_opts : signed_act_opts);
   }
   return curves;
 }

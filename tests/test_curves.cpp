@@ -133,6 +133,48 @@ TEST(ModelledCurves, DeterministicLabelledAndComplete) {
     }
 }
 
+// Propagated error: a tensor's distortion is its quantizer's noise relative to its power, times
+// its gain to the output, whatever its size. input -> a -> b -> c -> sum(a, c) -> fc (ReLU on
+// a, b, c): fc's output has gain 1, sum feeds fc (1), c is one of sum's two inputs (1/2), b feeds c
+// (1/2), and a reaches the output through b (1/2) and through the add directly (1/2): 1.
+TEST(ModelledCurves, PropagatedErrorCountsEachTensorByItsQuantizerAndGain) {
+  const sim::Network net = sim::load_workload(write_temp("res.yaml", R"(name: res
+input: {shape: [2, 6, 6]}
+layers:
+  - {name: a, op: conv, out_channels: 4, kernel: 3, padding: 1, relu: true}
+  - {name: b, op: conv, out_channels: 8, kernel: 1, relu: true}
+  - {name: c, op: conv, out_channels: 4, kernel: 3, padding: 1, relu: true}
+  - {name: sum, op: add, inputs: [a, c]}
+  - {name: fc, op: fc, out_features: 5}
+)"));
+  ModelOptions options;
+  options.sample = 4096;
+  const RateDistortionCurves c = modelled_curves(net, options);
+  auto first = [&](const std::string& tensor) {
+    for (const TensorCurve& t : c.tensors)
+      if (t.tensor == tensor) return t.options.front().distortion;
+    ADD_FAILURE() << tensor;
+    return 0.0;
+  };
+  // Weights: the same quantizer option, gains 1 (a), 1/2 (b, c), 1 (fc); sizes 72, 32, 288, 725.
+  EXPECT_DOUBLE_EQ(first("b:w"), first("c:w"));
+  EXPECT_DOUBLE_EQ(first("a:w"), 2 * first("b:w"));
+  EXPECT_DOUBLE_EQ(first("fc:w"), first("a:w"));
+  // ReLU activations (second moment 1/2) with the same quantizer: a (gain 1) twice b (1/2).
+  EXPECT_DOUBLE_EQ(first("a:a"), 2 * first("b:a"));
+  EXPECT_DOUBLE_EQ(first("b:a"), first("c:a"));
+  // The earlier model stays selectable: n_i x MSE_i / N, so b's 8 x 36 activations count twice a's 4 x 36.
+  options.error = ErrorModel::ValueShare;
+  const RateDistortionCurves v = modelled_curves(net, options);
+  auto first_v = [&](const std::string& tensor) {
+    for (const TensorCurve& t : v.tensors)
+      if (t.tensor == tensor) return t.options.front().distortion;
+    return 0.0;
+  };
+  EXPECT_DOUBLE_EQ(first_v("b:a"), 2 * first_v("a:a"));
+  EXPECT_NE(v.provenance, c.provenance);
+}
+
 TEST(PlanFromAllocation, CarriesBitsAndCodedSizesToTheSimulator) {
   const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/alexnet.yaml");
   const sim::HardwareConfig hw = sim::load_hardware_config(std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml");

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace bitsim::study {
 
@@ -14,6 +16,9 @@ struct Table3Cell {
   double avg_bits;
   double equal_rate_per_s;  // images/s, equal allocation
   double ours_rate_per_s;   // images/s, the paper's allocation
+  // What bitsim reproduces of this cell, what it does not, and why (the figures derived from the
+  // paper's are shared/notes/seed004-table3.md's).
+  std::string_view note;
 };
 
 // The eight cells, hardware-major (tpu, eyeriss), then workload (resnet50, mobilenet_v1), then bits.
@@ -23,7 +28,10 @@ const Table3Cell* find_table3_cell(std::string_view hardware, std::string_view w
 
 // The bitsim solver the paper's "ours" column stands for: alloc::lagrangian_solver().
 
-// Why bitsim's rows differ from the paper's, one paragraph each.
+// What holds for every cell (sources, traffic model, curves), one paragraph each; each cell's own
+// note is Table3Cell::note.
 std::span<const std::string_view> table3_notes();
+// The general notes, then "<hardware> <workload> <bits> bits: <note>" for each cell.
+std::vector<std::string> table3_note_lines();
 
 }  // namespace bitsim::study

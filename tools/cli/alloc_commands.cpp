@@ -69,6 +69,7 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
   if (!net) throw InputError({}, "give --curves FILE, --model FILE (measured) or --workload FILE (modelled)");
   ModelOptions options;
   options.rate = parse_rate(s.rate);
+  options.error = *kErrorModelNames.find(s.error_model);  // checked by the option parser
   return modelled_curves(*net, options);
 }
 
@@ -361,7 +362,7 @@ void write_compare_report(const OutputDir& dir, const std::string& header, const
   s.heading = table3 ? "Seed 004 Table 3 and bitsim" : "Equal vs optimized allocation";
   s.paragraphs = {header};
   if (table3)
-    for (std::string_view n : study::table3_notes()) s.paragraphs.emplace_back(n);
+    for (const std::string& n : study::table3_note_lines()) s.paragraphs.emplace_back(n);
   s.images = {"rates.svg"};
   s.tables = {&t};
   s.links = {"compare.csv"};
@@ -443,7 +444,7 @@ int run_compare(const CompareArgs& a) {
       print_rows(t, Format::Text);
       if (a.table3) {
         std::cout << "\nWhere bitsim differs from the paper, and why:\n";
-        for (std::string_view n : study::table3_notes()) std::cout << "- " << n << '\n';
+        for (const std::string& n : study::table3_note_lines()) std::cout << "- " << n << '\n';
       }
   }
   return 0;

@@ -45,6 +45,7 @@ struct CurveSource {
   std::string curves_path;
   std::string workload_path, workload_format = "auto";
   std::string rate{alloc::rate_kind_name(alloc::RateKind::Coded)};  // for modelled and measured curves
+  std::string error_model{"propagated"};                            // for modelled curves
   std::string model_path;                                           // measured curves: an ONNX model ...
   std::string data = "fashion-mnist-train:64";                      // ... and its calibration images
   std::string input_shape;                                          // for ONNX models with symbolic dimensions

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "alloc/curves.h"
+#include "alloc/modelled_curves.h"
 #include "sim/base/diagnostics.h"
 #include "tools/cli/commands.h"
 
@@ -25,6 +26,11 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
          "--rate", s.rate,
          "for modelled and measured curves: what the budget counts: " + bitsim::alloc::kRateKindNames.alternatives())
       ->check(CLI::IsMember(bitsim::alloc::kRateKindNames.names()));
+  cmd->add_option("--error-model", s.error_model,
+                  "for modelled curves: how a tensor's error reaches the output: " +
+                      bitsim::alloc::kErrorModelNames.alternatives() +
+                      " (propagated: seed 004's first-order linearization; value_share: n_i x MSE_i / N)")
+      ->check(CLI::IsMember(bitsim::alloc::kErrorModelNames.names()));
   cmd->add_option("--model", s.model_path, "ONNX model: measure the curves on real images (it is also the workload)");
   cmd->add_option("--data", s.data, "with --model: calibration images (default fashion-mnist-train:64)");
   cmd->add_option("--input-shape", s.input_shape, "C,H,W of an ONNX model whose input has symbolic dimensions");
