@@ -60,6 +60,7 @@ Record allocation_record(const AllocationOutcome& o) {
     r.add("hardware", "source", o.hw->source);
     for (const auto& [k, v] : sim::describe_config(*o.hw)) r.add("hardware", k, v);
     r.add("batch", static_cast<std::int64_t>(o.batch));
+    r.add("engine", o.engine);
     r.add("inference_rate_per_s", simulated.inference_rate_per_s);
     r.add("time_per_image_s", simulated.time_per_image_s);
     r.add("dram_bytes", simulated.dram_bytes);

@@ -22,6 +22,7 @@ struct AllocationOutcome {
   const alloc::RateDistortionCurves* curves = nullptr;
   alloc::Allocation allocation;
   alloc::PlanScore score;  // simulated when hw is set
+  std::string engine = "analytical";  // which model `score.simulated` comes from
   const sim::HardwareConfig* hw = nullptr;
   int batch = 1;
   std::optional<PlanMeasurement> measured;  // with a trained model

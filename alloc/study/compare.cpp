@@ -55,6 +55,7 @@ std::vector<std::string> columns(bool paper) {
     c.emplace_back(k);
   if (paper) {
     c.emplace_back("paper_inference_rate_per_s");
+    c.emplace_back("bitsim_over_paper");
     c.emplace_back("paper_speedup_vs_equal");
   } else {
     c.emplace_back("proven_optimal");
@@ -91,7 +92,9 @@ Table comparison_table(const Comparison& c) {
     if (paper) {
       const Table3Cell* ref = find_table3_cell(hw.name, workload, row.avg_bits);
       const bool equal = row.solver == alloc::equal_solver().name, ours = row.solver == alloc::lagrangian_solver().name;
-      cells.push_back(ref && (equal || ours) ? Cell(equal ? ref->equal_rate_per_s : ref->ours_rate_per_s) : dash);
+      const double paper_rate = ref && (equal || ours) ? (equal ? ref->equal_rate_per_s : ref->ours_rate_per_s) : 0;
+      cells.push_back(paper_rate > 0 ? Cell(paper_rate) : dash);
+      cells.push_back(paper_rate > 0 ? Cell(row.inference_rate_per_s / paper_rate) : dash);
       cells.push_back(ref && ours ? Cell(ref->ours_rate_per_s / ref->equal_rate_per_s) : dash);
     } else {
       cells.emplace_back(std::string(row.proven_optimal ? "yes" : "no"));

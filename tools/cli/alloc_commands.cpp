@@ -308,6 +308,10 @@ int run_allocate(const AllocateArgs& a) {
     plan = to_bit_plan(*net, curves, o.allocation, default_bits, label);
   }
   o.score = score_plan(curves, o.allocation, model ? &*model : nullptr, plan ? &*plan : nullptr);
+  if (latency && parse_engine(a.engine) == sim::Engine::SystemC) {  // the rate the plan was timed at
+    o.score.simulated = sim::simulate_detailed(*net, *hw, *plan, a.batch, {}).result;
+    o.engine = std::string(sim::kEngineNames.name(sim::Engine::SystemC));
+  }
   if (o.score.simulated && !o.score.simulated->feasible)
     throw InputError({}, "the plan is infeasible on this hardware: " + o.score.simulated->reason);
   // With a real model: the plan's measured output error and accuracy, next to the prediction.
