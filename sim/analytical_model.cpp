@@ -173,63 +173,94 @@ LayerTiming AnalyticalModel::layer_timing(std::size_t i, const BitPlan& plan, bo
   return t;
 }
 
-// The hot path of evaluate(): writes in place, and does not look at the graph under stream policy.
+// What a layer's activation tensors contribute to its timing (per batch), before its weights.
+struct AnalyticalModel::ActivationPart {
+  double input_bits = 0, output_bits = 0, input_symbols = 0;
+  int max_input_bits = 0;
+};
+
+inline AnalyticalModel::ActivationPart AnalyticalModel::activation_part(std::size_t i, const BitPlan& plan) const {
+  const auto layers = m_net.layers();
+  const double batch = m_batch;
+  const LayerTraffic& traffic = m_traffic.layer(i);
+  ActivationPart a;
+  for (int p : traffic.dram_reads) {
+    const auto pi = static_cast<std::size_t>(p);
+    const TensorCoding& c = plan.activations[pi];
+    a.max_input_bits = std::max(a.max_input_bits, c.bits);
+    if (m_resident && !offchip_output(pi, plan)) continue;
+    a.input_bits += offchip_bits(c, layers[pi].output.count()) * batch;
+    if (c.entropy_coded()) a.input_symbols += static_cast<double>(c.symbols) * batch;
+  }
+  for (int p : traffic.chip_reads)
+    a.max_input_bits = std::max(a.max_input_bits, plan.activations[static_cast<std::size_t>(p)].bits);
+  if (const int w = traffic.writes; w >= 0 && (!m_resident || offchip_output(static_cast<std::size_t>(w), plan)))
+    a.output_bits =
+        offchip_bits(plan.activations[static_cast<std::size_t>(w)], layers[static_cast<std::size_t>(w)].output.count()) *
+        batch;
+  return a;
+}
+
+// The timing from the activation part and the layer's weights (`w`, ignored where it has none).
+inline void AnalyticalModel::finish_timing(std::size_t i, const TensorCoding& w, bool weights_resident,
+                                           const ActivationPart& a, LayerTiming& out) const {
+  const Layer& l = m_net.layers()[i];
+  LayerTiming t;  // a local, written to `out` once (no aliasing with the config's doubles)
+  double weight_bits = 0, weight_symbols = 0;
+  if (l.weights > 0 && !weights_resident) {
+    weight_bits = offchip_bits(w, l.weights);
+    if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols);
+  }
+  const double bits = weight_bits + a.input_bits + a.output_bits;
+  const double symbols = weight_symbols + a.input_symbols;
+  t.weight_read_bytes = weight_bits / 8.0;
+  t.input_read_bytes = a.input_bits / 8.0;
+  t.output_write_bytes = a.output_bits / 8.0;
+  t.weight_symbols = static_cast<std::int64_t>(weight_symbols);
+
+  std::int64_t cycles = m_native_cycles[i];
+  if (m_packed && cycles > 0) {
+    const int widest = std::max(l.weights > 0 ? w.bits : 0, a.max_input_bits);
+    const std::int64_t per_pe = std::max<std::int64_t>(1, m_native_bits / std::max(1, widest));
+    cycles = (cycles + per_pe - 1) / per_pe;
+  }
+  t.compute_cycles = cycles;
+  t.dram_bytes = bits / 8.0;
+  t.decode_symbols = static_cast<std::int64_t>(symbols);
+  t.dram_time_s = m_unlimited_dram ? 0.0 : t.dram_bytes / m_dram_bytes_per_s;
+  t.decode_time_s = symbols > 0 && m_decode_rate > 0 ? symbols / m_decode_rate : 0.0;
+  t.compute_time_s = static_cast<double>(cycles) / m_clock_hz;
+  t.time_s = std::max({t.compute_time_s, t.dram_time_s, t.decode_time_s});
+  if (t.time_s > 0)  // ties go to compute, then DRAM
+    t.bottleneck = t.time_s == t.compute_time_s ? Bottleneck::Compute
+                   : t.time_s == t.dram_time_s  ? Bottleneck::Dram
+                                                : Bottleneck::Decode;
+  out = t;
+}
+
+// The hot path of evaluate(): writes in place.
 inline void AnalyticalModel::fill_timing(std::size_t i, const BitPlan& plan, bool weights_resident,
                                          LayerTiming& out) const {
-  const auto layers = m_net.layers();
-  const Layer& l = layers[i];
-  LayerTiming t;  // a local, written to `out` once (no aliasing with the config's doubles)
-  if (l.op != LayerOp::Input) {
-    const double batch = m_batch;
-    double weight_bits = 0, input_bits = 0, output_bits = 0;
-    double weight_symbols = 0, input_symbols = 0;
-    if (l.weights > 0 && !weights_resident) {
-      const TensorCoding& w = plan.weights[i];
-      weight_bits = offchip_bits(w, l.weights);
-      if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols);
-    }
-    const LayerTraffic& traffic = m_traffic.layer(i);
-    int max_input_bits = 0;
-    for (int p : traffic.dram_reads) {
-      const auto pi = static_cast<std::size_t>(p);
-      const TensorCoding& a = plan.activations[pi];
-      max_input_bits = std::max(max_input_bits, a.bits);
-      if (m_resident && !offchip_output(pi, plan)) continue;
-      input_bits += offchip_bits(a, layers[pi].output.count()) * batch;
-      if (a.entropy_coded()) input_symbols += static_cast<double>(a.symbols) * batch;
-    }
-    for (int p : traffic.chip_reads)
-      max_input_bits = std::max(max_input_bits, plan.activations[static_cast<std::size_t>(p)].bits);
-    if (const int w = traffic.writes; w >= 0 && (!m_resident || offchip_output(static_cast<std::size_t>(w), plan)))
-      output_bits =
-          offchip_bits(plan.activations[static_cast<std::size_t>(w)], layers[static_cast<std::size_t>(w)].output.count()) *
-          batch;
-    const double bits = weight_bits + input_bits + output_bits;
-    const double symbols = weight_symbols + input_symbols;
-    t.weight_read_bytes = weight_bits / 8.0;
-    t.input_read_bytes = input_bits / 8.0;
-    t.output_write_bytes = output_bits / 8.0;
-    t.weight_symbols = static_cast<std::int64_t>(weight_symbols);
-
-    std::int64_t cycles = m_native_cycles[i];
-    if (m_packed && cycles > 0) {
-      const int widest = std::max(l.weights > 0 ? plan.weights[i].bits : 0, max_input_bits);
-      const std::int64_t per_pe = std::max<std::int64_t>(1, m_native_bits / std::max(1, widest));
-      cycles = (cycles + per_pe - 1) / per_pe;
-    }
-    t.compute_cycles = cycles;
-    t.dram_bytes = bits / 8.0;
-    t.decode_symbols = static_cast<std::int64_t>(symbols);
-    t.dram_time_s = m_unlimited_dram ? 0.0 : t.dram_bytes / m_dram_bytes_per_s;
-    t.decode_time_s = symbols > 0 && m_decode_rate > 0 ? symbols / m_decode_rate : 0.0;
-    t.compute_time_s = static_cast<double>(cycles) / m_clock_hz;
-    t.time_s = std::max({t.compute_time_s, t.dram_time_s, t.decode_time_s});
-    if (t.time_s > 0)  // ties go to compute, then DRAM
-      t.bottleneck = t.time_s == t.compute_time_s ? Bottleneck::Compute
-                     : t.time_s == t.dram_time_s  ? Bottleneck::Dram
-                                                  : Bottleneck::Decode;
+  if (m_net.layers()[i].op == LayerOp::Input) {
+    out = LayerTiming{};
+    return;
   }
-  out = t;
+  finish_timing(i, plan.weights[i], weights_resident, activation_part(i, plan), out);
+}
+
+void AnalyticalModel::layer_times(std::size_t i, const BitPlan& plan, std::span<const TensorCoding> weight_options,
+                                  std::vector<double>& times) const {
+  times.resize(weight_options.size());
+  if (m_net.layers()[i].op == LayerOp::Input) {
+    std::fill(times.begin(), times.end(), 0.0);
+    return;
+  }
+  const ActivationPart a = activation_part(i, plan);
+  LayerTiming t;
+  for (std::size_t k = 0; k < weight_options.size(); ++k) {
+    finish_timing(i, weight_options[k], false, a, t);
+    times[k] = t.time_s;
+  }
 }
 
 void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {

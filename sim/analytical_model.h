@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,6 +128,10 @@ class AnalyticalModel {
   // The pieces evaluate() adds up, for solvers that cost one layer at a time (alloc/solvers/latency_solver.h).
   // A layer's timing reads only plan.weights[i], plan.activations of its inputs and its own output.
   LayerTiming layer_timing(std::size_t i, const BitPlan& plan, bool weights_resident) const;
+  // Layer i's time_s for each coding of its weights (weights not resident), the rest of `plan` as it
+  // is: the same numbers layer_timing() gives, the activation part computed once.
+  void layer_times(std::size_t i, const BitPlan& plan, std::span<const TensorCoding> weight_options,
+                   std::vector<double>& times) const;
   // Resident policy: do all weights, decoded, fit in sram.weights? (false for stream)
   bool weights_resident(const BitPlan& plan) const;
   // Does layer i's output cross the chip boundary (stored, and under resident policy too large to stay)?
@@ -148,6 +153,10 @@ class AnalyticalModel {
   double m_dram_bytes_per_s, m_clock_hz;
   std::int64_t m_native_bits;
   ActivationTraffic m_traffic;
+  struct ActivationPart;
+  ActivationPart activation_part(std::size_t i, const BitPlan& plan) const;
+  void finish_timing(std::size_t i, const TensorCoding& w, bool weights_resident, const ActivationPart& a,
+                     LayerTiming& out) const;
   void fill_timing(std::size_t i, const BitPlan& plan, bool weights_resident, LayerTiming& t) const;
   std::vector<std::int64_t> m_native_cycles;
 };

@@ -178,6 +178,23 @@ TEST(LatencySolver, ExactAgainstBruteForcePackedPrecision) {
 TEST(LatencySolver, ExactAgainstBruteForceFusedDatapath) {
   check_against_brute_force(", fusion: elementwise_pool, shortcut: on_chip_if_fits", RateKind::Fixed, 6);
   check_against_brute_force(", fusion: elementwise, shortcut: dram", RateKind::Coded, 7);
+  // Packed precision: a conv that reads its input from the on-chip copy (p reads a after b fetched
+  // it) still has its cycles set by that input's bits; p's output waits on chip for the add.
+  const sim::Network proj = sim::load_workload(write_temp("proj.yaml", R"(name: proj
+input: {shape: [2, 6, 6]}
+layers:
+  - {name: a, op: conv, out_channels: 4, kernel: 3, padding: 1}
+  - {name: b, op: conv, out_channels: 4, kernel: 1}
+  - {name: p, op: conv, out_channels: 4, kernel: 1, inputs: [a]}
+  - {name: sum, op: add, inputs: [b, p]}
+  - {name: fc, op: fc, out_features: 5}
+)"));
+  const sim::HardwareConfig packed =
+      tiny_hw(", precision_scaling: packed, fusion: elementwise_pool, shortcut: on_chip_if_fits");
+  const sim::AnalyticalModel proj_model(proj, packed);
+  ASSERT_FALSE(proj_model.traffic().layer(*proj.find("p")).chip_reads.empty());
+  std::mt19937 rng(9);
+  check_exact(proj, proj_model, pin_unquantized(random_curves(proj, rng, RateKind::Fixed), proj_model));
   const Instance in(", fusion: elementwise_pool", "stream", RateKind::Fixed, 8);
   EXPECT_EQ(on_chip_tensors(in.curves), 1u);
 }

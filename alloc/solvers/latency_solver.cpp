@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <queue>
+#include <span>
 #include <string_view>
 
 #include "alloc/plan_score.h"
@@ -32,14 +33,28 @@ struct Entry {
   Pos w = -1;
 };
 
+// Per combo of a stage, its entries: one contiguous array (combo b's are [begin[b], begin[b + 1])).
+struct EntryTable {
+  std::vector<Entry> all;
+  std::vector<std::size_t> begin = {0};
+  std::size_t size() const { return begin.size() - 1; }
+  std::span<const Entry> operator[](std::size_t b) const {
+    return {all.data() + begin[b], all.data() + begin[b + 1]};
+  }
+  void add(const std::vector<Entry>& e) {
+    all.insert(all.end(), e.begin(), e.end());
+    begin.push_back(all.size());
+  }
+};
+
 struct Stage {
   std::size_t layer = 0;
   int w_tensor = -1, out_tensor = -1;
   std::vector<int> in_slots;                  // previous-frontier slots of the activation tensors the layer reads
   std::vector<int> carry;                     // per new-frontier slot: previous slot, or -1 for the output tensor
   std::vector<std::size_t> stride;            // combo index = sum of positions x stride (inputs..., output)
-  std::vector<std::vector<Entry>> combos;     // Pareto in (p, c, r)
-  std::vector<std::vector<Entry>> combos_cp;  // Pareto in (c, p): the runs when the size is free
+  EntryTable combos;     // Pareto in (p, c, r)
+  EntryTable combos_cp;  // Pareto in (c, p): the runs when the size is free
   double min_p = 0, min_c = 0, min_r = 0;     // the least this layer can add (bounds)
   std::vector<std::size_t> key_stride;        // dense index of a frontier (after this stage) key
   std::vector<std::size_t> key_size;          // candidates per frontier slot
@@ -50,27 +65,38 @@ struct Stage {
 bool covers(const Entry& a, const Entry& b) { return a.p <= b.p && a.c <= b.c && a.r <= b.r; }
 
 void prune_entries(std::vector<Entry>& e) {
-  std::stable_sort(e.begin(), e.end(),
-                   [](const Entry& a, const Entry& b) { return std::tie(a.c, a.p, a.r) < std::tie(b.c, b.p, b.r); });
-  std::vector<Entry> kept;
-  for (const Entry& x : e)
-    if (std::none_of(kept.begin(), kept.end(), [&](const Entry& k) { return covers(k, x); })) kept.push_back(x);
-  e = std::move(kept);
+  const auto less = [](const Entry& a, const Entry& b) { return std::tie(a.c, a.p, a.r) < std::tie(b.c, b.p, b.r); };
+  if (e.size() <= 96) {  // insertion sort: stable, and no temporary buffer (std::stable_sort allocates one)
+    for (std::size_t i = 1; i < e.size(); ++i) {
+      const Entry x = e[i];
+      std::size_t j = i;
+      for (; j > 0 && less(x, e[j - 1]); --j) e[j] = e[j - 1];
+      e[j] = x;
+    }
+  } else {
+    std::stable_sort(e.begin(), e.end(), less);
+  }
+  std::size_t kept = 0;  // in place: e[0, kept) are the kept ones, in order
+  for (std::size_t i = 0; i < e.size(); ++i)
+    if (std::none_of(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(kept), [&](const Entry& k) { return covers(k, e[i]); }))
+      e[kept++] = e[i];
+  e.resize(kept);
 }
 
 // The entries whose labels the (c, p) pruning could keep: none other has c and p no larger and is
 // either strictly better in one or first in the order that breaks label ties (r, then w, then
 // position).
-std::vector<Entry> pareto_cp(const std::vector<Entry>& e) {
-  std::vector<Entry> kept;
-  for (std::size_t i = 0; i < e.size(); ++i) {
-    bool covered = false;
-    for (std::size_t j = 0; j < e.size() && !covered; ++j)
-      covered = j != i && e[j].c <= e[i].c && e[j].p <= e[i].p &&
-                (e[j].c < e[i].c || e[j].p < e[i].p || std::tie(e[j].r, e[j].w, j) < std::tie(e[i].r, e[i].w, i));
-    if (!covered) kept.push_back(e[i]);
-  }
-  return kept;
+// For `e` as prune_entries leaves it (sorted by (c, p, r), no two equal in all three), only an
+// earlier entry can cover a later one (a later one with equal c and p has a larger r), and any
+// earlier one with p no larger does: one pass keeps the entries whose p is below every earlier p.
+void pareto_cp(const std::vector<Entry>& e, std::vector<Entry>& kept) {
+  kept.clear();
+  double least_p = kInf;
+  for (const Entry& x : e)
+    if (x.p < least_p) {
+      kept.push_back(x);
+      least_p = x.p;
+    }
 }
 
 // Drops labels dominated within one state. Two coordinates (c, p) unless the size is constrained.
@@ -231,26 +257,41 @@ class LatencyDp {
   Outcome lagrangian(const Multipliers& m) {
     Search search(m_stages.size());
     std::vector<const Entry*> best_entry;  // per combo, the entry least in p + lambda c + mu r
+    // One label per state: by dense key, flat (no vector per state); `has` marks the occupied keys.
+    std::vector<Label> states{Label{}}, next_states;
+    std::vector<char> has;
     for (std::size_t k = 0; k < m_stages.size(); ++k) {
       const Stage& s = m_stages[k];
       best_entries(s, m, best_entry);
-      std::vector<std::vector<Label>> next_states(s.key_count);
+      next_states.resize(s.key_count);
+      has.assign(s.key_count, 0);
       std::size_t offset = 0;
       for (std::size_t key : search.live) {
-        const Label& from = search.states[key][0];
+        const Label& from = states[key];
         for_each_move(k, key, search.pos, [&](std::size_t combo, std::size_t next, std::size_t o) {
           const Entry* e = best_entry[combo];
           if (!e) return;
           const Label x = extend(from, *e, offset, s, o);
-          std::vector<Label>& dest = next_states[next];
-          if (dest.empty())
-            dest.push_back(x);
-          else if (relaxed_less(x, dest[0], m))
-            dest[0] = x;
+          if (!has[next]) {
+            has[next] = 1;
+            next_states[next] = x;
+          } else if (relaxed_less(x, next_states[next], m)) {
+            next_states[next] = x;
+          }
         });
-        offset += search.states[key].size();
+        ++offset;
       }
-      advance(search, k, std::move(next_states));
+      // As advance() does: the occupied keys in order, their labels recorded in key order.
+      search.live.clear();
+      std::vector<Label>& record = search.flat[k];
+      for (std::size_t key = 0; key < s.key_count; ++key)
+        if (has[key]) {
+          search.live.push_back(key);
+          record.push_back(next_states[key]);
+        }
+      m_peak_labels = k == 0 ? record.size() : std::max(m_peak_labels, record.size());
+      m_peak_states = std::max(m_peak_states, search.live.size());
+      std::swap(states, next_states);
     }
     return finish(search, kInf, kInf, true);
   }
@@ -452,13 +493,18 @@ class LatencyDp {
   }
 
   // The activation tensors (producer layers) whose options layer l's timing reads, each once: the
-  // stored tensors it fetches or reads on chip (the datapath model, sim/activation_traffic.h).
+  // stored tensors it fetches (the datapath model, sim/activation_traffic.h), and those it reads on
+  // chip only where their bits set its compute cycles (precision_scaling: packed, on the array).
   std::vector<int> timing_reads(std::size_t l) const {
     const sim::LayerTraffic& t = m_model.traffic().layer(l);
+    const bool packed = m_model.hardware().precision_scaling == sim::PrecisionScaling::Packed &&
+                        m_model.network().layer(l).on_array();
     std::vector<int> out;
-    for (const auto* list : {&t.dram_reads, &t.chip_reads})
+    for (const auto* list : {&t.dram_reads, &t.chip_reads}) {
+      if (list == &t.chip_reads && !packed) continue;
       for (const int p : *list)
         if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
     return out;
   }
 
@@ -583,11 +629,15 @@ class LatencyDp {
   }
 
   // Per combo of stage s, its entry least in p + lambda c + mu r (ties: least c).
+  // With mu = 0 the winner is in combos_cp (a subsequence of combos, in its order): an entry another
+  // covers in (c, p) has v no smaller (rounding is monotone), and on a tie in v and c the coverer
+  // comes first in combos (sorted by (c, p, r), no two equal), so the same entry wins either way.
   static void best_entries(const Stage& s, const Multipliers& m, std::vector<const Entry*>& best_entry) {
-    best_entry.assign(s.combos.size(), nullptr);
-    for (std::size_t b = 0; b < s.combos.size(); ++b) {
+    const EntryTable& table = m.mu == 0 ? s.combos_cp : s.combos;
+    best_entry.assign(table.size(), nullptr);
+    for (std::size_t b = 0; b < table.size(); ++b) {
       double best = kInf;
-      for (const Entry& e : s.combos[b])
+      for (const Entry& e : table[b])
         if (const double v = e.p + m.lambda * e.c + m.mu * e.r;
             !best_entry[b] || v < best || (v == best && e.c < best_entry[b]->c)) {
           best = v;
@@ -677,13 +727,16 @@ class LatencyDp {
     }
   }
 
+  sim::TensorCoding coding_(int tensor, std::size_t pos) const {
+    const auto t = static_cast<std::size_t>(tensor);
+    return tensor_coding(m_curves.rate, m_curves.tensors[t].options[static_cast<std::size_t>(m_cand[t][pos])],
+                         m_values[t]);
+  }
+
   void code_(sim::BitPlan& plan, int tensor, std::size_t pos) const {
     const auto t = static_cast<std::size_t>(tensor);
-    const TensorCurve& tc = m_curves.tensors[t];
-    const std::size_t layer = m_layer_of[t];
-    const CurveOption& o = tc.options[static_cast<std::size_t>(m_cand[t][pos])];
-    (tc.kind == CurveTensorKind::Weight ? plan.weights : plan.activations)[layer] =
-        tensor_coding(m_curves.rate, o, m_values[t]);
+    (m_curves.tensors[t].kind == CurveTensorKind::Weight ? plan.weights : plan.activations)[m_layer_of[t]] =
+        coding_(tensor, pos);
   }
 
   const CurveOption& option_(int tensor, std::size_t pos) const {
@@ -707,8 +760,17 @@ class LatencyDp {
                                          m_model.network().layer(s.layer).name, total));
     }
     const std::size_t w_count = s.w_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.w_tensor)].size() : 1;
-    s.combos.resize(total);
-    s.combos_cp.resize(total);
+    s.combos.begin.reserve(total + 1);
+    s.combos_cp.begin.reserve(total + 1);
+    std::vector<Entry> entries, cp;  // scratch, reused across combos
+    entries.reserve(w_count);
+    // The layer's time for every weight option at once (the activation part computed once per combo).
+    std::vector<sim::TensorCoding> w_codings;
+    if (s.w_tensor >= 0)
+      for (std::size_t w = 0; w < w_count; ++w) w_codings.push_back(coding_(s.w_tensor, w));
+    else
+      w_codings.push_back(plan.weights[s.layer]);
+    std::vector<double> times;
     s.min_p = s.min_c = s.min_r = kInf;
     std::vector<std::size_t> pos(vars.size(), 0);
     for (std::size_t combo = 0; combo < total; ++combo) {
@@ -721,15 +783,15 @@ class LatencyDp {
           r += option_(vars[j], pos[j]).rate_bits;
         }
       }
-      std::vector<Entry>& entries = s.combos[combo];
+      entries.clear();
+      m_model.layer_times(s.layer, plan, w_codings, times);
       for (std::size_t w = 0; w < w_count; ++w) {
         double dw = d, rw = r;
         if (s.w_tensor >= 0) {
-          code_(plan, s.w_tensor, w);
           dw += option_(s.w_tensor, w).distortion;
           rw += option_(s.w_tensor, w).rate_bits;
         }
-        const double t = m_model.layer_timing(s.layer, plan, false).time_s;
+        const double t = times[w];
         Entry e;
         e.p = m_objective == LatencyObjective::MinError ? dw : t;
         e.c = m_objective == LatencyObjective::MinError ? t : dw;
@@ -741,7 +803,9 @@ class LatencyDp {
         s.min_r = std::min(s.min_r, e.r);
       }
       prune_entries(entries);
-      s.combos_cp[combo] = pareto_cp(entries);
+      pareto_cp(entries, cp);
+      s.combos.add(entries);
+      s.combos_cp.add(cp);
       for (std::size_t j = 0; j < pos.size(); ++j) {  // next combination, first variable fastest
         if (++pos[j] < sizes[j]) break;
         pos[j] = 0;
@@ -776,7 +840,7 @@ double least_multiplier(double start, double cap, Meets&& meets) {
     lo = hi;
     hi *= 16;
   }
-  for (int it = 0; it < 30 && hi > lo * (1 + 1e-6); ++it) {
+  for (int it = 0; it < 30 && hi > lo * (1 + 1e-4); ++it) {
     const double mid = lo > 0 ? std::sqrt(lo * hi) : hi / 16;
     (meets(mid) ? hi : lo) = mid;
   }
@@ -807,8 +871,14 @@ struct LagrangianResult {
 LagrangianResult lagrangian_passes(LatencyDp& dp, const SolveLimits& lim, const LatencyDp::Outcome& fastest) {
   LagrangianResult out;
   double closest_excess = kInf;
+  // The bisections revisit multipliers (each starts with 0 and the same growth from `start`; the
+  // size rounds repeat them): a pass is deterministic, so a repeat reuses its outcome. The updates
+  // below are idempotent for an outcome already seen (max, and strict improvements).
+  std::map<std::pair<double, double>, LatencyDp::Outcome> seen;
   auto pass = [&](double l, double m) {
-    auto o = dp.lagrangian({l, m});
+    auto it = seen.find({l, m});
+    if (it == seen.end()) it = seen.emplace(std::pair{l, m}, dp.lagrangian({l, m})).first;
+    const LatencyDp::Outcome& o = it->second;
     out.lower = std::max(out.lower, o.p + l * (o.c - lim.max_c) + m * (o.r - lim.finite_r()));
     if (o.c <= lim.max_c && o.r <= lim.max_r && o.p < out.incumbent.p) out.incumbent = o;
     if (const double ex = excess(o.c, o.r, lim.max_c, lim.max_r); ex < closest_excess) {

@@ -26,16 +26,11 @@ std::string format_cell_exact(const Cell& c) {
 }
 
 void Table::write_text(std::ostream& out) const {
-  std::vector<std::vector<std::string>> cells;
+  // Two passes (widths, then lines), formatting each cell twice: no second copy of the table as text.
   std::vector<std::size_t> width(m_columns.size());
   for (std::size_t c = 0; c < m_columns.size(); ++c) width[c] = m_columns[c].size();
-  for (const auto& row : m_rows) {
-    auto& texts = cells.emplace_back();
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      texts.push_back(format_cell_text(row[c]));
-      width[c] = std::max(width[c], texts.back().size());
-    }
-  }
+  for (const auto& row : m_rows)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], format_cell_text(row[c]).size());
   auto line = [&](auto&& get, auto&& numeric) {
     std::string s;
     for (std::size_t c = 0; c < m_columns.size(); ++c) {
@@ -49,7 +44,7 @@ void Table::write_text(std::ostream& out) const {
     return !m_rows.empty() && !std::holds_alternative<std::string>(m_rows[0][c]);
   };
   line([&](std::size_t c) { return m_columns[c]; }, is_numeric);
-  for (const auto& texts : cells) line([&](std::size_t c) { return texts[c]; }, is_numeric);
+  for (const auto& row : m_rows) line([&](std::size_t c) { return format_cell_text(row[c]); }, is_numeric);
 }
 
 namespace {
