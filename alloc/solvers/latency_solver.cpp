@@ -955,8 +955,29 @@ double layer_time_limit(double max_time, double latency) {
 
 // The solver; a goal no plan meets is reported in `error` rather than thrown, so that the outer loop
 // throws nothing after a SystemC run (see simulate_detailed in sim/detailed_model.h).
+std::optional<LatencyAllocation> solve_within(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
+                                              int default_bits, const LatencyGoal& goal, std::string& error);
+
+// A size budget makes the exact search track three quantities (and can take seconds where two take
+// milliseconds). The optimum without the budget, when proven and within it, is the optimum with it
+// (the budget only removes plans): that is tried first.
 std::optional<LatencyAllocation> solve(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
                                        int default_bits, const LatencyGoal& goal, std::string& error) {
+  if (std::isfinite(goal.budget_bits)) {
+    LatencyGoal free = goal;
+    free.budget_bits = kInf;
+    std::string ignored;
+    auto r = solve_within(curves, model, default_bits, free, ignored);
+    if (r && r->allocation.proven_optimal && r->allocation.rate_bits <= goal.budget_bits) {
+      r->allocation.details.emplace_back("size_budget", "not binding (the optimum without it fits)");
+      return r;
+    }
+  }
+  return solve_within(curves, model, default_bits, goal, error);
+}
+
+std::optional<LatencyAllocation> solve_within(const RateDistortionCurves& curves, const sim::AnalyticalModel& model,
+                                              int default_bits, const LatencyGoal& goal, std::string& error) {
   if (curves.tensors.empty()) throw InputError({curves.source, 0, 0}, "the curves have no tensors");
   const bool min_error = goal.objective == LatencyObjective::MinError;
   const double latency = model.hardware().dram_latency_s;

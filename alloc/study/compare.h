@@ -19,7 +19,8 @@ namespace bitsim::study {
 inline constexpr std::string_view kSizesCompared =
     "sizes compared: equal stores every tensor fixed-length at the widest width within avg_bits (the paper's "
     "equal); every other solver is budgeted at equal's size (rate_bits) and stores each tensor fixed-length or "
-    "entropy-coded, coded only where smaller; the latency row is at equal's predicted error, its size not bounded";
+    "entropy-coded, coded only where smaller; the latency row is the most images/s at equal's predicted error "
+    "within equal's size";
 
 struct CompareSpec {
   std::vector<double> avg_bits = {2, 4};

@@ -82,6 +82,10 @@ StudyResult run_study(const StudySpec& spec, const StudyOptions& options) {
 
 namespace {
 
+// A study's latency rows give up the exact search beyond this many labels (then the best Lagrangian
+// plan, marked not proven optimal): with a size budget, compute-bound points can need millions.
+constexpr std::size_t kStudyMaxLabels = 100'000;
+
 // The solvers of a study's rows: equal first (the baseline), then the spec's size-budget ones; the
 // latency-aware one, if listed, comes last and is solved per point (most images/s at equal's
 // predicted error).
@@ -154,7 +158,7 @@ class PointEvaluator {
     m_out.native_rate_per_s[i] = native.inference_rate_per_s;
     const double cost = hardware_cost(hw, m_spec.cost);
     for (std::size_t b = 0; b < m_spec.avg_bits.size(); ++b) {
-      double equal_rate = 0, equal_error = -1;
+      double equal_rate = 0, equal_error = -1, equal_size = -1;
       for (std::size_t s = 0; s < m_solvers.count(); ++s) {
         const std::size_t at = i * m_per_point + b * m_solvers.count() + s;
         StudyRow& row = m_out.rows[at];
@@ -164,9 +168,12 @@ class PointEvaluator {
         row.axis_value = pt.axis_value;
         row.avg_bits = m_spec.avg_bits[b];
         row.cost = cost;
-        const bool simulated = s == m_solvers.size_budget.size() ? latency_row(row, at, model, equal_error, r)
+        const bool simulated = s == m_solvers.size_budget.size() ? latency_row(row, at, model, equal_error, equal_size, r)
                                                                  : plan_row(row, at, m_out.point_curves[i], b, s, model, r);
-        if (s == 0 && row.feasible) equal_error = row.output_error;
+        if (s == 0 && row.feasible) {
+          equal_error = row.output_error;
+          equal_size = row.rate_bits;
+        }
         if (!simulated) continue;
         row.feasible = r.feasible;
         row.status = r.feasible ? "ok" : r.reason;
@@ -258,10 +265,11 @@ class PointEvaluator {
     return true;
   }
 
-  // The latency-aware row: most images/s at equal's predicted error, solved for this point; its size
-  // is not bounded (a size budget too makes the exact search far slower: minutes on Table 3).
+  // The latency-aware row: most images/s at equal's predicted error within equal's size, solved for
+  // this point (the size budget is tried last: see solve() in latency_solver.cpp; the label cap
+  // bounds the compute-bound points, where the budgeted search can need millions of labels).
   bool latency_row(StudyRow& row, std::size_t at, const sim::AnalyticalModel& model, double equal_error,
-                   sim::SimResult& r) const {
+                   double equal_size, sim::SimResult& r) const {
     row.solver = std::string(latency_solver().name);
     m_out.row_plan[at] = kNoPlan;
     const RateDistortionCurves& curves = m_out.datapath_curves[m_out.point_curves[row.point]];
@@ -271,6 +279,8 @@ class PointEvaluator {
       LatencyGoal goal;
       goal.objective = LatencyObjective::MinTime;
       goal.max_error = equal_error;
+      goal.budget_bits = equal_size;
+      goal.max_labels = kStudyMaxLabels;
       const LatencyAllocation la = allocate_for_latency(curves, model, bits, goal);
       row.choice = la.allocation.choice;
       row.proven_optimal = la.allocation.proven_optimal;
