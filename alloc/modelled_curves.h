@@ -42,9 +42,8 @@ namespace bitsim::alloc {
 
 // How a modelled tensor's quantization error reaches the output (see above).
 enum class ErrorModel { Propagated, ValueShare };
-inline constexpr NameTable kErrorModelNames{
-    std::array{NamedValue<ErrorModel>{ErrorModel::Propagated, "propagated"},
-               NamedValue<ErrorModel>{ErrorModel::ValueShare, "value_share"}}};
+inline constexpr NameTable kErrorModelNames{std::array{NamedValue<ErrorModel>{ErrorModel::Propagated, "propagated"},
+                                                       NamedValue<ErrorModel>{ErrorModel::ValueShare, "value_share"}}};
 static_assert(kErrorModelNames.complete());
 
 struct ModelOptions {

@@ -67,9 +67,9 @@ RateDistortionCurves with_storage_formats(const RateDistortionCurves& curves, bo
     std::vector<CurveOption> options;
     options.reserve(2 * t.options.size());
     for (const CurveOption& o : t.options) {
-      const double fixed = o.fixed_bits >= 0                ? o.fixed_bits
-                           : o.bits > 0 && t.count > 0      ? static_cast<double>(o.bits) * static_cast<double>(t.count)
-                                                            : -1;
+      const double fixed = o.fixed_bits >= 0           ? o.fixed_bits
+                           : o.bits > 0 && t.count > 0 ? static_cast<double>(o.bits) * static_cast<double>(t.count)
+                                                       : -1;
       if (o.format != StorageFormat::ByRate || o.on_chip || fixed < 0) {
         options.push_back(o);
         continue;

@@ -109,8 +109,7 @@ std::int64_t layer_fold_count(const HardwareConfig& hw, const Gemm& gemm, int ba
 std::int64_t layer_compute_cycles(const HardwareConfig& hw, const Gemm& gemm, int batch) {
   if (hw.grouped_mapping != GroupedMapping::DiagonalTiles || gemm.groups <= 1 || gemm.m == 0 || gemm.k == 0 ||
       gemm.n == 0)
-    return gemm_compute_cycles(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(gemm, hw.grouped_mapping),
-                               batch);
+    return gemm_compute_cycles(hw.dataflow, hw.array_rows, hw.array_cols, mapped_gemm(gemm, hw.grouped_mapping), batch);
   return diagonal_folds(hw.dataflow, hw.array_rows, hw.array_cols, gemm, batch).lines - 1;
 }
 
@@ -133,8 +132,7 @@ AnalyticalModel::AnalyticalModel(const Network& net, const HardwareConfig& hw, i
       m_traffic(net, hw, batch) {
   BITSIM_CHECK(batch >= 1);
   m_native_cycles.reserve(net.layers().size());
-  for (const Layer& l : net.layers())
-    m_native_cycles.push_back(layer_compute_cycles(hw, l.gemm, batch));
+  for (const Layer& l : net.layers()) m_native_cycles.push_back(layer_compute_cycles(hw, l.gemm, batch));
 }
 
 SimResult AnalyticalModel::evaluate(const BitPlan& plan) const {
@@ -195,9 +193,9 @@ inline AnalyticalModel::ActivationPart AnalyticalModel::activation_part(std::siz
   for (int p : traffic.chip_reads)
     a.max_input_bits = std::max(a.max_input_bits, plan.activations[static_cast<std::size_t>(p)].bits);
   if (const int w = traffic.writes; w >= 0 && (!m_resident || offchip_output(static_cast<std::size_t>(w), plan)))
-    a.output_bits =
-        offchip_bits(plan.activations[static_cast<std::size_t>(w)], layers[static_cast<std::size_t>(w)].output.count()) *
-        batch;
+    a.output_bits = offchip_bits(plan.activations[static_cast<std::size_t>(w)],
+                                 layers[static_cast<std::size_t>(w)].output.count()) *
+                    batch;
   return a;
 }
 

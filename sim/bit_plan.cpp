@@ -155,7 +155,8 @@ void write_bit_plan(std::ostream& out, const Network& net, const BitPlan& plan) 
   YAML::Emitter e;
   e << YAML::Comment("bitsim plan: bits per value and, for entropy-coded tensors, the coded size in bits and the")
     << YAML::Newline << YAML::Comment("symbol count (per image for activations).");
-  if (std::any_of(plan.activations.begin(), plan.activations.end(), [](const TensorCoding& c) { return !c.quantized(); }))
+  if (std::any_of(plan.activations.begin(), plan.activations.end(),
+                  [](const TensorCoding& c) { return !c.quantized(); }))
     e << YAML::Newline
       << YAML::Comment("bits: none = not quantized: the value stays inside a fused datapath (datapath.fusion).");
   e << YAML::BeginMap << YAML::Key << "workload" << YAML::Value << net.name();

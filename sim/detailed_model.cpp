@@ -449,9 +449,9 @@ void add_tiles(Job& job, std::size_t i, const AnalyticalModel& model, const BitP
                      batch;
   const double weight_decoded = analytical.weights_resident ? 0.0 : fixed_bytes(plan.weights[i], l.weights);
   const auto written = static_cast<std::size_t>(std::max(traffic.writes, 0));
-  const double output_decoded =
-      t.output_write_bytes > 0 ? fixed_bytes(plan.activations[written], net.layer(written).output.count()) * batch
-                               : 0.0;
+  const double output_decoded = t.output_write_bytes > 0
+                                    ? fixed_bytes(plan.activations[written], net.layer(written).output.count()) * batch
+                                    : 0.0;
   if (t.input_read_bytes == 0) input_decoded = 0;
   job.tiles_left[i] = tiles;
   job.detail[i].tiles = tiles;

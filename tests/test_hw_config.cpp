@@ -126,7 +126,8 @@ TEST(HardwareYaml, GroupedMappingDefaultsToSplitAndIsChecked) {
   EXPECT_EQ(load_hardware_config(testing::write_temp("bd.yaml", text)).grouped_mapping, GroupedMapping::BlockDiagonal);
   text.replace(text.find("block_diagonal"), 14, "blockdiagonal");
   EXPECT_EQ(config_error("g.yaml", text),
-            "F:2:58: error: array.grouped_mapping: expected one of split, block_diagonal, diagonal_tiles, got 'blockdiagonal' (did "
+            "F:2:58: error: array.grouped_mapping: expected one of split, block_diagonal, diagonal_tiles, got "
+            "'blockdiagonal' (did "
             "you mean 'block_diagonal'?)");
 }
 

@@ -269,9 +269,10 @@ TEST(LatencySolver, SizeFeasibilityOnALargeNetwork) {
     allocate_for_latency(modelled_curves(net), model, 8, LatencyGoal{});
     FAIL() << "expected an error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("curves tensor conv1_2:a: on hardware 'tpu' this tensor stays inside the fused "
-                                         "datapath (datapath.fusion: elementwise_pool)"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("curves tensor conv1_2:a: on hardware 'tpu' this tensor stays inside the fused "
+                                   "datapath (datapath.fusion: elementwise_pool)"),
+        std::string::npos)
         << e.what();
   }
   const RateDistortionCurves curves = curves_for_hardware(modelled_curves(net), model);

@@ -38,9 +38,7 @@ struct EntryTable {
   std::vector<Entry> all;
   std::vector<std::size_t> begin = {0};
   std::size_t size() const { return begin.size() - 1; }
-  std::span<const Entry> operator[](std::size_t b) const {
-    return {all.data() + begin[b], all.data() + begin[b + 1]};
-  }
+  std::span<const Entry> operator[](std::size_t b) const { return {all.data() + begin[b], all.data() + begin[b + 1]}; }
   void add(const std::vector<Entry>& e) {
     all.insert(all.end(), e.begin(), e.end());
     begin.push_back(all.size());
@@ -50,14 +48,14 @@ struct EntryTable {
 struct Stage {
   std::size_t layer = 0;
   int w_tensor = -1, out_tensor = -1;
-  std::vector<int> in_slots;                  // previous-frontier slots of the activation tensors the layer reads
-  std::vector<int> carry;                     // per new-frontier slot: previous slot, or -1 for the output tensor
-  std::vector<std::size_t> stride;            // combo index = sum of positions x stride (inputs..., output)
-  EntryTable combos;     // Pareto in (p, c, r)
-  EntryTable combos_cp;  // Pareto in (c, p): the runs when the size is free
-  double min_p = 0, min_c = 0, min_r = 0;     // the least this layer can add (bounds)
-  std::vector<std::size_t> key_stride;        // dense index of a frontier (after this stage) key
-  std::vector<std::size_t> key_size;          // candidates per frontier slot
+  std::vector<int> in_slots;               // previous-frontier slots of the activation tensors the layer reads
+  std::vector<int> carry;                  // per new-frontier slot: previous slot, or -1 for the output tensor
+  std::vector<std::size_t> stride;         // combo index = sum of positions x stride (inputs..., output)
+  EntryTable combos;                       // Pareto in (p, c, r)
+  EntryTable combos_cp;                    // Pareto in (c, p): the runs when the size is free
+  double min_p = 0, min_c = 0, min_r = 0;  // the least this layer can add (bounds)
+  std::vector<std::size_t> key_stride;     // dense index of a frontier (after this stage) key
+  std::vector<std::size_t> key_size;       // candidates per frontier slot
   std::size_t key_count = 1;
 };
 
@@ -78,7 +76,8 @@ void prune_entries(std::vector<Entry>& e) {
   }
   std::size_t kept = 0;  // in place: e[0, kept) are the kept ones, in order
   for (std::size_t i = 0; i < e.size(); ++i)
-    if (std::none_of(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(kept), [&](const Entry& k) { return covers(k, e[i]); }))
+    if (std::none_of(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(kept),
+                     [&](const Entry& k) { return covers(k, e[i]); }))
       e[kept++] = e[i];
   e.resize(kept);
 }
@@ -484,11 +483,12 @@ class LatencyDp {
       const TensorCurve& tc = m_curves.tensors[t];
       if (tc.kind != CurveTensorKind::Activation || traffic.quantized(m_layer_of[t])) continue;
       if (tc.options.size() == 1 && tc.options.front().on_chip) continue;
-      throw InputError(tc.options.front().where,
-                       fmt::format("curves tensor {}: on hardware '{}' this tensor stays inside the fused datapath "
-                                   "(datapath.fusion: {}) and is not quantized; the curves must give it only the "
-                                   "on-chip option (alloc::curves_for_hardware)",
-                                   tc.tensor, m_model.hardware().name, sim::kFusionNames.name(m_model.hardware().fusion)));
+      throw InputError(
+          tc.options.front().where,
+          fmt::format("curves tensor {}: on hardware '{}' this tensor stays inside the fused datapath "
+                      "(datapath.fusion: {}) and is not quantized; the curves must give it only the "
+                      "on-chip option (alloc::curves_for_hardware)",
+                      tc.tensor, m_model.hardware().name, sim::kFusionNames.name(m_model.hardware().fusion)));
     }
   }
 
@@ -497,8 +497,8 @@ class LatencyDp {
   // chip only where their bits set its compute cycles (precision_scaling: packed, on the array).
   std::vector<int> timing_reads(std::size_t l) const {
     const sim::LayerTraffic& t = m_model.traffic().layer(l);
-    const bool packed = m_model.hardware().precision_scaling == sim::PrecisionScaling::Packed &&
-                        m_model.network().layer(l).on_array();
+    const bool packed =
+        m_model.hardware().precision_scaling == sim::PrecisionScaling::Packed && m_model.network().layer(l).on_array();
     std::vector<int> out;
     for (const auto* list : {&t.dram_reads, &t.chip_reads}) {
       if (list == &t.chip_reads && !packed) continue;
@@ -543,7 +543,8 @@ class LatencyDp {
     std::vector<std::size_t> last_use(n);  // the last layer whose timing reads each layer's output
     for (std::size_t l = 0; l < n; ++l) last_use[l] = l;
     for (std::size_t l = 0; l < n; ++l)
-      for (const int p : timing_reads(l)) last_use[static_cast<std::size_t>(p)] = std::max(last_use[static_cast<std::size_t>(p)], l);
+      for (const int p : timing_reads(l))
+        last_use[static_cast<std::size_t>(p)] = std::max(last_use[static_cast<std::size_t>(p)], l);
     std::vector<int> frontier;  // tensor indices
     for (std::size_t l = 0; l < n; ++l) {
       const sim::Layer& layer = net.layer(l);
@@ -989,8 +990,9 @@ std::optional<LatencyAllocation> solve_within(const RateDistortionCurves& curves
   auto c_text = [&](double c) {
     const double rate = model.batch() / (c + latency);
     const double scale = std::pow(10.0, 5 - std::floor(std::log10(rate)));
-    return min_error ? fmt::format("{:.6g} s per batch ({:.6g} images/s)", c + latency, std::floor(rate * scale) / scale)
-                     : fmt::format("predicted error {:.6g}", c);
+    return min_error
+               ? fmt::format("{:.6g} s per batch ({:.6g} images/s)", c + latency, std::floor(rate * scale) / scale)
+               : fmt::format("predicted error {:.6g}", c);
   };
   // Feasibility: the least constrained quantity and the least size any plan reaches.
   const auto fastest = dp.lagrangian({kDominant, 0});
@@ -1091,8 +1093,8 @@ RefinedAllocation refine_for_latency(const RateDistortionCurves& curves, const s
     }
     // Tighten by the ratio missed, at most to the floor, and bisect once a target has met: the
     // loosest target that meets gives the least error.
-    const double next = meets_at > 0 ? 0.5 * (meets_at + fails)
-                                     : std::max(tightest, g.max_time_s * goal.max_time_s / timed);
+    const double next =
+        meets_at > 0 ? 0.5 * (meets_at + fails) : std::max(tightest, g.max_time_s * goal.max_time_s / timed);
     if (next >= fails || (meets_at > 0 && fails - meets_at <= 1e-6 * fails) || (!meets && g.max_time_s <= tightest))
       break;
     g.max_time_s = next;

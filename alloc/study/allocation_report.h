@@ -21,7 +21,7 @@ struct AllocationOutcome {
   double budget = 0;  // bits; infinite when a latency target has no size budget
   const alloc::RateDistortionCurves* curves = nullptr;
   alloc::Allocation allocation;
-  alloc::PlanScore score;  // simulated when hw is set
+  alloc::PlanScore score;             // simulated when hw is set
   std::string engine = "analytical";  // which model `score.simulated` comes from
   const sim::HardwareConfig* hw = nullptr;
   int batch = 1;

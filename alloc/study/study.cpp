@@ -168,8 +168,9 @@ class PointEvaluator {
         row.axis_value = pt.axis_value;
         row.avg_bits = m_spec.avg_bits[b];
         row.cost = cost;
-        const bool simulated = s == m_solvers.size_budget.size() ? latency_row(row, at, model, equal_error, equal_size, r)
-                                                                 : plan_row(row, at, m_out.point_curves[i], b, s, model, r);
+        const bool simulated = s == m_solvers.size_budget.size()
+                                   ? latency_row(row, at, model, equal_error, equal_size, r)
+                                   : plan_row(row, at, m_out.point_curves[i], b, s, model, r);
         if (s == 0 && row.feasible) {
           equal_error = row.output_error;
           equal_size = row.rate_bits;
@@ -310,7 +311,7 @@ class PointEvaluator {
   const std::vector<Point>& m_points;
   StudyResult& m_out;  // rows of different points are written by different threads
   std::size_t m_per_point = 0;
-  std::vector<std::size_t> m_curves_workload;  // per datapath_curves entry
+  std::vector<std::size_t> m_curves_workload;                                   // per datapath_curves entry
   std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> m_bit_plans;     // (plan, native bits)
   std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> m_native_plans;  // (workload, native bits)
 };

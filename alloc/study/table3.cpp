@@ -61,8 +61,8 @@ std::span<const std::string_view> table3_notes() { return kNotes; }
 std::vector<std::string> table3_note_lines() {
   std::vector<std::string> out(kNotes.begin(), kNotes.end());
   for (const Table3Cell& c : kTable3)
-    out.push_back(std::string(c.hardware) + " " + std::string(c.workload) + " " + std::to_string(static_cast<int>(c.avg_bits)) +
-                  " bits: " + std::string(c.note));
+    out.push_back(std::string(c.hardware) + " " + std::string(c.workload) + " " +
+                  std::to_string(static_cast<int>(c.avg_bits)) + " bits: " + std::string(c.note));
   return out;
 }
 

@@ -410,10 +410,9 @@ int run_compare(const CompareArgs& a) {
     c = study::run_compare(spec, std::move(inputs));
     const sim::HardwareConfig& hw = c.result.configs.front();
     const RateDistortionCurves& curves = c.result.curves.front();
-    header =
-        fmt::format("{} on {} ({}), batch {}\n{}\nnative precision ({} bits, fixed length): {:.4g} images/s\n{}\n",
-                    c.result.networks.front().name(), hw.name, hw.source, a.batch, curves_line(curves), hw.native_bits,
-                    c.result.native_rate_per_s.front(), study::kSizesCompared);
+    header = fmt::format("{} on {} ({}), batch {}\n{}\nnative precision ({} bits, fixed length): {:.4g} images/s\n{}\n",
+                         c.result.networks.front().name(), hw.name, hw.source, a.batch, curves_line(curves),
+                         hw.native_bits, c.result.native_rate_per_s.front(), study::kSizesCompared);
   }
   const Table t = study::comparison_table(c);
   if (report) {

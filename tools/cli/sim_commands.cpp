@@ -21,9 +21,10 @@ namespace {
 // read, inputs read and output written (under fusion, the chain's output is written by its first layer).
 Table layer_table(const Network& net, const ActivationTraffic& traffic, const SimResult& r,
                   const DetailedResult* detail) {
-  std::vector<std::string> columns = {"layer",       "op",           "fused_into",  "macs",          "weights",
-                                      "compute_cycles", "dram_bytes", "weight_bytes", "input_bytes", "output_bytes",
-                                      "dram_time_s", "decode_time_s", "compute_time_s", "time_s",     "bottleneck"};
+  std::vector<std::string> columns = {
+      "layer",          "op",           "fused_into",  "macs",         "weights",     "compute_cycles",
+      "dram_bytes",     "weight_bytes", "input_bytes", "output_bytes", "dram_time_s", "decode_time_s",
+      "compute_time_s", "time_s",       "bottleneck"};
   if (detail)
     for (const char* c : {"start_s", "end_s", "stall_dram_s", "stall_decode_s", "stall_buffer_s", "tiles"})
       columns.emplace_back(c);
@@ -63,9 +64,9 @@ Table layer_table(const Network& net, const ActivationTraffic& traffic, const Si
 // inside a fused datapath or on chip, datapath.fusion and datapath.shortcut).
 Table totals_table(const Network& net, const ActivationTraffic& traffic, const SimResult& r,
                    const DetailedResult* detail) {
-  std::vector<std::string> columns = {"batch",          "macs",       "weights",       "activations",
-                                      "stored_activations", "compute_cycles", "dram_bytes", "time_s",
-                                      "time_per_image_s",   "inference_rate_per_s"};
+  std::vector<std::string> columns = {
+      "batch",          "macs",       "weights", "activations",      "stored_activations",
+      "compute_cycles", "dram_bytes", "time_s",  "time_per_image_s", "inference_rate_per_s"};
   std::int64_t stored = 0;
   for (std::size_t i = 0; i < net.layers().size(); ++i)
     if (net.layer(i).op != LayerOp::Input && traffic.stored(i)) stored += net.layer(i).output.count();
