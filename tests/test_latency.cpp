@@ -216,11 +216,11 @@ layers:
     const RateDistortionCurves raw = random_curves(net, rng, RateKind::Coded, 0.9);
     const RateDistortionCurves c = curves_for_hardware(raw, model);
     std::size_t coded = 0;
-    for (std::size_t t = 0; t < c.tensors.size(); ++t) {
-      for (const CurveOption& o : c.tensors[t].options) {
+    for (const TensorCurve& t : c.tensors) {
+      for (const CurveOption& o : t.options) {
         if (o.format != StorageFormat::Coded) continue;
         ++coded;
-        EXPECT_LT(o.rate_bits, o.fixed_bits >= 0 ? o.fixed_bits : o.bits * static_cast<double>(c.tensors[t].count));
+        EXPECT_LT(o.rate_bits, o.fixed_bits >= 0 ? o.fixed_bits : o.bits * static_cast<double>(t.count));
       }
     }
     // Fixed length always; coded where smaller (spread 0.9: about a third of the options are not).
