@@ -30,6 +30,14 @@ using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirection
 
 std::string shape_text(const Shape& s) { return fmt::format("{}x{}x{}", s.channels, s.height, s.width); }
 
+// a x b x ..., or nullopt past int64.
+std::optional<std::int64_t> product(std::initializer_list<std::int64_t> factors) {
+  std::int64_t out = 1;
+  for (const std::int64_t f : factors)
+    if (__builtin_mul_overflow(out, f, &out)) return std::nullopt;
+  return out;
+}
+
 // Output size along one axis; nullopt when the window does not fit.
 std::optional<std::int64_t> window_output(std::int64_t in, std::int64_t kernel, std::int64_t stride,
                                           std::int64_t pad_begin, std::int64_t pad_end, std::int64_t dilation,
@@ -70,8 +78,67 @@ class ShapeInference {
  public:
   explicit ShapeInference(Diagnostics& diag) : m_diag(diag) {}
 
-  // Fills output, weights, parameters, macs and gemm of `layer` from its producers' shapes.
+  // Fills output, weights, parameters, macs and gemm of `layer` from its producers' shapes, within
+  // the limits in network.h (kMaxDimension for what the spec gives, the sizes it derives checked).
   void infer(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_channels) {
+    if (!attributes_in_range(layer, out_channels)) return;
+    infer_shape(layer, producers, out_channels);
+    if (layer.output.channels > 0) sizes_in_range(layer);  // an output was inferred
+  }
+
+ private:
+  // Every number the layer's spec gives: windows at least 1 (pads at least 0), at most kMaxDimension.
+  bool attributes_in_range(const Layer& layer, std::int64_t out_channels) {
+    const Window& w = layer.window;
+    std::vector<std::pair<std::string_view, std::int64_t>> at_least_one;
+    if (layer.op == LayerOp::Input)
+      at_least_one = {{"channels", layer.output.channels}, {"height", layer.output.height}, {"width", layer.output.width}};
+    if (layer.op == LayerOp::Conv || layer.op == LayerOp::FullyConnected)
+      at_least_one.emplace_back(layer.op == LayerOp::Conv ? "out_channels" : "out_features", out_channels);
+    if (layer.op == LayerOp::Conv) at_least_one.emplace_back("groups", layer.groups);
+    const bool windowed = layer.op == LayerOp::Conv ||
+                          ((layer.op == LayerOp::MaxPool || layer.op == LayerOp::AvgPool) && !w.global);
+    if (windowed)
+      for (const auto& f : {std::pair<std::string_view, std::int64_t>{"kernel height", w.kernel_h},
+                            {"kernel width", w.kernel_w},
+                            {"stride height", w.stride_h},
+                            {"stride width", w.stride_w},
+                            {"dilation height", w.dilation_h},
+                            {"dilation width", w.dilation_w}})
+        at_least_one.push_back(f);
+    std::vector<std::pair<std::string_view, std::int64_t>> at_least_zero;
+    if (windowed || layer.op == LayerOp::Pad)
+      at_least_zero = {{"pad top", w.pad_h}, {"pad left", w.pad_w}, {"pad bottom", w.pad_h_end}, {"pad right", w.pad_w_end}};
+    bool ok = true;
+    auto check = [&](std::string_view what, std::int64_t v, std::int64_t least) {
+      if (v >= least && v <= kMaxDimension) return;
+      m_diag.error(layer.where, fmt::format("{}: {} must be from {} to {}, got {}", layer.name, what, least,
+                                            kMaxDimension, v));
+      ok = false;
+    };
+    for (const auto& [what, v] : at_least_one) check(what, v, 1);
+    for (const auto& [what, v] : at_least_zero) check(what, v, 0);
+    return ok;
+  }
+
+  // The derived sizes: each tensor within kMaxTensorValues, the layer's MACs within kMaxLayerMacs
+  // (checked products: nothing wraps).
+  void sizes_in_range(Layer& layer) {
+    const auto values = product({layer.output.channels, layer.output.height, layer.output.width});
+    auto too_large = [&](std::string_view what, std::optional<std::int64_t> v, std::int64_t limit) {
+      if (v && *v <= limit) return false;
+      m_diag.error(layer.where,
+                   v ? fmt::format("{}: {} {} exceed the limit of {}", layer.name, *v, what, limit)
+                     : fmt::format("{}: its {} overflow 64-bit integers (limit {})", layer.name, what, limit));
+      return true;
+    };
+    if (too_large("output values per image", values, kMaxTensorValues)) return;
+    if (too_large("weights", layer.weights >= 0 ? std::optional(layer.weights) : std::nullopt, kMaxTensorValues)) return;
+    too_large("multiply-accumulates per image", layer.macs >= 0 ? std::optional(layer.macs) : std::nullopt,
+              kMaxLayerMacs);
+  }
+
+  void infer_shape(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_channels) {
     switch (layer.op) {
       case LayerOp::Input:
         return;  // shape given
@@ -96,7 +163,6 @@ class ShapeInference {
     }
   }
 
- private:
   bool arity(const Layer& layer, const std::vector<const Layer*>& producers, std::size_t min, std::size_t max) {
     if (producers.size() >= min && producers.size() <= max) return true;
     const std::string want = min == max ? fmt::format("{} input", min) : fmt::format("at least {} inputs", min);
@@ -137,7 +203,7 @@ class ShapeInference {
   void conv(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_channels) {
     if (!arity(layer, producers, 1, 1)) return;
     const Shape in = producers[0]->output;
-    if (in.channels % layer.groups != 0 || out_channels % layer.groups != 0) {
+    if (in.channels % layer.groups != 0 || out_channels % layer.groups != 0) {  // groups >= 1: checked
       m_diag.error(layer.where, fmt::format("{}.groups: expected a divisor of the input channels ({}) and of "
                                             "out_channels ({}), got {}",
                                             layer.name, in.channels, out_channels, layer.groups));
@@ -145,21 +211,27 @@ class ShapeInference {
     }
     if (!spatial(layer, in, out_channels)) return;
     const Window& w = layer.window;
-    const std::int64_t k = w.kernel_h * w.kernel_w * (in.channels / layer.groups);
-    layer.gemm = {layer.output.height * layer.output.width, k, out_channels / layer.groups, layer.groups};
-    layer.weights = out_channels * k + (layer.bias ? out_channels : 0);
-    layer.parameters = layer.weights + (layer.batchnorm ? 2 * out_channels : 0);
-    layer.macs = layer.gemm.groups * layer.gemm.m * layer.gemm.k * layer.gemm.n;
+    // Each factor is at most kMaxDimension (2^24): a product of two fits; the rest are checked
+    // (-1: past int64, reported by sizes_in_range).
+    const auto k = product({w.kernel_h, w.kernel_w, in.channels / layer.groups});
+    const auto m = product({layer.output.height, layer.output.width});
+    const auto weights = k ? product({out_channels, *k}) : std::nullopt;
+    const auto macs = k && m ? product({*m, *k, out_channels}) : std::nullopt;
+    layer.gemm = {m.value_or(-1), k.value_or(-1), out_channels / layer.groups, layer.groups};
+    layer.weights = weights ? *weights + (layer.bias ? out_channels : 0) : -1;
+    layer.parameters = weights ? layer.weights + (layer.batchnorm ? 2 * out_channels : 0) : -1;
+    layer.macs = macs.value_or(-1);
   }
 
   void fully_connected(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_features) {
     if (!arity(layer, producers, 1, 1)) return;
-    const std::int64_t in = producers[0]->output.count();  // flattens C x H x W
+    const std::int64_t in = producers[0]->output.count();  // flattens C x H x W (within kMaxTensorValues)
     layer.output = {out_features, 1, 1};
     layer.gemm = {1, in, out_features, 1};
-    layer.weights = in * out_features + (layer.bias ? out_features : 0);
-    layer.parameters = layer.weights + (layer.batchnorm ? 2 * out_features : 0);
-    layer.macs = in * out_features;
+    const auto weights = product({in, out_features});  // up to 2^40 x 2^24: checked
+    layer.weights = weights ? *weights + (layer.bias ? out_features : 0) : -1;
+    layer.parameters = weights ? layer.weights + (layer.batchnorm ? 2 * out_features : 0) : -1;
+    layer.macs = weights.value_or(-1);
   }
 
   void pool(Layer& layer, const std::vector<const Layer*>& producers) {
@@ -345,6 +417,14 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
     net.m_layers.push_back(std::move(layer));
   }
   diag.throw_if_any();
+  // The network's sums (total_macs() and the like) stay within int64.
+  std::int64_t macs = 0, weights = 0, values = 0;
+  for (const Layer& l : net.m_layers)
+    if (__builtin_add_overflow(macs, l.macs, &macs) || __builtin_add_overflow(weights, l.parameters, &weights) ||
+        __builtin_add_overflow(values, l.output.count(), &values))
+      throw InputError(l.where, fmt::format("network '{}': its total multiply-accumulates, parameters or values "
+                                            "overflow 64-bit integers at layer '{}'",
+                                            net.m_name, l.name));
 
   net.m_consumers.resize(net.m_layers.size());
   for (std::size_t i = 0; i < net.m_layers.size(); ++i)

@@ -130,6 +130,14 @@ struct Layer : LayerAttributes {
   bool on_array() const { return op == LayerOp::Conv || op == LayerOp::FullyConnected; }
 };
 
+// What a network may hold (Network::build refuses more, naming the layer and the figure): every
+// size, kernel, stride, pad, dilation, channel or group count at most kMaxDimension; a tensor (a
+// layer's output per image, or its weights) at most kMaxTensorValues values; a layer at most
+// kMaxLayerMacs multiply-accumulates per image, and the network's sums within int64.
+inline constexpr std::int64_t kMaxDimension = std::int64_t{1} << 24;
+inline constexpr std::int64_t kMaxTensorValues = std::int64_t{1} << 40;
+inline constexpr std::int64_t kMaxLayerMacs = std::int64_t{1} << 56;
+
 class Network {
  public:
   // Infers shapes and checks the graph; throws InputError listing every problem found.

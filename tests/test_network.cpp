@@ -181,3 +181,72 @@ TEST(WorkloadYaml, ReportsEveryProblemAtOnce) {
 
 }  // namespace
 }  // namespace bitsim::sim
+
+namespace bitsim::sim {
+namespace {
+
+// Network::build is where every loader's layers meet (YAML, SCALE-Sim, ONNX): it checks each
+// number a spec gives and each size it derives, so a hostile file cannot make shapes wrap or divide
+// by zero (issue 12).
+std::string build_error(std::vector<LayerSpec> specs) {
+  try {
+    Network::build("n", specs);
+  } catch (const InputError& e) {
+    return e.diagnostics().front().message;
+  }
+  return "no error";
+}
+
+std::vector<LayerSpec> input_and(LayerSpec layer, Shape in = {3, 8, 8}) {
+  LayerSpec input;
+  input.name = "input";
+  input.op = LayerOp::Input;
+  input.input_shape = in;
+  layer.name = "x";
+  layer.inputs = {"input"};
+  return {input, layer};
+}
+
+LayerSpec conv(std::int64_t out, std::int64_t kernel = 3) {
+  LayerSpec c;
+  c.op = LayerOp::Conv;
+  c.out_channels = out;
+  c.window.kernel_h = c.window.kernel_w = kernel;
+  return c;
+}
+
+TEST(NetworkLimits, WindowsGroupsAndShapesOutOfRangeAreRefused) {
+  LayerSpec c = conv(4);
+  c.groups = 0;  // was a division by zero
+  EXPECT_EQ(build_error(input_and(c)), "x: groups must be from 1 to 16777216, got 0");
+  c = conv(4);
+  c.window.stride_h = 0;  // was a division by zero
+  EXPECT_EQ(build_error(input_and(c)), "x: stride height must be from 1 to 16777216, got 0");
+  c = conv(4, -3);  // was a negative output shape
+  EXPECT_EQ(build_error(input_and(c)), "x: kernel height must be from 1 to 16777216, got -3");
+  c = conv(4);
+  c.window.dilation_w = -1;
+  EXPECT_EQ(build_error(input_and(c)), "x: dilation width must be from 1 to 16777216, got -1");
+  c = conv(4);
+  c.window.pad_w_end = -2;
+  EXPECT_EQ(build_error(input_and(c)), "x: pad right must be from 0 to 16777216, got -2");
+  EXPECT_EQ(build_error(input_and(conv(4), Shape{0, 8, 8})), "input: channels must be from 1 to 16777216, got 0");
+  EXPECT_EQ(build_error(input_and(conv(0))), "x: out_channels must be from 1 to 16777216, got 0");
+  // A million of padding on every side (VGG-16 with padding 1000000 reported -7.4e18 parameters):
+  // the output no longer fits the limit on values per tensor.
+  c = conv(64);
+  c.window.pad_h = c.window.pad_w = c.window.pad_h_end = c.window.pad_w_end = 1'000'000;
+  EXPECT_EQ(build_error(input_and(c)),
+            "x: 256001536002304 output values per image exceed the limit of 1099511627776");
+  // Sizes the product of three in-range numbers would wrap: reported, not wrapped.
+  LayerSpec fc;
+  fc.op = LayerOp::FullyConnected;
+  fc.out_channels = kMaxDimension;
+  EXPECT_EQ(build_error(input_and(fc, Shape{kMaxDimension, kMaxDimension, 1})),
+            "input: 281474976710656 output values per image exceed the limit of 1099511627776");
+  EXPECT_EQ(build_error(input_and(fc, Shape{1 << 20, 1 << 20, 1})),
+            "x: its weights overflow 64-bit integers (limit 1099511627776)");
+}
+
+}  // namespace
+}  // namespace bitsim::sim
