@@ -22,33 +22,50 @@ const char* kSupported =
     "AveragePool, GlobalAveragePool, Add, Sub, Mul, Div, Concat, Flatten, Reshape, Transpose, Pad, Identity, "
     "Dropout, Constant";
 
-// A tensor's values as float: from raw_data (little-endian T) if present, else the typed field.
+// A tensor's values as float: from raw_data (little-endian T, exactly `count` of them) if present,
+// else the typed field.
 template <typename T, typename Field>
-void read_values(const std::string& raw, const Field& field, std::vector<float>& out) {
+void read_values(const onnx::TensorProto& t, const Field& field, std::int64_t count, const std::string& where,
+                 std::vector<float>& out) {
+  const std::string& raw = t.raw_data();
   if (raw.empty()) {
     out.assign(field.begin(), field.end());
     return;
   }
-  std::vector<T> v(raw.size() / sizeof(T));
-  std::memcpy(v.data(), raw.data(), v.size() * sizeof(T));
+  if (raw.size() % sizeof(T) != 0 || raw.size() / sizeof(T) != static_cast<std::uint64_t>(count))
+    throw InputError({where, 0, 0}, fmt::format("tensor '{}': raw_data holds {} bytes, its dimensions need {} ({} "
+                                                "values of {} bytes)",
+                                                t.name(), raw.size(), static_cast<std::uint64_t>(count) * sizeof(T),
+                                                count, sizeof(T)));
+  std::vector<T> v(static_cast<std::size_t>(count));
+  std::memcpy(v.data(), raw.data(), raw.size());
   out.assign(v.begin(), v.end());
 }
 
 NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   NamedTensor out;
   out.name = t.name();
-  for (auto d : t.dims()) out.dims.push_back(d);
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    throw InputError({where, 0, 0}, fmt::format("tensor '{}': external data is not supported (save the model with "
+                                                "its tensors inside the .onnx file)",
+                                                t.name()));
   std::int64_t count = 1;
-  for (auto d : out.dims) count *= d;
+  for (auto d : t.dims()) {
+    out.dims.push_back(d);
+    if (d < 0 || __builtin_mul_overflow(count, d, &count) || count > kMaxTensorValues)
+      throw InputError({where, 0, 0}, fmt::format("tensor '{}': dimensions [{}] {}", t.name(), fmt::join(t.dims(), ", "),
+                                                  d < 0 ? "include a negative one"
+                                                        : fmt::format("hold more than {} values", kMaxTensorValues)));
+  }
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
-      read_values<float>(t.raw_data(), t.float_data(), out.data);
+      read_values<float>(t, t.float_data(), count, where, out.data);
       break;
     case onnx::TensorProto::INT32:  // exact in float32 up to 2^24 (test inputs, shapes)
-      read_values<std::int32_t>(t.raw_data(), t.int32_data(), out.data);
+      read_values<std::int32_t>(t, t.int32_data(), count, where, out.data);
       break;
     case onnx::TensorProto::INT64:
-      read_values<std::int64_t>(t.raw_data(), t.int64_data(), out.data);
+      read_values<std::int64_t>(t, t.int64_data(), count, where, out.data);
       break;
     default:
       throw InputError({where, 0, 0},
@@ -58,6 +75,10 @@ NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   if (static_cast<std::int64_t>(out.data.size()) != count)
     throw InputError({where, 0, 0}, fmt::format("tensor '{}': {} values for dimensions of {} values", t.name(),
                                                 out.data.size(), count));
+  if (const auto bad = std::find_if(out.data.begin(), out.data.end(), [](float v) { return !std::isfinite(v); });
+      bad != out.data.end())
+    throw InputError({where, 0, 0}, fmt::format("tensor '{}': value {} (flat index {}) is not a finite number",
+                                                t.name(), *bad, bad - out.data.begin()));
   return out;
 }
 
@@ -166,7 +187,10 @@ class Importer {
   }
 
   // A unique layer name for node n: its name, or its first output's.
-  static const std::string& node_label(const onnx::NodeProto& n) { return n.name().empty() ? n.output(0) : n.name(); }
+  static std::string node_label(const onnx::NodeProto& n) {
+    if (!n.name().empty()) return n.name();
+    return n.output_size() > 0 ? n.output(0) : std::string("(unnamed)");
+  }
   std::string layer_name(const onnx::NodeProto& n) { return unique(node_label(n)); }
 
   int push(LayerSpec spec, const std::string& output) {
@@ -191,6 +215,7 @@ class Importer {
   const NamedTensor& constant_input(const onnx::NodeProto& n, int i) {
     const Value& v = value(n, i);
     if (!v.constant) fail(n, fmt::format("input '{}' must be a constant (initializer)", n.input(i)));
+    if (v.constant->data.empty()) fail(n, fmt::format("the constant '{}' holds no values", n.input(i)));
     return *v.constant;
   }
   bool has_input(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
@@ -286,6 +311,7 @@ class Importer {
 
   void node(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
+    if (n.output_size() < 1 || n.output(0).empty()) fail(n, "the node has no output");
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       fail(n, fmt::format("operator domain '{}' is not supported", n.domain()));
     if (op == "Constant") {

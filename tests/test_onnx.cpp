@@ -229,6 +229,43 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   }
 }
 
+// tools/scripts/make_hostile_models.py: damaged and hostile models (issue 12). Each was a crash,
+// memory corruption or a silently wrong answer; each is now refused with the tensor or node named.
+TEST(OnnxImport, DamagedAndHostileModelsAreRefused) {
+  const auto model_error = [](const std::string& name) {
+    const std::string path = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/" + name + ".onnx";
+    try {
+      sim::load_onnx(path);
+    } catch (const InputError& e) {
+      return testing::scrub(e.what(), path);
+    }
+    return std::string("(no error)");
+  };
+  // dims whose product wraps int64 (to 0 with no data: was accepted; past it: a heap overflow).
+  EXPECT_EQ(model_error("hostile_dims_wrap"),
+            "F: error: tensor 'w': dimensions [4294967296, 4294967296, 1, 1] hold more than 1099511627776 values");
+  EXPECT_EQ(model_error("hostile_dims_huge"),
+            "F: error: tensor 'w': dimensions [2147483648, 2147483648, 3, 3] hold more than 1099511627776 values");
+  // raw_data shorter than one element (was a memcpy from null) or with bytes left over (were dropped).
+  EXPECT_EQ(model_error("hostile_raw_short"),
+            "F: error: tensor 'w': raw_data holds 2 bytes, its dimensions need 24 (6 values of 4 bytes)");
+  EXPECT_EQ(model_error("hostile_raw_trailing"),
+            "F: error: tensor 'w': raw_data holds 27 bytes, its dimensions need 24 (6 values of 4 bytes)");
+  EXPECT_EQ(model_error("hostile_external"),
+            "F: error: tensor 'w': external data is not supported (save the model with its tensors inside the "
+            ".onnx file)");
+  // A NaN weight (curves became nan and solvers crashed on an empty front).
+  EXPECT_EQ(model_error("hostile_nan"), "F: error: tensor 'w': value nan (flat index 2) is not a finite number");
+  // A node without outputs (was a protobuf CHECK failure, exit 3); an empty constant (exit 3).
+  EXPECT_EQ(model_error("hostile_no_output"), "F: error: node 'conv' (Conv): the node has no output");
+  EXPECT_EQ(model_error("hostile_empty_clip"), "F: error: node 'clip' (Clip): the constant 'lo' holds no values");
+  // Attributes ONNX forbids (were divisions by zero in shape inference).
+  EXPECT_EQ(model_error("hostile_group0"), "F: error: conv: groups must be from 1 to 16777216, got 0");
+  EXPECT_EQ(model_error("hostile_strides0"),
+            "F: error: conv: stride height must be from 1 to 16777216, got 0\n"
+            "F: error: conv: stride width must be from 1 to 16777216, got 0");
+}
+
 }  // namespace
 }  // namespace bitsim
 
