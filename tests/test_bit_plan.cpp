@@ -116,5 +116,22 @@ TEST(BitPlanFile, OnlyActivationsCanStayUnquantized) {
             "F:3:15: error: tensors.a:w.bits: expected an integer from 1 to 32, got 'none'");
 }
 
+TEST(BitPlanFile, DuplicateTensorIsAnError) {
+  EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8}\ntensors:\n  a:w: {bits: 4}\n  a:w: {bits: 2}\n",
+                       tiny_net()),
+            "F:4:3: error: tensors.a:w: duplicate key (first at line 3)");
+  EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8, weight_bits: 4}\n", tiny_net()),
+            "F:1:47: error: default.weight_bits: duplicate key (first at line 1)");
+}
+
+TEST(BitPlanFile, TextFileIsNotEchoedWhole) {
+  // Any text file given as --plan parses as one long scalar: quote its start only.
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += "This is a line of some text file, not a plan.\n";
+  EXPECT_EQ(plan_error(text, tiny_net()),
+            "F:1:1: error: (top level): expected a map, got 'This is a line of some text file, not a plan. This is a "
+            "line...'");
+}
+
 }  // namespace
 }  // namespace bitsim::sim

@@ -119,6 +119,13 @@ TEST(HardwareYaml, BadDataflowAndMissingKeysAllReportedAtOnce) {
             "F:1:1: error: datapath.native_bits: missing (required: integer, operand precision of the MAC datapath)");
 }
 
+TEST(HardwareYaml, DuplicateKeyIsAnError) {
+  std::string text = kValid;
+  text.replace(text.find("native_bits: 8"), 14, "native_bits: 8, native_bits: 16");
+  EXPECT_EQ(config_error("d.yaml", text), "F:6:28: error: datapath.native_bits: duplicate key (first at line 6)");
+  EXPECT_EQ(config_error("d2.yaml", kValid + "clock: 1 GHz\n"), "F:7:1: error: clock: duplicate key (first at line 3)");
+}
+
 TEST(HardwareYaml, GroupedMappingDefaultsToSplitAndIsChecked) {
   EXPECT_EQ(load_hardware_config(testing::write_temp("ok.yaml", kValid)).grouped_mapping, GroupedMapping::Split);
   std::string text = kValid;
