@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "sim/base/checked.h"
 #include "sim/base/diagnostics.h"
 #include "sim/base/names.h"
 #include "sim/base/parallel.h"
@@ -74,6 +75,15 @@ std::vector<std::pair<std::string, int>> fields(const CsvLine& line) {
   std::vector<std::pair<std::string, int>> out;
   for (const CsvField& f : line.fields) out.emplace_back(f.text, f.col);
   return out;
+}
+
+TEST(Checked, OverflowIsEmptyNotWrapped) {
+  EXPECT_EQ(checked_mul<std::size_t>(65536, 65536), std::optional<std::size_t>(4294967296u));
+  // 65536^4 = 2^64 wraps to 0 in plain size_t arithmetic; an empty operand stays empty.
+  EXPECT_EQ(checked_mul(checked_mul<std::size_t>(4294967296u, 65536), std::size_t{65536}), std::nullopt);
+  EXPECT_EQ(checked_mul(std::optional<std::size_t>(), std::size_t{1}), std::nullopt);
+  EXPECT_EQ(checked_add<std::int64_t>(INT64_MAX, 1), std::nullopt);
+  EXPECT_EQ(checked_add<std::int64_t>(INT64_MAX - 1, 1), std::optional<std::int64_t>(INT64_MAX));
 }
 
 TEST(Yaml, ShortenQuotesOneLineOfAtMost60Bytes) {
