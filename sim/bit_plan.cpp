@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <ostream>
 
 #include "sim/base/yaml_fields.h"
@@ -52,17 +53,62 @@ struct Slot {
   bool set = false;
 };
 
-// One `tensors:` entry into its slot.
+// The bits that t levels need: symbols 0 .. t-1 take ceil(log2 t) bits.
+int bits_for_levels(std::int64_t levels) {
+  int bits = 0;
+  while ((std::int64_t{1} << bits) < levels) ++bits;
+  return bits;
+}
+
+// A tensor's fields against each other, with the rules of the quantizers the plan's levels feed
+// (alloc/quantizer.h, alloc/quantized_model.cpp): weights use seed 004 eq. 1, t = 2k + 1 levels
+// (odd, at least 3); activations eq. 2, t >= 2 levels (eq. 1 when they are signed); either way the
+// symbols 0 .. t-1 must fit in `bits`. `bits` is empty when it could not be read.
+void check_tensor(const yaml::Reader& r, const YAML::Node& t, const std::string& path_key, const Slot& slot,
+                  std::optional<int> bits) {
+  const TensorCoding& c = *slot.coding;
+  if (bits == 0) {  // bits: none
+    for (const char* key : {"levels", "beta", "coded_bits"})
+      if (t[key])
+        r.diag.error(yaml::where(r.file, t[key]),
+                     fmt::format("{}.{}: only meaningful for a stored tensor, but bits is none (the value stays "
+                                 "inside the datapath)",
+                                 path_key, key));
+    return;
+  }
+  if (t["levels"] && c.levels > 0) {
+    const YAML::Node levels = t["levels"];
+    if (!slot.activation && (c.levels < 3 || c.levels % 2 == 0))
+      r.diag.expected(yaml::where(r.file, levels), path_key + ".levels",
+                      "an odd number >= 3 (weights use seed 004 eq. 1: t = 2k + 1 levels)", yaml::describe(levels));
+    else if (slot.activation && c.levels < 2)
+      r.diag.expected(yaml::where(r.file, levels), path_key + ".levels", "a number >= 2 (one level stores nothing)",
+                      yaml::describe(levels));
+    else if (bits && bits_for_levels(c.levels) > *bits)
+      r.diag.error(yaml::where(r.file, levels),
+                   fmt::format("{}.levels: {} levels need {} bits (symbols 0 to t-1 take ceil(log2 t) bits), but "
+                               "bits is {}",
+                               path_key, c.levels, bits_for_levels(c.levels), *bits));
+  }
+  if (t["coded_bits"] && c.coded_bits == 0 && slot.values > 0)
+    r.diag.expected(yaml::where(r.file, t["coded_bits"]), path_key + ".coded_bits",
+                    fmt::format("a number > 0 (the coded size of {} values)", slot.values),
+                    yaml::describe(t["coded_bits"]));
+}
+
+// One `tensors:` entry into its slot: every field, then the fields against each other.
 void read_tensor(const yaml::Reader& r, const YAML::Node& t, const std::string& path_key, Slot& slot) {
   if (!r.require_map(t, path_key)) return;
   r.reject_unknown_keys(t, path_key, {"bits", "coded_bits", "symbols", "levels", "beta"});
   slot.set = true;
+  std::optional<int> bits;
   if (!t["bits"])
     r.diag.error(yaml::where(r.file, t), path_key + ".bits: missing (bits per value, 1 to 32)");
   else if (t["bits"].IsScalar() && t["bits"].Scalar() == "none" && slot.activation)
-    slot.coding->bits = 0;  // not quantized: a value inside a fused datapath
+    bits = 0;  // not quantized: a value inside a fused datapath
   else if (const auto v = r.integer(t["bits"], path_key + ".bits", 1, 32))
-    slot.coding->bits = static_cast<int>(*v);
+    bits = static_cast<int>(*v);
+  if (bits) slot.coding->bits = *bits;
   if (t["levels"])
     if (const auto v = r.integer(t["levels"], path_key + ".levels", 1, 1 << 24))
       slot.coding->levels = static_cast<int>(*v);
@@ -76,6 +122,7 @@ void read_tensor(const yaml::Reader& r, const YAML::Node& t, const std::string& 
   } else if (t["symbols"]) {
     r.diag.error(yaml::where(r.file, t["symbols"]), path_key + ".symbols: only meaningful with coded_bits");
   }
+  check_tensor(r, t, path_key, slot, bits);
 }
 
 // Tensors the file does not set take the defaults; without one they are reported, all at once.

@@ -141,7 +141,10 @@ const std::vector<Param>& params() {
               &HardwareConfig::decoder_lanes),
       number("decoder.symbols_per_cycle", "1", "symbols each lane decodes per clock cycle",
              &HardwareConfig::decoder_symbols_per_cycle),
-      integer("datapath.native_bits", 1, 64, "", "operand precision of the MAC datapath", &HardwareConfig::native_bits),
+      // Native plans (`allocate` defaults, studies' native rows) store tensors at native_bits: the
+      // range plans accept (sim/bit_plan.cpp), so that every plan bitsim writes reads back.
+      integer("datapath.native_bits", 1, 32, "", "operand precision of the MAC datapath (bits, 1 to 32 as in plans)",
+              &HardwareConfig::native_bits),
       choice("datapath.precision_scaling", kPrecisionScalingNames, precision_scaling_name(PrecisionScaling::None),
              "none: fewer bits do not speed up compute; packed: floor(native/bits) MACs per PE per cycle",
              &HardwareConfig::precision_scaling),

@@ -116,5 +116,56 @@ TEST(BitPlanFile, OnlyActivationsCanStayUnquantized) {
             "F:3:15: error: tensors.a:w.bits: expected an integer from 1 to 32, got 'none'");
 }
 
+TEST(BitPlanFile, LevelsMustFitBitsAndTheQuantizer) {
+  const std::string head = "default: {weight_bits: 8, activation_bits: 8}\ntensors:\n";
+  // Symbols 0..t-1 take ceil(log2 t) bits.
+  EXPECT_EQ(plan_error(head + "  a:w: {bits: 1, levels: 255}\n", tiny_net()),
+            "F:3:26: error: tensors.a:w.levels: 255 levels need 8 bits (symbols 0 to t-1 take ceil(log2 t) bits), "
+            "but bits is 1");
+  EXPECT_EQ(plan_error(head + "  a:a: {bits: 1, levels: 256}\n", tiny_net()),
+            "F:3:26: error: tensors.a:a.levels: 256 levels need 8 bits (symbols 0 to t-1 take ceil(log2 t) bits), "
+            "but bits is 1");
+  // Weights: seed 004 eq. 1, t = 2k + 1.
+  EXPECT_EQ(plan_error(head + "  a:w: {bits: 8, levels: 1}\n  fc:w: {bits: 8, levels: 16}\n", tiny_net()),
+            "F:3:26: error: tensors.a:w.levels: expected an odd number >= 3 (weights use seed 004 eq. 1: t = 2k + 1 "
+            "levels), got '1'\n"
+            "F:4:27: error: tensors.fc:w.levels: expected an odd number >= 3 (weights use seed 004 eq. 1: t = 2k + 1 "
+            "levels), got '16'");
+  EXPECT_EQ(plan_error(head + "  a:a: {bits: 8, levels: 1}\n", tiny_net()),
+            "F:3:26: error: tensors.a:a.levels: expected a number >= 2 (one level stores nothing), got '1'");
+  // What the quantizers accept at the edge still loads: 2^bits levels for activations, 2^bits - 1 for weights.
+  const BitPlan plan = load_bit_plan(
+      write_temp("edge.yaml", head + "  a:a: {bits: 8, levels: 256}\n  a:w: {bits: 2, levels: 3}\n"), tiny_net());
+  EXPECT_EQ(plan.activations[1].levels, 256);
+  EXPECT_EQ(plan.weights[1].levels, 3);
+}
+
+TEST(BitPlanFile, CodedSizeOfZeroAndSettingsOfUnstoredTensorsRefused) {
+  EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8}\ntensors:\n  a:w: {bits: 4, coded_bits: 0}\n",
+                       tiny_net()),
+            "F:3:30: error: tensors.a:w.coded_bits: expected a number > 0 (the coded size of 8 values), got '0'");
+  EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8}\ntensors:\n  a:a: {bits: none, levels: 4}\n",
+                       tiny_net()),
+            "F:3:29: error: tensors.a:a.levels: only meaningful for a stored tensor, but bits is none (the value "
+            "stays inside the datapath)");
+}
+
+TEST(BitPlanFile, DuplicateTensorIsAnError) {
+  EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8}\ntensors:\n  a:w: {bits: 4}\n  a:w: {bits: 2}\n",
+                       tiny_net()),
+            "F:4:3: error: tensors.a:w: duplicate key (first at line 3)");
+  EXPECT_EQ(plan_error("default: {weight_bits: 8, activation_bits: 8, weight_bits: 4}\n", tiny_net()),
+            "F:1:47: error: default.weight_bits: duplicate key (first at line 1)");
+}
+
+TEST(BitPlanFile, TextFileIsNotEchoedWhole) {
+  // Any text file given as --plan parses as one long scalar: quote its start only.
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += "This is a line of some text file, not a plan.\n";
+  EXPECT_EQ(plan_error(text, tiny_net()),
+            "F:1:1: error: (top level): expected a map, got 'This is a line of some text file, not a plan. This is a "
+            "line...'");
+}
+
 }  // namespace
 }  // namespace bitsim::sim

@@ -116,7 +116,23 @@ TEST(HardwareYaml, BadDataflowAndMissingKeysAllReportedAtOnce) {
             "outputs))\n"
             "F:1:1: error: dram.bandwidth: missing (required: bandwidth, off-chip bandwidth, shared by all reads and "
             "writes ('unlimited' = SCALE-Sim CALC mode))\n"
-            "F:1:1: error: datapath.native_bits: missing (required: integer, operand precision of the MAC datapath)");
+            "F:1:1: error: datapath.native_bits: missing (required: integer, operand precision of the MAC datapath "
+            "(bits, 1 to 32 as in plans))");
+}
+
+TEST(HardwareYaml, NativeBitsWithinWhatPlansAccept) {
+  // Native plans are written at native_bits; a plan's bits are 1 to 32, so the config's must be too.
+  std::string text = kValid;
+  text.replace(text.find("native_bits: 8"), 14, "native_bits: 64");
+  EXPECT_EQ(config_error("n.yaml", text),
+            "F:6:25: error: datapath.native_bits: expected an integer from 1 to 32, got '64'");
+}
+
+TEST(HardwareYaml, DuplicateKeyIsAnError) {
+  std::string text = kValid;
+  text.replace(text.find("native_bits: 8"), 14, "native_bits: 8, native_bits: 16");
+  EXPECT_EQ(config_error("d.yaml", text), "F:6:28: error: datapath.native_bits: duplicate key (first at line 6)");
+  EXPECT_EQ(config_error("d2.yaml", kValid + "clock: 1 GHz\n"), "F:7:1: error: clock: duplicate key (first at line 3)");
 }
 
 TEST(HardwareYaml, GroupedMappingDefaultsToSplitAndIsChecked) {

@@ -160,6 +160,10 @@ INSTANTIATE_TEST_SUITE_P(
             "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: add, inputs: [input, b]}\n  - {name: b, "
             "op: conv, inputs: a, out_channels: 3, kernel: 1}\n",
             ":4:5: error: a: part of a cycle in the layer graph\nF:5:5: error: b: part of a cycle in the layer graph"},
+        BadCase{"duplicate_key",
+                "name: n\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {name: a, op: conv, out_channels: 4, kernel: 1, "
+                "kernel: 3}\n",
+                ":4:53: error: layers[0].kernel: duplicate key (first at line 4)"},
         BadCase{"syntax", "name: n\ninput: {shape: [3, 8, 8]\nlayers: []\n",
                 ":3:1: error: YAML syntax: end of map flow not found"},
         BadCase{"no_input", "name: n\nlayers:\n  - {name: a, op: conv, out_channels: 4, kernel: 1}\n",

@@ -59,6 +59,38 @@ TEST(StudySpec, ErrorsNameTheLineAndWhatWasExpected) {
             "F:4:7: error: rate: expected one of fixed, entropy, coded, got 'huffman'");
 }
 
+TEST(StudySpec, MalformedRangesAndKeysAreLocatedErrors) {
+  // Both used to escape as yaml-cpp exceptions (exit 3).
+  EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  array.rows: {to: 64, step: 8}\n"),
+            "F:5:15: error: vary.array.rows.from: missing (a range needs from, to and one of step or factor)");
+  EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  array.rows: {from: 8, step: 8}\n"),
+            "F:5:15: error: vary.array.rows.to: missing (a range needs from, to and one of step or factor)");
+  EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  [array.rows, array.cols]: [8]\n"),
+            "F:5:3: error: vary: expected a hardware parameter key (e.g. dram.bandwidth), got a list");
+  EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  array.rows: [8]\n  array.rows: [16]\n"),
+            "F:6:3: error: vary.array.rows: duplicate key (first at line 5)");
+}
+
+TEST(StudySpec, PointCountCannotWrapAndMemoryIsBoundedUpFront) {
+  // 8 axes of 256 values: 256^8 = 2^64 points, which wrapped to 0 and passed the 10-million check.
+  std::string vary = "avg_bits: [2]\nvary:\n";
+  for (const char* axis :
+       {"array.rows: {from: 1, to: 256, step: 1}", "array.cols: {from: 1, to: 256, step: 1}",
+        "decoder.lanes: {from: 1, to: 256, step: 1}", "decoder.symbols_per_cycle: {from: 1, to: 256, step: 1}",
+        "clock: {from: 1, to: 256, step: 1, unit: MHz}", "sram.weights: {from: 1, to: 256, step: 1, unit: KiB}",
+        "sram.activations: {from: 1, to: 256, step: 1, unit: KiB}",
+        "dram.bandwidth: {from: 1, to: 256, step: 1, unit: GB/s}"})
+    vary += std::string("  ") + axis + "\n";
+  EXPECT_EQ(spec_error(vary),
+            "F:5:3: error: the study has more than 2^64 points (1 x 1 x 256 x 256 x 256 x 256 x 256 x 256 x 256 x "
+            "256: hardware x workloads x varied values) x 1 budgets: more than 10 million");
+  // 3 million points x 1 budget x (equal, lagrangian): 6 million rows of about 1 KiB.
+  EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  array.rows: {from: 1, to: 2000, step: 1}\n"
+                       "  array.cols: {from: 1, to: 1500, step: 1}\n"),
+            "F:5:3: error: the study would need about 5.7 GiB of memory (6000000 rows of about 1 KiB: 3000000 points "
+            "x 1 budgets x 2 solvers); the limit is 4 GiB");
+}
+
 TEST(StudySpec, WrittenSpecReadsBackTheSame) {
   const study::StudySpec s = study::load_study_spec(kSmall);
   const std::string yaml = study::study_spec_yaml(s, "a comment");

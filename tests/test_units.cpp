@@ -1,5 +1,6 @@
 // The base library's text handling: quantities (decimal vs binary prefixes, unit-less or wrong-unit
 // values refused), whole-field numbers, CSV lines with quoting and columns, name tables.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,11 +8,14 @@
 #include <set>
 #include <thread>
 
+#include "sim/base/checked.h"
 #include "sim/base/diagnostics.h"
 #include "sim/base/names.h"
 #include "sim/base/parallel.h"
 #include "sim/base/text.h"
 #include "sim/base/units.h"
+#include "sim/base/yaml_fields.h"
+#include "tests/test_util.h"
 
 namespace bitsim {
 namespace {
@@ -71,6 +75,31 @@ std::vector<std::pair<std::string, int>> fields(const CsvLine& line) {
   std::vector<std::pair<std::string, int>> out;
   for (const CsvField& f : line.fields) out.emplace_back(f.text, f.col);
   return out;
+}
+
+TEST(Checked, OverflowIsEmptyNotWrapped) {
+  EXPECT_EQ(checked_mul<std::size_t>(65536, 65536), std::optional<std::size_t>(4294967296u));
+  // 65536^4 = 2^64 wraps to 0 in plain size_t arithmetic; an empty operand stays empty.
+  EXPECT_EQ(checked_mul(checked_mul<std::size_t>(4294967296u, 65536), std::size_t{65536}), std::nullopt);
+  EXPECT_EQ(checked_mul(std::optional<std::size_t>(), std::size_t{1}), std::nullopt);
+  EXPECT_EQ(checked_add<std::int64_t>(INT64_MAX, 1), std::nullopt);
+  EXPECT_EQ(checked_add<std::int64_t>(INT64_MAX - 1, 1), std::optional<std::int64_t>(INT64_MAX));
+}
+
+TEST(Yaml, ShortenQuotesOneLineOfAtMost60Bytes) {
+  EXPECT_EQ(yaml::shorten("short"), "short");
+  EXPECT_EQ(yaml::shorten(std::string(60, 'x')), std::string(60, 'x'));
+  EXPECT_EQ(yaml::shorten(std::string(61, 'x')), std::string(60, 'x') + "...");
+  EXPECT_EQ(yaml::shorten("first line\nsecond"), "first line...");
+  // Never half a UTF-8 character: "é" is 2 bytes, the 60th byte is its first.
+  EXPECT_EQ(yaml::shorten(std::string(59, 'x') + "\xc3\xa9yz"), std::string(59, 'x') + "...");
+}
+
+TEST(Yaml, DuplicateKeyCheckVisitsAliasedNodesOnce) {
+  // Each list holds the previous one twice: 2^40 paths through the tree, 41 lists in the file.
+  std::string text = "l0: &l0 [1, 1]\n";
+  for (int i = 1; i <= 40; ++i) text += fmt::format("l{}: &l{} [*l{}, *l{}]\n", i, i, i - 1, i - 1);
+  EXPECT_TRUE(yaml::load_file(testing::write_temp("aliases.yaml", text)).IsMap());
 }
 
 TEST(Text, CsvFieldsKeepTheirColumns) {

@@ -6,21 +6,63 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include "sim/base/checked.h"
 #include "sim/base/yaml_fields.h"
 #include "sim/hw_config.h"
 
 namespace bitsim::study {
 
-std::size_t StudySpec::points() const {
-  std::size_t n = hardware.size() * workloads.size();
-  for (const StudyAxis& a : vary) n *= a.values.size();
-  return n;
-}
-
 namespace {
 
 constexpr std::size_t kMaxAxisValues = 100000;
+// Limits of a whole study (README "Study files"), checked before anything runs.
+constexpr std::size_t kMaxPointBudgets = 10'000'000;  // points x budgets
+// A study keeps its rows for its outputs: 10 KiB per point measured on codesign.yaml (README
+// "Bandwidth sweeps"), whose points have 10 rows each (5 budgets x equal, lagrangian).
+constexpr std::size_t kBytesPerRow = 1024;
+constexpr std::size_t kMaxStudyBytes = std::size_t{4} << 30;
+
+// hardware x workloads x the size of every axis; empty when the product does not fit in size_t.
+std::optional<std::size_t> point_count(const StudySpec& s) {
+  std::optional<std::size_t> n = checked_mul(s.hardware.size(), s.workloads.size());
+  for (const StudyAxis& a : s.vary) n = checked_mul(n, a.values.size());
+  return n;
+}
+
+// The factors of point_count, for messages: "1 x 1 x 65536 x 65536".
+std::string point_factors(const StudySpec& s) {
+  std::vector<std::size_t> f{s.hardware.size(), s.workloads.size()};
+  for (const StudyAxis& a : s.vary) f.push_back(a.values.size());
+  return fmt::format("{}", fmt::join(f, " x "));
+}
+
+// Rows per point and budget: equal, then every other solver listed (study.cpp's RowSolvers).
+std::size_t solvers_per_budget(const StudySpec& s) {
+  return 1 + static_cast<std::size_t>(std::count_if(s.solvers.begin(), s.solvers.end(), [](const auto* solver) {
+           return solver != &alloc::equal_solver();
+         }));
+}
+
+// Refuses, before anything runs, a study too large to run or to hold in memory.
+void check_study_size(const StudySpec& s, const SourceLocation& at) {
+  const std::size_t budgets = s.avg_bits.size();
+  const std::optional<std::size_t> points = point_count(s);
+  const std::optional<std::size_t> runs = checked_mul(points, budgets);
+  if (!runs || *runs > kMaxPointBudgets)
+    throw InputError(at,
+                     fmt::format("the study has {} points ({}: hardware x workloads x varied values) x {} "
+                                 "budgets: more than 10 million",
+                                 points ? fmt::format("{}", *points) : "more than 2^64", point_factors(s), budgets));
+  const std::size_t rows = *runs * solvers_per_budget(s);  // <= 10 million x a handful of solvers
+  const std::size_t bytes = rows * kBytesPerRow;
+  if (bytes > kMaxStudyBytes)
+    throw InputError(at, fmt::format("the study would need about {:.1f} GiB of memory ({} rows of about 1 KiB: "
+                                     "{} points x {} budgets x {} solvers); the limit is 4 GiB",
+                                     static_cast<double>(bytes) / static_cast<double>(std::size_t{1} << 30), rows,
+                                     *points, budgets, solvers_per_budget(s)));
+}
 
 std::string number_text(double v) { return fmt::format("{:.10g}", v); }
 
@@ -71,6 +113,12 @@ StudyAxis axis(const yaml::Reader& r, const std::string& key, const YAML::Node& 
     return a;
   }
   r.reject_unknown_keys(node, path, {"from", "to", "step", "factor", "unit"});
+  for (const char* bound : {"from", "to"})
+    if (!node[bound]) {
+      r.diag.error(a.where,
+                   fmt::format("{}.{}: missing (a range needs from, to and one of step or factor)", path, bound));
+      return a;
+    }
   const auto from = r.number(node["from"], path + ".from", -1e300);
   const auto to = r.number(node["to"], path + ".to", -1e300);
   std::string unit;
@@ -148,7 +196,12 @@ std::vector<StudyAxis> read_vary(const yaml::Reader& r, const YAML::Node& vary) 
   std::vector<StudyAxis> out;
   if (!r.require_map(vary, "vary")) return out;
   for (const auto& kv : vary) {
-    const std::string key = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {
+      r.diag.expected(yaml::where(r.file, kv.first), "vary", "a hardware parameter key (e.g. dram.bandwidth)",
+                      yaml::describe(kv.first));
+      continue;
+    }
+    const std::string key = kv.first.Scalar();
     StudyAxis a = axis(r, key, kv.second);
     for (std::size_t i = 0; i < a.values.size(); ++i) {
       try {
@@ -205,10 +258,14 @@ StudySpec load_study_spec(const std::string& path) {
   if (root["vary"]) s.vary = read_vary(r, root["vary"]);
   if (root["cost"]) read_cost(r, root["cost"], s.cost);
   diag.throw_if_any();
-  if (s.points() * s.avg_bits.size() > 10'000'000)
-    throw InputError({path, 0, 0}, fmt::format("the study has {} points x {} budgets: more than 10 million", s.points(),
-                                               s.avg_bits.size()));
+  check_study_size(s, yaml::where(path, root["vary"] ? root["vary"] : root));
   return s;
+}
+
+std::size_t StudySpec::points() const {
+  const std::optional<std::size_t> n = point_count(*this);
+  BITSIM_CHECK(n.has_value());  // load_study_spec refuses a study whose count does not fit
+  return *n;
 }
 
 std::string study_spec_yaml(const StudySpec& spec, const std::string& comment) {

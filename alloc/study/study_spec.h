@@ -51,10 +51,13 @@ struct StudySpec {
   int batch = 1;
   std::vector<StudyAxis> vary;
   CostWeights cost;
-  std::size_t points() const;  // hardware x workloads x product of axis sizes
+  // hardware x workloads x product of axis sizes; load_study_spec guarantees it fits (a spec built
+  // otherwise whose count overflows is a broken invariant).
+  std::size_t points() const;
 };
 
-// Throws InputError naming file:line:col for every problem found.
+// Throws InputError naming file:line:col for every problem found, and for a study too large to run:
+// more than 10 million points x budgets, or more than 4 GiB of rows at about 1 KiB per row.
 StudySpec load_study_spec(const std::string& path);
 
 // The spec as a study file (written with YAML::Emitter) that load_study_spec reads back to the same

@@ -13,18 +13,23 @@
 
 namespace bitsim::yaml {
 
-// Loads a whole file; a missing file or a syntax error throws InputError with its location.
+// Loads a whole file; a missing file, a syntax error or a key repeated in a map (yaml-cpp would keep
+// the first silently) throws InputError with its location.
 YAML::Node load_file(const std::string& path);
 
 SourceLocation where(const std::string& file, const YAML::Node& node);
 
-// A short description of what a node holds, for "got ..." in messages.
+// A short description of what a node holds, for "got ..." in messages; a scalar is quoted through
+// shorten(), so that a text file read as YAML is not echoed whole.
 std::string describe(const YAML::Node& node);
+// `text` up to its first line break and at most 60 bytes, with "..." when cut.
+std::string shorten(const std::string& text);
 
 // Joins a key path: join("array", "rows") == "array.rows"; join("", "rows") == "rows".
 std::string join(const std::string& prefix, const std::string& key);
 
-// Context for reads from one file.
+// Context for reads from one file. The typed reads accept a missing key's node (report "got
+// nothing", without a line: check presence first where the parent's line is wanted).
 struct Reader {
   std::string file;
   Diagnostics& diag;
