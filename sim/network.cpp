@@ -7,6 +7,8 @@
 #include <map>
 #include <queue>
 
+#include "sim/base/checked.h"
+
 namespace bitsim::sim {
 
 bool nonnegative(Activation a) {
@@ -32,9 +34,8 @@ std::string shape_text(const Shape& s) { return fmt::format("{}x{}x{}", s.channe
 
 // a x b x ..., or nullopt past int64.
 std::optional<std::int64_t> product(std::initializer_list<std::int64_t> factors) {
-  std::int64_t out = 1;
-  for (const std::int64_t f : factors)
-    if (__builtin_mul_overflow(out, f, &out)) return std::nullopt;
+  std::optional<std::int64_t> out = 1;
+  for (const std::int64_t f : factors) out = checked_mul(out, f);
   return out;
 }
 
@@ -92,12 +93,13 @@ class ShapeInference {
     const Window& w = layer.window;
     std::vector<std::pair<std::string_view, std::int64_t>> at_least_one;
     if (layer.op == LayerOp::Input)
-      at_least_one = {{"channels", layer.output.channels}, {"height", layer.output.height}, {"width", layer.output.width}};
+      at_least_one = {
+          {"channels", layer.output.channels}, {"height", layer.output.height}, {"width", layer.output.width}};
     if (layer.op == LayerOp::Conv || layer.op == LayerOp::FullyConnected)
       at_least_one.emplace_back(layer.op == LayerOp::Conv ? "out_channels" : "out_features", out_channels);
     if (layer.op == LayerOp::Conv) at_least_one.emplace_back("groups", layer.groups);
-    const bool windowed = layer.op == LayerOp::Conv ||
-                          ((layer.op == LayerOp::MaxPool || layer.op == LayerOp::AvgPool) && !w.global);
+    const bool windowed =
+        layer.op == LayerOp::Conv || ((layer.op == LayerOp::MaxPool || layer.op == LayerOp::AvgPool) && !w.global);
     if (windowed)
       for (const auto& f : {std::pair<std::string_view, std::int64_t>{"kernel height", w.kernel_h},
                             {"kernel width", w.kernel_w},
@@ -108,12 +110,13 @@ class ShapeInference {
         at_least_one.push_back(f);
     std::vector<std::pair<std::string_view, std::int64_t>> at_least_zero;
     if (windowed || layer.op == LayerOp::Pad)
-      at_least_zero = {{"pad top", w.pad_h}, {"pad left", w.pad_w}, {"pad bottom", w.pad_h_end}, {"pad right", w.pad_w_end}};
+      at_least_zero = {
+          {"pad top", w.pad_h}, {"pad left", w.pad_w}, {"pad bottom", w.pad_h_end}, {"pad right", w.pad_w_end}};
     bool ok = true;
     auto check = [&](std::string_view what, std::int64_t v, std::int64_t least) {
       if (v >= least && v <= kMaxDimension) return;
-      m_diag.error(layer.where, fmt::format("{}: {} must be from {} to {}, got {}", layer.name, what, least,
-                                            kMaxDimension, v));
+      m_diag.error(layer.where,
+                   fmt::format("{}: {} must be from {} to {}, got {}", layer.name, what, least, kMaxDimension, v));
       ok = false;
     };
     for (const auto& [what, v] : at_least_one) check(what, v, 1);
@@ -133,7 +136,8 @@ class ShapeInference {
       return true;
     };
     if (too_large("output values per image", values, kMaxTensorValues)) return;
-    if (too_large("weights", layer.weights >= 0 ? std::optional(layer.weights) : std::nullopt, kMaxTensorValues)) return;
+    if (too_large("weights", layer.weights >= 0 ? std::optional(layer.weights) : std::nullopt, kMaxTensorValues))
+      return;
     too_large("multiply-accumulates per image", layer.macs >= 0 ? std::optional(layer.macs) : std::nullopt,
               kMaxLayerMacs);
   }
@@ -418,10 +422,10 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
   }
   diag.throw_if_any();
   // The network's sums (total_macs() and the like) stay within int64.
-  std::int64_t macs = 0, weights = 0, values = 0;
+  std::optional<std::int64_t> macs = 0, weights = 0, values = 0;
   for (const Layer& l : net.m_layers)
-    if (__builtin_add_overflow(macs, l.macs, &macs) || __builtin_add_overflow(weights, l.parameters, &weights) ||
-        __builtin_add_overflow(values, l.output.count(), &values))
+    if (!(macs = checked_add(macs, l.macs)) || !(weights = checked_add(weights, l.parameters)) ||
+        !(values = checked_add(values, l.output.count())))
       throw InputError(l.where, fmt::format("network '{}': its total multiply-accumulates, parameters or values "
                                             "overflow 64-bit integers at layer '{}'",
                                             net.m_name, l.name));

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "sim/base/checked.h"
 #include "sim/onnx.h"
 #include "sim/workload.h"
 
@@ -52,10 +53,13 @@ NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   std::int64_t count = 1;
   for (auto d : t.dims()) {
     out.dims.push_back(d);
-    if (d < 0 || __builtin_mul_overflow(count, d, &count) || count > kMaxTensorValues)
-      throw InputError({where, 0, 0}, fmt::format("tensor '{}': dimensions [{}] {}", t.name(), fmt::join(t.dims(), ", "),
-                                                  d < 0 ? "include a negative one"
-                                                        : fmt::format("hold more than {} values", kMaxTensorValues)));
+    const auto grown = checked_mul(count, static_cast<std::int64_t>(d));
+    if (grown) count = *grown;
+    if (d < 0 || !grown || count > kMaxTensorValues)
+      throw InputError(
+          {where, 0, 0},
+          fmt::format("tensor '{}': dimensions [{}] {}", t.name(), fmt::join(t.dims(), ", "),
+                      d < 0 ? "include a negative one" : fmt::format("hold more than {} values", kMaxTensorValues)));
   }
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:

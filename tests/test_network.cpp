@@ -240,8 +240,7 @@ TEST(NetworkLimits, WindowsGroupsAndShapesOutOfRangeAreRefused) {
   // the output no longer fits the limit on values per tensor.
   c = conv(64);
   c.window.pad_h = c.window.pad_w = c.window.pad_h_end = c.window.pad_w_end = 1'000'000;
-  EXPECT_EQ(build_error(input_and(c)),
-            "x: 256001536002304 output values per image exceed the limit of 1099511627776");
+  EXPECT_EQ(build_error(input_and(c)), "x: 256001536002304 output values per image exceed the limit of 1099511627776");
   // Sizes the product of three in-range numbers would wrap: reported, not wrapped.
   LayerSpec fc;
   fc.op = LayerOp::FullyConnected;
