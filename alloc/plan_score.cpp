@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace bitsim::alloc {
 
@@ -29,6 +30,7 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
   plan.label = std::move(label);
   const std::vector<std::string> names = net.layer_names();
   Diagnostics diag;
+  std::map<std::pair<std::size_t, bool>, std::size_t> described;  // (layer, weights?) -> its curve
   for (std::size_t i = 0; i < curves.tensors.size(); ++i) {
     const TensorCurve& t = curves.tensors[i];
     const auto layer = net.find(t.layer);
@@ -42,6 +44,15 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
     }
     const sim::Layer& l = net.layer(*layer);
     const bool weights = t.kind == CurveTensorKind::Weight;
+    // One curve per tensor: two names for one layer's weights (or output) would each get a choice.
+    if (const auto [it, added] = described.emplace(std::pair{*layer, weights}, i); !added) {
+      const TensorCurve& first = curves.tensors[it->second];
+      diag.error(where, fmt::format("curves tensor {}: layer '{}' already has a {} curve, {} (line {}); each "
+                                    "tensor's options must share one name",
+                                    t.tensor, t.layer, weights ? "weight" : "activation", first.tensor,
+                                    first.options.front().where.line));
+      continue;
+    }
     const std::int64_t values = weights ? l.weights : l.output.count();
     if (weights && values == 0) {
       diag.error(where, fmt::format("curves tensor {}: layer '{}' has no weights", t.tensor, t.layer));

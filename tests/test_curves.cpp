@@ -206,8 +206,9 @@ TEST(PlanFromAllocation, CurvesThatDoNotFitTheWorkloadAreRejected) {
   const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/alexnet.yaml");
   const RateDistortionCurves c = load_curves(write_temp("w.csv",
                                                         "tensor,option,rate_bits,distortion,count\n"
-                                                        "conv9:w,b2,10,1,5\nconv1:w,b2,10,1,5\npool1:w,b2,1,1,\n"));
-  const Allocation a = make_allocation(c, {0, 0, 0});
+                                                        "conv9:w,b2,10,1,5\nconv1:w,b2,10,1,5\npool1:w,b2,1,1,\n"
+                                                        "conv2:w,b2,10,1,\nconv2:wx,b4,20,1,\n"));
+  const Allocation a = make_allocation(c, {0, 0, 0, 0, 0});
   try {
     to_bit_plan(net, c, a, 8, "");
     FAIL() << "expected an InputError";
@@ -215,7 +216,10 @@ TEST(PlanFromAllocation, CurvesThatDoNotFitTheWorkloadAreRejected) {
     EXPECT_EQ(testing::scrub(e.what(), c.source),
               "F:2:1: error: curves tensor conv9:w: workload 'alexnet' has no layer 'conv9' (did you mean 'conv1'?)\n"
               "F:3:1: error: curves tensor conv1:w: count 5 does not match the workload's 23296 values\n"
-              "F:4:1: error: curves tensor pool1:w: layer 'pool1' has no weights");
+              "F:4:1: error: curves tensor pool1:w: layer 'pool1' has no weights\n"
+              // One row renamed (options of a tensor split across two names) made the latency solver crash.
+              "F:6:1: error: curves tensor conv2:wx: layer 'conv2' already has a weight curve, conv2:w (line 5); each "
+              "tensor's options must share one name");
   }
 }
 
