@@ -2,6 +2,7 @@
 #include "alloc/curves.h"
 
 #include <fmt/format.h>
+#include <limits>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -149,13 +150,18 @@ class CurvesReader {
     return it == m_column.end() ? nullptr : &cells[it->second];
   }
 
-  // A non-negative finite number (an empty optional cell leaves `out` as it is). False on a bad value.
-  bool number(const std::vector<CsvField>& cells, const char* name, bool required, double& out) {
+  // A non-negative finite number, at most `max` (an empty optional cell leaves `out` as it is).
+  // False on a bad value.
+  bool number(const std::vector<CsvField>& cells, const char* name, bool required, double& out,
+              double max = std::numeric_limits<double>::max()) {
     const CsvField* c = cell(cells, name);
     if (c == nullptr || (c->text.empty() && !required)) return true;
     const auto v = parse_number(c->text);
-    if (!v || *v < 0) {
-      m_diag.expected(at(c->col), name, "a finite number >= 0", fmt::format("'{}'", c->text));
+    if (!v || *v < 0 || *v > max) {
+      m_diag.expected(at(c->col), name,
+                      max < std::numeric_limits<double>::max() ? fmt::format("a number from 0 to {}", max)
+                                                                : std::string("a finite number >= 0"),
+                      fmt::format("'{}'", c->text));
       return false;
     }
     out = *v;
@@ -195,12 +201,14 @@ class CurvesReader {
     if (opt.name.empty())
       return m_diag.error(at(cell(cells, "option")->col), "option: expected an option name, got an empty field");
     std::int64_t bits = 0, levels = 0, count = 0;
-    bool ok = number(cells, "rate_bits", true, opt.rate_bits);
+    // Sizes up to 2^53 bits: whole numbers of bits stay exact in a double, and sums of them in int64.
+    constexpr double kMaxBits = 9007199254740992.0;
+    bool ok = number(cells, "rate_bits", true, opt.rate_bits, kMaxBits);
     ok &= number(cells, "distortion", true, opt.distortion);
     ok &= number(cells, "beta", false, opt.beta);
-    ok &= number(cells, "fixed_bits", false, opt.fixed_bits);
-    ok &= number(cells, "entropy_bits", false, opt.entropy_bits);
-    ok &= number(cells, "coded_bits", false, opt.coded_bits);
+    ok &= number(cells, "fixed_bits", false, opt.fixed_bits, kMaxBits);
+    ok &= number(cells, "entropy_bits", false, opt.entropy_bits, kMaxBits);
+    ok &= number(cells, "coded_bits", false, opt.coded_bits, kMaxBits);
     ok &= integer(cells, "bits", 64, bits);
     ok &= integer(cells, "levels", INT32_MAX, levels);
     ok &= integer(cells, "count", INT64_MAX / 64, count);

@@ -70,7 +70,7 @@ TEST(CurvesFile, EveryMistakeIsReportedWithItsPlace) {
             "distortion, kind, layer, bits, levels, beta, count, fixed_bits, entropy_bits, coded_bits\n"
             "F:1:1: error: missing column 'rate_bits' (required: tensor, option, rate_bits, distortion)");
   EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x,-1,2\na:w,y,1,nan\na:w,z,1,1\na:w,z,2,0\n"),
-            "F:2:7: error: rate_bits: expected a finite number >= 0, got '-1'\n"
+            "F:2:7: error: rate_bits: expected a number from 0 to 9007199254740992, got '-1'\n"
             "F:3:9: error: distortion: expected a finite number >= 0, got 'nan'\n"
             "F:5:5: error: tensor a:w has option 'z' twice");
   EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion,count,kind\na:w,x,1,1,10,weight\na:w,y,2,0,12,weights\n"
@@ -83,6 +83,10 @@ TEST(CurvesFile, EveryMistakeIsReportedWithItsPlace) {
   // A field too many is an error at that field (it used to be ignored).
   EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x,1,2,3\n"),
             "F:2:11: error: expected 4 fields (one per header column), got 5");
+  // Sizes past 2^53 bits (1e300 overflowed the solvers' whole-bit sums).
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion,coded_bits\na:w,x,1e300,1,\na:w,y,1,1,1e17\n"),
+            "F:2:7: error: rate_bits: expected a number from 0 to 9007199254740992, got '1e300'\n"
+            "F:3:11: error: coded_bits: expected a number from 0 to 9007199254740992, got '1e17'");
   EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,\"x,1,2\n"),
             "F:2:5: error: unterminated quoted field (a quoted field cannot span lines)");
   EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x\"y,1,2\n"),
