@@ -2,11 +2,11 @@
 #include "alloc/curves.h"
 
 #include <fmt/format.h>
-#include <limits>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <ostream>
@@ -160,7 +160,7 @@ class CurvesReader {
     if (!v || *v < 0 || *v > max) {
       m_diag.expected(at(c->col), name,
                       max < std::numeric_limits<double>::max() ? fmt::format("a number from 0 to {}", max)
-                                                                : std::string("a finite number >= 0"),
+                                                               : std::string("a finite number >= 0"),
                       fmt::format("'{}'", c->text));
       return false;
     }

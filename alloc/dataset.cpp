@@ -5,6 +5,7 @@
 #include <zlib.h>
 #include <charconv>
 
+#include "sim/base/checked.h"
 #include "sim/base/diagnostics.h"
 #include "sim/base/text.h"
 
@@ -13,15 +14,19 @@ namespace {
 
 const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
 
-// Reads an IDX file (big-endian header: magic 0x000008DD with D dimensions, then the sizes).
+}  // namespace
+
 std::vector<unsigned char> read_idx(const std::string& path, std::vector<std::uint32_t>& dims) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw InputError({path, 0, 0}, "cannot open the data file (is Debian's dataset-fashion-mnist installed?)");
   std::vector<unsigned char> bytes;
   unsigned char buf[1 << 16];
   int got = 0;
-  while ((got = gzread(f, buf, sizeof buf)) > 0) bytes.insert(bytes.end(), buf, buf + got);
+  while ((got = gzread(f, buf, sizeof buf)) > 0 && bytes.size() <= kMaxIdxBytes)
+    bytes.insert(bytes.end(), buf, buf + got);
   gzclose(f);
+  if (bytes.size() > kMaxIdxBytes)
+    throw InputError({path, 0, 0}, fmt::format("the IDX file holds more than {} bytes (decompressed)", kMaxIdxBytes));
   auto be32 = [&](std::size_t at) {
     return static_cast<std::uint32_t>(bytes[at]) << 24 | static_cast<std::uint32_t>(bytes[at + 1]) << 16 |
            static_cast<std::uint32_t>(bytes[at + 2]) << 8 | bytes[at + 3];
@@ -29,20 +34,22 @@ std::vector<unsigned char> read_idx(const std::string& path, std::vector<std::ui
   if (got < 0 || bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08)
     throw InputError({path, 0, 0}, "not an unsigned-byte IDX file");
   const int d = bytes[3];
-  std::size_t total = 1;
+  const std::size_t header = 4 + 4 * static_cast<std::size_t>(d);
+  if (bytes.size() < header)
+    throw InputError({path, 0, 0}, fmt::format("the IDX header names {} dimensions ({} bytes), the file holds {} bytes",
+                                               d, header, bytes.size()));
+  std::optional<std::size_t> total = 1;
   dims.clear();
   for (int i = 0; i < d; ++i) {
     dims.push_back(be32(4 + 4 * static_cast<std::size_t>(i)));
-    total *= dims.back();
+    total = checked_mul(total, static_cast<std::size_t>(dims.back()));
   }
-  const std::size_t header = 4 + 4 * static_cast<std::size_t>(d);
-  if (bytes.size() != header + total)
+  if (!total || bytes.size() - header != *total)
     throw InputError({path, 0, 0},
-                     fmt::format("IDX file holds {} bytes of data, its header says {}", bytes.size() - header, total));
+                     fmt::format("IDX file holds {} bytes of data, its header says {}", bytes.size() - header,
+                                 total ? fmt::format("{}", *total) : std::string("more than 2^64")));
   return {bytes.begin() + static_cast<long>(header), bytes.end()};
 }
-
-}  // namespace
 
 Dataset load_dataset(const std::string& spec) {
   const auto colon = spec.find(':');

@@ -1,6 +1,8 @@
 // Real input data for measuring output error and accuracy.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,5 +22,11 @@ struct Dataset {
 // training images): Debian's dataset-fashion-mnist, IDX files under /usr/share/datasets/fashion-mnist,
 // as float32 in [0, 1], [N, 1, 28, 28]. Throws InputError for an unknown name or unreadable files.
 Dataset load_dataset(const std::string& spec);
+
+// One IDX file, gzip-compressed or not (big-endian header: magic 0x000008DD with D dimensions, then
+// the sizes): its unsigned bytes after the header, and the sizes in `dims`. Throws InputError for a
+// file that is not one, a header past the file's end, or data of another size than the header says.
+inline constexpr std::size_t kMaxIdxBytes = std::size_t{1} << 30;  // decompressed
+std::vector<unsigned char> read_idx(const std::string& path, std::vector<std::uint32_t>& dims);
 
 }  // namespace bitsim::alloc

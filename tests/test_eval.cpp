@@ -55,6 +55,33 @@ TEST(Dataset, BadSpecsAreNamed) {
   EXPECT_THROW(load_dataset("fashion-mnist:x"), InputError);
 }
 
+// Damaged IDX files (issue 12): the header was read past the buffer and the size check could wrap.
+TEST(Dataset, DamagedIdxFilesAreRefused) {
+  const auto idx_error = [](const std::string& bytes) {
+    const std::string path = testing::write_temp("d.idx", bytes);
+    std::vector<std::uint32_t> dims;
+    try {
+      read_idx(path, dims);
+    } catch (const InputError& e) {
+      return testing::scrub(e.what(), path);
+    }
+    return std::string("(no error)");
+  };
+  using namespace std::string_literals;
+  EXPECT_EQ(idx_error("\0\0\x08\x03\0\0\0\x02"s),
+            "F: error: the IDX header names 3 dimensions (16 bytes), the file holds 8 bytes");
+  // 2^32 - 1 squared, times 2^32 - 1 again: past 2^64.
+  EXPECT_EQ(idx_error("\0\0\x08\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"s),
+            "F: error: IDX file holds 0 bytes of data, its header says more than 2^64");
+  EXPECT_EQ(idx_error("\0\0\x08\x01\0\0\0\x03\x07\x08"s),
+            "F: error: IDX file holds 2 bytes of data, its header says 3");
+  EXPECT_EQ(idx_error("GIF89a"), "F: error: not an unsigned-byte IDX file");
+  std::vector<std::uint32_t> dims;
+  EXPECT_EQ(read_idx(testing::write_temp("ok.idx", "\0\0\x08\x02\0\0\0\x01\0\0\0\x02\x05\x06"s), dims),
+            (std::vector<unsigned char>{5, 6}));
+  EXPECT_EQ(dims, (std::vector<std::uint32_t>{1, 2}));
+}
+
 // torch.onnx.export (eval mode, do_constant_folding) folded every BatchNorm of train_fmnist.py's
 // network into the conv before it, so the file has no BatchNormalization node, and its convs have
 // biases (the folded shift) although the PyTorch convs have none (bias=False). bitsim imports the
