@@ -266,6 +266,14 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
 void InferenceEngine::forward_from(std::vector<Activations>& outs, std::size_t from, int n,
                                    const ForwardHooks* hooks) const {
   const std::size_t layers = m_net.layers().size();
+  // Every layer's output is kept: refuse up front what would not fit (rather than fail in the middle).
+  double bytes = 0;
+  for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i)
+    bytes += static_cast<double>(n) * static_cast<double>(m_net.layer(i).output.count()) * sizeof(float);
+  if (bytes > static_cast<double>(kMaxInferenceBytes))
+    throw InputError({}, fmt::format("running '{}' on {} images needs {:.3g} GiB for its layer outputs, over the "
+                                     "limit of {} GiB: use fewer images (--data NAME:N)",
+                                     m_net.name(), n, bytes / 0x1p30, kMaxInferenceBytes >> 30));
   outs.resize(layers);
   for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i)
     outs[i].resize(static_cast<std::size_t>(n) *

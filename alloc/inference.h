@@ -23,6 +23,9 @@ struct ForwardHooks {
   std::vector<std::function<void(std::span<float>)>> outputs;  // per layer; empty: none
 };
 
+// The most a forward pass may plan to hold for its layer outputs (refused up front beyond).
+inline constexpr std::size_t kMaxInferenceBytes = std::size_t{8} << 30;
+
 class InferenceEngine {
  public:
   // Throws InputError when the network has no trained values (a YAML or SCALE-Sim workload).

@@ -60,6 +60,11 @@ class CurveMeasurer {
         m_single(engine.network(), 1),
         m_nonnegative(m_net.layers().size()),
         m_fit_values(m_net.layers().size()) {
+    const Activations& out = m_reference[m_engine.output_layer()];
+    if (std::any_of(out.begin(), out.end(), [](float v) { return !std::isfinite(v); }))
+      throw InputError({}, fmt::format("the float network '{}' gives non-finite outputs on {}: no error can be "
+                                       "measured against them",
+                                       m_net.name(), calibration.name));
     make_jobs();
   }
 
@@ -90,6 +95,10 @@ class CurveMeasurer {
     else
       quantize_activations_of(job, s.work, o);
     o.distortion = mean_squared_error(m_reference[m_engine.output_layer()], s.work[m_engine.output_layer()]);
+    if (!std::isfinite(o.distortion))  // a curve must never carry nan (solvers and the curves file refuse it)
+      throw InputError({}, fmt::format("measuring {}{} with {} levels: the output error is not a finite number (the "
+                                       "quantized network's outputs overflow float32)",
+                                       m_net.layer(job.layer).name, job.weights ? ":w" : ":a", job.levels));
     return o;
   }
 

@@ -55,6 +55,24 @@ TEST(Dataset, BadSpecsAreNamed) {
   EXPECT_THROW(load_dataset("fashion-mnist:x"), InputError);
 }
 
+// A forward pass that would need more memory than kMaxInferenceBytes is refused before it
+// allocates (a model with 100,000 channels made eval ask for one 69 GB buffer).
+TEST(InferenceEngine, RefusesAPassThatWouldNotFitInMemory) {
+  const sim::Network net = sim::load_workload(kModel);
+  const InferenceEngine engine(net, 1);
+  std::vector<Activations> outs;
+  try {
+    engine.forward_from(outs, 1, 10'000'000);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("on 10000000 images needs"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("over the limit of 8 GiB: use fewer images (--data NAME:N)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(outs.empty());  // nothing was allocated
+}
+
 // Damaged IDX files (issue 12): the header was read past the buffer and the size check could wrap.
 TEST(Dataset, DamagedIdxFilesAreRefused) {
   const auto idx_error = [](const std::string& bytes) {
@@ -236,6 +254,23 @@ TEST(MeasurePlan, FloatQuantizedAndTheWrongShape) {
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(), "error: data set 'fashion-mnist:16': images are 1x28x28, the model's input is 3x12x12");
+  }
+}
+
+// Finite weights whose products overflow float32 (tools/scripts/make_hostile_models.py): the
+// float outputs are inf, so measured curves would be nan (which crashed solvers): refused.
+TEST(MeasuredCurves, NonFiniteOutputsAreRefused) {
+  if (!have_data()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const sim::Network net =
+      sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/hostile_overflow.onnx");
+  const InferenceEngine engine(net, 1);
+  try {
+    measured_curves(engine, load_dataset("fashion-mnist-train:2"), MeasureOptions{});
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(),
+                 "error: the float network 'hostile_overflow' gives non-finite outputs on fashion-mnist-train:2: no "
+                 "error can be measured against them");
   }
 }
 

@@ -3,7 +3,8 @@
 with a located message (issue 12): each is a 2-channel 4 x 4 input into one Conv (or Clip) whose
 initializer or attributes are broken: dims whose product wraps int64 (to 0, with no data; or past
 it), raw_data shorter than its dims or with trailing bytes, external data, a NaN weight, a node
-without outputs, group 0, strides 0, and a Clip whose min is an empty constant. Needs only
+without outputs, group 0, strides 0, a Clip whose min is an empty constant, and finite weights
+whose products overflow float32 (hostile_overflow, on Fashion-MNIST's shape). Needs only
 python3-onnx and python3-numpy. Regenerate with:
     /usr/bin/python3 tools/scripts/make_hostile_models.py tests/data/onnx
 """
@@ -54,6 +55,20 @@ def main():
     }
     for name, (nodes, inits) in cases.items():
         graph = helper.make_graph(nodes, name, [x], [y], inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        with open(f"{out}/{name}.onnx", "wb") as fo:
+            fo.write(model.SerializeToString())
+        print(f"wrote {out}/{name}.onnx")
+    # Finite weights whose products overflow float32: a Fashion-MNIST-shaped input through two 1x1
+    # convs of weight 1e30 gives inf outputs, so no error can be measured against them.
+    big = numpy_helper.from_array(np.full((1, 1, 1, 1), 1e30, dtype=np.float32), "big")
+    image = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 28, 28])
+    nodes = [helper.make_node("Conv", ["x", "big"], ["h"], name="a"),
+             helper.make_node("Conv", ["h", "big"], ["y"], name="b")]
+    cases = {"hostile_overflow": (nodes, [big])}
+    for name, (nodes, inits) in cases.items():
+        graph = helper.make_graph(nodes, name, [image], [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                                                                        [1, 1, 28, 28])], inits)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
         with open(f"{out}/{name}.onnx", "wb") as fo:
             fo.write(model.SerializeToString())
