@@ -46,11 +46,14 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
     const RateKind rate = parse_rate(s.rate);
     const std::string cache = default_cache_dir();
     const std::string key = curves_cache_key(s.model_path, s.data, rate);
-    if (auto cached = load_cached_curves(cache, key)) {
-      std::cerr << fmt::format("measured curves: reusing {}/curves-{}.csv\n", cache, key);
-      cached->source = fmt::format("measured on '{}' (cached)", net->name());
-      return *cached;
+    CachedCurves cached = load_cached_curves(cache, key);
+    if (cached.curves) {
+      std::cerr << fmt::format("measured curves: reusing {}\n", cached_curves_path(cache, key));
+      cached.curves->source = fmt::format("measured on '{}' (cached)", net->name());
+      return *cached.curves;
     }
+    if (!cached.problem.empty())
+      std::cerr << fmt::format("warning: {}: {}; measuring again\n", cached_curves_path(cache, key), cached.problem);
     const InferenceEngine engine(*net);
     const Dataset calibration = load_dataset(s.data);
     MeasureOptions options;
@@ -63,7 +66,8 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
       last = pct;
     };
     RateDistortionCurves curves = measured_curves(engine, calibration, options);
-    store_cached_curves(cache, key, curves);
+    if (const std::string problem = store_cached_curves(cache, key, curves); !problem.empty())
+      std::cerr << fmt::format("warning: measured curves not cached: {}\n", problem);
     return curves;
   }
   if (!net) throw InputError({}, "give --curves FILE, --model FILE (measured) or --workload FILE (modelled)");
