@@ -1,6 +1,7 @@
 // Commands on the bits side: curves, allocate, compare, list solvers.
 #include <fmt/format.h>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -267,13 +268,20 @@ void print_allocation(const Record& record, const Table& choices, Format format)
 }  // namespace
 
 int run_allocate(const AllocateArgs& a) {
-  if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");  // before measuring or solving
+  // Every output path checked before measuring or solving.
   std::optional<OutputDir> report;
   if (!a.report_dir.empty()) {
     if (a.hw_path.empty()) throw InputError({}, "--report needs --hw (it plots the simulated layer times)");
+    const std::vector<std::string> names = {"plan.yaml", "bits.svg", "time.svg", "layers.csv", "index.html"};
+    for (const std::string& n : names)
+      if (!a.out_path.empty() && same_path(a.out_path, (std::filesystem::path(a.report_dir) / n).string()))
+        throw InputError(
+            {a.out_path, 0, 0},
+            fmt::format("--out: the --report folder {} writes {} itself: give --out another path", a.report_dir, n));
     report.emplace(a.report_dir, a.force);
-    report->check({"plan.yaml", "bits.svg", "time.svg", "layers.csv", "index.html"});
+    report->check(names);
   }
+  if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");
   const bool latency = a.min_rate > 0 || !a.max_time.empty() || a.max_error >= 0;
   study::AllocationOutcome o;
   o.solver = &allocate_solver(a, latency);
