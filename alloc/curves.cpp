@@ -259,10 +259,14 @@ class CurvesReader {
 RateDistortionCurves load_curves(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
+  return read_curves(in, path);
+}
+
+RateDistortionCurves read_curves(std::istream& in, const std::string& source, int first_line) {
   Diagnostics diag;
-  CurvesReader reader(path, diag);
+  CurvesReader reader(source, diag);
   std::string line;
-  for (int line_no = 1; std::getline(in, line); ++line_no) reader.line(line, line_no);
+  for (int line_no = first_line; std::getline(in, line); ++line_no) reader.line(line, line_no);
   return reader.finish();
 }
 

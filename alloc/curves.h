@@ -77,6 +77,8 @@ inline bool entropy_coded(RateKind rate, const CurveOption& o) {
 
 // Reads the curves CSV; throws InputError naming file, line and column for every problem found.
 RateDistortionCurves load_curves(const std::string& path);
+// The same from a stream; `source` names it in errors (lines count from `first_line`).
+RateDistortionCurves read_curves(std::istream& in, const std::string& source, int first_line = 1);
 void write_curves(std::ostream& out, const RateDistortionCurves& curves);
 
 // Indices of the options on the tensor's Pareto front (no other option has lower-or-equal rate and

@@ -1,4 +1,4 @@
-// Measured-curves cache: content-addressed CSV files.
+// Measured-curves cache: content-addressed CSV files, each under a checksum header.
 #include "alloc/curves_cache.h"
 
 #include <fmt/format.h>
@@ -6,14 +6,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
+#include <string_view>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/files.h"
 
 namespace bitsim::alloc {
 namespace {
 
 // Bump when the measurement (settings, quantizers, coder) changes what a curve would contain.
-constexpr int kMeasurementVersion = 1;
+constexpr int kMeasurementVersion = 2;  // 2: entries carry a checksum header
+
+constexpr std::uint64_t kFnvOffset = 14695981039346656037ull;
 
 std::uint64_t fnv1a(std::uint64_t h, const std::string& bytes) {
   for (const char c : bytes) {
@@ -23,14 +28,20 @@ std::uint64_t fnv1a(std::uint64_t h, const std::string& bytes) {
   return h;
 }
 
+constexpr std::string_view kHeaderPrefix = "# bitsim-cache ";
+
+// The header line that vouches for `payload`: its FNV-1a 64 checksum and its size.
+std::string entry_header(const std::string& payload) {
+  return fmt::format("{}fnv1a64={:016x} bytes={}", kHeaderPrefix, fnv1a(kFnvOffset, payload), payload.size());
+}
+
 }  // namespace
 
 std::string curves_cache_key(const std::string& model_path, const std::string& data, RateKind rate) {
   std::ifstream in(model_path, std::ios::binary);
   if (!in) throw InputError({model_path, 0, 0}, "cannot open file for reading");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::uint64_t h = 14695981039346656037ull;
-  h = fnv1a(h, bytes);
+  std::uint64_t h = fnv1a(kFnvOffset, bytes);
   h = fnv1a(h, fmt::format("|{}|{}|{}", data, rate_kind_name(rate), kMeasurementVersion));
   return fmt::format("{:016x}", h);
 }
@@ -42,30 +53,50 @@ std::string default_cache_dir() {
   return "";
 }
 
-std::optional<RateDistortionCurves> load_cached_curves(const std::string& dir, const std::string& key) {
-  if (dir.empty()) return std::nullopt;
-  const std::string path = dir + "/curves-" + key + ".csv";
-  if (!std::filesystem::exists(path)) return std::nullopt;
-  try {
-    return load_curves(path);
-  } catch (const InputError&) {
-    return std::nullopt;  // a damaged cache entry is measured again
-  }
+std::string cached_curves_path(const std::string& dir, const std::string& key) {
+  return dir + "/curves-" + key + ".csv";
 }
 
-void store_cached_curves(const std::string& dir, const std::string& key, const RateDistortionCurves& curves) {
-  if (dir.empty()) return;
+CachedCurves load_cached_curves(const std::string& dir, const std::string& key) {
+  CachedCurves out;
+  if (dir.empty()) return out;
+  const std::string path = cached_curves_path(dir, key);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return out;  // not cached
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t eol = text.find('\n');
+  const std::string header = text.substr(0, eol);
+  const std::string payload = eol == std::string::npos ? std::string() : text.substr(eol + 1);
+  if (header.rfind(kHeaderPrefix, 0) != 0) {
+    out.problem = "not a bitsim cache entry (no checksum header)";
+    return out;
+  }
+  if (header != entry_header(payload)) {
+    out.problem = "damaged cache entry (checksum or size does not match: truncated or corrupted)";
+    return out;
+  }
+  std::istringstream csv(payload);
+  try {
+    out.curves = read_curves(csv, path, 2);
+  } catch (const InputError& e) {
+    out.problem = fmt::format("unreadable cache entry ({})", e.what());
+  }
+  return out;
+}
+
+std::string store_cached_curves(const std::string& dir, const std::string& key, const RateDistortionCurves& curves) {
+  if (dir.empty()) return {};  // no cache folder: caching is off
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  const std::string path = dir + "/curves-" + key + ".csv";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) return;
-    write_curves(out, curves);
-    if (!out) return;
+  if (ec) return fmt::format("{}: cannot create the cache folder: {}", dir, ec.message());
+  std::ostringstream csv;
+  write_curves(csv, curves);
+  try {
+    write_file_atomically(cached_curves_path(dir, key), entry_header(csv.str()) + "\n" + csv.str());
+  } catch (const InputError& e) {
+    return e.what();
   }
-  std::filesystem::rename(tmp, path, ec);
+  return {};
 }
 
 }  // namespace bitsim::alloc

@@ -1,5 +1,8 @@
 // The curves file format, modelled curves, and the hand-off from an allocation to a simulated plan.
 #include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "alloc/curves.h"
@@ -240,19 +243,88 @@ TEST(CurvesCache, StoresAndReusesByModelDataAndRate) {
   EXPECT_NE(key, curves_cache_key(model, "fashion-mnist-train:65", RateKind::Coded));
   EXPECT_NE(key, curves_cache_key(model, "fashion-mnist-train:64", RateKind::Entropy));
   const std::string dir = testing::temp_path("cache");
-  EXPECT_FALSE(load_cached_curves(dir, key));
+  EXPECT_FALSE(load_cached_curves(dir, key).curves);
+  EXPECT_EQ(load_cached_curves(dir, key).problem, "");  // absent is no problem
   const RateDistortionCurves curves = load_curves(testing::write_temp("c.csv", R"(# provenance: measured on 4 images
 # rate: coded
 tensor,option,rate_bits,distortion,bits,count
 conv:w,t3,100,0.5,2,108
 conv:w,t7,200,0.125,3,108
 )"));
-  store_cached_curves(dir, key, curves);
+  EXPECT_EQ(store_cached_curves(dir, key, curves), "");
   const auto back = load_cached_curves(dir, key);
-  ASSERT_TRUE(back);
-  EXPECT_EQ(back->provenance, "measured on 4 images");
-  ASSERT_EQ(back->tensors.size(), 1u);
-  EXPECT_EQ(back->tensors[0].options[1].distortion, 0.125);
+  ASSERT_TRUE(back.curves);
+  EXPECT_EQ(back.problem, "");
+  EXPECT_EQ(back.curves->provenance, "measured on 4 images");
+  ASSERT_EQ(back.curves->tensors.size(), 1u);
+  EXPECT_EQ(back.curves->tensors[0].options[1].distortion, 0.125);
+  // Only the entry is left in the folder: no temporary.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void overwrite(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// A truncated or corrupted entry, or one without a checksum, is reported and not used; storing the
+// curves again repairs it.
+TEST(CurvesCache, DamagedEntriesAreDetectedNotReused) {
+  const std::string dir = testing::temp_path("cache");
+  const RateDistortionCurves curves = load_curves(testing::write_temp("c.csv", R"(# rate: fixed
+tensor,option,rate_bits,distortion
+a:w,t3,100,0.5
+a:w,t7,200,0.125
+b:w,t3,50,0.25
+)"));
+  ASSERT_EQ(store_cached_curves(dir, "k", curves), "");
+  const std::string path = cached_curves_path(dir, "k");
+  const std::string good = read_all(path);
+  ASSERT_EQ(good.rfind("# bitsim-cache fnv1a64=", 0), 0u) << good;
+
+  // Cut before the last tensor's row: still a valid CSV (one tensor fewer); only the checksum tells.
+  overwrite(path, good.substr(0, good.rfind("b:w")));
+  CachedCurves c = load_cached_curves(dir, "k");
+  EXPECT_FALSE(c.curves);
+  EXPECT_NE(c.problem.find("damaged cache entry"), std::string::npos) << c.problem;
+
+  std::string flipped = good;
+  flipped[flipped.find("0.125")] = '9';  // same size, one digit changed
+  overwrite(path, flipped);
+  c = load_cached_curves(dir, "k");
+  EXPECT_FALSE(c.curves);
+  EXPECT_NE(c.problem.find("checksum"), std::string::npos) << c.problem;
+
+  overwrite(path, good.substr(good.find('\n') + 1));  // no header: an entry of the old format
+  c = load_cached_curves(dir, "k");
+  EXPECT_FALSE(c.curves);
+  EXPECT_NE(c.problem.find("no checksum header"), std::string::npos) << c.problem;
+
+  overwrite(path, "");
+  EXPECT_FALSE(load_cached_curves(dir, "k").curves);
+
+  ASSERT_EQ(store_cached_curves(dir, "k", curves), "");  // the curves measured again replace it
+  c = load_cached_curves(dir, "k");
+  ASSERT_TRUE(c.curves);
+  EXPECT_EQ(c.curves->tensors.size(), 2u);
+  EXPECT_EQ(read_all(path), good);
+}
+
+// A cache entry that cannot be written is reported, not thrown, and leaves no temporary.
+TEST(CurvesCache, FailedStoreIsReportedAndLeavesNothing) {
+  const std::string dir = testing::temp_path("cache");
+  const RateDistortionCurves curves =
+      load_curves(testing::write_temp("c.csv", "tensor,option,rate_bits,distortion\na:w,t3,1,0.5\n"));
+  std::filesystem::create_directories(cached_curves_path(dir, "k"));  // a folder where the entry goes
+  const std::string problem = store_cached_curves(dir, "k", curves);
+  EXPECT_NE(problem.find("nothing was written"), std::string::npos) << problem;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  EXPECT_TRUE(std::filesystem::is_directory(cached_curves_path(dir, "k")));
 }
 
 }  // namespace

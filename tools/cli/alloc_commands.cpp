@@ -1,6 +1,7 @@
 // Commands on the bits side: curves, allocate, compare, list solvers.
 #include <fmt/format.h>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -46,11 +47,14 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
     const RateKind rate = parse_rate(s.rate);
     const std::string cache = default_cache_dir();
     const std::string key = curves_cache_key(s.model_path, s.data, rate);
-    if (auto cached = load_cached_curves(cache, key)) {
-      std::cerr << fmt::format("measured curves: reusing {}/curves-{}.csv\n", cache, key);
-      cached->source = fmt::format("measured on '{}' (cached)", net->name());
-      return *cached;
+    CachedCurves cached = load_cached_curves(cache, key);
+    if (cached.curves) {
+      std::cerr << fmt::format("measured curves: reusing {}\n", cached_curves_path(cache, key));
+      cached.curves->source = fmt::format("measured on '{}' (cached)", net->name());
+      return *cached.curves;
     }
+    if (!cached.problem.empty())
+      std::cerr << fmt::format("warning: {}: {}; measuring again\n", cached_curves_path(cache, key), cached.problem);
     const InferenceEngine engine(*net);
     const Dataset calibration = load_dataset(s.data);
     MeasureOptions options;
@@ -63,7 +67,8 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
       last = pct;
     };
     RateDistortionCurves curves = measured_curves(engine, calibration, options);
-    store_cached_curves(cache, key, curves);
+    if (const std::string problem = store_cached_curves(cache, key, curves); !problem.empty())
+      std::cerr << fmt::format("warning: measured curves not cached: {}\n", problem);
     return curves;
   }
   if (!net) throw InputError({}, "give --curves FILE, --model FILE (measured) or --workload FILE (modelled)");
@@ -263,13 +268,20 @@ void print_allocation(const Record& record, const Table& choices, Format format)
 }  // namespace
 
 int run_allocate(const AllocateArgs& a) {
-  if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");  // before measuring or solving
+  // Every output path checked before measuring or solving.
   std::optional<OutputDir> report;
   if (!a.report_dir.empty()) {
     if (a.hw_path.empty()) throw InputError({}, "--report needs --hw (it plots the simulated layer times)");
+    const std::vector<std::string> names = {"plan.yaml", "bits.svg", "time.svg", "layers.csv", "index.html"};
+    for (const std::string& n : names)
+      if (!a.out_path.empty() && same_path(a.out_path, (std::filesystem::path(a.report_dir) / n).string()))
+        throw InputError(
+            {a.out_path, 0, 0},
+            fmt::format("--out: the --report folder {} writes {} itself: give --out another path", a.report_dir, n));
     report.emplace(a.report_dir, a.force);
-    report->check({"plan.yaml", "bits.svg", "time.svg", "layers.csv", "index.html"});
+    report->check(names);
   }
+  if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");
   const bool latency = a.min_rate > 0 || !a.max_time.empty() || a.max_error >= 0;
   study::AllocationOutcome o;
   o.solver = &allocate_solver(a, latency);

@@ -7,10 +7,10 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/files.h"
 
 namespace bitsim::tools {
 
@@ -73,17 +73,32 @@ void print_rows(const Table& t, Format format) {
   }
 }
 
-void check_new_file(const std::string& path, bool force, const std::string& flag) {
-  if (!force && std::filesystem::exists(path))
+void check_replaceable(const std::string& path, bool force, const std::string& flag) {
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(path, ec);
+  if (std::filesystem::is_symlink(status))
+    throw InputError({path, 0, 0}, fmt::format("{}: is a symbolic link: bitsim does not write through links", flag));
+  if (std::filesystem::is_directory(status))
+    throw InputError({path, 0, 0}, fmt::format("{}: is a folder, not a file", flag));
+  if (!force && std::filesystem::exists(status))
     throw InputError({}, fmt::format("{}: {} exists (pass --force to replace it)", flag, path));
 }
 
+void check_new_file(const std::string& path, bool force, const std::string& flag) {
+  check_replaceable(path, force, flag);
+  check_folder_writable(std::filesystem::path(path).parent_path().string());
+}
+
 void write_new_file(const std::string& path, const std::string& text, bool force, const std::string& flag) {
-  check_new_file(path, force, flag);
-  std::ofstream out(path);
-  if (!out) throw InputError({path, 0, 0}, "cannot open file for writing");
-  out << text;
-  if (!out) throw InputError({path, 0, 0}, "write failed");
+  check_replaceable(path, force, flag);
+  write_file_atomically(path, text);
+}
+
+bool same_path(const std::string& a, const std::string& b) {
+  std::error_code ec_a, ec_b;
+  const auto ca = std::filesystem::weakly_canonical(std::filesystem::absolute(a), ec_a);
+  const auto cb = std::filesystem::weakly_canonical(std::filesystem::absolute(b), ec_b);
+  return !ec_a && !ec_b && ca == cb;
 }
 
 sim::WorkloadOptions workload_options(const std::string& input_shape) {

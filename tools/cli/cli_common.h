@@ -35,10 +35,16 @@ sim::BitPlan parse_bits(const std::string& text, const sim::Network& net, const 
 void print_config(const sim::HardwareConfig& hw, std::ostream& out);
 void json_config(JsonWriter& j, const sim::HardwareConfig& hw);
 
-// Refuses (InputError) to replace an existing file unless `force`: call before long work.
+// Refuses (InputError) a path bitsim may not write: a symbolic link or a folder there, or an existing
+// file without `force`.
+void check_replaceable(const std::string& path, bool force, const std::string& flag);
+// check_replaceable, and its folder must take files (a probe file is created and removed): call
+// before long work, so that the work is not lost to an unwritable path.
 void check_new_file(const std::string& path, bool force, const std::string& flag);
-// Writes `text` to `path`, with the same refusal.
+// Writes `text` to `path` whole or not at all (sim/base/files.h), after check_replaceable.
 void write_new_file(const std::string& path, const std::string& text, bool force, const std::string& flag);
+// Whether two paths name the same file, existing or not (`R/plan.yaml` and `./R/plan.yaml`).
+bool same_path(const std::string& a, const std::string& b);
 
 // --input-shape "C,H,W" (empty: none) -> workload options.
 sim::WorkloadOptions workload_options(const std::string& input_shape);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sim/base/diagnostics.h"
+#include "sim/base/files.h"
 #include "tools/cli/cli_common.h"
 #include "tools/cli/svg.h"
 
@@ -21,17 +22,24 @@ OutputDir::OutputDir(std::string dir, bool force) : m_dir(std::move(dir)), m_for
     throw InputError({}, fmt::format("{}: exists and is not a folder", m_dir));
   std::filesystem::create_directories(m_dir, ec);
   if (ec) throw InputError({}, fmt::format("{}: cannot create the folder: {}", m_dir, ec.message()));
+  check_folder_writable(m_dir);
 }
 
 void OutputDir::check(const std::vector<std::string>& names) const {
-  for (const std::string& n : names) check_new_file(path(n), m_force, m_dir);
+  for (const std::string& n : names) {
+    check_no_symlinks(m_dir, n);
+    check_replaceable(path(n), m_force, m_dir);
+  }
 }
 
 std::string OutputDir::path(const std::string& name) const { return (std::filesystem::path(m_dir) / name).string(); }
 
 void OutputDir::write(const std::string& name, const std::string& text) const {
   const std::filesystem::path p = path(name);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  std::error_code ec;
+  std::filesystem::create_directories(p.parent_path(), ec);
+  if (ec) throw InputError({p.parent_path().string(), 0, 0}, fmt::format("cannot create the folder: {}", ec.message()));
+  check_no_symlinks(m_dir, name);
   write_new_file(p.string(), text, m_force, m_dir);
 }
 

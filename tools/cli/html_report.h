@@ -1,5 +1,6 @@
 // `--report DIR` / `--out DIR`: an output folder with an index.html that shows the tables and the
-// SVG plots written next to it, for a browser. Nothing in the folder is replaced without --force.
+// SVG plots written next to it, for a browser. Nothing in the folder is replaced without --force,
+// nothing is written through a symbolic link, and each file is written whole or not at all.
 #pragma once
 
 #include <string>
@@ -9,11 +10,13 @@
 
 namespace bitsim::tools {
 
-// An output folder: created if missing; every file is checked before any is written.
+// An output folder: created if missing and probed for writing (InputError if it cannot take files);
+// every file is checked before any is written.
 class OutputDir {
  public:
   OutputDir(std::string dir, bool force);
-  // Refuses (InputError) if any of `names` exists in the folder and --force was not given.
+  // Refuses (InputError) if any of `names` is or passes through a symbolic link or a folder, or
+  // exists and --force was not given.
   void check(const std::vector<std::string>& names) const;
   std::string path(const std::string& name) const;
   void write(const std::string& name, const std::string& text) const;
