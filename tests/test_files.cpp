@@ -105,7 +105,8 @@ TEST(WriteFileAtomically, ConcurrentWritersEndWithOneWholeFile) {
   fs::create_directories(dir);
   const std::string path = dir + "/curves.csv";
   std::set<std::string> texts;
-  for (int t = 0; t < 4; ++t) texts.insert(std::string(100000 + t, static_cast<char>('a' + t)));
+  for (std::size_t t = 0; t < 4; ++t)
+    texts.insert(std::string(100000 + t, static_cast<char>(static_cast<std::size_t>('a') + t)));
   std::vector<std::thread> writers;
   for (const std::string& text : texts)
     writers.emplace_back([&path, &text] {
