@@ -337,13 +337,19 @@ CfgValues read_scalesim_cfg(std::istream& in, const std::string& path, Diagnosti
   return values;
 }
 
-// A positive integer value into `out`; false when the key is absent (a bad value is reported).
-bool positive_value(const CfgValues& values, const std::string& key, std::int64_t& out, Diagnostics& diag) {
+// What a SCALE-Sim .cfg may give (the YAML parameter table's array limit; SRAM up to 1 TiB).
+constexpr std::int64_t kMaxCfgArray = 1 << 20;
+constexpr std::int64_t kMaxCfgSramKib = std::int64_t{1} << 30;
+
+// An integer from 1 to `max` into `out`; false when the key is absent (a bad value is reported).
+bool positive_value(const CfgValues& values, const std::string& key, std::int64_t& out, Diagnostics& diag,
+                    std::int64_t max) {
   const auto it = values.find(key);
   if (it == values.end()) return false;
   const auto v = parse_integer(it->second.text);
-  if (!v || *v < 1)
-    diag.expected(it->second.where, key, "a positive integer", fmt::format("'{}'", it->second.text));
+  if (!v || *v < 1 || *v > max)
+    diag.expected(it->second.where, key, fmt::format("an integer from 1 to {}", max),
+                  fmt::format("'{}'", it->second.text));
   else
     out = *v;
   return true;
@@ -365,8 +371,9 @@ void read_interface_bandwidth(const CfgValues& values, HardwareConfig& hw, Diagn
     return diag.error(it->second.where, "InterfaceBandwidth: USER needs architecture_presets.Bandwidth");
   const std::string first(trim(std::string_view(bw->second.text).substr(0, bw->second.text.find(','))));
   const std::int64_t words = parse_integer(first).value_or(0);
-  if (words < 1)
-    diag.expected(bw->second.where, "Bandwidth", "a positive integer (words per cycle)", fmt::format("'{}'", first));
+  if (words < 1 || words > kMaxCfgArray)
+    diag.expected(bw->second.where, "Bandwidth", fmt::format("an integer from 1 to {} (words per cycle)", kMaxCfgArray),
+                  fmt::format("'{}'", first));
   hw.dram_bytes_per_s = 3.0 * static_cast<double>(words) * hw.clock_hz;
 }
 
@@ -381,16 +388,17 @@ HardwareConfig load_scalesim_config(const std::string& path) {
   hw.source = path;
   const auto run_name = values.find("run_name");
   hw.name = run_name != values.end() ? run_name->second.text : path.substr(path.find_last_of('/') + 1);
-  if (!positive_value(values, "arrayheight", hw.array_rows, diag))
+  if (!positive_value(values, "arrayheight", hw.array_rows, diag, kMaxCfgArray))
     diag.error({path, 0, 0}, "architecture_presets.ArrayHeight: missing");
-  if (!positive_value(values, "arraywidth", hw.array_cols, diag))
+  if (!positive_value(values, "arraywidth", hw.array_cols, diag, kMaxCfgArray))
     diag.error({path, 0, 0}, "architecture_presets.ArrayWidth: missing");
   // SRAM sizes: v2 `<X>SramSzkB`, v1 `<X>SramSz`, both KiB of 1-byte words.
   std::int64_t kib[3] = {0, 0, 0};
   const char* operands[3] = {"ifmap", "filter", "ofmap"};
   for (int i = 0; i < 3; ++i) {
     const std::string op(operands[i]);
-    if (!positive_value(values, op + "sramszkb", kib[i], diag) && !positive_value(values, op + "sramsz", kib[i], diag))
+    if (!positive_value(values, op + "sramszkb", kib[i], diag, kMaxCfgSramKib) &&
+        !positive_value(values, op + "sramsz", kib[i], diag, kMaxCfgSramKib))
       diag.error({path, 0, 0}, fmt::format("architecture_presets.{}SramSzkB: missing", op));
   }
   hw.sram_weight_bytes = static_cast<double>(kib[1]) * 1024.0;

@@ -164,11 +164,17 @@ TEST(ScaleSimConfig, BadCfgGetsLocatedErrors) {
   EXPECT_EQ(config_error("b.cfg", "[architecture_presets]\nArrayHeigth: 8\nArrayWidth: x\nDataflow: rs\n"),
             "F:2:1: error: architecture_presets.arrayheigth: unknown key (did you mean 'arrayheight'?)\n"
             "F: error: architecture_presets.ArrayHeight: missing\n"
-            "F:3:13: error: arraywidth: expected a positive integer, got 'x'\n"
+            "F:3:13: error: arraywidth: expected an integer from 1 to 1048576, got 'x'\n"
             "F: error: architecture_presets.ifmapSramSzkB: missing\n"
             "F: error: architecture_presets.filterSramSzkB: missing\n"
             "F: error: architecture_presets.ofmapSramSzkB: missing\n"
             "F:4:11: error: Dataflow: expected os, ws or is, got 'rs'");
+  // Sizes past the limits (an array 10^14 PEs wide gave 6.7e17 cycles; SRAM could overflow its bytes).
+  EXPECT_EQ(config_error("b.cfg", "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 99999999999999\n"
+                                  "IfmapSramSzkB: 9999999999999999\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\n"
+                                  "Dataflow: ws\n"),
+            "F:3:13: error: arraywidth: expected an integer from 1 to 1048576, got '99999999999999'\n"
+            "F:4:16: error: ifmapsramszkb: expected an integer from 1 to 1073741824, got '9999999999999999'");
 }
 
 TEST(HardwareConfigFile, UnknownExtension) {
