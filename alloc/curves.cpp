@@ -14,6 +14,7 @@
 
 #include "sim/base/table.h"
 #include "sim/base/text.h"
+#include "sim/bit_plan.h"
 
 namespace bitsim::alloc {
 
@@ -209,13 +210,33 @@ class CurvesReader {
     ok &= number(cells, "fixed_bits", false, opt.fixed_bits, kMaxBits);
     ok &= number(cells, "entropy_bits", false, opt.entropy_bits, kMaxBits);
     ok &= number(cells, "coded_bits", false, opt.coded_bits, kMaxBits);
-    ok &= integer(cells, "bits", 64, bits);
+    ok &= integer(cells, "bits", 32, bits);  // what plans hold (sim/bit_plan.h)
     ok &= integer(cells, "levels", INT32_MAX, levels);
     ok &= integer(cells, "count", INT64_MAX / 64, count);
     const std::optional<CurveTensorKind> k = kind(cells, tensor);
     if (!ok || !k) return;
     opt.bits = static_cast<int>(bits);
     opt.levels = static_cast<int>(levels);
+    // The plan rule (sim::levels_problem), so that a plan allocate writes from these curves loads.
+    if (levels > 0)
+      switch (sim::levels_problem(levels, bits > 0 ? std::optional<int>(opt.bits) : std::nullopt,
+                                  *k == CurveTensorKind::Activation)) {
+        case sim::LevelsProblem::None:
+          break;
+        case sim::LevelsProblem::WeightLevels:
+          return m_diag.expected(at(cell(cells, "levels")->col), "levels",
+                                 "an odd number >= 3 for a weight tensor (seed 004 eq. 1: t = 2k + 1 levels)",
+                                 fmt::format("'{}'", levels));
+        case sim::LevelsProblem::ActivationLevels:
+          return m_diag.expected(at(cell(cells, "levels")->col), "levels",
+                                 "a number >= 2 for an activation tensor (one level stores nothing)",
+                                 fmt::format("'{}'", levels));
+        case sim::LevelsProblem::TooFewBits:
+          return m_diag.error(at(cell(cells, "levels")->col),
+                              fmt::format("levels: {} levels need {} bits (symbols 0 to t-1 take ceil(log2 t) bits), "
+                                          "but bits is {}",
+                                          levels, sim::bits_for_levels(levels), bits));
+      }
     if (!m_seen.emplace(tensor, opt.name).second)
       return m_diag.error(at(cell(cells, "option")->col),
                           fmt::format("tensor {} has option '{}' twice", tensor, opt.name));

@@ -11,6 +11,19 @@
 
 namespace bitsim::sim {
 
+int bits_for_levels(std::int64_t levels) {
+  int bits = 0;
+  while ((std::int64_t{1} << bits) < levels) ++bits;
+  return bits;
+}
+
+LevelsProblem levels_problem(std::int64_t levels, std::optional<int> bits, bool activation) {
+  if (!activation && (levels < 3 || levels % 2 == 0)) return LevelsProblem::WeightLevels;
+  if (activation && levels < 2) return LevelsProblem::ActivationLevels;
+  if (bits && bits_for_levels(levels) > *bits) return LevelsProblem::TooFewBits;
+  return LevelsProblem::None;
+}
+
 std::string tensor_name(const Layer& layer, TensorKind kind) {
   return layer.name + (kind == TensorKind::Weights ? ":w" : ":a");
 }
@@ -53,13 +66,6 @@ struct Slot {
   bool set = false;
 };
 
-// The bits that t levels need: symbols 0 .. t-1 take ceil(log2 t) bits.
-int bits_for_levels(std::int64_t levels) {
-  int bits = 0;
-  while ((std::int64_t{1} << bits) < levels) ++bits;
-  return bits;
-}
-
 // A tensor's fields against each other, with the rules of the quantizers the plan's levels feed
 // (alloc/quantizer.h, alloc/quantized_model.cpp): weights use seed 004 eq. 1, t = 2k + 1 levels
 // (odd, at least 3); activations eq. 2, t >= 2 levels (eq. 1 when they are signed); either way the
@@ -78,13 +84,14 @@ void check_tensor(const yaml::Reader& r, const YAML::Node& t, const std::string&
   }
   if (t["levels"] && c.levels > 0) {
     const YAML::Node levels = t["levels"];
-    if (!slot.activation && (c.levels < 3 || c.levels % 2 == 0))
+    const LevelsProblem problem = levels_problem(c.levels, bits, slot.activation);
+    if (problem == LevelsProblem::WeightLevels)
       r.diag.expected(yaml::where(r.file, levels), path_key + ".levels",
                       "an odd number >= 3 (weights use seed 004 eq. 1: t = 2k + 1 levels)", yaml::describe(levels));
-    else if (slot.activation && c.levels < 2)
+    else if (problem == LevelsProblem::ActivationLevels)
       r.diag.expected(yaml::where(r.file, levels), path_key + ".levels", "a number >= 2 (one level stores nothing)",
                       yaml::describe(levels));
-    else if (bits && bits_for_levels(c.levels) > *bits)
+    else if (problem == LevelsProblem::TooFewBits)
       r.diag.error(yaml::where(r.file, levels),
                    fmt::format("{}.levels: {} levels need {} bits (symbols 0 to t-1 take ceil(log2 t) bits), but "
                                "bits is {}",

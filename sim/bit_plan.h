@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,14 @@ struct BitPlan {
 };
 
 std::string tensor_name(const Layer& layer, TensorKind kind);
+
+// The bits that t quantizer levels need: symbols 0 .. t-1 take ceil(log2 t) bits.
+int bits_for_levels(std::int64_t levels);
+// Levels against the quantizers that use them (alloc/quantizer.h): weights use seed 004 eq. 1,
+// t = 2k + 1 levels (odd, at least 3); activations eq. 2, at least 2; and they must fit in `bits`
+// (when given). The same rule for plan files and curves files.
+enum class LevelsProblem { None, WeightLevels, ActivationLevels, TooFewBits };
+LevelsProblem levels_problem(std::int64_t levels, std::optional<int> bits, bool activation);
 
 // Reads a plan YAML (README "Plan format") for `net`. Throws InputError naming file and line.
 BitPlan load_bit_plan(const std::string& path, const Network& net);

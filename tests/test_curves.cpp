@@ -86,6 +86,15 @@ TEST(CurvesFile, EveryMistakeIsReportedWithItsPlace) {
   // A field too many is an error at that field (it used to be ignored).
   EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion\na:w,x,1,2,3\n"),
             "F:2:11: error: expected 4 fields (one per header column), got 5");
+  // Levels the plan rule refuses (allocate would write a plan that does not load): even weight
+  // levels, one activation level, more levels than the bits hold.
+  EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion,bits,levels\na:w,x,1,1,2,4\nb:a,y,1,1,1,1\n"
+                         "c:w,z,1,1,1,5\n"),
+            "F:2:13: error: levels: expected an odd number >= 3 for a weight tensor (seed 004 eq. 1: t = 2k + 1 "
+            "levels), got '4'\n"
+            "F:3:13: error: levels: expected a number >= 2 for an activation tensor (one level stores nothing), got "
+            "'1'\n"
+            "F:4:13: error: levels: 5 levels need 3 bits (symbols 0 to t-1 take ceil(log2 t) bits), but bits is 1");
   // Sizes past 2^53 bits (1e300 overflowed the solvers' whole-bit sums).
   EXPECT_EQ(curves_error("tensor,option,rate_bits,distortion,coded_bits\na:w,x,1e300,1,\na:w,y,1,1,1e17\n"),
             "F:2:7: error: rate_bits: expected a number from 0 to 9007199254740992, got '1e300'\n"
