@@ -430,6 +430,7 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
                                             "overflow 64-bit integers at layer '{}'",
                                             net.m_name, l.name));
 
+  for (std::size_t i = 0; i < net.m_layers.size(); ++i) net.m_index.emplace(net.m_layers[i].name, i);
   net.m_consumers.resize(net.m_layers.size());
   for (std::size_t i = 0; i < net.m_layers.size(); ++i)
     for (int p : net.m_layers[i].inputs) net.m_consumers[static_cast<std::size_t>(p)].push_back(static_cast<int>(i));
@@ -437,9 +438,8 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
 }
 
 std::optional<std::size_t> Network::find(std::string_view layer_name) const {
-  for (std::size_t i = 0; i < m_layers.size(); ++i)
-    if (m_layers[i].name == layer_name) return i;
-  return std::nullopt;
+  const auto it = m_index.find(layer_name);
+  return it == m_index.end() ? std::nullopt : std::optional(it->second);
 }
 
 std::span<const int> Network::consumers(std::size_t index) const { return m_consumers.at(index); }

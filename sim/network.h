@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -166,6 +167,7 @@ class Network {
   std::vector<std::string> m_notes;
   std::vector<Layer> m_layers;
   std::vector<std::vector<int>> m_consumers;
+  std::map<std::string, std::size_t, std::less<>> m_index;  // layer name -> index (find() in log time)
 };
 
 }  // namespace bitsim::sim
