@@ -146,6 +146,17 @@ std::string onnx_error(const std::string& dir, const sim::OnnxOptions& options =
   return "(no error)";
 }
 
+// The importer's message for tests/data/onnx/NAME.onnx, the path shown as F; "(no error)" if it loads.
+std::string model_error(const std::string& name) {
+  const std::string path = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/" + name + ".onnx";
+  try {
+    sim::load_onnx(path);
+  } catch (const InputError& e) {
+    return testing::scrub(e.what(), path);
+  }
+  return std::string("(no error)");
+}
+
 TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   if (!std::filesystem::exists(kTestData)) GTEST_SKIP() << "libonnx-testdata not installed";
   EXPECT_EQ(onnx_error("pytorch-converted/test_PReLU_2d"),
@@ -196,15 +207,6 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "F: error: node 'y' (Pad): only padding of height and width of a 4-D tensor is supported");
   // tools/scripts/make_test_models.py: Softmax over every value of a 3x4x4 map, as opset 11's axis 1 and
   // after a Flatten, is refused; the same after a global pool (1x1) is a softmax over channels.
-  const auto model_error = [](const std::string& name) {
-    const std::string path = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/" + name + ".onnx";
-    try {
-      sim::load_onnx(path);
-    } catch (const InputError& e) {
-      return testing::scrub(e.what(), path);
-    }
-    return std::string("(no error)");
-  };
   EXPECT_EQ(model_error("softmax11"),
             "F: error: node 'softmax' (Softmax): a softmax over all C x H x W values (axis 1 before opset 13) is not "
             "supported on the 3x4x4 output of 'conv' (only over channels)");
@@ -232,15 +234,6 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
 // tools/scripts/make_hostile_models.py: damaged and hostile models (issue 12). Each was a crash,
 // memory corruption or a silently wrong answer; each is now refused with the tensor or node named.
 TEST(OnnxImport, DamagedAndHostileModelsAreRefused) {
-  const auto model_error = [](const std::string& name) {
-    const std::string path = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/" + name + ".onnx";
-    try {
-      sim::load_onnx(path);
-    } catch (const InputError& e) {
-      return testing::scrub(e.what(), path);
-    }
-    return std::string("(no error)");
-  };
   // dims whose product wraps int64 (to 0 with no data: was accepted; past it: a heap overflow).
   EXPECT_EQ(model_error("hostile_dims_wrap"),
             "F: error: tensor 'w': dimensions [4294967296, 4294967296, 1, 1] hold more than 1099511627776 values");
