@@ -108,6 +108,7 @@ TEST(WriteFileAtomically, ConcurrentWritersEndWithOneWholeFile) {
   for (std::size_t t = 0; t < 4; ++t)
     texts.insert(std::string(100000 + t, static_cast<char>(static_cast<std::size_t>('a') + t)));
   std::vector<std::thread> writers;
+  writers.reserve(texts.size());
   for (const std::string& text : texts)
     writers.emplace_back([&path, &text] {
       for (int i = 0; i < 20; ++i) write_file_atomically(path, text);

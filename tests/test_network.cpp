@@ -192,7 +192,7 @@ namespace {
 // Network::build is where every loader's layers meet (YAML, SCALE-Sim, ONNX): it checks each
 // number a spec gives and each size it derives, so a hostile file cannot make shapes wrap or divide
 // by zero (issue 12).
-std::string build_error(std::vector<LayerSpec> specs) {
+std::string build_error(const std::vector<LayerSpec>& specs) {
   try {
     Network::build("n", specs);
   } catch (const InputError& e) {
