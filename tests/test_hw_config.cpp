@@ -170,9 +170,10 @@ TEST(ScaleSimConfig, BadCfgGetsLocatedErrors) {
             "F: error: architecture_presets.ofmapSramSzkB: missing\n"
             "F:4:11: error: Dataflow: expected os, ws or is, got 'rs'");
   // Sizes past the limits (an array 10^14 PEs wide gave 6.7e17 cycles; SRAM could overflow its bytes).
-  EXPECT_EQ(config_error("b.cfg", "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 99999999999999\n"
-                                  "IfmapSramSzkB: 9999999999999999\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\n"
-                                  "Dataflow: ws\n"),
+  EXPECT_EQ(config_error("b.cfg",
+                         "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 99999999999999\n"
+                         "IfmapSramSzkB: 9999999999999999\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\n"
+                         "Dataflow: ws\n"),
             "F:3:13: error: arraywidth: expected an integer from 1 to 1048576, got '99999999999999'\n"
             "F:4:16: error: ifmapsramszkb: expected an integer from 1 to 1073741824, got '9999999999999999'");
 }
