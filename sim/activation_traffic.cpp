@@ -122,7 +122,7 @@ std::size_t ActivationTraffic::stored_count() const {
 std::int64_t ActivationTraffic::stored_values(const Network& net) const {
   std::int64_t total = 0;
   for (std::size_t i = 0; i < m_stored.size(); ++i)
-    if (m_stored[i]) total += net.layer(i).output.count();
+    if (m_stored[i] && net.layer(i).op != LayerOp::Input) total += net.layer(i).output.count();
   return total;
 }
 

@@ -57,7 +57,8 @@ class ActivationTraffic {
   // Depends on datapath.fusion alone, not on sizes or the batch.
   bool quantized(std::size_t i) const { return m_quantized[i]; }
   const LayerTraffic& layer(std::size_t i) const { return m_layers[i]; }
-  // How many layer outputs are stored; the values they hold per image.
+  // How many layer outputs are stored (network inputs included); the values per image of the stored
+  // layer outputs, network inputs excluded (as Network::total_activations counts them).
   std::size_t stored_count() const;
   std::int64_t stored_values(const Network& net) const;
   // True when every layer output is stored and every read fetched (fusion none, shortcut dram).

@@ -204,6 +204,7 @@ TEST(ActivationTraffic, FusedAddAndPoolAreNoTensorsOfTheirOwn) {
   EXPECT_TRUE(t.layer(sum).dram_reads.empty());
   EXPECT_EQ(t.layer(sum).chip_reads, std::vector<int>{static_cast<int>(pool)});
   EXPECT_EQ(t.stored_count(), 5u);
+  EXPECT_EQ(t.stored_values(net), 16 + 16 + 16 + 10);  // pool, b, sum, fc (the input not counted)
   // At 8 bits: a 8 + 32 + 16 (pool) = 56; b 16 + 16 + 16 = 48; c 16 + 16 + 16 (sum) = 48;
   // fc 170 + 16 + 10 = 196; pool and sum move nothing.
   const SimResult r = model.evaluate(BitPlan::uniform(net, 8, 8));

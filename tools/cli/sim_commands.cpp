@@ -67,9 +67,7 @@ Table totals_table(const Network& net, const ActivationTraffic& traffic, const S
   std::vector<std::string> columns = {
       "batch",          "macs",       "weights", "activations",      "stored_activations",
       "compute_cycles", "dram_bytes", "time_s",  "time_per_image_s", "inference_rate_per_s"};
-  std::int64_t stored = 0;
-  for (std::size_t i = 0; i < net.layers().size(); ++i)
-    if (net.layer(i).op != LayerOp::Input && traffic.stored(i)) stored += net.layer(i).output.count();
+  const std::int64_t stored = traffic.stored_values(net);
   std::vector<Cell> row = {static_cast<std::int64_t>(r.batch),
                            net.total_macs() * r.batch,
                            net.total_weights(),
