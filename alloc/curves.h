@@ -57,6 +57,8 @@ struct TensorCurve {
   CurveTensorKind kind = CurveTensorKind::Weight;
   std::int64_t count = 0;  // values in the tensor (per image for activations); 0 = not given
   std::vector<CurveOption> options;
+  // A tensor a fused datapath keeps inside (alloc::pin_unquantized): its one option, on_chip.
+  bool on_chip() const { return options.size() == 1 && options.front().on_chip; }
 };
 
 struct RateDistortionCurves {

@@ -126,9 +126,8 @@ RateDistortionCurves pin_unquantized(const RateDistortionCurves& curves, const s
 }
 
 std::size_t on_chip_tensors(const RateDistortionCurves& curves) {
-  return static_cast<std::size_t>(std::count_if(curves.tensors.begin(), curves.tensors.end(), [](const TensorCurve& t) {
-    return t.options.size() == 1 && t.options.front().on_chip;
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(curves.tensors.begin(), curves.tensors.end(), [](const TensorCurve& t) { return t.on_chip(); }));
 }
 
 PlanScore score_plan(const RateDistortionCurves& curves, const Allocation& allocation,

@@ -179,7 +179,7 @@ TEST(Study, FusedPointsSolveOnTheirOwnQuantizationPoints) {
     const Allocation a = row_allocation(r, per_point + i);
     const RateDistortionCurves& curves = row_curves(r, per_point + i);
     for (std::size_t t = 0; t < curves.tensors.size(); ++t)
-      if (curves.tensors[t].options.front().on_chip) {
+      if (curves.tensors[t].on_chip()) {
         EXPECT_EQ(a.choice[t], 0);
       }
     if (fusing.solver == "equal") {

@@ -482,7 +482,7 @@ class LatencyDp {
     for (std::size_t t = 0; t < m_curves.tensors.size(); ++t) {
       const TensorCurve& tc = m_curves.tensors[t];
       if (tc.kind != CurveTensorKind::Activation || traffic.quantized(m_layer_of[t])) continue;
-      if (tc.options.size() == 1 && tc.options.front().on_chip) continue;
+      if (tc.on_chip()) continue;
       throw InputError(
           tc.options.front().where,
           fmt::format("curves tensor {}: on hardware '{}' this tensor stays inside the fused datapath "

@@ -100,8 +100,7 @@ Allocation allocate(const RateDistortionCurves& curves, double budget_bits, cons
   chosen.tensors.clear();
   std::vector<bool> on_chip(whole.tensors.size());
   for (std::size_t t = 0; t < whole.tensors.size(); ++t) {
-    const auto& options = whole.tensors[t].options;
-    on_chip[t] = options.size() == 1 && options.front().on_chip;
+    on_chip[t] = whole.tensors[t].on_chip();
     if (!on_chip[t]) chosen.tensors.push_back(whole.tensors[t]);
   }
   if (chosen.tensors.empty()) throw InputError({curves.source, 0, 0}, "no tensor in the curves is quantized");
