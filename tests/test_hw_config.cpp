@@ -147,6 +147,24 @@ TEST(HardwareYaml, GroupedMappingDefaultsToSplitAndIsChecked) {
             "you mean 'block_diagonal'?)");
 }
 
+TEST(HardwareYaml, DatapathTrafficKeysDefaultToTheOldRuleAndAreChecked) {
+  const HardwareConfig plain = load_hardware_config(testing::write_temp("ok.yaml", kValid));
+  EXPECT_EQ(plain.fusion, Fusion::None);
+  EXPECT_EQ(plain.shortcut, ShortcutPolicy::Dram);
+  std::string text = kValid;
+  text.replace(text.find("native_bits: 8}"), 15,
+               "native_bits: 8, fusion: elementwise_pool, shortcut: on_chip_if_fits}");
+  const HardwareConfig fused = load_hardware_config(testing::write_temp("f.yaml", text));
+  EXPECT_EQ(fused.fusion, Fusion::ElementwisePool);
+  EXPECT_EQ(fused.shortcut, ShortcutPolicy::OnChipIfFits);
+  text.replace(text.find("elementwise_pool"), 16, "pooling");
+  text.replace(text.find("on_chip_if_fits"), 15, "sram");
+  EXPECT_EQ(config_error("f.yaml", text),
+            "F:6:36: error: datapath.fusion: expected one of none, elementwise, elementwise_pool, got 'pooling'\n"
+            "F:6:55: error: datapath.shortcut: expected one of dram, on_chip_if_fits, got 'sram' (did you mean "
+            "'dram'?)");
+}
+
 TEST(HardwareYaml, SectionMustBeAMap) {
   std::string text = kValid;
   text.replace(text.find("datapath: {native_bits: 8}"), 26, "datapath: 8");
