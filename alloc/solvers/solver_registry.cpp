@@ -83,7 +83,7 @@ Allocation allocate(const RateDistortionCurves& curves, double budget_bits, cons
   if (!std::isfinite(budget_bits) || budget_bits < 0)
     throw InputError({}, fmt::format("budget: expected a number of bits >= 0, got {}", budget_bits));
   // Whole bits: sums of rates are then exact in floating point, and "within budget" means it.
-  const RateDistortionCurves whole = whole_bits(curves);
+  RateDistortionCurves whole = whole_bits(curves);
   const double budget = std::floor(budget_bits);
   const double cheapest = whole.min_rate_bits();
   if (budget < cheapest) {
@@ -94,29 +94,29 @@ Allocation allocate(const RateDistortionCurves& curves, double budget_bits, cons
                                    : std::string()));
   }
   BITSIM_CHECK(solver.kind == SolverKind::SizeBudget);
-  // Tensors a fused datapath keeps on chip (curves_for_hardware) have nothing to choose: the solver
-  // sees the others, and the on-chip ones take their one option (size 0, error 0).
-  RateDistortionCurves chosen = whole;
-  chosen.tensors.clear();
-  std::vector<bool> on_chip(whole.tensors.size());
-  for (std::size_t t = 0; t < whole.tensors.size(); ++t) {
+  // Tensors a fused datapath keeps on chip (curves_for_hardware) have nothing to choose: they are
+  // taken out of (the rounded copy) `whole`, the solver sees the others, and the on-chip ones take
+  // their one option (size 0, error 0: rate and distortion are the solver's).
+  const std::size_t tensors = whole.tensors.size();
+  std::vector<bool> on_chip(tensors);
+  std::size_t kept = 0;
+  for (std::size_t t = 0; t < tensors; ++t) {
     on_chip[t] = whole.tensors[t].on_chip();
-    if (!on_chip[t]) chosen.tensors.push_back(whole.tensors[t]);
+    if (!on_chip[t] && kept++ != t) whole.tensors[kept - 1] = std::move(whole.tensors[t]);
   }
-  if (chosen.tensors.empty()) throw InputError({curves.source, 0, 0}, "no tensor in the curves is quantized");
+  whole.tensors.resize(kept);
+  if (kept == 0) throw InputError({curves.source, 0, 0}, "no tensor in the curves is quantized");
   if (solver.needs == SolverNeeds::Bits || solver.needs == SolverNeeds::BitsAndCount)
-    require_columns(chosen, solver.name, solver.needs == SolverNeeds::BitsAndCount);
-  Allocation a = solver.make()->solve(chosen, budget);
-  BITSIM_CHECK(a.choice.size() == chosen.tensors.size());
+    require_columns(whole, solver.name, solver.needs == SolverNeeds::BitsAndCount);
+  Allocation a = solver.make()->solve(whole, budget);
+  BITSIM_CHECK(a.choice.size() == kept);
   BITSIM_CHECK(a.rate_bits <= budget);
-  if (chosen.tensors.size() == whole.tensors.size()) return a;
+  if (kept == tensors) return a;
   std::vector<int> choice;
-  choice.reserve(whole.tensors.size());
-  for (std::size_t t = 0, k = 0; t < whole.tensors.size(); ++t) choice.push_back(on_chip[t] ? 0 : a.choice[k++]);
-  Allocation full = make_allocation(whole, std::move(choice));
-  full.proven_optimal = a.proven_optimal;
-  full.details = std::move(a.details);
-  return full;
+  choice.reserve(tensors);
+  for (std::size_t t = 0, k = 0; t < tensors; ++t) choice.push_back(on_chip[t] ? 0 : a.choice[k++]);
+  a.choice = std::move(choice);
+  return a;
 }
 
 }  // namespace bitsim::alloc
