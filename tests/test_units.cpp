@@ -2,6 +2,7 @@
 // values refused), whole-field numbers, CSV lines with quoting and columns, name tables.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <chrono>
 
 #include <atomic>
 #include <mutex>
@@ -169,13 +170,22 @@ TEST(ParallelFor, EveryIndexOnceAndProgressInOrder) {
 TEST(ParallelFor, AWorkersExceptionReachesTheCaller) {
   // An input error in one worker's index arrives as that InputError (not std::terminate), after
   // every thread has joined; the other workers stop taking new indices.
+  // Indices after the bad one wait until it has thrown and then take 1 ms, so that a loaded machine
+  // that deschedules the throwing thread cannot let the other finish all 1000 first (it did once).
   std::atomic<int> ran{0};
+  std::atomic<bool> thrown{false};
   try {
     parallel_for(1000, 2, [&] {
       return [&](std::size_t i) {
         ++ran;
-        if (i == 10) throw InputError({"f.yaml", 3, 4}, "bad value");
-        std::this_thread::yield();
+        if (i == 10) {
+          thrown = true;
+          throw InputError({"f.yaml", 3, 4}, "bad value");
+        }
+        if (i > 10) {
+          while (!thrown) std::this_thread::yield();
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
       };
     });
     FAIL() << "expected an InputError";
