@@ -71,18 +71,17 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
   return plan;
 }
 
-RateDistortionCurves with_storage_formats(const RateDistortionCurves& curves, bool decoder) {
-  RateDistortionCurves out = curves;
-  if (curves.rate == RateKind::Fixed) return out;
-  for (TensorCurve& t : out.tensors) {
+RateDistortionCurves with_storage_formats(RateDistortionCurves curves, bool decoder) {
+  if (curves.rate == RateKind::Fixed) return curves;
+  for (TensorCurve& t : curves.tensors) {
     std::vector<CurveOption> options;
     options.reserve(2 * t.options.size());
-    for (const CurveOption& o : t.options) {
+    for (CurveOption& o : t.options) {
       const double fixed = o.fixed_bits >= 0           ? o.fixed_bits
                            : o.bits > 0 && t.count > 0 ? static_cast<double>(o.bits) * static_cast<double>(t.count)
                                                        : -1;
       if (o.format != StorageFormat::ByRate || o.on_chip || fixed < 0) {
-        options.push_back(o);
+        options.push_back(std::move(o));
         continue;
       }
       CurveOption f = o;
@@ -94,23 +93,23 @@ RateDistortionCurves with_storage_formats(const RateDistortionCurves& curves, bo
         CurveOption c = o;
         c.name = o.name + " coded";
         c.format = StorageFormat::Coded;
-        options.push_back(c);
+        options.push_back(std::move(c));
       }
     }
     t.options = std::move(options);
   }
-  return out;
+  return curves;
 }
 
-RateDistortionCurves curves_for_hardware(const RateDistortionCurves& curves, const sim::AnalyticalModel& model) {
-  return pin_unquantized(with_storage_formats(curves, model.hardware().decoder_lanes != 0), model);
+RateDistortionCurves curves_for_hardware(RateDistortionCurves curves, const sim::AnalyticalModel& model) {
+  const bool decoder = model.hardware().decoder_lanes != 0;
+  return pin_unquantized(with_storage_formats(std::move(curves), decoder), model);
 }
 
-RateDistortionCurves pin_unquantized(const RateDistortionCurves& curves, const sim::AnalyticalModel& model) {
+RateDistortionCurves pin_unquantized(RateDistortionCurves curves, const sim::AnalyticalModel& model) {
   const sim::Network& net = model.network();
   const sim::ActivationTraffic& traffic = model.traffic();
-  RateDistortionCurves out = curves;
-  for (TensorCurve& t : out.tensors) {
+  for (TensorCurve& t : curves.tensors) {
     if (t.kind != CurveTensorKind::Activation) continue;
     const auto layer = net.find(t.layer);
     if (!layer || traffic.quantized(*layer)) continue;  // to_bit_plan reports unknown layers
@@ -122,7 +121,7 @@ RateDistortionCurves pin_unquantized(const RateDistortionCurves& curves, const s
     t.options.assign(1, o);
     t.count = 0;
   }
-  return out;
+  return curves;
 }
 
 std::size_t on_chip_tensors(const RateDistortionCurves& curves) {

@@ -30,15 +30,15 @@ sim::BitPlan to_bit_plan(const sim::Network& net, const RateDistortionCurves& cu
 // where `decoder` and the coded size is below the fixed one, an entropy-coded one (the curves'
 // rate; decoded on chip). The fixed one comes first (ties go to it). Curves at rate fixed, and
 // options whose fixed size is unknown, are left as they are.
-RateDistortionCurves with_storage_formats(const RateDistortionCurves& curves, bool decoder);
+RateDistortionCurves with_storage_formats(RateDistortionCurves curves, bool decoder);
 
 // A tensor that is not a quantization point on the model's hardware (a fused layer's input,
 // sim/activation_traffic.h) keeps one option, "on_chip": not quantized, size 0, error 0, and its
 // count is 0, so that no budget counts it. The same tensors in the same order.
-RateDistortionCurves pin_unquantized(const RateDistortionCurves& curves, const sim::AnalyticalModel& model);
+RateDistortionCurves pin_unquantized(RateDistortionCurves curves, const sim::AnalyticalModel& model);
 // The curves as a hardware sees them: with_storage_formats (coded options only with a decoder),
 // then pin_unquantized.
-RateDistortionCurves curves_for_hardware(const RateDistortionCurves& curves, const sim::AnalyticalModel& model);
+RateDistortionCurves curves_for_hardware(RateDistortionCurves curves, const sim::AnalyticalModel& model);
 // How many tensors curves_for_hardware() kept inside the datapath.
 std::size_t on_chip_tensors(const RateDistortionCurves& curves);
 
