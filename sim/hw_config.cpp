@@ -98,9 +98,18 @@ std::vector<std::pair<std::string, std::string>> cross_field_problems(const Hard
   if (hw.precision_scaling == PrecisionScaling::Packed && hw.native_bits < 2)
     out.emplace_back("datapath.precision_scaling",
                      "datapath.precision_scaling: packed needs datapath.native_bits >= 2");
-  if (hw.clock_hz <= 0) out.emplace_back("clock", "clock: expected a frequency > 0, got 0 Hz");
-  if (hw.dram_bytes_per_s <= 0)
-    out.emplace_back("dram.bandwidth", "dram.bandwidth: expected a bandwidth > 0, got 0 B/s");
+  // Below 1 Hz or 1 B/s, times overflow to infinity (2^62 bytes at 1 B/s is still finite); a decoder
+  // slower than one symbol per 1024 cycles, or faster than 1024 per cycle, is no hardware either.
+  if (!(hw.clock_hz >= 1))
+    out.emplace_back("clock", fmt::format("clock: expected a frequency of at least 1 Hz, got {}",
+                                          format_quantity(hw.clock_hz, Dimension::Hertz)));
+  if (!(hw.dram_bytes_per_s >= 1))
+    out.emplace_back("dram.bandwidth", fmt::format("dram.bandwidth: expected a bandwidth of at least 1 B/s, got {}",
+                                                   format_quantity(hw.dram_bytes_per_s, Dimension::BytesPerSecond)));
+  if (!(hw.decoder_symbols_per_cycle >= 1.0 / 1024 && hw.decoder_symbols_per_cycle <= 1024))
+    out.emplace_back("decoder.symbols_per_cycle",
+                     fmt::format("decoder.symbols_per_cycle: expected a number from 1/1024 to 1024, got {}",
+                                 hw.decoder_symbols_per_cycle));
   return out;
 }
 

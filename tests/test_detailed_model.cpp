@@ -400,12 +400,12 @@ TEST(DetailedModel, InfeasiblePlanIsAnInputError) {
 // wrapped-around time; the analytical model has no such limit.
 TEST(DetailedModel, RunPastSystemcTimeIsAnInputError) {
   const Network net = fc_net("slow");
-  const HardwareConfig hw = small_hw("slow", "0.1 B/s", 0, "1 MiB");
+  const HardwareConfig hw = small_hw("slow", "1 B/s", 0, "1 MiB");  // the slowest DRAM a config may have
   const BitPlan plan = BitPlan::uniform(net, 8, 8);
-  // 1 MiB of weights and 2 KiB of activations per image at 0.1 B/s: 1.1e7 s for a batch of 32.
-  EXPECT_NEAR(AnalyticalModel(net, hw, 32).evaluate(plan).time_s, (1024.0 * 1024 + 32 * 2048) / 0.1, 1.0);
+  // 1 MiB of weights and 2 KiB of activations per image at 1 B/s: 1.8e7 s for a batch of 8192.
+  EXPECT_NEAR(AnalyticalModel(net, hw, 8192).evaluate(plan).time_s, 1024.0 * 1024 + 8192 * 2048, 1.0);
   try {
-    simulate_detailed(net, hw, plan, 32, {});
+    simulate_detailed(net, hw, plan, 8192, {});
     FAIL() << "expected an error";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("the SystemC model counts time in 1 ps steps"), std::string::npos) << e.what();

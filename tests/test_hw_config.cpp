@@ -128,6 +128,19 @@ TEST(HardwareYaml, NativeBitsWithinWhatPlansAccept) {
             "F:6:25: error: datapath.native_bits: expected an integer from 1 to 32, got '64'");
 }
 
+// Issue 12 (the command-line campaign): a denormal bandwidth parsed as > 0, every time became
+// infinite and the latency solver crashed (a study with `from: 1e-320`). Rates and clocks that make
+// finite times are the limit; the decoder's rate too.
+TEST(HardwareYaml, RatesThatMakeTimesInfiniteAreRefused) {
+  std::string text = kValid;
+  text.replace(text.find("\"1 GB/s\""), 8, "\"1e-320 GB/s\"");
+  text.replace(text.find("\"1 GHz\""), 7, "\"0.5 Hz\"");
+  EXPECT_EQ(config_error("r.yaml", text + "decoder: {lanes: 4, symbols_per_cycle: 1e-9}\n"),
+            "F:3:8: error: clock: expected a frequency of at least 1 Hz, got 0.5 Hz\n"
+            "F:5:19: error: dram.bandwidth: expected a bandwidth of at least 1 B/s, got 9.99989e-312 B/s\n"
+            "F:7:40: error: decoder.symbols_per_cycle: expected a number from 1/1024 to 1024, got 1e-09");
+}
+
 TEST(HardwareYaml, DuplicateKeyIsAnError) {
   std::string text = kValid;
   text.replace(text.find("native_bits: 8"), 14, "native_bits: 8, native_bits: 16");

@@ -45,7 +45,7 @@ TEST(StudySpec, ErrorsNameTheLineAndWhatWasExpected) {
             "F:5:15: error: vary.array.rows: a range needs exactly one of 'step' (linear) and 'factor' (geometric)");
   // A value its parameter parses but the config cannot take (the loader's own cross-field check).
   EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  clock: [\"1 GHz\", \"0 Hz\"]\n"),
-            "F:5:20: error: vary: clock: expected a frequency > 0, got 0 Hz");
+            "F:5:20: error: vary: clock: expected a frequency of at least 1 Hz, got 0 Hz");
   EXPECT_EQ(spec_error("vary: {}\n"),
             "F:1:1: error: avg_bits: missing (bits per value on average, a number or a list)");
   EXPECT_EQ(spec_error("avg_bits: 2\nsolver: [exact]\n"),
