@@ -5,7 +5,8 @@
 // that failed. The normal suite runs a few inputs per kind (BITSIM_CAMPAIGN_INPUTS, default 6); a
 // campaign is the same test with more:
 //   BITSIM_CAMPAIGN_INPUTS=1000 build-asan/tests/bitsim_cli_campaign
-// Inputs that fail are kept in <build>/cli-campaign/<kind>/ with the command line that ran them.
+// Inputs that fail are kept in <build>/cli-campaign/<kind>/ with the command line that ran them
+// (BITSIM_CAMPAIGN_PROGRAM runs another build's bitsim; BITSIM_CAMPAIGN_SEED another sequence).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -34,7 +35,9 @@ namespace {
 
 namespace fs = std::filesystem;
 const fs::path kRoot = BITSIM_SOURCE_DIR;
-const fs::path kProgram = BITSIM_PROGRAM;
+// The program under test: this build's, or BITSIM_CAMPAIGN_PROGRAM (e.g. another build's).
+const fs::path kProgram =
+    std::getenv("BITSIM_CAMPAIGN_PROGRAM") != nullptr ? std::getenv("BITSIM_CAMPAIGN_PROGRAM") : BITSIM_PROGRAM;
 const fs::path kKeep = BITSIM_CAMPAIGN_DIR;
 
 int env_int(const char* name, int fallback) {
@@ -393,7 +396,7 @@ TEST_P(CliCampaign, BadInputsEndInExitOneNamingTheFile) {
   const int inputs = env_int("BITSIM_CAMPAIGN_INPUTS", 6);
   const double limit_s = env_int("BITSIM_CAMPAIGN_SECONDS", 20);
   const long limit_kib = 4L * 1024 * 1024;
-  const fs::path work = kKeep / ("work-" + kind->name);
+  const fs::path work = kKeep / ("work-" + kind->name + "-" + std::to_string(getpid()));
   fs::remove_all(work);
   fs::create_directories(work);
   Mutator mutate(static_cast<std::uint64_t>(env_int("BITSIM_CAMPAIGN_SEED", 1)) * 1000003u +
