@@ -1,10 +1,13 @@
 // Plan quantizers for the forward pass.
 #include "alloc/quantized_model.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <memory>
+#include <string>
 
 #include "alloc/quantizer.h"
+#include "sim/base/diagnostics.h"
 
 namespace bitsim::alloc {
 namespace {
@@ -22,8 +25,16 @@ std::vector<double> calibration_sample(const std::vector<float>& values) {
 
 namespace {
 
-int signed_levels(const sim::TensorCoding& c) {
-  return c.levels > 0 ? c.levels : std::max(3, (1 << std::min(c.bits, 24)) - 1);
+// Levels of a seed 004 eq. 1 quantizer (weights, and signed activations): t = 2k + 1, at least 3,
+// which takes 2 bits. At 1 bit there is none: refused rather than measured at 3 levels (2 bits'
+// worth) while the plan is charged 1 bit.
+int signed_levels(const sim::TensorCoding& c, const std::string& tensor) {
+  if (c.levels > 0) return c.levels;
+  if (c.bits < 2)
+    throw InputError({}, fmt::format("{}: 1 bit holds no dead-zone quantizer (seed 004 eq. 1 has an odd number of "
+                                     "levels, at least 3, which takes 2 bits); give this tensor 2 bits or more",
+                                     tensor));
+  return (1 << std::min(c.bits, 24)) - 1;
 }
 
 }  // namespace
@@ -51,7 +62,8 @@ QuantizedModel::QuantizedModel(const sim::Network& net, const sim::BitPlan& plan
     if (l.weights > 0 && l.values) {
       const sim::TensorCoding& c = plan.weights.at(i);
       m_weights[i] = l.values->weights;
-      quantize_weights(m_weights[i], signed_levels(c), std::max(0.0, c.beta));
+      quantize_weights(m_weights[i], signed_levels(c, sim::tensor_name(l, sim::TensorKind::Weights)),
+                       std::max(0.0, c.beta));
       m_hooks.weights[i] = &m_weights[i];
     }
     const sim::TensorCoding& c = plan.activations.at(i);
@@ -64,7 +76,9 @@ QuantizedModel::QuantizedModel(const sim::Network& net, const sim::BitPlan& plan
         for (float& x : v) x = static_cast<float>(q.reconstruct(q.index(x)));
       };
     } else {
-      const DeadZoneQuantizer q = best_dead_zone_quantizer(cal, signed_levels(c), std::max(0.0, c.beta));
+      const DeadZoneQuantizer q = best_dead_zone_quantizer(
+          cal, signed_levels(c, sim::tensor_name(l, sim::TensorKind::Activations) + " (signed values)"),
+          std::max(0.0, c.beta));
       m_hooks.outputs[i] = [q](std::span<float> v) {
         for (float& x : v) x = static_cast<float>(q.reconstruct(q.index(x)));
       };

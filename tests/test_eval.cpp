@@ -224,6 +224,13 @@ TEST(ShippedModel, QuantizedInferenceDegradesWithFewerBits) {
   EXPECT_GT(mse8, 0);
   EXPECT_GT(mse4, 10 * mse8);
   EXPECT_GT(mse2, 2 * mse4);
+  // 1-bit weights have no eq. 1 quantizer: refused, not measured at 3 levels (2 bits' worth) as before.
+  try {
+    const QuantizedModel q(net, sim::BitPlan::uniform(net, 1, 8), calibration);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(":w: 1 bit holds no dead-zone quantizer"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
