@@ -39,6 +39,9 @@ TEST(Units, RejectsMissingWrongOrUnknownUnits) {
   EXPECT_FALSE(parse_quantity("-1 MHz", Dimension::Hertz));
   EXPECT_FALSE(parse_quantity("MHz", Dimension::Hertz));
   EXPECT_FALSE(parse_quantity("1e999 B", Dimension::Bytes));
+  // A finite number whose unit makes it overflow (the campaign's 1e308 GB/s became "unlimited").
+  EXPECT_FALSE(parse_quantity("1e308 GB/s", Dimension::BytesPerSecond));
+  EXPECT_TRUE(parse_quantity("1e308 B/s", Dimension::BytesPerSecond));
 }
 
 TEST(Units, FormatsWithTheShorterOfDecimalAndBinaryUnits) {

@@ -65,8 +65,8 @@ std::optional<double> parse_quantity(std::string_view text, Dimension dim) {
   if (!std::isfinite(value) || value < 0.0) return std::nullopt;
   const std::string_view unit = trim(text.substr(static_cast<std::size_t>(end - text.data())));
   return with_units(dim, [&](std::span<const Unit> units) -> std::optional<double> {
-    for (const Unit& u : units)
-      if (u.name == unit) return value * u.scale;
+    for (const Unit& u : units)  // "1e308 GB/s" overflows: not a quantity (only 'unlimited' is infinite)
+      if (u.name == unit) return std::isfinite(value * u.scale) ? std::optional<double>(value * u.scale) : std::nullopt;
     return std::nullopt;
   });
 }
