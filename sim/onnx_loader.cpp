@@ -9,19 +9,52 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "sim/base/checked.h"
 #include "sim/onnx.h"
+#include "sim/onnx_prepare.h"
 #include "sim/workload.h"
 
 namespace bitsim::sim {
 namespace {
 
-const char* kSupported =
-    "Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Softmax, MaxPool, "
-    "AveragePool, GlobalAveragePool, Add, Sub, Mul, Div, Concat, Flatten, Reshape, Transpose, Pad, Identity, "
-    "Dropout, Constant";
+// The operators the mapping imports (after sim/onnx_prepare.h's stages).
+const std::set<std::string>& supported_ops() {
+  static const std::set<std::string> ops{"Conv",
+                                         "Gemm",
+                                         "MatMul",
+                                         "BatchNormalization",
+                                         "Relu",
+                                         "Clip",
+                                         "Sigmoid",
+                                         "HardSigmoid",
+                                         "HardSwish",
+                                         "Softmax",
+                                         "MaxPool",
+                                         "AveragePool",
+                                         "GlobalAveragePool",
+                                         "GlobalMaxPool",
+                                         "ReduceMean",
+                                         "ReduceMax",
+                                         "Add",
+                                         "Sub",
+                                         "Mul",
+                                         "Div",
+                                         "Concat",
+                                         "Flatten",
+                                         "Reshape",
+                                         "Squeeze",
+                                         "Unsqueeze",
+                                         "Transpose",
+                                         "Pad",
+                                         "Identity",
+                                         "Dropout",
+                                         "Constant"};
+  return ops;
+}
 
 // A tensor's values as float: from raw_data (little-endian T, exactly `count` of them) if present,
 // else the typed field.
@@ -94,8 +127,8 @@ struct Value {
 
 class Importer {
  public:
-  Importer(std::string path, const onnx::ModelProto& model, const OnnxOptions& options)
-      : m_path(std::move(path)), m_model(model), m_options(options) {}
+  Importer(std::string path, const onnx::ModelProto& model, const OnnxOptions& options, PreparedOnnx prepared)
+      : m_path(std::move(path)), m_model(model), m_options(options), m_prepared(std::move(prepared)) {}
 
   Network run() {
     const onnx::GraphProto& g = m_model.graph();
@@ -122,7 +155,7 @@ class Importer {
     if (out == m_values.end() || out->second.layer < 0)
       fail_model(fmt::format("graph output '{}' is not computed by a supported layer", g.output(0).name()));
 
-    std::vector<std::string> notes;
+    std::vector<std::string> notes = m_prepared.notes;
     if (m_folded_bn > 0)
       notes.push_back(fmt::format("folded {} BatchNormalization node(s) into the preceding layers", m_folded_bn));
     if (m_negated > 0)
@@ -130,7 +163,8 @@ class Importer {
                                   m_negated));
     if (m_folded_bias > 0)
       notes.push_back(fmt::format("folded {} Add node(s) into the preceding layers' bias", m_folded_bias));
-    std::string name = g.name().empty() ? m_path.substr(m_path.find_last_of('/') + 1) : g.name();
+    // Named by its file: exporters' graph names say little (every PyTorch export is "torch_jit").
+    std::string name = m_path.substr(m_path.find_last_of('/') + 1);
     name = name.substr(0, name.rfind(".onnx"));
     Network net = Network::build(name, m_specs, std::move(notes));
     check_value_sizes(net);
@@ -342,8 +376,12 @@ class Importer {
     } else if (op == "Relu" || op == "Clip" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
                op == "Softmax") {
       activation(n);
-    } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") {
+    } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") {
       pool(n);
+    } else if (op == "ReduceMean" || op == "ReduceMax") {
+      reduce(n);
+    } else if (op == "Squeeze" || op == "Unsqueeze") {
+      view_change(n);
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
       arithmetic(n);
     } else if (op == "Concat") {
@@ -355,19 +393,22 @@ class Importer {
         spec.inputs.push_back(m_specs[static_cast<std::size_t>(layer_input(n, i))].name);
       push(spec, n.output(0));
     } else {
-      fail(n, fmt::format("unsupported operator; supported: {}", kSupported));
+      fail(n, fmt::format("unsupported operator; supported: {}", fmt::join(supported_ops(), ", ")));
     }
     // The ONNX rank of what the node computed: 2 for [N, F] rows (Flatten, Reshape, Gemm/MatMul), 4 for
     // maps (conv, pooling, pad), else the largest rank of its computed inputs (the other supported
     // operators keep the layout).
+    const int handler_rank = std::exchange(m_node_rank, 0);  // set by a handler that knows it
     int rank = 0;
     if (op == "Flatten" || op == "Reshape" || op == "Gemm" || op == "MatMul")
       rank = 2;
-    else if (op == "Conv" || op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "Pad")
+    else if (op == "Conv" || op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" ||
+             op == "GlobalMaxPool" || op == "Pad")
       rank = 4;
     else
       for (const auto& in : n.input())
         if (const auto it = m_rank.find(in); it != m_rank.end()) rank = std::max(rank, it->second);
+    if (handler_rank > 0) rank = handler_rank;
     if (rank > 0) m_rank[n.output(0)] = rank;
   }
 
@@ -461,8 +502,11 @@ class Importer {
     if (n.op_type() == "Flatten" && axis_attr(n, 1) != 1) fail(n, "only axis 1 is supported");
     if (n.op_type() == "Reshape") {
       const NamedTensor& shape = constant_input(n, 1);
-      if (shape.data.size() != 2 || !(shape.data[1] == -1 || shape.data[1] > 0))
-        fail(n, "only reshapes to [N, -1] (flattening) are supported");
+      if (shape.data.size() != 2) {  // e.g. [N, C] -> [N, C, 1, 1]
+        view_change(n);
+        return;
+      }
+      if (!(shape.data[1] == -1 || shape.data[1] > 0)) fail(n, "only reshapes to [N, -1] (flattening) are supported");
       if (const auto features = static_cast<std::int64_t>(shape.data[1]); features > 0)  // all of C x H x W
         m_shape_checks.push_back({&n, m_specs[static_cast<std::size_t>(layer_input(n, 0))].name,
                                   [features](const Shape& s) {
@@ -642,12 +686,58 @@ class Importer {
     alias(n, target);
   }
 
+  // The C x H x W map a static ONNX shape (batch first) stands for: [N, C, H, W], [N, C, L] as
+  // C x L x 1, [N, F] as F x 1 x 1; none for other ranks or unknown shapes.
+  std::optional<std::array<std::int64_t, 3>> map_of(const std::string& value) const {
+    const auto it = m_prepared.shapes.find(value);
+    if (it == m_prepared.shapes.end() || it->second.size() < 2 || it->second.size() > 4) return std::nullopt;
+    const auto& d = it->second;
+    return std::array<std::int64_t, 3>{d[1], d.size() > 2 ? d[2] : 1, d.size() > 3 ? d[3] : 1};
+  }
+
+  // Squeeze, Unsqueeze, Reshape that keep the C x H x W map (e.g. [N, C, 1, 1] <-> [N, C]): no layer.
+  void view_change(const onnx::NodeProto& n) {
+    const int input = layer_input(n, 0);
+    const auto from = map_of(n.input(0)), to = map_of(n.output(0));
+    if (!from || !to || *from != *to)
+      fail(n, from && to
+                  ? fmt::format("reshapes the {}x{}x{} map to {}x{}x{}; only changes of rank that keep C x H x W "
+                                "(e.g. [N, C, 1, 1] <-> [N, C]) are supported",
+                                (*from)[0], (*from)[1], (*from)[2], (*to)[0], (*to)[1], (*to)[2])
+                  : std::string("the shapes are not static (give --input-shape); only changes of rank that "
+                                "keep C x H x W are supported"));
+    m_node_rank = static_cast<int>(m_prepared.shapes.at(n.output(0)).size());
+    alias(n, input);
+  }
+
+  // ReduceMean / ReduceMax over height and width of a map: global average / max pooling.
+  void reduce(const onnx::NodeProto& n) {
+    std::vector<std::int64_t> axes = ints_attr(n, "axes");
+    if (has_input(n, 1)) {  // opset 18: axes as an input
+      const NamedTensor& t = constant_input(n, 1);
+      axes.assign(t.data.begin(), t.data.end());
+    }
+    const int rank = rank_of(n.input(0));
+    for (auto& a : axes)
+      if (a < 0) a += rank;
+    std::sort(axes.begin(), axes.end());
+    if (rank != 4 || axes != std::vector<std::int64_t>{2, 3})
+      fail(n, "only a reduction over height and width (axes 2, 3) of a map is supported (as global pooling)");
+    LayerSpec spec;
+    spec.name = layer_name(n);
+    spec.op = n.op_type() == "ReduceMax" ? LayerOp::MaxPool : LayerOp::AvgPool;
+    spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
+    spec.window.global = true;
+    m_node_rank = int_attr(n, "keepdims", 1) != 0 ? 4 : 2;
+    push(spec, n.output(0));
+  }
+
   void pool(const onnx::NodeProto& n) {
     LayerSpec spec;
     spec.name = layer_name(n);
-    spec.op = n.op_type() == "MaxPool" ? LayerOp::MaxPool : LayerOp::AvgPool;
+    spec.op = n.op_type() == "MaxPool" || n.op_type() == "GlobalMaxPool" ? LayerOp::MaxPool : LayerOp::AvgPool;
     spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
-    if (n.op_type() == "GlobalAveragePool") {
+    if (n.op_type() == "GlobalAveragePool" || n.op_type() == "GlobalMaxPool") {
       spec.window.global = true;
     } else {
       window(n, spec.window, true);
@@ -774,6 +864,7 @@ class Importer {
   std::string m_path;
   const onnx::ModelProto& m_model;
   const OnnxOptions& m_options;
+  PreparedOnnx m_prepared;
   std::vector<std::unique_ptr<NamedTensor>> m_constants;
   std::map<std::string, Value> m_values;
   std::map<std::string, int> m_uses;
@@ -795,6 +886,7 @@ class Importer {
   };
   std::vector<ShapeCheck> m_shape_checks;
   std::map<std::string, int> m_rank;  // ONNX rank of computed values (2: [N, F] rows)
+  int m_node_rank = 0;                // the rank a handler gave the node's output (0: the default rule)
 };
 
 }  // namespace
@@ -812,7 +904,26 @@ Network load_onnx(const std::string& path, const OnnxOptions& options) {
   if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
   onnx::ModelProto model;
   if (!model.ParseFromIstream(&in)) throw InputError({path, 0, 0}, "not an ONNX model (protobuf parse failed)");
-  return Importer(path, model, options).run();
+  // Graph inputs given as constants (the ONNX test cases' weights) are initializers to every stage.
+  for (const NamedTensor& c : options.constants) {
+    onnx::TensorProto& t = *model.mutable_graph()->add_initializer();
+    t.set_name(c.name);
+    for (std::int64_t d : c.dims) t.add_dims(d);
+    int type = onnx::TensorProto::FLOAT;  // as the graph declares it (pads are int64)
+    for (const auto& in : model.graph().input())
+      if (in.name() == c.name) type = in.type().tensor_type().elem_type();
+    if (type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32) {
+      t.set_data_type(type);
+      for (float v : c.data)
+        type == onnx::TensorProto::INT64 ? t.add_int64_data(static_cast<std::int64_t>(v))
+                                         : t.add_int32_data(static_cast<std::int32_t>(v));
+    } else {
+      t.set_data_type(onnx::TensorProto::FLOAT);
+      for (float v : c.data) t.add_float_data(v);
+    }
+  }
+  PreparedOnnx prepared = prepare_onnx(model, path, options.input_shape, supported_ops());
+  return Importer(path, model, options, std::move(prepared)).run();
 }
 
 Network load_onnx_workload(const std::string& path, const WorkloadOptions& options) {

@@ -49,8 +49,8 @@ TEST(StudySpec, ErrorsNameTheLineAndWhatWasExpected) {
   EXPECT_EQ(spec_error("vary: {}\n"),
             "F:1:1: error: avg_bits: missing (bits per value on average, a number or a list)");
   EXPECT_EQ(spec_error("avg_bits: 2\nsolver: [exact]\n"),
-            "F:4:1: error: solver: unknown key (did you mean 'solvers'?); expected one of: hardware, workload, curves, "
-            "rate, avg_bits, solvers, batch, vary, cost");
+            "F:4:1: error: solver: unknown key (did you mean 'solvers'?); expected one of: hardware, workload, "
+            "input_shape, curves, rate, avg_bits, solvers, batch, vary, cost");
   // Solver names are checked where they are written, against the one solver table.
   EXPECT_EQ(spec_error("avg_bits: 2\nsolvers: [exact, lagrangain]\n"),
             "F:4:18: error: solvers[1]: unknown solver 'lagrangain' (did you mean 'lagrangian'?); expected one of: "
@@ -109,6 +109,25 @@ TEST(StudySpec, WrittenSpecReadsBackTheSame) {
   EXPECT_EQ(r.cost.dram_gb_per_s, s.cost.dram_gb_per_s);
   // The same file again, byte for byte.
   EXPECT_EQ(study::study_spec_yaml(r, "a comment"), yaml);
+}
+
+// `input_shape` gives ONNX workloads with symbolic input dimensions their shape, as --input-shape
+// does (issue 13); it is checked where it is written, and written back.
+TEST(StudySpec, InputShapeForOnnxWorkloads) {
+  EXPECT_EQ(spec_error("avg_bits: 2\ninput_shape: [3, 8]\n"),
+            "F:4:14: error: input_shape: expected [C, H, W] (three integers), got a list");
+  EXPECT_EQ(spec_error("avg_bits: 2\ninput_shape: [3, 0, 8]\n"),
+            "F:4:18: error: input_shape[1]: expected an integer from 1 to 16777216, got '0'");
+  const std::string text =
+      "hardware: " + std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml\nworkload: " + std::string(BITSIM_SOURCE_DIR) +
+      "/tests/data/onnx/layouts.onnx\n" + "input_shape: [3, 8, 8]\navg_bits: [4]\nsolvers: [lagrangian]\n";
+  const study::StudySpec s = study::load_study_spec(testing::write_temp("study_shape.yaml", text));
+  ASSERT_TRUE(s.input_shape.has_value());
+  EXPECT_EQ(*s.input_shape, (sim::Shape{3, 8, 8}));
+  const std::string yaml = study::study_spec_yaml(s, "c");
+  EXPECT_NE(yaml.find("input_shape: [3, 8, 8]"), std::string::npos) << yaml;
+  const StudyResult r = run_study(s);
+  EXPECT_EQ(r.rows.size(), 2u);  // equal and lagrangian at 4 bits
 }
 
 TEST(Study, SameRowsWithOneOrTwoThreads) {

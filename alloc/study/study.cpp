@@ -63,7 +63,8 @@ std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows) {
 StudyInputs load_study_inputs(const StudySpec& spec) {
   StudyInputs in;
   for (const std::string& path : spec.hardware) in.hardware.push_back(sim::load_hardware_config(path));
-  for (const std::string& path : spec.workloads) in.networks.push_back(sim::load_workload(path, "auto", {}));
+  for (const std::string& path : spec.workloads)
+    in.networks.push_back(sim::load_workload(path, "auto", sim::WorkloadOptions{spec.input_shape}));
   for (const sim::Network& net : in.networks) {
     if (spec.curves_path.empty()) {
       ModelOptions m;

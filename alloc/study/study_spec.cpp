@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -239,12 +240,27 @@ StudySpec load_study_spec(const std::string& path) {
   Diagnostics diag;
   const yaml::Reader r{path, diag};
   if (!r.require_map(root, "(top level)")) diag.throw_if_any();
-  r.reject_unknown_keys(root, "",
-                        {"hardware", "workload", "curves", "rate", "avg_bits", "solvers", "batch", "vary", "cost"});
+  r.reject_unknown_keys(
+      root, "",
+      {"hardware", "workload", "input_shape", "curves", "rate", "avg_bits", "solvers", "batch", "vary", "cost"});
   StudySpec s;
   s.path = path;
   s.hardware = paths(r, root["hardware"], "hardware");
   s.workloads = paths(r, root["workload"], "workload");
+  if (const YAML::Node shape = root["input_shape"]) {  // [C, H, W], as --input-shape
+    if (!shape.IsSequence() || shape.size() != 3) {
+      r.diag.expected(yaml::where(path, shape), "input_shape", "[C, H, W] (three integers)", yaml::describe(shape));
+    } else {
+      std::array<std::int64_t, 3> v{};
+      bool ok = true;
+      for (std::size_t i = 0; i < 3; ++i) {
+        const auto d = r.integer(shape[i], fmt::format("input_shape[{}]", i), 1, sim::kMaxDimension);
+        ok = ok && d.has_value();
+        v[i] = d.value_or(1);
+      }
+      if (ok) s.input_shape = sim::Shape{v[0], v[1], v[2]};
+    }
+  }
   if (root["curves"]) {
     const auto c = r.text(root["curves"], "curves");
     if (c && *c != "modelled") s.curves_path = resolve(r, root["curves"], "curves");
@@ -275,6 +291,9 @@ std::string study_spec_yaml(const StudySpec& spec, const std::string& comment) {
   e << YAML::Comment(comment) << YAML::BeginMap;
   e << YAML::Key << "hardware" << YAML::Value << spec.hardware;
   e << YAML::Key << "workload" << YAML::Value << spec.workloads;
+  if (spec.input_shape)
+    e << YAML::Key << "input_shape" << YAML::Value << YAML::Flow << YAML::BeginSeq << spec.input_shape->channels
+      << spec.input_shape->height << spec.input_shape->width << YAML::EndSeq;
   e << YAML::Key << "curves" << YAML::Value << (spec.curves_path.empty() ? "modelled" : spec.curves_path);
   e << YAML::Key << "rate" << YAML::Value << std::string(alloc::rate_kind_name(spec.rate));
   e << YAML::Key << "avg_bits" << YAML::Value << YAML::Flow << YAML::BeginSeq;

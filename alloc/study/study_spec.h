@@ -16,12 +16,14 @@
 //   cost: {pe: 1, sram_kib: 1, dram_gb_per_s: 100, decoder_lane: 10}   # codesign only
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "alloc/curves.h"
 #include "alloc/solvers/solver.h"
 #include "sim/base/diagnostics.h"
+#include "sim/network.h"
 
 namespace bitsim::study {
 
@@ -44,6 +46,7 @@ struct StudySpec {
   std::string path;
   std::vector<std::string> hardware;  // resolved paths
   std::vector<std::string> workloads;
+  std::optional<sim::Shape> input_shape;          // C, H, W of ONNX workloads with symbolic input dimensions
   std::string curves_path;                        // a resolved curves CSV; empty: modelled curves
   alloc::RateKind rate = alloc::RateKind::Coded;  // of modelled curves
   std::vector<double> avg_bits;

@@ -241,6 +241,10 @@ int run_inspect(const InspectArgs& a) {
       j.field("activations", Cell(net.total_activations()));
       j.field("macs", Cell(net.total_macs()));
       j.end_object();
+      j.key("import_notes");  // what the ONNX import stages did (sim/onnx_prepare.h)
+      j.begin_array();
+      for (const auto& note : net.notes()) j.value(Cell(note));
+      j.end_array();
       j.end_object();
       break;
     }
@@ -248,9 +252,11 @@ int run_inspect(const InspectArgs& a) {
     case Format::Text:
       print_rows(t, a.out.format());
   }
-  if (a.out.format() == Format::Text)
+  if (a.out.format() == Format::Text) {
     std::cout << fmt::format("\n{}: {} parameters, {} weights, {} activations, {} MACs per image\n", net.name(),
                              net.total_parameters(), net.total_weights(), net.total_activations(), net.total_macs());
+    for (const auto& note : net.notes()) std::cout << "import: " << note << '\n';
+  }
   return 0;
 }
 

@@ -195,6 +195,47 @@ def softmaxes(out):
         print(f"wrote {out}/{name}.onnx")
 
 
+def layouts(out):
+    """What tf2onnx and paddle2onnx write (issue 13): an N, H, W, C input transposed to N, C, H, W, a
+    squeeze-excitation gate through ReduceMean / Squeeze / Unsqueeze, a transpose back to N, H, W, C
+    before a flatten whose shape is computed by Shape -> Gather -> Unsqueeze -> Concat, then MatMul
+    and Add. The reference output is PyTorch's, computed in N, C, H, W."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(5)
+    x = torch.rand(2, 8, 8, 3)  # N, H, W, C
+    w1, b1 = torch.randn(6, 3, 3, 3) * 0.5, torch.randn(6) * 0.1
+    fc_w, fc_b = torch.randn(8 * 8 * 6, 5) * 0.1, torch.randn(5) * 0.1
+    r1 = torch.relu(nn.functional.conv2d(x.permute(0, 3, 1, 2), w1, b1, padding=1))
+    gated = r1 * r1.mean(dim=(2, 3), keepdim=True)
+    y = gated.permute(0, 2, 3, 1).reshape(2, -1) @ fc_w + fc_b
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t0"], name="to_nchw", perm=[0, 3, 1, 2]),
+        helper.make_node("Conv", ["t0", "w1", "b1"], ["c1"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu"),
+        helper.make_node("ReduceMean", ["r1"], ["gm"], name="mean", axes=[2, 3], keepdims=1),
+        helper.make_node("Squeeze", ["gm", "hw_axes"], ["sq"], name="squeeze"),
+        helper.make_node("Unsqueeze", ["sq", "hw_axes"], ["us"], name="unsqueeze"),
+        helper.make_node("Mul", ["r1", "us"], ["m"], name="gate"),
+        helper.make_node("Transpose", ["m"], ["t1"], name="to_nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("Shape", ["t1"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "zero"], ["n"], name="batch", axis=0),
+        helper.make_node("Unsqueeze", ["n", "axis0"], ["n1"], name="batch_1d"),
+        helper.make_node("Concat", ["n1", "minus_one"], ["flat_shape"], name="flat_shape", axis=0),
+        helper.make_node("Reshape", ["t1", "flat_shape"], ["flat"], name="flatten"),
+        helper.make_node("MatMul", ["flat", "fc_w"], ["mm"], name="fc"),
+        helper.make_node("Add", ["mm", "fc_b"], ["y"], name="fc_bias"),
+    ]
+    graph = helper.make_graph(
+        nodes, "layouts",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8, 8, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 5])],
+        [numpy_helper.from_array(w1.numpy(), "w1"), numpy_helper.from_array(b1.numpy(), "b1"),
+         numpy_helper.from_array(fc_w.numpy(), "fc_w"), numpy_helper.from_array(fc_b.numpy(), "fc_b"),
+         i64("hw_axes", [2, 3]), i64("zero", 0), i64("axis0", [0]), i64("minus_one", [-1])])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "layouts")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -214,6 +255,7 @@ def main():
     padconv(out)
     padsub(out)
     softmaxes(out)
+    layouts(out)
 
 
 if __name__ == "__main__":
