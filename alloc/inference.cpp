@@ -46,6 +46,21 @@ void activate(const Layer& l, float* data, std::size_t count) {
     case sim::Activation::HardSwish:  // x * HardSigmoid(x) with alpha 1/6, beta 0.5 (ONNX)
       for (std::size_t k = 0; k < count; ++k) data[k] *= std::clamp(data[k] / 6.0f + 0.5f, 0.0f, 1.0f);
       return;
+    case sim::Activation::Tanh:
+      for (std::size_t k = 0; k < count; ++k) data[k] = std::tanh(data[k]);
+      return;
+    case sim::Activation::LeakyRelu:
+      for (std::size_t k = 0; k < count; ++k) data[k] = data[k] < 0 ? l.leaky_alpha * data[k] : data[k];
+      return;
+    case sim::Activation::PRelu: {  // slope per channel (planes of H x W), or one for all
+      const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
+      for (std::size_t k = 0; k < count; ++k) {
+        const float a =
+            l.prelu_slope.size() == 1 ? l.prelu_slope[0] : l.prelu_slope[(k / plane) % l.prelu_slope.size()];
+        data[k] = data[k] < 0 ? a * data[k] : data[k];
+      }
+      return;
+    }
     case sim::Activation::Softmax: {  // over channels, per pixel
       const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
       const std::size_t channels = static_cast<std::size_t>(l.output.channels);

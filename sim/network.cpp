@@ -21,6 +21,9 @@ bool nonnegative(Activation a) {
     case Activation::None:
     case Activation::HardSwish:
     case Activation::Clip:  // a clip with a lower bound >= 0 is nonnegative too; not relied on
+    case Activation::Tanh:
+    case Activation::LeakyRelu:
+    case Activation::PRelu:
       return false;
   }
   return false;

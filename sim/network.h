@@ -36,14 +36,16 @@ constexpr std::string_view op_name(LayerOp op) { return kLayerOpNames.name(op); 
 
 // The function applied to a layer's output (after any bias). Softmax runs over the channels of
 // each pixel (for an FC layer: over its outputs). Clip: min(max(x, clip_min), clip_max), for the
-// clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max).
-enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip };
+// clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max). LeakyRelu: x < 0 ? alpha x : x
+// with alpha = leaky_alpha; PRelu the same with one slope per channel (prelu_slope, or one for all).
+enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip, Tanh, LeakyRelu, PRelu };
 inline constexpr NameTable kActivationNames{std::array{
     NamedValue<Activation>{Activation::None, "none"}, NamedValue<Activation>{Activation::Relu, "relu"},
     NamedValue<Activation>{Activation::Sigmoid, "sigmoid"},
     NamedValue<Activation>{Activation::HardSigmoid, "hardsigmoid"},
     NamedValue<Activation>{Activation::HardSwish, "hardswish"}, NamedValue<Activation>{Activation::Softmax, "softmax"},
-    NamedValue<Activation>{Activation::Clip, "clip"}}};
+    NamedValue<Activation>{Activation::Clip, "clip"}, NamedValue<Activation>{Activation::Tanh, "tanh"},
+    NamedValue<Activation>{Activation::LeakyRelu, "leakyrelu"}, NamedValue<Activation>{Activation::PRelu, "prelu"}}};
 static_assert(kActivationNames.complete());
 constexpr std::string_view activation_name(Activation a) { return kActivationNames.name(a); }
 // True when the activation's output is never negative (ReLU quantizers apply: seed 004 eq. 2).
@@ -108,6 +110,8 @@ struct LayerAttributes {
   float relu_max = 0;                               // > 0: clip at this value after the ReLU (ReLU6)
   float hard_alpha = 0.2f, hard_beta = 0.5f;        // HardSigmoid: max(0, min(1, alpha x + beta))
   float clip_min = -INFINITY, clip_max = INFINITY;  // Clip
+  float leaky_alpha = 0.01f;                        // LeakyRelu
+  std::vector<float> prelu_slope;                   // PRelu: one per channel, or one for all
   std::shared_ptr<const LayerValues> values;        // null unless imported with trained values
   SourceLocation where;
 };

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "sim/base/checked.h"
@@ -23,36 +24,19 @@ namespace {
 
 // The operators the mapping imports (after sim/onnx_prepare.h's stages).
 const std::set<std::string>& supported_ops() {
-  static const std::set<std::string> ops{"Conv",
-                                         "Gemm",
-                                         "MatMul",
-                                         "BatchNormalization",
-                                         "Relu",
-                                         "Clip",
-                                         "Sigmoid",
-                                         "HardSigmoid",
-                                         "HardSwish",
-                                         "Softmax",
-                                         "MaxPool",
-                                         "AveragePool",
-                                         "GlobalAveragePool",
-                                         "GlobalMaxPool",
-                                         "ReduceMean",
-                                         "ReduceMax",
-                                         "Add",
-                                         "Sub",
-                                         "Mul",
-                                         "Div",
-                                         "Concat",
-                                         "Flatten",
-                                         "Reshape",
-                                         "Squeeze",
-                                         "Unsqueeze",
-                                         "Transpose",
-                                         "Pad",
-                                         "Identity",
-                                         "Dropout",
-                                         "Constant"};
+  static const std::set<std::string> ops = [] {
+    const std::string_view names =
+        "Conv Gemm MatMul BatchNormalization Relu Clip Sigmoid HardSigmoid HardSwish Softmax Tanh LeakyRelu PRelu "
+        "Max Min MaxPool AveragePool GlobalAveragePool GlobalMaxPool ReduceMean ReduceMax Add Sub Mul Div Concat "
+        "Flatten Reshape Squeeze Unsqueeze Transpose Pad Identity Dropout Constant";
+    std::set<std::string> out;
+    for (std::size_t at = 0; at < names.size();) {
+      const std::size_t end = std::min(names.find(' ', at), names.size());
+      out.emplace(names.substr(at, end - at));
+      at = end + 1;
+    }
+    return out;
+  }();
   return ops;
 }
 
@@ -112,7 +96,10 @@ NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   if (static_cast<std::int64_t>(out.data.size()) != count)
     throw InputError({where, 0, 0}, fmt::format("tensor '{}': {} values for dimensions of {} values", t.name(),
                                                 out.data.size(), count));
-  if (const auto bad = std::find_if(out.data.begin(), out.data.end(), [](float v) { return !std::isfinite(v); });
+  // A scalar may be infinite (a Clip bound of +inf is no bound); NaN never, nor infinity in a tensor.
+  const bool scalar = out.data.size() == 1;
+  if (const auto bad = std::find_if(out.data.begin(), out.data.end(),
+                                    [scalar](float v) { return std::isnan(v) || (std::isinf(v) && !scalar); });
       bad != out.data.end())
     throw InputError({where, 0, 0}, fmt::format("tensor '{}': value {} (flat index {}) is not a finite number",
                                                 t.name(), *bad, bad - out.data.begin()));
@@ -374,7 +361,7 @@ class Importer {
     } else if (op == "BatchNormalization") {
       batchnorm(n);
     } else if (op == "Relu" || op == "Clip" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-               op == "Softmax") {
+               op == "Softmax" || op == "Tanh" || op == "LeakyRelu" || op == "PRelu" || op == "Max" || op == "Min") {
       activation(n);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") {
       pool(n);
@@ -384,6 +371,8 @@ class Importer {
       view_change(n);
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
       arithmetic(n);
+    } else if (op == "Concat" && n.input_size() == 1) {  // one input: the identity
+      alias(n, layer_input(n, 0));
     } else if (op == "Concat") {
       if (axis_attr(n, 1) != 1) fail(n, "only concatenation along the channel axis (1) is supported");
       LayerSpec spec;
@@ -629,12 +618,21 @@ class Importer {
     const std::string& op = n.op_type();
     LayerSpec act;
     std::string all_values;  // Softmax over all values: why
-    if (op == "Relu" || op == "Clip") {
+    int data_input = 0;      // Max/Min: the computed operand
+    if (op == "Relu" || op == "Clip" || op == "Max" || op == "Min") {
       act.activation = Activation::Relu;
-      if (op == "Clip") {
+      if (op == "Clip" || op == "Max" || op == "Min") {
         float lo = float_attr(n, "min", -INFINITY), hi = float_attr(n, "max", INFINITY);
-        if (has_input(n, 1)) lo = constant_input(n, 1).data.at(0);
-        if (has_input(n, 2)) hi = constant_input(n, 2).data.at(0);
+        if (op == "Clip" && has_input(n, 1)) lo = constant_input(n, 1).data.at(0);
+        if (op == "Clip" && has_input(n, 2)) hi = constant_input(n, 2).data.at(0);
+        if (op == "Max" || op == "Min") {  // max(x, c) / min(x, c) with a scalar constant c: a clip
+          const auto operand = [&](int i) { return i < n.input_size() ? value(n, i) : Value{}; };
+          data_input = operand(0).layer >= 0 ? 0 : 1;
+          const Value c = operand(1 - data_input);
+          if (n.input_size() != 2 || operand(data_input).layer < 0 || !c.constant || c.constant->data.size() != 1)
+            fail(n, "only the maximum or minimum of a tensor and a scalar constant is supported (as a clip)");
+          (op == "Max" ? lo : hi) = c.constant->data[0];
+        }
         if (std::isnan(lo) || std::isnan(hi) || lo > hi)
           fail(n, fmt::format("expected min <= max, got min {} and max {}", lo, hi));
         if (lo == 0 && hi > 0) {  // ReLU, ReLU6
@@ -653,6 +651,27 @@ class Importer {
       act.hard_beta = float_attr(n, "beta", 0.5f);
     } else if (op == "HardSwish") {
       act.activation = Activation::HardSwish;
+    } else if (op == "Tanh") {
+      act.activation = Activation::Tanh;
+    } else if (op == "LeakyRelu") {
+      act.activation = Activation::LeakyRelu;
+      act.leaky_alpha = float_attr(n, "alpha", 0.01f);
+    } else if (op == "PRelu") {  // slopes: one, or one per channel ([C], [C, 1, 1], [1, C, 1, 1])
+      act.activation = Activation::PRelu;
+      const NamedTensor& slope = constant_input(n, 1);
+      std::int64_t varying = 0;
+      for (std::int64_t d : slope.dims) varying += d != 1;
+      if (varying > 1) fail(n, "only one slope, or one per channel, is supported");
+      act.prelu_slope = slope.data;
+      const auto slopes = static_cast<std::int64_t>(slope.data.size());
+      if (slopes > 1)
+        m_shape_checks.push_back({&n, m_specs[static_cast<std::size_t>(layer_input(n, 0))].name,
+                                  [slopes](const Shape& s) {
+                                    return s.channels == slopes
+                                               ? std::string()
+                                               : fmt::format("{} slopes do not match the channels of", slopes);
+                                  },
+                                  "(one slope, or one per channel)"});
     } else {  // Softmax
       act.activation = Activation::Softmax;
       const std::int64_t axis = axis_attr(n, opset() < 13 ? 1 : -1);
@@ -661,9 +680,21 @@ class Importer {
       // Over every C x H x W value: on rows (a flattened map), and over axis 1 before opset 13.
       if (rows || opset() < 13) all_values = rows ? "its input is a flattened map" : "axis 1 before opset 13";
     }
-    const int l = layer_input(n, 0);
+    const int l = layer_input(n, data_input);
+    // A clamp after a clamp (ReLU then ReLU6, tf2onnx's Max then Min) is one clamp to the two
+    // ranges' intersection, in the same output path.
+    if (const auto merged = merged_clamp(n, l, data_input, act)) {
+      LayerSpec& t = m_specs[static_cast<std::size_t>(l)];
+      const auto [lo, hi] = *merged;
+      t.activation = lo == 0 && hi > 0 ? Activation::Relu : Activation::Clip;
+      t.relu_max = t.activation == Activation::Relu && !std::isinf(hi) ? hi : 0;
+      t.clip_min = lo;
+      t.clip_max = hi;
+      alias(n, l);
+      return;
+    }
     int target = l;
-    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l))
+    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l, data_input))
       target = push_scale(n, l, {1.0f}, {0.0f});  // identity, to carry the activation
     LayerSpec& t = m_specs[static_cast<std::size_t>(target)];
     t.activation = act.activation;
@@ -672,6 +703,8 @@ class Importer {
     t.clip_min = act.clip_min;
     t.clip_max = act.clip_max;
     t.hard_beta = act.hard_beta;
+    t.leaky_alpha = act.leaky_alpha;
+    t.prelu_slope = act.prelu_slope;
     if (!all_values.empty())  // the same as over channels when H = W = 1
       m_shape_checks.push_back({&n, t.name,
                                 [all_values](const Shape& s) {
@@ -730,6 +763,27 @@ class Importer {
     spec.window.global = true;
     m_node_rank = int_attr(n, "keepdims", 1) != 0 ? 4 : 2;
     push(spec, n.output(0));
+  }
+
+  // The range [lo, hi] of a ReLU (with relu_max) or Clip activation, or none.
+  static std::optional<std::pair<float, float>> clamp_range(const LayerAttributes& a) {
+    if (a.activation == Activation::Relu) return std::pair{0.0f, a.relu_max > 0 ? a.relu_max : INFINITY};
+    if (a.activation == Activation::Clip) return std::pair{a.clip_min, a.clip_max};
+    return std::nullopt;
+  }
+
+  // Clamp `act` after layer l's clamp, when l's output feeds only n: the intersection of the two
+  // ranges (none when either is not a clamp or they do not overlap).
+  std::optional<std::pair<float, float>> merged_clamp(const onnx::NodeProto& n, int l, int input,
+                                                      const LayerAttributes& act) const {
+    const LayerSpec& spec = m_specs[static_cast<std::size_t>(l)];
+    const auto first = clamp_range(spec), second = clamp_range(act);
+    const auto uses = m_uses.find(n.input(input));
+    if (!first || !second || spec.op == LayerOp::Input || uses == m_uses.end() || uses->second != 1)
+      return std::nullopt;
+    const float lo = std::max(first->first, second->first), hi = std::min(first->second, second->second);
+    if (!(lo <= hi)) return std::nullopt;
+    return std::pair{lo, hi};
   }
 
   void pool(const onnx::NodeProto& n) {
@@ -910,8 +964,8 @@ Network load_onnx(const std::string& path, const OnnxOptions& options) {
     t.set_name(c.name);
     for (std::int64_t d : c.dims) t.add_dims(d);
     int type = onnx::TensorProto::FLOAT;  // as the graph declares it (pads are int64)
-    for (const auto& in : model.graph().input())
-      if (in.name() == c.name) type = in.type().tensor_type().elem_type();
+    for (const auto& graph_input : model.graph().input())
+      if (graph_input.name() == c.name) type = graph_input.type().tensor_type().elem_type();
     if (type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32) {
       t.set_data_type(type);
       for (float v : c.data)

@@ -109,6 +109,17 @@ const char* kCases[] = {
     "node/test_flatten_default_axis",
     "node/test_reshape_reduced_dims",
     "node/test_transpose_all_permutations_0",
+    // Activations and global reductions of issue 13.
+    "pytorch-converted/test_PReLU_2d",
+    "pytorch-converted/test_PReLU_2d_multiparam",
+    "pytorch-converted/test_LeakyReLU",
+    "pytorch-converted/test_LeakyReLU_with_negval",
+    "pytorch-converted/test_Tanh",
+    "node/test_tanh",
+    "node/test_leakyrelu",
+    "node/test_leakyrelu_default",
+    "node/test_globalmaxpool",
+    "node/test_globalmaxpool_precomputed",
 };
 
 class OnnxBackendCase : public ::testing::TestWithParam<const char*> {};
@@ -160,11 +171,11 @@ std::string model_error(const std::string& name) {
 TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   if (!std::filesystem::exists(kTestData)) GTEST_SKIP() << "libonnx-testdata not installed";
   // Every unsupported operator of a model at once (issue 13), with counts and node names.
-  EXPECT_EQ(onnx_error("pytorch-converted/test_PReLU_2d"),
-            "F: error: 1 node(s) use operators bitsim does not import: PRelu x1 (2); supported: Add, AveragePool, "
+  EXPECT_EQ(onnx_error("pytorch-converted/test_ELU"),
+            "F: error: 1 node(s) use operators bitsim does not import: Elu x1 (1); supported: Add, AveragePool, "
             "BatchNormalization, Clip, Concat, Constant, Conv, Div, Dropout, Flatten, Gemm, GlobalAveragePool, "
-            "GlobalMaxPool, HardSigmoid, HardSwish, Identity, MatMul, MaxPool, Mul, Pad, ReduceMax, ReduceMean, Relu, "
-            "Reshape, Sigmoid, Softmax, Squeeze, Sub, Transpose, Unsqueeze");
+            "GlobalMaxPool, HardSigmoid, HardSwish, Identity, LeakyRelu, MatMul, Max, MaxPool, Min, Mul, PRelu, Pad, "
+            "ReduceMax, ReduceMean, Relu, Reshape, Sigmoid, Softmax, Squeeze, Sub, Tanh, Transpose, Unsqueeze");
   // A transpose read only as a graph output is dropped (its layout changes no figure bitsim reports);
   // tests/data/onnx/layouts.onnx has the transposes in the middle of a network.
   EXPECT_EQ(onnx_error("node/test_transpose_default"), "(no error)");
@@ -402,6 +413,21 @@ TEST(OnnxImport, TensorFlowStyleLayoutsAndShapeSubgraphsMatchPyTorch) {
   ASSERT_EQ(got.size(), expected.data.size());
   for (std::size_t i = 0; i < got.size(); ++i)
     EXPECT_NEAR(got[i], expected.data[i], 1e-5 + 1e-4 * std::fabs(expected.data[i])) << "value " << i;
+}
+
+// clamps.onnx: Max and Min with scalar constants (tf2onnx's clamps) merge into one clip in the conv's
+// output path; LeakyRelu; a Concat of one input (no layer); a Clip whose upper bound is +inf.
+TEST(OnnxImport, ClampsLeakyReluAndOneInputConcatMatchPyTorch) {
+  const sim::Network net = test_model("clamps");
+  const sim::Layer& conv = net.layer(*net.find("conv"));
+  EXPECT_EQ(conv.activation, sim::Activation::Clip);
+  EXPECT_EQ(conv.clip_min, -0.5f);
+  EXPECT_EQ(conv.clip_max, 2.0f);
+  EXPECT_EQ(net.layer(*net.find("leaky")).activation, sim::Activation::LeakyRelu);
+  EXPECT_EQ(net.layer(*net.find("leaky")).leaky_alpha, 0.2f);
+  EXPECT_FALSE(net.find("concat_one"));
+  EXPECT_EQ(net.layer(*net.find("clip")).clip_max, INFINITY);
+  expect_matches_pytorch(net, "clamps");
 }
 
 // padconv.onnx: an asymmetric zero Pad (top 2, left 1, bottom 1, right 0) folded into a stride-2 Conv.

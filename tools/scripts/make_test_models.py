@@ -236,6 +236,34 @@ def layouts(out):
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "layouts")
 
 
+def clamps(out):
+    """tf2onnx's clamps (issue 13): Max and Min of a tensor and a scalar constant, a Clip whose upper
+    bound is +inf, LeakyRelu, and a Concat of one input (PyTorch writes it for DenseNet)."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(6)
+    x = torch.rand(2, 3, 6, 6) * 4 - 2
+    w, b = torch.randn(4, 3, 3, 3), torch.randn(4)
+    c = nn.functional.conv2d(x, w, b, padding=1)
+    y = nn.functional.leaky_relu(torch.clamp(torch.clamp(c, min=-0.5), max=2.0), 0.2)
+    y = torch.clamp(y, min=-0.05)
+    f32 = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.float32), name)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Max", ["c", "lo"], ["m1"], name="max"),
+        helper.make_node("Min", ["hi", "m1"], ["m2"], name="min"),
+        helper.make_node("LeakyRelu", ["m2"], ["l"], name="leaky", alpha=0.2),
+        helper.make_node("Concat", ["l"], ["one"], name="concat_one", axis=1),
+        helper.make_node("Clip", ["one", "clip_lo", "clip_hi"], ["y"], name="clip"),
+    ]
+    graph = helper.make_graph(
+        nodes, "clamps",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],
+        [numpy_helper.from_array(w.numpy(), "w"), numpy_helper.from_array(b.numpy(), "b"), f32("lo", -0.5),
+         f32("hi", 2.0), f32("clip_lo", -0.05), f32("clip_hi", np.inf)])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "clamps")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -256,6 +284,7 @@ def main():
     padsub(out)
     softmaxes(out)
     layouts(out)
+    clamps(out)
 
 
 if __name__ == "__main__":
