@@ -335,7 +335,7 @@ Activations InferenceEngine::forward(std::span<const float> input, int n, const 
   // In chunks, so that the intermediate outputs of a large batch never all live at once.
   constexpr int kChunk = 256;
   const auto in_count = static_cast<std::size_t>(m_net.layer(0).output.count());
-  const auto out_count = static_cast<std::size_t>(m_net.layer(output_layer()).output.count());
+  const std::size_t out_count = output_size();
   if (input.size() != static_cast<std::size_t>(n) * in_count)
     throw InputError({},
                      fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
@@ -351,9 +351,46 @@ Activations InferenceEngine::forward(std::span<const float> input, int n, const 
     outs[0].assign(chunk.begin(), chunk.end());
     if (hooks && !hooks->outputs.empty() && hooks->outputs[0]) hooks->outputs[0](outs[0]);  // input quantizer
     forward_from(outs, 1, m, hooks);
-    out.insert(out.end(), outs[output_layer()].begin(), outs[output_layer()].end());
+    const Activations chunk_out = outputs_of(outs, m);
+    out.insert(out.end(), chunk_out.begin(), chunk_out.end());
   }
   return out;
+}
+
+std::size_t InferenceEngine::output_size() const {
+  std::size_t total = 0;
+  for (const int o : m_net.outputs())
+    total += static_cast<std::size_t>(m_net.layer(static_cast<std::size_t>(o)).output.count());
+  return total;
+}
+
+Activations InferenceEngine::outputs_of(const std::vector<Activations>& outs, int n) const {
+  const auto outputs = m_net.outputs();
+  if (outputs.size() == 1) return outs[static_cast<std::size_t>(outputs[0])];
+  Activations out;
+  out.reserve(static_cast<std::size_t>(n) * output_size());
+  for (int image = 0; image < n; ++image)
+    for (const int o : outputs) {
+      const auto size = static_cast<std::size_t>(m_net.layer(static_cast<std::size_t>(o)).output.count());
+      const auto& values = outs[static_cast<std::size_t>(o)];
+      const auto from = values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(image) * size);
+      out.insert(out.end(), from, from + static_cast<std::ptrdiff_t>(size));
+    }
+  return out;
+}
+
+double InferenceEngine::output_mse(const std::vector<Activations>& a, const std::vector<Activations>& b) const {
+  const auto outputs = m_net.outputs();
+  if (outputs.size() == 1)
+    return mean_squared_error(a[static_cast<std::size_t>(outputs[0])], b[static_cast<std::size_t>(outputs[0])]);
+  double sum = 0;
+  std::size_t count = 0;
+  for (const int o : outputs) {
+    const auto& x = a[static_cast<std::size_t>(o)];
+    sum += mean_squared_error(x, b[static_cast<std::size_t>(o)]) * static_cast<double>(x.size());
+    count += x.size();
+  }
+  return count == 0 ? 0.0 : sum / static_cast<double>(count);
 }
 
 double mean_squared_error(std::span<const float> a, std::span<const float> b) {

@@ -37,10 +37,15 @@ class InferenceEngine {
   std::vector<Activations> forward_all(std::span<const float> input, int n, const ForwardHooks* hooks = nullptr) const;
   // Recomputes layers from index `from` on, reusing outs[0 .. from-1] (prefix reuse).
   void forward_from(std::vector<Activations>& outs, std::size_t from, int n, const ForwardHooks* hooks = nullptr) const;
-  // The network's output (its last layer) for n inputs: [n][outputs].
+  // The network's outputs for n inputs: per image, every output layer's values in the network's
+  // order ([n][sum of the outputs' sizes]).
   Activations forward(std::span<const float> input, int n, const ForwardHooks* hooks = nullptr) const;
-
-  std::size_t output_layer() const { return m_net.layers().size() - 1; }
+  // The same gathered from forward_all()'s per-layer outputs of n images.
+  Activations outputs_of(const std::vector<Activations>& outs, int n) const;
+  // Mean squared difference per output value between two forward_all() results (every output).
+  double output_mse(const std::vector<Activations>& a, const std::vector<Activations>& b) const;
+  // Values per image over all outputs.
+  std::size_t output_size() const;
   const sim::Network& network() const { return m_net; }
   int threads() const { return m_threads; }
 

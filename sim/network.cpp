@@ -2,6 +2,7 @@
 #include "sim/network.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
 #include <functional>
 #include <map>
@@ -387,7 +388,8 @@ std::vector<int> layer_order(const std::vector<LayerSpec>& specs, const std::vec
 
 }  // namespace
 
-Network Network::build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes) {
+Network Network::build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes,
+                       const std::vector<std::string>& outputs) {
   Diagnostics diag;
   const std::vector<std::vector<int>> producers = resolve_producers(name, specs, diag);
   diag.throw_if_any();
@@ -437,6 +439,17 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
   net.m_consumers.resize(net.m_layers.size());
   for (std::size_t i = 0; i < net.m_layers.size(); ++i)
     for (int p : net.m_layers[i].inputs) net.m_consumers[static_cast<std::size_t>(p)].push_back(static_cast<int>(i));
+  for (const std::string& o : outputs) {
+    const auto at = net.find(o);
+    BITSIM_CHECK(at.has_value());  // a loader names outputs among its own layers
+    if (std::find(net.m_outputs.begin(), net.m_outputs.end(), static_cast<int>(*at)) == net.m_outputs.end())
+      net.m_outputs.push_back(static_cast<int>(*at));
+  }
+  if (outputs.empty())
+    for (std::size_t i = 0; i < net.m_layers.size(); ++i)
+      if (net.m_consumers[i].empty() && net.m_layers[i].op != LayerOp::Input)
+        net.m_outputs.push_back(static_cast<int>(i));
+  if (net.m_outputs.empty()) net.m_outputs.push_back(static_cast<int>(net.m_layers.size()) - 1);
   return net;
 }
 

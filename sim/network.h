@@ -147,7 +147,10 @@ class Network {
  public:
   // Infers shapes and checks the graph; throws InputError listing every problem found.
   // `notes` records what an importer did (e.g. folded BatchNorm), for reports.
-  static Network build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes = {});
+  // `outputs` names the layers whose values are the network's outputs, in order (an ONNX graph's
+  // outputs); empty: every layer no other layer reads, in topological order.
+  static Network build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes = {},
+                       const std::vector<std::string>& outputs = {});
 
   const std::string& name() const { return m_name; }
   const std::vector<std::string>& notes() const { return m_notes; }
@@ -156,6 +159,8 @@ class Network {
   std::optional<std::size_t> find(std::string_view layer_name) const;
   // Indices of the layers that read layer `index`'s output, in topological order.
   std::span<const int> consumers(std::size_t index) const;
+  // The layers whose values are the network's outputs (at least one), in order.
+  std::span<const int> outputs() const { return m_outputs; }
   std::vector<std::string> layer_names() const;
 
   std::int64_t total_macs() const;  // per image
@@ -171,6 +176,7 @@ class Network {
   std::vector<std::string> m_notes;
   std::vector<Layer> m_layers;
   std::vector<std::vector<int>> m_consumers;
+  std::vector<int> m_outputs;
   std::map<std::string, std::size_t, std::less<>> m_index;  // layer name -> index (find() in log time)
 };
 

@@ -137,10 +137,14 @@ class Importer {
     }
     if (!m_input_seen) fail_model("the graph has no input");
     for (const auto& n : g.node()) node(n);
-    if (g.output_size() != 1) fail_model(fmt::format("expected one graph output, got {}", g.output_size()));
-    const auto out = m_values.find(g.output(0).name());
-    if (out == m_values.end() || out->second.layer < 0)
-      fail_model(fmt::format("graph output '{}' is not computed by a supported layer", g.output(0).name()));
+    if (g.output_size() < 1) fail_model("the graph has no output");
+    std::vector<std::string> outputs;  // the layers computing the graph's outputs, in its order
+    for (const auto& o : g.output()) {
+      const auto out = m_values.find(o.name());
+      if (out == m_values.end() || out->second.layer < 0)
+        fail_model(fmt::format("graph output '{}' is not computed by a supported layer", o.name()));
+      outputs.push_back(m_specs[static_cast<std::size_t>(out->second.layer)].name);
+    }
 
     std::vector<std::string> notes = m_prepared.notes;
     if (m_folded_bn > 0)
@@ -153,7 +157,8 @@ class Importer {
     // Named by its file: exporters' graph names say little (every PyTorch export is "torch_jit").
     std::string name = m_path.substr(m_path.find_last_of('/') + 1);
     name = name.substr(0, name.rfind(".onnx"));
-    Network net = Network::build(name, m_specs, std::move(notes));
+    if (g.output_size() > 1) notes.push_back(fmt::format("{} graph outputs, each written off chip", g.output_size()));
+    Network net = Network::build(name, m_specs, std::move(notes), outputs);
     check_value_sizes(net);
     for (const ShapeCheck& c : m_shape_checks) {
       const Shape& shape = net.layer(*net.find(c.layer)).output;

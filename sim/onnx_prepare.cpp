@@ -260,6 +260,10 @@ class Preparer {
     onnx::GraphProto& g = *m_model.mutable_graph();
     for (const auto& o : m_model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") m_opset = o.version();
+    for (const auto& n : g.node())  // before any stage drops it as dead
+      if (n.output_size() < 1 || n.output(0).empty())
+        fail(fmt::format("node '{}' ({}): the node has no output", n.name().empty() ? "(unnamed)" : n.name(),
+                         n.op_type()));
     set_input_dims(g);
     infer_shapes();
     // Folding makes shapes static (a Reshape with a now-constant shape), which lets more fold.
@@ -268,6 +272,7 @@ class Preparer {
     absorb_input_transposes(g);
     absorb_flatten_transposes(g);
     drop_output_transposes(g);
+    drop_dead_nodes(g);
     drop_unused_initializers(g);
     list_unsupported(g);
     collect_shapes(g);
@@ -947,6 +952,32 @@ class Preparer {
           fmt::format("dropped {} transpose(s) of graph outputs (their layout is not modelled)", dropped));
       infer_shapes();
     }
+  }
+
+  // Nodes no graph output depends on (exporters leave some, e.g. unused shape computations): gone,
+  // so that the network's outputs are the graph's.
+  void drop_dead_nodes(onnx::GraphProto& g) {
+    std::set<std::string> needed;
+    for (const auto& o : g.output()) needed.insert(o.name());
+    std::vector<bool> live(static_cast<std::size_t>(g.node_size()), false);
+    for (int i = g.node_size(); i-- > 0;) {
+      const onnx::NodeProto& n = g.node(i);
+      const bool used =
+          std::any_of(n.output().begin(), n.output().end(), [&](const std::string& o) { return needed.contains(o); });
+      if (!used) continue;
+      live[static_cast<std::size_t>(i)] = true;
+      needed.insert(n.input().begin(), n.input().end());
+    }
+    google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+    int dropped = 0;
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (live[static_cast<std::size_t>(i)])
+        *kept.Add() = g.node(i);
+      else
+        ++dropped;
+    }
+    g.mutable_node()->Swap(&kept);
+    if (dropped > 0) m_out.notes.push_back(fmt::format("dropped {} node(s) no graph output depends on", dropped));
   }
 
   // Initializers nothing reads any more (inputs of folded nodes): gone, so that the mapping does not

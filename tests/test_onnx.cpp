@@ -430,6 +430,39 @@ TEST(OnnxImport, ClampsLeakyReluAndOneInputConcatMatchPyTorch) {
   expect_matches_pytorch(net, "clamps");
 }
 
+// twoheads.onnx: two graph outputs (a class head and a per-pixel head) and a dead node. The network's
+// outputs are the graph's, in its order; forward() gives each image's outputs one after another.
+TEST(OnnxImport, SeveralGraphOutputsMatchPyTorch) {
+  const sim::Network net = test_model("twoheads");
+  ASSERT_EQ(net.outputs().size(), 2u);
+  EXPECT_EQ(net.layer(static_cast<std::size_t>(net.outputs()[0])).name, "classes");
+  EXPECT_EQ(net.layer(static_cast<std::size_t>(net.outputs()[1])).name, "pixels");
+  EXPECT_FALSE(net.find("dead"));
+  const std::string dir = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/";
+  const sim::NamedTensor input = sim::read_onnx_tensor(dir + "twoheads_input_0.pb");
+  const sim::NamedTensor y1 = sim::read_onnx_tensor(dir + "twoheads_output_0.pb");
+  const sim::NamedTensor y2 = sim::read_onnx_tensor(dir + "twoheads_output_1.pb");
+  const alloc::InferenceEngine engine(net);
+  EXPECT_EQ(engine.output_size(), 5u + 2u * 6u * 6u);
+  const alloc::Activations got = engine.forward(input.data, 2);
+  std::vector<float> expected;
+  for (std::size_t n = 0; n < 2; ++n) {
+    expected.insert(expected.end(), y1.data.begin() + static_cast<std::ptrdiff_t>(n * 5),
+                    y1.data.begin() + static_cast<std::ptrdiff_t>((n + 1) * 5));
+    expected.insert(expected.end(), y2.data.begin() + static_cast<std::ptrdiff_t>(n * 72),
+                    y2.data.begin() + static_cast<std::ptrdiff_t>((n + 1) * 72));
+  }
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected[i], 1e-5 + 1e-4 * std::fabs(expected[i])) << "value " << i;
+  // The output error counts every output: equal outputs give 0, a changed head a positive error.
+  const std::vector<alloc::Activations> all = engine.forward_all(input.data, 2);
+  std::vector<alloc::Activations> changed = all;
+  changed[static_cast<std::size_t>(net.outputs()[1])][0] += 1.0f;
+  EXPECT_EQ(engine.output_mse(all, all), 0.0);
+  EXPECT_NEAR(engine.output_mse(all, changed), 1.0 / (2.0 * 77.0), 1e-9);  // one value off by 1 (float)
+}
+
 // padconv.onnx: an asymmetric zero Pad (top 2, left 1, bottom 1, right 0) folded into a stride-2 Conv.
 TEST(OnnxImport, PadFoldsIntoTheConv) {
   const sim::Network net = test_model("padconv");

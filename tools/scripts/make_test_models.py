@@ -264,6 +264,40 @@ def clamps(out):
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "clamps")
 
 
+def twoheads(out):
+    """Several graph outputs, as detectors have (issue 13): a class head and a per-pixel head on one
+    trunk, and a dead node no output depends on. Writes twoheads_output_0.pb and _output_1.pb."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(7)
+    x = torch.rand(2, 3, 6, 6)
+    w1, b1 = torch.randn(4, 3, 3, 3), torch.randn(4)
+    w2, b2 = torch.randn(2, 4, 1, 1), torch.randn(2)
+    fc_w, fc_b = torch.randn(5, 4), torch.randn(5)
+    t = torch.relu(nn.functional.conv2d(x, w1, b1, padding=1))
+    y1 = t.mean(dim=(2, 3)) @ fc_w.T + fc_b
+    y2 = torch.sigmoid(nn.functional.conv2d(t, w2, b2))
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="trunk", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["t"], name="relu"),
+        helper.make_node("GlobalAveragePool", ["t"], ["g"], name="pool"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["y1"], name="classes", transB=1),
+        helper.make_node("Conv", ["t", "w2", "b2"], ["c2"], name="pixels"),
+        helper.make_node("Sigmoid", ["c2"], ["y2"], name="sigmoid"),
+        helper.make_node("Relu", ["c2"], ["unused"], name="dead"),
+    ]
+    graph = helper.make_graph(
+        nodes, "twoheads",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y1", TensorProto.FLOAT, list(y1.shape)),
+         helper.make_tensor_value_info("y2", TensorProto.FLOAT, list(y2.shape))],
+        [numpy_helper.from_array(a.numpy(), n) for a, n in
+         [(w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"), (fc_w, "fc_w"), (fc_b, "fc_b")]])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y1, out, "twoheads")
+    with open(f"{out}/twoheads_output_1.pb", "wb") as f:
+        f.write(numpy_helper.from_array(y2.numpy(), "y2").SerializeToString())
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -285,6 +319,7 @@ def main():
     softmaxes(out)
     layouts(out)
     clamps(out)
+    twoheads(out)
 
 
 if __name__ == "__main__":
