@@ -323,8 +323,8 @@ Dataset load_random(const DataSpec& s, const std::optional<sim::Shape>& input) {
   std::mt19937_64 generator(s.seed);
   for (float& v : d.images) v = static_cast<float>(generator() >> 40) * 0x1p-24f;
   d.notes.push_back(
-      fmt::format("{}: synthetic images, uniform in [0, 1) (std::mt19937_64, seed {}), no labels: top-1 "
-                  "agreement with the float model is reported instead of accuracy",
+      fmt::format("{}: uniform in [0, 1) from std::mt19937_64 seeded with {}; no labels: top-1 agreement with "
+                  "the float model is reported instead of accuracy",
                   d.name, s.seed));
   return d;
 }

@@ -538,9 +538,16 @@ int run_eval(const EvalArgs& a) {
   const std::span<const float> calibration(
       data.images.data(), static_cast<std::size_t>(calib) * static_cast<std::size_t>(data.shape.count()));
   const study::PlanMeasurement m = study::measure_plan(net, plan ? &*plan : nullptr, data, calibration, calib);
-  Table t({"model", "data", "images", "plan", "accuracy", "float_accuracy", "output_mse"});
-  t.add_row({a.model_path, m.data, static_cast<std::int64_t>(m.images), plan ? plan->label : std::string("float32"),
-             m.accuracy, m.float_accuracy, m.output_mse});
+  const std::string plan_name = plan ? plan->label : std::string("float32");
+  // Without labels there is no accuracy: top-1 agreement with the float model, and the output SQNR.
+  Table t = m.labelled ? Table({"model", "data", "images", "plan", "accuracy", "float_accuracy", "output_mse"})
+                       : Table({"model", "data", "images", "plan", "top1_agreement", "output_mse", "output_sqnr_db"});
+  if (m.labelled)
+    t.add_row({a.model_path, m.data, static_cast<std::int64_t>(m.images), plan_name, m.accuracy, m.float_accuracy,
+               m.output_mse});
+  else
+    t.add_row({a.model_path, m.data, static_cast<std::int64_t>(m.images), plan_name, m.agreement, m.output_mse,
+               m.output_sqnr_db});
   if (a.out.format() == Format::Json) {
     JsonWriter j(std::cout);
     j.begin_object();
