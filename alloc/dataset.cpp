@@ -154,6 +154,7 @@ const NpyArray& images_of(const std::string& path, const std::vector<NpyArray>& 
     if (&a != labels && a.dtype && npy_is_float(*a.dtype)) floats.push_back(&a);
   if (floats.size() == 1) return *floats.front();
   std::vector<std::string> all;
+  all.reserve(arrays.size());
   for (const NpyArray& a : arrays) all.push_back(describe(a));
   throw InputError(
       {path, 0, 0},
@@ -196,7 +197,7 @@ std::pair<sim::Shape, Layout> image_layout(const NpyArray& a, const DataSpec& s,
     return {shape, *s.layout};
   }
   if (!input) {
-    notes.push_back("no model shape to match: a 4-D array is read as NCHW");
+    notes.emplace_back("no model shape to match: a 4-D array is read as NCHW");
     return {nchw, Layout::Nchw};
   }
   const bool as_nchw = nchw == *input, as_nhwc = nhwc == *input;
