@@ -7,6 +7,7 @@
 #include <charconv>
 #include <climits>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -389,6 +390,8 @@ Dataset load_dataset(const std::string& spec, const std::optional<sim::Shape>& i
 std::string dataset_identity(const std::string& spec) {
   const DataSpec s = parse_spec(spec);
   if (s.kind != DataSpec::Kind::Npy && s.kind != DataSpec::Kind::Npz) return spec;
+  std::error_code ec;
+  if (std::filesystem::is_directory(s.name, ec)) throw InputError({s.name, 0, 0}, "is a folder, not a file");
   std::ifstream in(s.name, std::ios::binary);
   if (!in) throw InputError({s.name, 0, 0}, "cannot open file for reading");
   std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64

@@ -169,9 +169,10 @@ class InflatedSource final : public Source {
       return r;
     }
     if (r == Z_BUF_ERROR && m_z.avail_in == 0 && m_consumed == m_compressed)
-      fail(fmt::format("the deflated data ({} bytes) ends before the stream does, after {} of the {} bytes the zip "
-                       "directory says",
-                       m_compressed, m_z.total_out, size()));
+      fail(
+          fmt::format("the deflated data ({} bytes) ends before the stream does, after {} of the {} bytes the zip "
+                      "directory says",
+                      m_compressed, m_z.total_out, size()));
     if (r != Z_OK && r != Z_BUF_ERROR)
       fail(fmt::format("damaged deflate data ({}) after {} of {} compressed bytes", m_z.msg ? m_z.msg : "zlib error",
                        m_consumed - m_z.avail_in, m_compressed));

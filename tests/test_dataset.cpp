@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -513,6 +514,18 @@ TEST(DatasetIdentity, AFileIsKeyedByItsBytes) {
   EXPECT_EQ(one.rfind(path + ":4|fnv1a64=", 0), 0u) << one;
   EXPECT_EQ(write(npy("<f4", "(1, 1, 1, 1)", f32({1}))), one);
   EXPECT_NE(write(npy("<f4", "(1, 1, 1, 1)", f32({2}))), one);
+  const std::string folder = testing::temp_path("f.npz");
+  std::filesystem::create_directory(folder);
+  for (const auto& read : {std::function<void()>([&] { dataset_identity(folder); }), std::function<void()>([&] {
+                             load_dataset(folder, sim::Shape{1, 1, 1});
+                           })}) {
+    try {
+      read();
+      ADD_FAILURE() << "expected an InputError";
+    } catch (const InputError& e) {
+      EXPECT_EQ(testing::scrub(e.what(), folder), "F: error: is a folder, not a file");
+    }
+  }
 }
 
 // tools/scripts/make_numpy_data.py wrote the first 16 Fashion-MNIST test images with numpy itself:
