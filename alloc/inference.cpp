@@ -414,4 +414,28 @@ double top1_accuracy(std::span<const float> logits, std::span<const int> labels)
   return static_cast<double>(right) / static_cast<double>(labels.size());
 }
 
+double top1_agreement(std::span<const float> a, std::span<const float> b, int rows) {
+  BITSIM_CHECK(a.size() == b.size() && rows >= 0);
+  if (rows == 0) return 0;
+  const std::size_t n = static_cast<std::size_t>(rows), width = a.size() / n;
+  std::size_t same = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    const auto ra = a.subspan(r * width, width), rb = b.subspan(r * width, width);
+    same += std::max_element(ra.begin(), ra.end()) - ra.begin() == std::max_element(rb.begin(), rb.end()) - rb.begin();
+  }
+  return static_cast<double>(same) / static_cast<double>(n);
+}
+
+double sqnr_db(std::span<const float> reference, std::span<const float> other) {
+  BITSIM_CHECK(reference.size() == other.size());
+  double signal = 0, noise = 0;
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    const double d = static_cast<double>(reference[i]) - other[i];
+    signal += static_cast<double>(reference[i]) * reference[i];
+    noise += d * d;
+  }
+  if (noise == 0) return std::numeric_limits<double>::infinity();
+  return 10 * std::log10(signal / noise);
+}
+
 }  // namespace bitsim::alloc

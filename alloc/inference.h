@@ -64,5 +64,11 @@ class InferenceEngine {
 double mean_squared_error(std::span<const float> a, std::span<const float> b);
 // Fraction of rows of `logits` ([n][classes]) whose largest entry is at `labels[row]`.
 double top1_accuracy(std::span<const float> logits, std::span<const int> labels);
+// Fraction of the `rows` rows of `a` and `b` (same size) whose largest entry is at the same place:
+// for data without labels, how often a quantized network answers like the float one.
+double top1_agreement(std::span<const float> a, std::span<const float> b, int rows);
+// Signal-to-quantization-noise ratio in dB: 10 log10(sum reference^2 / sum (reference - other)^2),
+// over all values; +inf when they are equal.
+double sqnr_db(std::span<const float> reference, std::span<const float> other);
 
 }  // namespace bitsim::alloc
