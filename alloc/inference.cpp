@@ -202,6 +202,120 @@ void pad(const Layer& l, const sim::Shape& in, const float* x, float* y) {
   }
 }
 
+// ONNX ConvTranspose per group: the GEMM cols = W^T X (N = out channels x kernel, M = input pixels),
+// then each product added at its output position (col2im), then the bias.
+void conv_transpose(const Layer& l, const sim::Shape& in, const float* x, float* y, const std::vector<float>& w) {
+  const auto& win = l.window;
+  const std::int64_t g = l.groups, cin = in.channels / g, cout = l.output.channels / g;
+  const std::int64_t P = in.height * in.width, taps = win.kernel_h * win.kernel_w, N = cout * taps;
+  const std::int64_t H = l.output.height, W = l.output.width;
+  std::fill(y, y + l.output.count(), 0.0f);
+  RowMatrix cols(N, P);
+  for (std::int64_t gi = 0; gi < g; ++gi) {
+    Eigen::Map<const RowMatrix> Wg(w.data() + gi * cin * N, cin, N);
+    Eigen::Map<const RowMatrix> X(x + gi * cin * P, cin, P);
+    cols.noalias() = Wg.transpose() * X;
+    for (std::int64_t oc = 0; oc < cout; ++oc)
+      for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
+        for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
+          const std::int64_t row = (oc * win.kernel_h + kh) * win.kernel_w + kw;
+          float* plane = y + (gi * cout + oc) * H * W;
+          for (std::int64_t ih = 0; ih < in.height; ++ih) {
+            const std::int64_t oh = ih * win.stride_h - win.pad_h + kh * win.dilation_h;
+            if (oh < 0 || oh >= H) continue;
+            for (std::int64_t iw = 0; iw < in.width; ++iw) {
+              const std::int64_t ow = iw * win.stride_w - win.pad_w + kw * win.dilation_w;
+              if (ow >= 0 && ow < W) plane[oh * W + ow] += cols(row, ih * in.width + iw);
+            }
+          }
+        }
+  }
+  if (l.values && !l.values->bias.empty())
+    for (std::int64_t c = 0; c < l.output.channels; ++c)
+      std::for_each(y + c * H * W, y + (c + 1) * H * W,
+                    [&](float& v) { v += l.values->bias[static_cast<std::size_t>(c)]; });
+}
+
+// The input coordinate of output coordinate x along an axis of `in` -> `out` values (ONNX Resize).
+double resize_source(const sim::ResizeSpec& r, double x, std::int64_t in, std::int64_t out, double scale) {
+  switch (r.transform) {
+    case sim::ResizeTransform::HalfPixel:
+      return (x + 0.5) / scale - 0.5;
+    case sim::ResizeTransform::PytorchHalfPixel:
+      return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+    case sim::ResizeTransform::AlignCorners: {  // over in x scale, unrounded (ONNX's reference)
+      const double span = static_cast<double>(in) * scale - 1;
+      return out > 1 && span > 0 ? x * static_cast<double>(in - 1) / span : 0.0;
+    }
+    case sim::ResizeTransform::Asymmetric:
+      return x / scale;
+  }
+  return 0.0;
+}
+
+std::int64_t nearest_index(sim::NearestRounding rounding, double v, std::int64_t in) {
+  double r = 0;
+  switch (rounding) {
+    case sim::NearestRounding::RoundPreferFloor:
+      r = v == std::floor(v) + 0.5 ? std::floor(v) : std::round(v);
+      break;
+    case sim::NearestRounding::RoundPreferCeil:
+      r = v == std::floor(v) + 0.5 ? std::ceil(v) : std::round(v);
+      break;
+    case sim::NearestRounding::Floor:
+      r = std::floor(v);
+      break;
+    case sim::NearestRounding::Ceil:
+      r = std::ceil(v);
+      break;
+  }
+  return std::clamp<std::int64_t>(static_cast<std::int64_t>(r), 0, in - 1);
+}
+
+void resize(const Layer& l, const sim::Shape& in, const float* x, float* y) {
+  const sim::ResizeSpec& r = l.resize;
+  const std::int64_t H = l.output.height, W = l.output.width;
+  const double sh = r.scale_h > 0 ? r.scale_h : static_cast<double>(H) / static_cast<double>(in.height);
+  const double sw = r.scale_w > 0 ? r.scale_w : static_cast<double>(W) / static_cast<double>(in.width);
+  // Per output row / column: the two input indices and the weight of the second (nearest: one index).
+  struct Tap {
+    std::int64_t lo = 0, hi = 0;
+    float t = 0;
+  };
+  const auto taps = [&](std::int64_t out, std::int64_t size, double scale) {
+    std::vector<Tap> v(static_cast<std::size_t>(out));
+    for (std::int64_t i = 0; i < out; ++i) {
+      const double src = resize_source(r, static_cast<double>(i), size, out, scale);
+      Tap& t = v[static_cast<std::size_t>(i)];
+      if (r.mode == sim::ResizeMode::Nearest) {
+        t.lo = t.hi = nearest_index(r.nearest, src, size);
+      } else {
+        const double c = std::clamp(src, 0.0, static_cast<double>(size - 1));
+        t.lo = static_cast<std::int64_t>(std::floor(c));
+        t.hi = std::min(t.lo + 1, size - 1);
+        t.t = static_cast<float>(c - static_cast<double>(t.lo));
+      }
+    }
+    return v;
+  };
+  const std::vector<Tap> rows = taps(H, in.height, sh), cols = taps(W, in.width, sw);
+  for (std::int64_t c = 0; c < in.channels; ++c) {
+    const float* plane = x + c * in.height * in.width;
+    float* out = y + c * H * W;
+    for (std::int64_t e = 0; e < H; ++e) {
+      const Tap& a = rows[static_cast<std::size_t>(e)];
+      const float* r0 = plane + a.lo * in.width;
+      const float* r1 = plane + a.hi * in.width;
+      for (std::int64_t f = 0; f < W; ++f) {
+        const Tap& b = cols[static_cast<std::size_t>(f)];
+        const float top = r0[b.lo] + b.t * (r0[b.hi] - r0[b.lo]);
+        const float bottom = r1[b.lo] + b.t * (r1[b.hi] - r1[b.lo]);
+        out[e * W + f] = top + a.t * (bottom - top);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, int begin, int end,
@@ -262,6 +376,12 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
       }
       case LayerOp::Pad:
         pad(l, in_shape(0), input(0), y);
+        break;
+      case LayerOp::Resize:
+        resize(l, in_shape(0), input(0), y);
+        break;
+      case LayerOp::ConvTranspose:
+        conv_transpose(l, in_shape(0), input(0), y, *w);
         break;
       case LayerOp::Scale: {
         const auto& s = *l.values;

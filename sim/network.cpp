@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <queue>
@@ -99,11 +100,11 @@ class ShapeInference {
     if (layer.op == LayerOp::Input)
       at_least_one = {
           {"channels", layer.output.channels}, {"height", layer.output.height}, {"width", layer.output.width}};
-    if (layer.op == LayerOp::Conv || layer.op == LayerOp::FullyConnected)
-      at_least_one.emplace_back(layer.op == LayerOp::Conv ? "out_channels" : "out_features", out_channels);
-    if (layer.op == LayerOp::Conv) at_least_one.emplace_back("groups", layer.groups);
-    const bool windowed =
-        layer.op == LayerOp::Conv || ((layer.op == LayerOp::MaxPool || layer.op == LayerOp::AvgPool) && !w.global);
+    const bool conv = layer.op == LayerOp::Conv || layer.op == LayerOp::ConvTranspose;
+    if (conv || layer.op == LayerOp::FullyConnected)
+      at_least_one.emplace_back(conv ? "out_channels" : "out_features", out_channels);
+    if (conv) at_least_one.emplace_back("groups", layer.groups);
+    const bool windowed = conv || ((layer.op == LayerOp::MaxPool || layer.op == LayerOp::AvgPool) && !w.global);
     if (windowed)
       for (const auto& f : {std::pair<std::string_view, std::int64_t>{"kernel height", w.kernel_h},
                             {"kernel width", w.kernel_w},
@@ -168,7 +169,70 @@ class ShapeInference {
         return mul(layer, producers);
       case LayerOp::Pad:
         return pad(layer, producers);
+      case LayerOp::Resize:
+        return resize(layer, producers);
+      case LayerOp::ConvTranspose:
+        return conv_transpose(layer, producers, out_channels);
     }
+  }
+
+  // The output size given, or floor(in x scale) (ONNX Resize with scales).
+  void resize(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    ResizeSpec& r = layer.resize;
+    const auto scaled = [](std::int64_t size, double scale) {
+      const double v = std::floor(static_cast<double>(size) * scale);
+      return v >= 1 && v <= static_cast<double>(kMaxDimension) ? static_cast<std::int64_t>(v) : std::int64_t{0};
+    };
+    if (r.height == 0) r.height = scaled(in.height, r.scale_h);
+    if (r.width == 0) r.width = scaled(in.width, r.scale_w);
+    if (r.height < 1 || r.width < 1 || r.height > kMaxDimension || r.width > kMaxDimension) {
+      m_diag.error(layer.where,
+                   fmt::format("{}: resizing the {} input gives no output from 1 to {} in height and width", layer.name,
+                               shape_text(in), kMaxDimension));
+      return;
+    }
+    layer.output = {in.channels, r.height, r.width};
+  }
+
+  // ONNX ConvTranspose: out = stride (in - 1) + output_padding + dilation (kernel - 1) + 1 - pads.
+  void conv_transpose(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_channels) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    if (in.channels % layer.groups != 0 || out_channels % layer.groups != 0) {
+      m_diag.error(layer.where, fmt::format("{}.groups: expected a divisor of the input channels ({}) and of "
+                                            "out_channels ({}), got {}",
+                                            layer.name, in.channels, out_channels, layer.groups));
+      return;
+    }
+    const Window& w = layer.window;
+    const auto axis = [](std::int64_t size, std::int64_t kernel, std::int64_t stride, std::int64_t dilation,
+                         std::int64_t begin, std::int64_t end, std::int64_t extra) -> std::optional<std::int64_t> {
+      const auto grown = product({stride, size - 1});  // each factor <= 2^24
+      if (!grown) return std::nullopt;
+      const std::int64_t out = *grown + extra + dilation * (kernel - 1) + 1 - begin - end;
+      return out >= 1 ? std::optional(out) : std::nullopt;
+    };
+    const auto h = axis(in.height, w.kernel_h, w.stride_h, w.dilation_h, w.pad_h, w.pad_h_end, w.output_pad_h);
+    const auto wd = axis(in.width, w.kernel_w, w.stride_w, w.dilation_w, w.pad_w, w.pad_w_end, w.output_pad_w);
+    if (!h || !wd || w.output_pad_h < 0 || w.output_pad_w < 0 || w.output_pad_h > kMaxDimension ||
+        w.output_pad_w > kMaxDimension) {
+      m_diag.error(layer.where, fmt::format("{}: kernel {}x{}, stride {}x{}, pads and output padding {}x{} give no "
+                                            "output for the {} input",
+                                            layer.name, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.output_pad_h,
+                                            w.output_pad_w, shape_text(in)));
+      return;
+    }
+    layer.output = {out_channels, *h, *wd};
+    const auto m = product({in.height, in.width});
+    const auto n = product({out_channels / layer.groups, w.kernel_h, w.kernel_w});
+    const auto weights = n ? product({in.channels, *n}) : std::nullopt;
+    const auto macs = m && weights ? product({*m, *weights}) : std::nullopt;
+    layer.gemm = {m.value_or(-1), in.channels / layer.groups, n.value_or(-1), layer.groups};
+    layer.weights = weights ? *weights + (layer.bias ? out_channels : 0) : -1;
+    layer.parameters = weights ? layer.weights + (layer.batchnorm ? 2 * out_channels : 0) : -1;
+    layer.macs = macs.value_or(-1);
   }
 
   bool arity(const Layer& layer, const std::vector<const Layer*>& producers, std::size_t min, std::size_t max) {

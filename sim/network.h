@@ -23,14 +23,33 @@ namespace bitsim::sim {
 // tensors of one shape, or of a C x H x W tensor and a C x 1 x 1 one (a squeeze-excitation gate).
 // Pad: height and width grown by the window's pads (a standalone ONNX Pad; zero padding right
 // before a conv is folded into the conv instead). Add, Concat, Scale, Mul and Pad move data, off the array.
-enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat, Scale, Mul, Pad };
+// Resize: height and width scaled to resize.height x resize.width (nearest or linear, ONNX's
+// coordinate rules); it moves data, off the array. ConvTranspose: the transposed convolution
+// (gradient of a conv) as ONNX defines it, on the array as a GEMM without zero insertion: M = input
+// pixels, K = input channels per group, N = output channels per group x kernel; the products of
+// overlapping windows are summed into the output off the array (col2im).
+enum class LayerOp {
+  Input,
+  Conv,
+  FullyConnected,
+  MaxPool,
+  AvgPool,
+  Add,
+  Concat,
+  Scale,
+  Mul,
+  Pad,
+  Resize,
+  ConvTranspose
+};
 
-inline constexpr NameTable kLayerOpNames{
-    std::array{NamedValue<LayerOp>{LayerOp::Input, "input"}, NamedValue<LayerOp>{LayerOp::Conv, "conv"},
-               NamedValue<LayerOp>{LayerOp::FullyConnected, "fc"}, NamedValue<LayerOp>{LayerOp::MaxPool, "maxpool"},
-               NamedValue<LayerOp>{LayerOp::AvgPool, "avgpool"}, NamedValue<LayerOp>{LayerOp::Add, "add"},
-               NamedValue<LayerOp>{LayerOp::Concat, "concat"}, NamedValue<LayerOp>{LayerOp::Scale, "scale"},
-               NamedValue<LayerOp>{LayerOp::Mul, "mul"}, NamedValue<LayerOp>{LayerOp::Pad, "pad"}}};
+inline constexpr NameTable kLayerOpNames{std::array{
+    NamedValue<LayerOp>{LayerOp::Input, "input"}, NamedValue<LayerOp>{LayerOp::Conv, "conv"},
+    NamedValue<LayerOp>{LayerOp::FullyConnected, "fc"}, NamedValue<LayerOp>{LayerOp::MaxPool, "maxpool"},
+    NamedValue<LayerOp>{LayerOp::AvgPool, "avgpool"}, NamedValue<LayerOp>{LayerOp::Add, "add"},
+    NamedValue<LayerOp>{LayerOp::Concat, "concat"}, NamedValue<LayerOp>{LayerOp::Scale, "scale"},
+    NamedValue<LayerOp>{LayerOp::Mul, "mul"}, NamedValue<LayerOp>{LayerOp::Pad, "pad"},
+    NamedValue<LayerOp>{LayerOp::Resize, "resize"}, NamedValue<LayerOp>{LayerOp::ConvTranspose, "convtranspose"}}};
 static_assert(kLayerOpNames.complete());
 constexpr std::string_view op_name(LayerOp op) { return kLayerOpNames.name(op); }
 
@@ -68,6 +87,22 @@ enum class AutoPad { None, SameUpper, SameLower };
 // (reflect: without repeating the edge).
 enum class PadMode { Constant, Edge, Reflect };
 
+// A resize layer's output size and interpolation, with ONNX Resize's rules: each output coordinate
+// x maps to an input coordinate by `transform` (half_pixel: (x + 0.5) / scale - 0.5; asymmetric:
+// x / scale; align_corners: x (in - 1) / (in scale - 1); pytorch_half_pixel: half_pixel, 0 when out
+// is 1), scale = out / in unless given; nearest rounds it by `nearest`, linear interpolates (clamped to
+// the edge).
+enum class ResizeMode { Nearest, Linear };
+enum class ResizeTransform { HalfPixel, Asymmetric, AlignCorners, PytorchHalfPixel };
+enum class NearestRounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+struct ResizeSpec {
+  std::int64_t height = 0, width = 0;  // of the output
+  double scale_h = 0, scale_w = 0;     // as given (scales input), else out / in
+  ResizeMode mode = ResizeMode::Nearest;
+  ResizeTransform transform = ResizeTransform::HalfPixel;
+  NearestRounding nearest = NearestRounding::RoundPreferFloor;
+};
+
 // Sliding-window parameters of conv and pooling layers; a pad layer uses the four pads and its fill.
 struct Window {
   std::int64_t kernel_h = 1, kernel_w = 1;
@@ -81,10 +116,12 @@ struct Window {
   AutoPad auto_pad = AutoPad::None;      // resolved into the pads by Network::build
   PadMode pad_mode = PadMode::Constant;  // pad layers only
   float pad_value = 0;
+  std::int64_t output_pad_h = 0, output_pad_w = 0;  // ConvTranspose: added after the last output row / column
 };
 
 // Trained values of a layer, when the network was imported with them (ONNX). Conv weights are
-// [out_channels][in_channels / groups][kernel_h][kernel_w], FC weights [out][in] (in = C x H x W
+// [out_channels][in_channels / groups][kernel_h][kernel_w] (ConvTranspose, as ONNX stores them:
+// [in_channels][out_channels / groups][kernel_h][kernel_w]), FC weights [out][in] (in = C x H x W
 // flattened in that order); scale layers keep their per-channel scale and shift here.
 struct LayerValues {
   std::vector<float> weights;
@@ -112,6 +149,7 @@ struct LayerAttributes {
   float clip_min = -INFINITY, clip_max = INFINITY;  // Clip
   float leaky_alpha = 0.01f;                        // LeakyRelu
   std::vector<float> prelu_slope;                   // PRelu: one per channel, or one for all
+  ResizeSpec resize;                                // Resize
   std::shared_ptr<const LayerValues> values;        // null unless imported with trained values
   SourceLocation where;
 };
@@ -132,7 +170,7 @@ struct Layer : LayerAttributes {
   std::int64_t macs = 0;        // multiply-accumulates per image
   Gemm gemm;                    // zero for layers that do not run on the array
 
-  bool on_array() const { return op == LayerOp::Conv || op == LayerOp::FullyConnected; }
+  bool on_array() const { return op == LayerOp::Conv || op == LayerOp::FullyConnected || op == LayerOp::ConvTranspose; }
 };
 
 // What a network may hold (Network::build refuses more, naming the layer and the figure): every

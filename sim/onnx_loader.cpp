@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "sim/base/checked.h"
@@ -28,7 +29,7 @@ const std::set<std::string>& supported_ops() {
     const std::string_view names =
         "Conv Gemm MatMul BatchNormalization Relu Clip Sigmoid HardSigmoid HardSwish Softmax Tanh LeakyRelu PRelu "
         "Max Min MaxPool AveragePool GlobalAveragePool GlobalMaxPool ReduceMean ReduceMax Add Sub Mul Div Concat "
-        "Flatten Reshape Squeeze Unsqueeze Transpose Pad Identity Dropout Constant";
+        "Flatten Reshape Squeeze Unsqueeze Transpose Pad Identity Dropout Constant Resize Upsample ConvTranspose";
     std::set<std::string> out;
     for (std::size_t at = 0; at < names.size();) {
       const std::size_t end = std::min(names.find(' ', at), names.size());
@@ -361,6 +362,10 @@ class Importer {
       flatten(n);
     } else if (op == "Conv") {
       conv(n);
+    } else if (op == "ConvTranspose") {
+      conv_transpose(n);
+    } else if (op == "Resize" || op == "Upsample") {
+      resize(n);
     } else if (op == "Gemm" || op == "MatMul") {
       gemm(n);
     } else if (op == "BatchNormalization") {
@@ -397,7 +402,7 @@ class Importer {
     if (op == "Flatten" || op == "Reshape" || op == "Gemm" || op == "MatMul")
       rank = 2;
     else if (op == "Conv" || op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" ||
-             op == "GlobalMaxPool" || op == "Pad")
+             op == "GlobalMaxPool" || op == "Pad" || op == "ConvTranspose" || op == "Resize" || op == "Upsample")
       rank = 4;
     else
       for (const auto& in : n.input())
@@ -538,6 +543,151 @@ class Importer {
       spec.bias = true;
     }
     spec.values = values;
+    push(spec, n.output(0));
+  }
+
+  // ConvTranspose: weights [C_in, C_out / group, kH, kW] kept as ONNX stores them; explicit pads,
+  // or the output_shape attribute (pads derived as ONNX says: the total split evenly, the odd one at
+  // the end unless auto_pad is SAME_LOWER).
+  void conv_transpose(const onnx::NodeProto& n) {
+    LayerSpec spec;
+    spec.name = layer_name(n);
+    spec.op = LayerOp::ConvTranspose;
+    const int input = layer_input(n, 0);
+    spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+    const NamedTensor& w = constant_input(n, 1);
+    if (w.dims.size() != 4) fail(n, "expected a 4-D weight tensor [C, M/group, kH, kW]");
+    const std::string auto_pad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "NOTSET";
+    Window& win = spec.window;
+    const auto strides = ints_attr(n, "strides"), dilations = ints_attr(n, "dilations"), pads = ints_attr(n, "pads");
+    const auto out_pad = ints_attr(n, "output_padding"), out_shape = ints_attr(n, "output_shape");
+    if ((!strides.empty() && strides.size() != 2) || (!dilations.empty() && dilations.size() != 2) ||
+        (!pads.empty() && pads.size() != 4) || (!out_pad.empty() && out_pad.size() != 2))
+      fail(n, "only 2-D transposed convolutions are supported");
+    win.kernel_h = w.dims[2];
+    win.kernel_w = w.dims[3];
+    if (!strides.empty()) std::tie(win.stride_h, win.stride_w) = std::pair{strides[0], strides[1]};
+    if (!dilations.empty()) std::tie(win.dilation_h, win.dilation_w) = std::pair{dilations[0], dilations[1]};
+    if (!out_pad.empty()) std::tie(win.output_pad_h, win.output_pad_w) = std::pair{out_pad[0], out_pad[1]};
+    if (win.output_pad_h < 0 || win.output_pad_w < 0 || win.output_pad_h >= std::max(win.stride_h, win.dilation_h) ||
+        win.output_pad_w >= std::max(win.stride_w, win.dilation_w))
+      fail(n, "output_padding must be from 0 to below the stride (or dilation)");
+    if (!pads.empty()) {
+      win.pad_h = pads[0];
+      win.pad_w = pads[1];
+      win.pad_h_end = pads[2];
+      win.pad_w_end = pads[3];
+    }
+    if (!out_shape.empty() || (auto_pad != "NOTSET" && auto_pad != "VALID")) {
+      // total padding = stride (in - 1) + output_padding + dilation (k - 1) + 1 - out
+      const auto in_shape = map_of(n.input(0));
+      if (!in_shape) fail(n, "output_shape or auto_pad SAME needs the input's static shape (give --input-shape)");
+      const std::array<std::int64_t, 2> in{(*in_shape)[1], (*in_shape)[2]};
+      std::array<std::int64_t, 2> target{in[0] * win.stride_h, in[1] * win.stride_w};  // SAME: in x stride
+      if (!out_shape.empty()) {
+        if (out_shape.size() != 2) fail(n, "only a 2-D output_shape is supported");
+        target = {out_shape[0], out_shape[1]};
+      }
+      const std::array<std::int64_t, 2> k{win.kernel_h, win.kernel_w}, st{win.stride_h, win.stride_w},
+          d{win.dilation_h, win.dilation_w}, op{win.output_pad_h, win.output_pad_w};
+      std::array<std::int64_t, 2> begin{}, end{};
+      for (std::size_t a = 0; a < 2; ++a) {
+        const std::int64_t total = st[a] * (in[a] - 1) + op[a] + d[a] * (k[a] - 1) + 1 - target[a];
+        if (total < 0) {  // a larger output: rows / columns after the last window (as output_padding)
+          (a == 0 ? win.output_pad_h : win.output_pad_w) += -total;
+          continue;
+        }
+        begin[a] = auto_pad == "SAME_LOWER" ? total - total / 2 : total / 2;
+        end[a] = total - begin[a];
+      }
+      win.pad_h = begin[0];
+      win.pad_w = begin[1];
+      win.pad_h_end = end[0];
+      win.pad_w_end = end[1];
+    }
+    spec.groups = int_attr(n, "group", 1);
+    spec.out_channels = w.dims[1] * spec.groups;
+    auto values = std::make_shared<LayerValues>();
+    values->weights = w.data;
+    if (has_input(n, 2)) {
+      values->bias = constant_input(n, 2).data;
+      spec.bias = true;
+    }
+    spec.values = values;
+    push(spec, n.output(0));
+  }
+
+  // Resize (opset 10+: scales or sizes; opset 11+: coordinate_transformation_mode, nearest_mode) and
+  // Upsample (opset 7-9: asymmetric coordinates, nearest rounds down) of height and width.
+  void resize(const onnx::NodeProto& n) {
+    LayerSpec spec;
+    spec.name = layer_name(n);
+    spec.op = LayerOp::Resize;
+    const int input = layer_input(n, 0);
+    spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+    ResizeSpec& r = spec.resize;
+    const bool upsample = n.op_type() == "Upsample", old = upsample || opset() < 11;
+    const std::string mode = attr(n, "mode") ? attr(n, "mode")->s() : "nearest";
+    if (mode == "linear" || mode == "bilinear")
+      r.mode = ResizeMode::Linear;
+    else if (mode != "nearest")
+      fail(n, fmt::format("mode '{}' is not supported (nearest and linear are)", mode));
+    r.transform = ResizeTransform::Asymmetric;
+    r.nearest = NearestRounding::Floor;
+    if (!old) {
+      const std::string t =
+          attr(n, "coordinate_transformation_mode") ? attr(n, "coordinate_transformation_mode")->s() : "half_pixel";
+      if (t == "half_pixel")
+        r.transform = ResizeTransform::HalfPixel;
+      else if (t == "pytorch_half_pixel")
+        r.transform = ResizeTransform::PytorchHalfPixel;
+      else if (t == "align_corners")
+        r.transform = ResizeTransform::AlignCorners;
+      else if (t != "asymmetric")
+        fail(n, fmt::format("coordinate_transformation_mode '{}' is not supported (half_pixel, pytorch_half_pixel, "
+                            "align_corners and asymmetric are)",
+                            t));
+      const std::string nm = attr(n, "nearest_mode") ? attr(n, "nearest_mode")->s() : "round_prefer_floor";
+      if (nm == "round_prefer_floor")
+        r.nearest = NearestRounding::RoundPreferFloor;
+      else if (nm == "round_prefer_ceil")
+        r.nearest = NearestRounding::RoundPreferCeil;
+      else if (nm == "ceil")
+        r.nearest = NearestRounding::Ceil;
+      else if (nm != "floor")
+        fail(n, fmt::format("nearest_mode '{}' is not supported", nm));
+    }
+    // Scales: input 1 (opset 9-10), 2 (11+), or the attribute (opset 7); sizes: input 3 (11+).
+    std::vector<float> scales;
+    if (upsample && attr(n, "scales")) {
+      const auto* a = attr(n, "scales");
+      scales.assign(a->floats().begin(), a->floats().end());
+    } else if (has_input(n, old ? 1 : 2)) {
+      const Value& v = value(n, old ? 1 : 2);
+      if (!v.constant) fail(n, "the scales must be a constant");
+      scales = v.constant->data;  // empty: not given (sizes are)
+    }
+    const auto in = map_of(n.input(0));
+    if (!scales.empty()) {
+      if (scales.size() != 4 || scales[0] != 1 || scales[1] != 1 || !(scales[2] > 0) || !(scales[3] > 0))
+        fail(n, "only scales [1, 1, height, width] with positive factors are supported");
+      r.scale_h = scales[2];  // the output size is floor(input x scale), once shapes are known
+      r.scale_w = scales[3];
+    } else if (!old && has_input(n, 3)) {
+      const std::vector<float>& sizes = constant_input(n, 3).data;
+      if (sizes.size() != 4) fail(n, "only sizes [N, C, height, width] are supported");
+      if (in && (sizes[1] != static_cast<float>((*in)[0]) || sizes[0] != 1))
+        fail(n, "only resizes of height and width are supported");
+      if (!(sizes[2] >= 1 && sizes[3] >= 1 && sizes[2] <= static_cast<float>(kMaxDimension) &&
+            sizes[3] <= static_cast<float>(kMaxDimension)))
+        fail(n,
+             fmt::format("sizes {}x{}: expected a height and width from 1 to {}", sizes[2], sizes[3], kMaxDimension));
+      r.height = static_cast<std::int64_t>(sizes[2]);
+      r.width = static_cast<std::int64_t>(sizes[3]);
+    } else {
+      fail(n, "neither scales nor sizes are given as constants");
+    }
+    if (rank_of(n.input(0)) != 4) fail(n, "only resizes of a [N, C, H, W] map are supported");
     push(spec, n.output(0));
   }
 
@@ -904,8 +1054,8 @@ class Importer {
     for (const Layer& l : net.layers()) {
       if (!l.values) continue;
       std::size_t want = 0, bias = 0;
-      if (l.op == LayerOp::Conv || l.op == LayerOp::FullyConnected) {
-        bias = l.bias ? static_cast<std::size_t>(l.op == LayerOp::Conv ? l.output.channels : l.gemm.n) : 0;
+      if (l.op == LayerOp::Conv || l.op == LayerOp::FullyConnected || l.op == LayerOp::ConvTranspose) {
+        bias = l.bias ? static_cast<std::size_t>(l.op == LayerOp::FullyConnected ? l.gemm.n : l.output.channels) : 0;
         want = static_cast<std::size_t>(l.weights) - bias;
       } else if (l.op == LayerOp::Scale) {
         if (l.values->weights.size() != 1 && static_cast<std::int64_t>(l.values->weights.size()) != l.output.channels)

@@ -120,6 +120,28 @@ const char* kCases[] = {
     "node/test_leakyrelu_default",
     "node/test_globalmaxpool",
     "node/test_globalmaxpool_precomputed",
+    // Resize / Upsample (nearest, linear; every coordinate rule but tf_crop_and_resize) and ConvTranspose.
+    "node/test_resize_downsample_scales_linear",
+    "node/test_resize_downsample_scales_linear_align_corners",
+    "node/test_resize_downsample_scales_nearest",
+    "node/test_resize_downsample_sizes_linear_pytorch_half_pixel",
+    "node/test_resize_downsample_sizes_nearest",
+    "node/test_resize_upsample_scales_linear",
+    "node/test_resize_upsample_scales_linear_align_corners",
+    "node/test_resize_upsample_scales_nearest",
+    "node/test_resize_upsample_sizes_nearest",
+    "node/test_resize_upsample_sizes_nearest_ceil_half_pixel",
+    "node/test_resize_upsample_sizes_nearest_floor_align_corners",
+    "node/test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric",
+    "node/test_upsample_nearest",
+    "node/test_convtranspose",
+    "node/test_convtranspose_autopad_same",
+    "node/test_convtranspose_dilations",
+    "node/test_convtranspose_kernel_shape",
+    "node/test_convtranspose_output_shape",
+    "node/test_convtranspose_pad",
+    "node/test_convtranspose_pads",
+    "node/test_convtranspose_with_kernel",
 };
 
 class OnnxBackendCase : public ::testing::TestWithParam<const char*> {};
@@ -173,9 +195,10 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   // Every unsupported operator of a model at once (issue 13), with counts and node names.
   EXPECT_EQ(onnx_error("pytorch-converted/test_ELU"),
             "F: error: 1 node(s) use operators bitsim does not import: Elu x1 (1); supported: Add, AveragePool, "
-            "BatchNormalization, Clip, Concat, Constant, Conv, Div, Dropout, Flatten, Gemm, GlobalAveragePool, "
-            "GlobalMaxPool, HardSigmoid, HardSwish, Identity, LeakyRelu, MatMul, Max, MaxPool, Min, Mul, PRelu, Pad, "
-            "ReduceMax, ReduceMean, Relu, Reshape, Sigmoid, Softmax, Squeeze, Sub, Tanh, Transpose, Unsqueeze");
+            "BatchNormalization, Clip, Concat, Constant, Conv, ConvTranspose, Div, Dropout, Flatten, Gemm, "
+            "GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish, Identity, LeakyRelu, MatMul, Max, MaxPool, "
+            "Min, Mul, PRelu, Pad, ReduceMax, ReduceMean, Relu, Reshape, Resize, Sigmoid, Softmax, Squeeze, Sub, "
+            "Tanh, Transpose, Unsqueeze, Upsample");
   // A transpose read only as a graph output is dropped (its layout changes no figure bitsim reports);
   // tests/data/onnx/layouts.onnx has the transposes in the middle of a network.
   EXPECT_EQ(onnx_error("node/test_transpose_default"), "(no error)");
