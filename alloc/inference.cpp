@@ -46,6 +46,9 @@ void activate(const Layer& l, float* data, std::size_t count) {
     case sim::Activation::HardSwish:  // x * HardSigmoid(x) with alpha 1/6, beta 0.5 (ONNX)
       for (std::size_t k = 0; k < count; ++k) data[k] *= std::clamp(data[k] / 6.0f + 0.5f, 0.0f, 1.0f);
       return;
+    case sim::Activation::Exp:
+      for (std::size_t k = 0; k < count; ++k) data[k] = std::exp(data[k]);
+      return;
     case sim::Activation::Tanh:
       for (std::size_t k = 0; k < count; ++k) data[k] = std::tanh(data[k]);
       return;
@@ -383,6 +386,29 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
       case LayerOp::ConvTranspose:
         conv_transpose(l, in_shape(0), input(0), y, *w);
         break;
+      case LayerOp::Slice: {
+        const sim::Shape in = in_shape(0);
+        const sim::SliceSpec& sl = l.slice;
+        const float* x = input(0);
+        float* o = y;
+        for (std::int64_t c = 0; c < l.output.channels; ++c)
+          for (std::int64_t h = 0; h < l.output.height; ++h)
+            for (std::int64_t v = 0; v < l.output.width; ++v)
+              *o++ = x[((sl.start[0] + c * sl.step[0]) * in.height + sl.start[1] + h * sl.step[1]) * in.width +
+                       sl.start[2] + v * sl.step[2]];
+        break;
+      }
+      case LayerOp::Reshape:
+        std::copy(input(0), input(0) + out_count, y);
+        break;
+      case LayerOp::Shuffle: {  // channel gi * (C / g) + k goes to k * g + gi
+        const std::int64_t g = l.groups, per = l.output.channels / g, plane = l.output.height * l.output.width;
+        for (std::int64_t gi = 0; gi < g; ++gi)
+          for (std::int64_t k = 0; k < per; ++k)
+            std::copy(input(0) + (gi * per + k) * plane, input(0) + (gi * per + k + 1) * plane,
+                      y + (k * g + gi) * plane);
+        break;
+      }
       case LayerOp::Scale: {
         const auto& s = *l.values;
         const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);

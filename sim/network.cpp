@@ -27,6 +27,8 @@ bool nonnegative(Activation a) {
     case Activation::LeakyRelu:
     case Activation::PRelu:
       return false;
+    case Activation::Exp:
+      return true;
   }
   return false;
 }
@@ -173,7 +175,53 @@ class ShapeInference {
         return resize(layer, producers);
       case LayerOp::ConvTranspose:
         return conv_transpose(layer, producers, out_channels);
+      case LayerOp::Slice:
+        return slice(layer, producers);
+      case LayerOp::Reshape:
+        if (!arity(layer, producers, 1, 1)) return;
+        if (layer.view.count() != producers[0]->output.count() || layer.view.channels < 1 || layer.view.height < 1 ||
+            layer.view.width < 1) {
+          m_diag.error(layer.where, fmt::format("{}: a {} view of the {} input does not hold the same values",
+                                                layer.name, shape_text(layer.view), shape_text(producers[0]->output)));
+          return;
+        }
+        layer.output = layer.view;
+        return;
+      case LayerOp::Shuffle:
+        if (!arity(layer, producers, 1, 1)) return;
+        if (layer.groups < 1 || producers[0]->output.channels % layer.groups != 0) {
+          m_diag.error(layer.where, fmt::format("{}.groups: expected a divisor of the input channels ({}), got {}",
+                                                layer.name, producers[0]->output.channels, layer.groups));
+          return;
+        }
+        layer.output = producers[0]->output;
+        return;
     }
+  }
+
+  // ONNX Slice per axis with a positive step: start and end counted from the end when negative,
+  // clamped to [0, size]; ceil((end - start) / step) values, at least one.
+  void slice(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    const std::array<std::int64_t, 3> size{in.channels, in.height, in.width};
+    std::array<std::int64_t, 3> out{};
+    for (std::size_t a = 0; a < 3; ++a) {
+      std::int64_t& b = layer.slice.start[a];
+      std::int64_t& e = layer.slice.end[a];
+      const std::int64_t step = layer.slice.step[a];
+      if (b < 0) b = b < -size[a] ? 0 : b + size[a];
+      if (e < 0) e = e < -size[a] ? 0 : e + size[a];
+      b = std::min(b, size[a]);
+      e = std::min(e, size[a]);
+      out[a] = step >= 1 && e > b ? (e - b + step - 1) / step : 0;
+    }
+    if (out[0] < 1 || out[1] < 1 || out[2] < 1) {
+      m_diag.error(layer.where, fmt::format("{}: the slice of the {} input is empty (steps must be >= 1)", layer.name,
+                                            shape_text(in)));
+      return;
+    }
+    layer.output = {out[0], out[1], out[2]};
   }
 
   // The output size given, or floor(in x scale) (ONNX Resize with scales).

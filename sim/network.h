@@ -28,6 +28,11 @@ namespace bitsim::sim {
 // (gradient of a conv) as ONNX defines it, on the array as a GEMM without zero insertion: M = input
 // pixels, K = input channels per group, N = output channels per group x kernel; the products of
 // overlapping windows are summed into the output off the array (col2im).
+// Slice: a strided box of the input (channels, height, width ranges; ONNX Slice and each output of
+// Split). Reshape: the same values under another C x H x W view (an ONNX Reshape that keeps their
+// order). Shuffle: channels viewed as groups x (C / groups), transposed (ShuffleNet's channel
+// shuffle). Slice, Reshape and Shuffle move data, off the array (hardware that addresses them in
+// place would not: not modelled).
 enum class LayerOp {
   Input,
   Conv,
@@ -40,7 +45,10 @@ enum class LayerOp {
   Mul,
   Pad,
   Resize,
-  ConvTranspose
+  ConvTranspose,
+  Slice,
+  Reshape,
+  Shuffle
 };
 
 inline constexpr NameTable kLayerOpNames{std::array{
@@ -49,7 +57,9 @@ inline constexpr NameTable kLayerOpNames{std::array{
     NamedValue<LayerOp>{LayerOp::AvgPool, "avgpool"}, NamedValue<LayerOp>{LayerOp::Add, "add"},
     NamedValue<LayerOp>{LayerOp::Concat, "concat"}, NamedValue<LayerOp>{LayerOp::Scale, "scale"},
     NamedValue<LayerOp>{LayerOp::Mul, "mul"}, NamedValue<LayerOp>{LayerOp::Pad, "pad"},
-    NamedValue<LayerOp>{LayerOp::Resize, "resize"}, NamedValue<LayerOp>{LayerOp::ConvTranspose, "convtranspose"}}};
+    NamedValue<LayerOp>{LayerOp::Resize, "resize"}, NamedValue<LayerOp>{LayerOp::ConvTranspose, "convtranspose"},
+    NamedValue<LayerOp>{LayerOp::Slice, "slice"}, NamedValue<LayerOp>{LayerOp::Reshape, "reshape"},
+    NamedValue<LayerOp>{LayerOp::Shuffle, "shuffle"}}};
 static_assert(kLayerOpNames.complete());
 constexpr std::string_view op_name(LayerOp op) { return kLayerOpNames.name(op); }
 
@@ -57,14 +67,15 @@ constexpr std::string_view op_name(LayerOp op) { return kLayerOpNames.name(op); 
 // each pixel (for an FC layer: over its outputs). Clip: min(max(x, clip_min), clip_max), for the
 // clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max). LeakyRelu: x < 0 ? alpha x : x
 // with alpha = leaky_alpha; PRelu the same with one slope per channel (prelu_slope, or one for all).
-enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip, Tanh, LeakyRelu, PRelu };
+enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip, Tanh, LeakyRelu, PRelu, Exp };
 inline constexpr NameTable kActivationNames{std::array{
     NamedValue<Activation>{Activation::None, "none"}, NamedValue<Activation>{Activation::Relu, "relu"},
     NamedValue<Activation>{Activation::Sigmoid, "sigmoid"},
     NamedValue<Activation>{Activation::HardSigmoid, "hardsigmoid"},
     NamedValue<Activation>{Activation::HardSwish, "hardswish"}, NamedValue<Activation>{Activation::Softmax, "softmax"},
     NamedValue<Activation>{Activation::Clip, "clip"}, NamedValue<Activation>{Activation::Tanh, "tanh"},
-    NamedValue<Activation>{Activation::LeakyRelu, "leakyrelu"}, NamedValue<Activation>{Activation::PRelu, "prelu"}}};
+    NamedValue<Activation>{Activation::LeakyRelu, "leakyrelu"}, NamedValue<Activation>{Activation::PRelu, "prelu"},
+    NamedValue<Activation>{Activation::Exp, "exp"}}};
 static_assert(kActivationNames.complete());
 constexpr std::string_view activation_name(Activation a) { return kActivationNames.name(a); }
 // True when the activation's output is never negative (ReLU quantizers apply: seed 004 eq. 2).
@@ -95,6 +106,14 @@ enum class PadMode { Constant, Edge, Reflect };
 enum class ResizeMode { Nearest, Linear };
 enum class ResizeTransform { HalfPixel, Asymmetric, AlignCorners, PytorchHalfPixel };
 enum class NearestRounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+// A slice layer's box per axis (channels, height, width): start, end (exclusive) and step >= 1, as
+// ONNX writes them (negative counts from the end; clamped to the input by Network::build).
+struct SliceSpec {
+  std::array<std::int64_t, 3> start{0, 0, 0};
+  std::array<std::int64_t, 3> end{INT64_MAX, INT64_MAX, INT64_MAX};
+  std::array<std::int64_t, 3> step{1, 1, 1};
+};
+
 struct ResizeSpec {
   std::int64_t height = 0, width = 0;  // of the output
   double scale_h = 0, scale_w = 0;     // as given (scales input), else out / in
@@ -150,6 +169,8 @@ struct LayerAttributes {
   float leaky_alpha = 0.01f;                        // LeakyRelu
   std::vector<float> prelu_slope;                   // PRelu: one per channel, or one for all
   ResizeSpec resize;                                // Resize
+  SliceSpec slice;                                  // Slice
+  Shape view;                                       // Reshape: the output's C x H x W
   std::shared_ptr<const LayerValues> values;        // null unless imported with trained values
   SourceLocation where;
 };

@@ -29,7 +29,8 @@ const std::set<std::string>& supported_ops() {
     const std::string_view names =
         "Conv Gemm MatMul BatchNormalization Relu Clip Sigmoid HardSigmoid HardSwish Softmax Tanh LeakyRelu PRelu "
         "Max Min MaxPool AveragePool GlobalAveragePool GlobalMaxPool ReduceMean ReduceMax Add Sub Mul Div Concat "
-        "Flatten Reshape Squeeze Unsqueeze Transpose Pad Identity Dropout Constant Resize Upsample ConvTranspose";
+        "Flatten Reshape Squeeze Unsqueeze Transpose Pad Identity Dropout Constant Resize Upsample ConvTranspose "
+        "Slice Split Exp";
     std::set<std::string> out;
     for (std::size_t at = 0; at < names.size();) {
       const std::size_t end = std::min(names.find(' ', at), names.size());
@@ -341,6 +342,7 @@ class Importer {
   }
 
   void node(const onnx::NodeProto& n) {
+    if (m_skipped.contains(&n)) return;  // imported with an earlier node (a channel shuffle)
     const std::string& op = n.op_type();
     if (n.output_size() < 1 || n.output(0).empty()) fail(n, "the node has no output");
     if (!n.domain().empty() && n.domain() != "ai.onnx")
@@ -366,12 +368,17 @@ class Importer {
       conv_transpose(n);
     } else if (op == "Resize" || op == "Upsample") {
       resize(n);
+    } else if (op == "Slice") {
+      slice(n);
+    } else if (op == "Split") {
+      split(n);
     } else if (op == "Gemm" || op == "MatMul") {
       gemm(n);
     } else if (op == "BatchNormalization") {
       batchnorm(n);
     } else if (op == "Relu" || op == "Clip" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-               op == "Softmax" || op == "Tanh" || op == "LeakyRelu" || op == "PRelu" || op == "Max" || op == "Min") {
+               op == "Softmax" || op == "Tanh" || op == "LeakyRelu" || op == "PRelu" || op == "Max" || op == "Min" ||
+               op == "Exp") {
       activation(n);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") {
       pool(n);
@@ -501,6 +508,7 @@ class Importer {
     if (n.op_type() == "Flatten" && axis_attr(n, 1) != 1) fail(n, "only axis 1 is supported");
     if (n.op_type() == "Reshape") {
       const NamedTensor& shape = constant_input(n, 1);
+      if (shape.data.size() == 5 && channel_shuffle(n, shape)) return;
       if (shape.data.size() != 2) {  // e.g. [N, C] -> [N, C, 1, 1]
         view_change(n);
         return;
@@ -808,6 +816,8 @@ class Importer {
       act.activation = Activation::HardSwish;
     } else if (op == "Tanh") {
       act.activation = Activation::Tanh;
+    } else if (op == "Exp") {
+      act.activation = Activation::Exp;
     } else if (op == "LeakyRelu") {
       act.activation = Activation::LeakyRelu;
       act.leaky_alpha = float_attr(n, "alpha", 0.01f);
@@ -887,15 +897,139 @@ class Importer {
   void view_change(const onnx::NodeProto& n) {
     const int input = layer_input(n, 0);
     const auto from = map_of(n.input(0)), to = map_of(n.output(0));
-    if (!from || !to || *from != *to)
-      fail(n, from && to
-                  ? fmt::format("reshapes the {}x{}x{} map to {}x{}x{}; only changes of rank that keep C x H x W "
-                                "(e.g. [N, C, 1, 1] <-> [N, C]) are supported",
-                                (*from)[0], (*from)[1], (*from)[2], (*to)[0], (*to)[1], (*to)[2])
-                  : std::string("the shapes are not static (give --input-shape); only changes of rank that "
-                                "keep C x H x W are supported"));
+    if (!from || !to) fail(n, "the shapes are not static (give --input-shape): a reshape needs its output's C x H x W");
+    const std::int64_t batch_in = m_prepared.shapes.at(n.input(0)).front(),
+                       batch_out = m_prepared.shapes.at(n.output(0)).front();
+    if (batch_in != batch_out)
+      fail(n, fmt::format("moves values into or out of the batch ({} -> {}); only reshapes of each image are supported",
+                          batch_in, batch_out));
     m_node_rank = static_cast<int>(m_prepared.shapes.at(n.output(0)).size());
-    alias(n, input);
+    if (*from == *to) {  // e.g. [N, C, 1, 1] <-> [N, C]: the same map
+      alias(n, input);
+      return;
+    }
+    LayerSpec spec;  // the same values in order, under another C x H x W
+    spec.name = layer_name(n);
+    spec.op = LayerOp::Reshape;
+    spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+    spec.view = Shape{(*to)[0], (*to)[1], (*to)[2]};
+    push(spec, n.output(0));
+  }
+
+  // ShuffleNet's channel shuffle: Reshape [N, C, H, W] -> [N, g, C/g, H, W], Transpose (0, 2, 1, 3,
+  // 4), Reshape back to [N, C, H, W], each read only by the next: one shuffle layer at the last
+  // output; the other two nodes are skipped. False when the pattern does not match.
+  bool channel_shuffle(const onnx::NodeProto& n, const NamedTensor& shape) {
+    const auto only_reader = [&](const std::string& value) -> const onnx::NodeProto* {
+      const auto r = m_readers.find(value);
+      const auto uses = m_uses.find(value);
+      return r != m_readers.end() && r->second.size() == 1 && uses != m_uses.end() && uses->second == 1
+                 ? r->second.front()
+                 : nullptr;
+    };
+    const onnx::NodeProto* t = only_reader(n.output(0));
+    if (!t || t->op_type() != "Transpose" || ints_attr(*t, "perm") != std::vector<std::int64_t>{0, 2, 1, 3, 4})
+      return false;
+    const onnx::NodeProto* back = only_reader(t->output(0));
+    if (!back || back->op_type() != "Reshape") return false;
+    const auto from = map_of(n.input(0)), to = map_of(back->output(0));
+    const auto groups = static_cast<std::int64_t>(shape.data[1]);
+    if (!from || !to || *from != *to || groups < 1 || (*from)[0] % groups != 0) return false;
+    LayerSpec spec;
+    spec.name = layer_name(*back);
+    spec.op = LayerOp::Shuffle;
+    spec.groups = groups;
+    spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
+    push(spec, back->output(0));
+    m_rank[back->output(0)] = rank_of(n.input(0));
+    m_skipped.insert(t);
+    m_skipped.insert(back);
+    return true;
+  }
+
+  // The (C, H, W) axis of ONNX axis `axis` (0 .. rank-1) of a value of rank `rank` ([N, C, H, W],
+  // [N, C, L], [N, F]); -1 for the batch axis.
+  static int map_axis(std::int64_t axis, int) { return static_cast<int>(axis) - 1; }
+
+  // Slice of a computed tensor with constant starts, ends, axes and positive steps (opset 1-9:
+  // attributes); the batch axis must be kept whole.
+  void slice(const onnx::NodeProto& n) {
+    const int rank = rank_of(n.input(0));
+    std::vector<std::int64_t> starts, ends, axes, steps;
+    const auto ints_of = [&](int i) {
+      std::vector<std::int64_t> v;
+      for (float x : constant_input(n, i).data)  // int64 limits arrive as float (2^63): clamped, as ONNX does
+        v.push_back(x >= 9.2e18f ? INT64_MAX : x <= -9.2e18f ? INT64_MIN : static_cast<std::int64_t>(x));
+      return v;
+    };
+    if (opset() < 10) {
+      starts = ints_attr(n, "starts");
+      ends = ints_attr(n, "ends");
+      axes = ints_attr(n, "axes");
+    } else {
+      starts = ints_of(1);
+      ends = ints_of(2);
+      if (has_input(n, 3)) axes = ints_of(3);
+      if (has_input(n, 4)) steps = ints_of(4);
+    }
+    if (axes.empty())
+      for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+    if (steps.empty()) steps.assign(starts.size(), 1);
+    if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+      fail(n, "starts, ends, axes and steps must have one entry per sliced axis");
+    LayerSpec spec;
+    spec.name = layer_name(n);
+    spec.op = LayerOp::Slice;
+    spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
+    for (std::size_t k = 0; k < starts.size(); ++k) {
+      const std::int64_t axis = axes[k] < 0 ? axes[k] + rank : axes[k];
+      if (axis < 0 || axis >= rank) fail(n, fmt::format("axis {} is outside a rank-{} tensor", axes[k], rank));
+      const int a = map_axis(axis, rank);
+      if (a < 0) {
+        if (starts[k] != 0 || steps[k] != 1 || ends[k] < 1) fail(n, "slicing the batch axis is not supported");
+        continue;
+      }
+      if (steps[k] < 1) fail(n, "only positive steps are supported");
+      spec.slice.start[static_cast<std::size_t>(a)] = starts[k];
+      spec.slice.end[static_cast<std::size_t>(a)] = ends[k];
+      spec.slice.step[static_cast<std::size_t>(a)] = steps[k];
+    }
+    push(spec, n.output(0));
+  }
+
+  // Split: one slice layer per output along the axis (sizes from `split`, else equal parts).
+  void split(const onnx::NodeProto& n) {
+    const int rank = rank_of(n.input(0));
+    std::int64_t axis = int_attr(n, "axis", 0);
+    if (axis < 0) axis += rank;
+    const int a = map_axis(axis, rank);
+    if (axis < 0 || axis >= rank || a < 0) fail(n, "only splits of channels, height or width are supported");
+    std::vector<std::int64_t> sizes = ints_attr(n, "split");
+    if (has_input(n, 1))
+      for (float x : constant_input(n, 1).data) sizes.push_back(static_cast<std::int64_t>(x));
+    if (sizes.empty()) {
+      const auto in = map_of(n.input(0));
+      if (!in) fail(n, "equal parts need the input's static shape (give --input-shape)");
+      const std::int64_t total = (*in)[static_cast<std::size_t>(a)], parts = n.output_size();
+      if (total % parts != 0) fail(n, fmt::format("{} values do not split into {} equal parts", total, parts));
+      sizes.assign(static_cast<std::size_t>(parts), total / parts);
+    }
+    if (static_cast<int>(sizes.size()) != n.output_size()) fail(n, "expected one split size per output");
+    const int input = layer_input(n, 0);
+    std::int64_t at = 0;
+    for (int i = 0; i < n.output_size(); ++i) {
+      const std::int64_t size = sizes[static_cast<std::size_t>(i)];
+      if (size < 1 || size > kMaxDimension) fail(n, "split sizes must be from 1 to 2^24");
+      LayerSpec spec;
+      spec.name = unique(n.output(i));
+      spec.op = LayerOp::Slice;
+      spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+      spec.slice.start[static_cast<std::size_t>(a)] = at;
+      at += size;
+      spec.slice.end[static_cast<std::size_t>(a)] = at;
+      push(spec, n.output(i));
+      m_rank[n.output(i)] = rank;
+    }
   }
 
   // ReduceMean / ReduceMax over height and width of a map: global average / max pooling.
@@ -1095,7 +1229,8 @@ class Importer {
   };
   std::vector<ShapeCheck> m_shape_checks;
   std::map<std::string, int> m_rank;  // ONNX rank of computed values (2: [N, F] rows)
-  int m_node_rank = 0;                // the rank a handler gave the node's output (0: the default rule)
+  int m_node_rank = 0;
+  std::set<const onnx::NodeProto*> m_skipped;  // the rank a handler gave the node's output (0: the default rule)
 };
 
 }  // namespace

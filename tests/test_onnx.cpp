@@ -120,6 +120,7 @@ const char* kCases[] = {
     "node/test_leakyrelu_default",
     "node/test_globalmaxpool",
     "node/test_globalmaxpool_precomputed",
+    "node/test_exp",
     // Resize / Upsample (nearest, linear; every coordinate rule but tf_crop_and_resize) and ConvTranspose.
     "node/test_resize_downsample_scales_linear",
     "node/test_resize_downsample_scales_linear_align_corners",
@@ -195,10 +196,10 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   // Every unsupported operator of a model at once (issue 13), with counts and node names.
   EXPECT_EQ(onnx_error("pytorch-converted/test_ELU"),
             "F: error: 1 node(s) use operators bitsim does not import: Elu x1 (1); supported: Add, AveragePool, "
-            "BatchNormalization, Clip, Concat, Constant, Conv, ConvTranspose, Div, Dropout, Flatten, Gemm, "
+            "BatchNormalization, Clip, Concat, Constant, Conv, ConvTranspose, Div, Dropout, Exp, Flatten, Gemm, "
             "GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish, Identity, LeakyRelu, MatMul, Max, MaxPool, "
-            "Min, Mul, PRelu, Pad, ReduceMax, ReduceMean, Relu, Reshape, Resize, Sigmoid, Softmax, Squeeze, Sub, "
-            "Tanh, Transpose, Unsqueeze, Upsample");
+            "Min, Mul, PRelu, Pad, ReduceMax, ReduceMean, Relu, Reshape, Resize, Sigmoid, Slice, Softmax, Split, "
+            "Squeeze, Sub, Tanh, Transpose, Unsqueeze, Upsample");
   // A transpose read only as a graph output is dropped (its layout changes no figure bitsim reports);
   // tests/data/onnx/layouts.onnx has the transposes in the middle of a network.
   EXPECT_EQ(onnx_error("node/test_transpose_default"), "(no error)");
@@ -484,6 +485,19 @@ TEST(OnnxImport, SeveralGraphOutputsMatchPyTorch) {
   changed[static_cast<std::size_t>(net.outputs()[1])][0] += 1.0f;
   EXPECT_EQ(engine.output_mse(all, all), 0.0);
   EXPECT_NEAR(engine.output_mse(all, changed), 1.0 / (2.0 * 77.0), 1e-9);  // one value off by 1 (float)
+}
+
+// shuffle.onnx: a ShuffleNet-v2 unit behind a space-to-depth stem (PyTorch export): strided Slices of
+// height and width, torch.chunk as channel Slices, the channel shuffle (Reshape to 5-D, Transpose,
+// Reshape) as one shuffle layer, a reshape to another C x H x W view, Exp.
+TEST(OnnxImport, ShuffleSliceAndReshapeMatchPyTorch) {
+  const sim::Network net = test_model("shuffle");
+  EXPECT_EQ(net.layer(*net.find("/Reshape_1")).op, sim::LayerOp::Shuffle);
+  EXPECT_EQ(net.layer(*net.find("/Reshape_1")).groups, 2);
+  EXPECT_EQ(net.layer(*net.find("/Slice_1")).output, (sim::Shape{3, 4, 4}));
+  EXPECT_EQ(net.layer(*net.find("/Reshape_2")).op, sim::LayerOp::Reshape);
+  EXPECT_EQ(net.layer(*net.find("/Reshape_2")).output, (sim::Shape{8, 2, 4}));
+  expect_matches_pytorch(net, "shuffle");
 }
 
 // padconv.onnx: an asymmetric zero Pad (top 2, left 1, bottom 1, right 0) folded into a stride-2 Conv.

@@ -298,6 +298,28 @@ def twoheads(out):
         f.write(numpy_helper.from_array(y2.numpy(), "y2").SerializeToString())
 
 
+class ShuffleBlock(nn.Module):
+    """A ShuffleNet-v2 unit and a space-to-depth stem (issue 13): torch.chunk (Split on channels),
+    Concat, the channel shuffle (Reshape to 5-D, Transpose, Reshape), strided Slices of height and
+    width (YOLO's focus), a reshape to another C x H x W view, and exp."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(12, 8, 1)
+        self.branch = nn.Sequential(nn.Conv2d(4, 4, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, 1, 1, groups=4), nn.Conv2d(4, 4, 1))
+        self.head = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        x = torch.cat([x[:, :, ::2, ::2], x[:, :, 1::2, ::2], x[:, :, ::2, 1::2], x[:, :, 1::2, 1::2]], dim=1)
+        x = torch.relu(self.stem(x))
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat([a, self.branch(b)], dim=1)
+        n, c, h, w = x.shape
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+        y = self.head(x)
+        return torch.exp(y.reshape(n, 8, h // 2, w) * 0.1)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -320,6 +342,8 @@ def main():
     layouts(out)
     clamps(out)
     twoheads(out)
+    torch.manual_seed(8)
+    export(ShuffleBlock(), torch.rand(2, 3, 8, 8), out, "shuffle", fold_constants=True)
 
 
 if __name__ == "__main__":
