@@ -259,6 +259,42 @@ TEST(LatencySolver, UnreachableTargetNamesTheBestPossible) {
 // VGG-16's smallest plan takes ~2.1e8 bits: the feasibility pass weighs size by a large multiplier
 // that must not overflow (1e300 x 2e8 did, and reported 3.1e8 bits as the smallest). A budget of
 // exactly the smallest size is feasible; one bit less is not, and the message names that size.
+// Seven branches read by one concat: their options' combinations exceed the DP's limits (set low
+// here, so that the test is quick), so the live tensors' options are thinned until they fit. The
+// plan meets the target, is not claimed optimal, and is a real plan.
+TEST(LatencySolver, TooManyLiveTensorsAreThinnedNotRefused) {
+  std::string text = "name: wide\ninput: {name: input, shape: [8, 16, 16]}\nlayers:\n";
+  std::string branches;
+  for (int b = 0; b < 7; ++b) {
+    text += fmt::format(
+        "  - {{name: b{}, op: conv, inputs: [input], out_channels: 8, kernel: 3, padding: 1, relu: true}}\n", b);
+    branches += (b ? ", b" : "b") + std::to_string(b);
+  }
+  text += "  - {name: join, op: concat, inputs: [" + branches + "]}\n";
+  text += "  - {name: head, op: conv, out_channels: 8, kernel: 1}\n";
+  const sim::Network net = sim::load_workload(write_temp("wide.yaml", text));
+  const sim::HardwareConfig hw = sim::load_hardware_config(std::string(BITSIM_SOURCE_DIR) + "/configs/eyeriss.yaml");
+  const sim::AnalyticalModel model(net, hw);
+  const RateDistortionCurves curves = curves_for_hardware(modelled_curves(net), model);
+  LatencyGoal quickest;
+  quickest.objective = LatencyObjective::MinTime;
+  quickest.max_states = 2000;
+  quickest.max_combos = 20000;
+  const double fastest = allocate_for_latency(curves, model, 8, quickest).time_s;
+  LatencyGoal g = quickest;
+  g.objective = LatencyObjective::MinError;
+  g.max_time_s = 1.5 * fastest;
+  const LatencyAllocation r = allocate_for_latency(curves, model, 8, g);
+  EXPECT_LE(r.time_s, g.max_time_s);
+  EXPECT_FALSE(r.allocation.proven_optimal);
+  const auto thinned = std::find_if(r.allocation.details.begin(), r.allocation.details.end(),
+                                    [](const auto& d) { return d.first == "thinned"; });
+  ASSERT_NE(thinned, r.allocation.details.end());
+  // The plan is a real plan: simulated, it takes the time the DP says.
+  const sim::BitPlan plan = to_bit_plan(net, curves, r.allocation, 8, "thinned");
+  EXPECT_NEAR(model.evaluate(plan).time_s, r.time_s, 1e-9 * r.time_s);
+}
+
 TEST(LatencySolver, SizeFeasibilityOnALargeNetwork) {
   const sim::Network net = sim::load_workload(std::string(BITSIM_SOURCE_DIR) + "/workloads/vgg16.yaml");
   const sim::HardwareConfig hw = sim::load_hardware_config(std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml");

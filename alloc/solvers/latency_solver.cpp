@@ -17,8 +17,7 @@ namespace bitsim::alloc {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr std::size_t kMaxKeys = 1'000'000;  // frontier assignments (DP states) per stage
-using Pos = std::int16_t;                    // a position in a tensor's candidate list; -1 = no variable
+using Pos = std::int16_t;  // a position in a tensor's candidate list; -1 = no variable
 
 // Sums over the layers so far: p the objective, c the constrained quantity, r the size.
 struct Label {
@@ -209,8 +208,12 @@ double excess(double c, double r, double max_c, double max_r) {
 class LatencyDp {
  public:
   LatencyDp(const RateDistortionCurves& curves, const sim::AnalyticalModel& model, int default_bits,
-            LatencyObjective objective)
-      : m_curves(curves), m_model(model), m_objective(objective) {
+            const LatencyGoal& goal)
+      : m_curves(curves),
+        m_model(model),
+        m_objective(goal.objective),
+        m_max_states(goal.max_states),
+        m_max_combos(goal.max_combos) {
     const sim::Network& net = model.network();
     const Allocation first = make_allocation(curves, std::vector<int>(curves.tensors.size(), 0));
     sim::BitPlan plan = to_bit_plan(net, curves, first, default_bits, "");  // validates the curves too
@@ -222,7 +225,29 @@ class LatencyDp {
     for (std::size_t l = 0; l < net.layers().size(); ++l)
       if (const int w = model.traffic().layer(l).writes; w >= 0) m_written[static_cast<std::size_t>(w)] = true;
     index_touches(of);
-    build_stages(of, plan);
+    // Too many live activation tensors (U-Nets' long skips) make too many DP states: their options are
+    // thinned, evenly along each one's sizes with the smallest and largest kept, until every stage
+    // fits; the search is then exact over the thinned options only, and says so.
+    for (auto [too_wide, limit] = build_stages(of, plan); !too_wide.empty();
+         std::tie(too_wide, limit) = build_stages(of, plan)) {
+      std::size_t keys = 1;
+      for (const int t : too_wide) keys *= m_cand[static_cast<std::size_t>(t)].size();
+      while (keys > limit) {
+        const auto widest = *std::max_element(too_wide.begin(), too_wide.end(), [&](int a, int b) {
+          return m_cand[static_cast<std::size_t>(a)].size() < m_cand[static_cast<std::size_t>(b)].size();
+        });
+        std::vector<int>& c = m_cand[static_cast<std::size_t>(widest)];
+        if (c.size() <= 2)
+          throw InputError({}, fmt::format("latency solver: {} activation tensors are live at once, or read by one "
+                                           "layer; even with two options each the exact DP exceeds {} states",
+                                           too_wide.size(), limit));
+        keys /= c.size();
+        thin(static_cast<std::size_t>(widest));
+        keys *= c.size();
+      }
+      m_stages.clear();
+      m_max_frontier = 0;
+    }
     // Suffix sums: the least the layers from k on can add.
     m_rest_p.assign(m_stages.size() + 1, 0);
     m_rest_c.assign(m_stages.size() + 1, 0);
@@ -447,6 +472,7 @@ class LatencyDp {
   std::size_t peak_labels() const { return m_peak_labels; }
   std::size_t peak_states() const { return m_peak_states; }
   std::size_t max_frontier() const { return m_max_frontier; }
+  std::size_t thinned() const { return m_thinned; }
   std::size_t candidate_options() const {
     std::size_t total = 0;
     for (const auto& c : m_cand) total += c.size();
@@ -537,7 +563,9 @@ class LatencyDp {
 
   // One stage per layer: the activation tensors its timing reads (their slots in the frontier
   // before it), the frontier after it (tensors still to be read), its dense state keys, and its entries.
-  void build_stages(const TensorsOfLayers& of, sim::BitPlan& plan) {
+  // Returns the tensors of the first stage with more than m_max_states states or m_max_combos option
+  // combinations, and that limit (nothing built past it), or no tensors when every stage was built.
+  std::pair<std::vector<int>, std::size_t> build_stages(const TensorsOfLayers& of, sim::BitPlan& plan) {
     const sim::Network& net = m_model.network();
     const std::size_t n = net.layers().size();
     std::vector<std::size_t> last_use(n);  // the last layer whose timing reads each layer's output
@@ -547,7 +575,6 @@ class LatencyDp {
         last_use[static_cast<std::size_t>(p)] = std::max(last_use[static_cast<std::size_t>(p)], l);
     std::vector<int> frontier;  // tensor indices
     for (std::size_t l = 0; l < n; ++l) {
-      const sim::Layer& layer = net.layer(l);
       Stage s;
       s.layer = l;
       s.w_tensor = of.weights[l];
@@ -579,14 +606,33 @@ class LatencyDp {
         s.key_stride.push_back(s.key_count);
         s.key_size.push_back(m_cand[static_cast<std::size_t>(t)].size());
         s.key_count *= s.key_size.back();
-        if (s.key_count > kMaxKeys)
-          throw InputError({}, fmt::format("latency solver: after layer '{}', {} activation tensors are live at once "
-                                           "({}+ option combinations); the exact DP supports up to {}",
-                                           layer.name, frontier.size(), s.key_count, kMaxKeys));
+        if (s.key_count > m_max_states) return {frontier, m_max_states};
       }
-      tabulate_(s, in_tensors, plan);
+      if (!tabulate_(s, in_tensors, plan)) {
+        std::vector<int> coupled = in_tensors;
+        if (s.out_tensor >= 0) coupled.push_back(s.out_tensor);
+        return {coupled, m_max_combos};
+      }
       m_stages.push_back(std::move(s));
     }
+    return {{}, 0};
+  }
+
+  // Halves tensor t's candidates: evenly spaced in size order, the smallest and largest kept.
+  void thin(std::size_t t) {
+    std::vector<int>& c = m_cand[t];
+    const auto& opts = m_curves.tensors[t].options;
+    std::sort(c.begin(), c.end(), [&](int a, int b) {
+      const auto& x = opts[static_cast<std::size_t>(a)];
+      const auto& y = opts[static_cast<std::size_t>(b)];
+      return std::tie(x.rate_bits, x.bits, a) < std::tie(y.rate_bits, y.bits, b);
+    });
+    const std::size_t keep = (c.size() + 1) / 2;
+    std::vector<int> kept;
+    for (std::size_t i = 0; i < keep; ++i) kept.push_back(c[i * (c.size() - 1) / (keep - 1)]);
+    std::sort(kept.begin(), kept.end());
+    c = std::move(kept);
+    ++m_thinned;
   }
 
   // A search's state between stages.
@@ -747,7 +793,8 @@ class LatencyDp {
 
   // Every combination of the options of the activation tensors the layer reads and writes, with the
   // weight choices that are not dominated for it.
-  void tabulate_(Stage& s, const std::vector<int>& in_tensors, sim::BitPlan& plan) {
+  // Returns false, tabulating nothing, when the combinations exceed m_max_combos.
+  bool tabulate_(Stage& s, const std::vector<int>& in_tensors, sim::BitPlan& plan) {
     std::vector<int> vars = in_tensors;
     vars.push_back(s.out_tensor);  // may be -1
     std::vector<std::size_t> sizes;
@@ -756,9 +803,7 @@ class LatencyDp {
       sizes.push_back(v >= 0 ? m_cand[static_cast<std::size_t>(v)].size() : 1);
       s.stride.push_back(total);
       total *= sizes.back();
-      if (total > 4'000'000)
-        throw InputError({}, fmt::format("latency solver: layer '{}' couples too many activation options ({}+)",
-                                         m_model.network().layer(s.layer).name, total));
+      if (total > m_max_combos) return false;
     }
     const std::size_t w_count = s.w_tensor >= 0 ? m_cand[static_cast<std::size_t>(s.w_tensor)].size() : 1;
     s.combos.begin.reserve(total + 1);
@@ -812,6 +857,7 @@ class LatencyDp {
         pos[j] = 0;
       }
     }
+    return true;
   }
 
   const RateDistortionCurves& m_curves;
@@ -828,6 +874,8 @@ class LatencyDp {
   std::vector<bool> m_written;                      // per layer: some layer's timing writes its output
   double m_lambda = 0, m_mu = 0;
   std::size_t m_max_frontier = 0, m_peak_labels = 0, m_peak_states = 0;
+  std::size_t m_thinned = 0;  // halvings of candidate lists (thin())
+  std::size_t m_max_states, m_max_combos;
 };
 
 // The least multiplier v (to a relative 1e-6) at which `meets(v)` holds, for a `meets` that is false
@@ -985,7 +1033,7 @@ std::optional<LatencyAllocation> solve_within(const RateDistortionCurves& curves
   // The constrained sum, as the DP accumulates it (time excludes the fixed dram.latency).
   const SolveLimits lim{min_error ? layer_time_limit(goal.max_time_s, latency) : goal.max_error * (1 + 1e-12),
                         std::isfinite(goal.budget_bits) ? goal.budget_bits * (1 + 1e-12) : kInf};
-  LatencyDp dp(curves, model, default_bits, goal.objective);
+  LatencyDp dp(curves, model, default_bits, goal);
   // A rate is printed rounded down, so that a user who asks for the printed rate gets it.
   auto c_text = [&](double c) {
     const double rate = model.batch() / (c + latency);
@@ -1025,7 +1073,7 @@ std::optional<LatencyAllocation> solve_within(const RateDistortionCurves& curves
   LatencyAllocation result;
   Allocation& a = result.allocation;
   a = make_allocation(curves, best.choice);
-  a.proven_optimal = finished;
+  a.proven_optimal = finished && dp.thinned() == 0;
   result.time_s = (min_error ? best.c : best.p) + latency;
   a.details.emplace_back("objective", min_error ? "min predicted error s.t. time" : "min time s.t. predicted error");
   a.details.emplace_back("dp_time_s", result.time_s);
@@ -1041,6 +1089,11 @@ std::optional<LatencyAllocation> solve_within(const RateDistortionCurves& curves
     a.details.emplace_back(
         "status",
         fmt::format("exact search outgrew {} labels: best Lagrangian plan, not proven optimal", goal.max_labels));
+  if (dp.thinned() > 0)
+    a.details.emplace_back(
+        "thinned", fmt::format("{} halvings of activation tensors' options (more than {} DP states or {} option "
+                               "combinations in a layer): optimal over the thinned options only",
+                               dp.thinned(), goal.max_states, goal.max_combos));
   if (resident) a.proven_optimal = false;
   return result;
 }

@@ -47,6 +47,9 @@ struct LatencyGoal {
   double max_error = std::numeric_limits<double>::infinity();    // predicted distortion (sum)
   double budget_bits = std::numeric_limits<double>::infinity();  // size, as the curves count it
   std::size_t max_labels = 1'000'000;                            // exact search gives up beyond this
+  // Beyond these, the options of the tensors concerned are thinned (the plan is then not proven optimal):
+  std::size_t max_states = 1'000'000;  // frontier assignments (DP states) per stage
+  std::size_t max_combos = 4'000'000;  // option combinations of the tensors one layer reads and writes
 };
 
 struct LatencyAllocation {
