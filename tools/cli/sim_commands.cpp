@@ -1,4 +1,5 @@
 // Commands on the hardware side: simulate, demo, inspect, explain-config, list formats.
+#include <algorithm>
 #include <fmt/format.h>
 #include <iostream>
 #include <optional>
@@ -146,10 +147,22 @@ int run_simulate(const SimulateArgs& a) {
       break;
     }
     case Format::Csv: {
+      // The total row, by column name (it sat under the wrong columns once columns were added).
       Table with_total = layers;
-      with_total.add_row({std::string("total"), std::string("total"), net.total_macs() * a.batch, net.total_weights(),
-                          r.compute_cycles, r.dram_bytes, Cell(), Cell(), Cell(), r.time_s, std::string()});
-      // (the SystemC columns of the total row stay empty: add_row pads)
+      std::vector<Cell> total(layers.columns().size(), Cell(std::string()));
+      const auto set = [&](const std::string& column, Cell value) {
+        const auto at = std::find(layers.columns().begin(), layers.columns().end(), column);
+        BITSIM_CHECK(at != layers.columns().end());
+        total[static_cast<std::size_t>(at - layers.columns().begin())] = std::move(value);
+      };
+      set("layer", std::string("total"));
+      set("op", std::string("total"));
+      set("macs", net.total_macs() * a.batch);
+      set("weights", net.total_weights());
+      set("compute_cycles", r.compute_cycles);
+      set("dram_bytes", r.dram_bytes);
+      set("time_s", r.time_s);
+      with_total.add_row(std::move(total));  // the other columns (per-layer only) stay empty
       with_total.write_csv(std::cout);
       break;
     }
