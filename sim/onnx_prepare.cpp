@@ -21,6 +21,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <utility>
 
@@ -250,6 +251,71 @@ std::string infer_in_child(onnx::ModelProto& model) {
   return {};
 }
 
+// The inputs ONNX requires of the operators bitsim folds or maps (the first never empty); others: 0.
+int min_inputs(const std::string& op) {
+  static const std::map<std::string, int> table{{"Conv", 2},
+                                                {"ConvTranspose", 2},
+                                                {"Gemm", 2},
+                                                {"MatMul", 2},
+                                                {"BatchNormalization", 5},
+                                                {"Add", 2},
+                                                {"Sub", 2},
+                                                {"Mul", 2},
+                                                {"Div", 2},
+                                                {"Pow", 2},
+                                                {"Equal", 2},
+                                                {"Less", 2},
+                                                {"Greater", 2},
+                                                {"PRelu", 2},
+                                                {"Reshape", 2},
+                                                {"Expand", 2},
+                                                {"Gather", 2},
+                                                {"Where", 3},
+                                                {"Range", 3},
+                                                {"Max", 1},
+                                                {"Min", 1},
+                                                {"Concat", 1},
+                                                {"Relu", 1},
+                                                {"Clip", 1},
+                                                {"Sigmoid", 1},
+                                                {"HardSigmoid", 1},
+                                                {"HardSwish", 1},
+                                                {"Softmax", 1},
+                                                {"Tanh", 1},
+                                                {"LeakyRelu", 1},
+                                                {"Exp", 1},
+                                                {"MaxPool", 1},
+                                                {"AveragePool", 1},
+                                                {"GlobalAveragePool", 1},
+                                                {"GlobalMaxPool", 1},
+                                                {"ReduceMean", 1},
+                                                {"ReduceMax", 1},
+                                                {"ReduceProd", 1},
+                                                {"Flatten", 1},
+                                                {"Squeeze", 1},
+                                                {"Unsqueeze", 1},
+                                                {"Transpose", 1},
+                                                {"Pad", 1},
+                                                {"Identity", 1},
+                                                {"Dropout", 1},
+                                                {"Resize", 1},
+                                                {"Upsample", 1},
+                                                {"Slice", 1},
+                                                {"Split", 1},
+                                                {"Shape", 1},
+                                                {"Size", 1},
+                                                {"Cast", 1},
+                                                {"ConstantOfShape", 1},
+                                                {"Neg", 1},
+                                                {"Floor", 1},
+                                                {"Ceil", 1},
+                                                {"Sqrt", 1},
+                                                {"Not", 1},
+                                                {"Abs", 1}};
+  const auto it = table.find(op);
+  return it == table.end() ? 0 : it->second;
+}
+
 class Preparer {
  public:
   Preparer(onnx::ModelProto& model, std::string path, const std::optional<Shape>& input_shape,
@@ -260,10 +326,14 @@ class Preparer {
     onnx::GraphProto& g = *m_model.mutable_graph();
     for (const auto& o : m_model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") m_opset = o.version();
-    for (const auto& n : g.node())  // before any stage drops it as dead
+    for (const auto& n : g.node()) {  // before any stage drops it as dead, or reads its inputs
+      const std::string label = n.name().empty() ? "(unnamed)" : n.name();
       if (n.output_size() < 1 || n.output(0).empty())
-        fail(fmt::format("node '{}' ({}): the node has no output", n.name().empty() ? "(unnamed)" : n.name(),
-                         n.op_type()));
+        fail(fmt::format("node '{}' ({}): the node has no output", label, n.op_type()));
+      if (const int least = min_inputs(n.op_type()); n.input_size() < least || (least > 0 && n.input(0).empty()))
+        fail(fmt::format("node '{}' ({}): expected at least {} input(s), got {}", label, n.op_type(), least,
+                         n.input_size()));
+    }
     set_input_dims(g);
     infer_shapes();
     // Folding makes shapes static (a Reshape with a now-constant shape), which lets more fold.
