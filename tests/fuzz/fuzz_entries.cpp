@@ -20,8 +20,10 @@ namespace bitsim::fuzz {
 
 namespace {
 
-std::string_view extension(Loader loader) {
+std::string_view extension(Loader loader, std::string_view bytes) {
   switch (loader) {
+    case Loader::Numpy:  // a zip archive (.npz) or a single array (.npy)
+      return bytes.substr(0, 2) == "PK" ? ".npz" : ".npy";
     case Loader::HardwareYaml:
     case Loader::WorkloadYaml:
     case Loader::Plan:
@@ -46,7 +48,7 @@ class TempFile {
   TempFile(Loader loader, std::string_view bytes) {
     const char* dir = std::getenv("TMPDIR");
     m_path = fmt::format("{}/bitsim-fuzz-{}-{}{}", dir ? dir : "/tmp", ::getpid(), kLoaderNames.name(loader),
-                         extension(loader));
+                         extension(loader, bytes));
     std::ofstream(m_path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
   ~TempFile() { std::remove(m_path.c_str()); }
@@ -110,6 +112,9 @@ bool run(Loader loader, std::string_view bytes) {
         alloc::read_idx(f.path(), dims);
         break;
       }
+      case Loader::Numpy:  // as --data reads it for a model with a 1 x 28 x 28 input (the seeds')
+        alloc::load_dataset(f.path(), sim::Shape{1, 28, 28});
+        break;
     }
   } catch (const InputError&) {
     return false;

@@ -11,13 +11,13 @@
 
 namespace bitsim::fuzz {
 
-enum class Loader { HardwareYaml, ScaleSimCfg, WorkloadYaml, ScaleSimCsv, Onnx, Plan, Curves, Study, Idx };
+enum class Loader { HardwareYaml, ScaleSimCfg, WorkloadYaml, ScaleSimCsv, Onnx, Plan, Curves, Study, Idx, Numpy };
 inline constexpr NameTable kLoaderNames{std::array{
     NamedValue<Loader>{Loader::HardwareYaml, "hardware_yaml"}, NamedValue<Loader>{Loader::ScaleSimCfg, "scalesim_cfg"},
     NamedValue<Loader>{Loader::WorkloadYaml, "workload_yaml"}, NamedValue<Loader>{Loader::ScaleSimCsv, "scalesim_csv"},
     NamedValue<Loader>{Loader::Onnx, "onnx"}, NamedValue<Loader>{Loader::Plan, "plan"},
     NamedValue<Loader>{Loader::Curves, "curves"}, NamedValue<Loader>{Loader::Study, "study"},
-    NamedValue<Loader>{Loader::Idx, "idx"}}};
+    NamedValue<Loader>{Loader::Idx, "idx"}, NamedValue<Loader>{Loader::Numpy, "numpy"}}};
 static_assert(kLoaderNames.complete());
 
 // Loads `bytes` as `loader` reads a file. True when the input loaded, false when it was refused
