@@ -107,9 +107,9 @@ TEST(HardwareYaml, QuantityWithoutUnit) {
 }
 
 TEST(HardwareYaml, BadDataflowAndMissingKeysAllReportedAtOnce) {
-  EXPECT_EQ(config_error("m.yaml", "name: t\narray: {rows: 0, cols: 4, dataflow: rs}\nclock: 700\n"),
+  EXPECT_EQ(config_error("m.yaml", "name: t\narray: {rows: 0, cols: 4, dataflow: rss}\nclock: 700\n"),
             "F:2:15: error: array.rows: expected an integer from 1 to 1048576, got '0'\n"
-            "F:2:37: error: array.dataflow: expected one of os, ws, is, got 'rs' (did you mean 'os'?)\n"
+            "F:2:37: error: array.dataflow: expected one of os, ws, is, rs, got 'rss' (did you mean 'rs'?)\n"
             "F:3:8: error: clock: expected a quantity with a unit (Hz, kHz, MHz, GHz), got '700'\n"
             "F:1:1: error: sram.weights: missing (required: size, on-chip SRAM for weights)\n"
             "F:1:1: error: sram.activations: missing (required: size, on-chip SRAM for activations (inputs and "
