@@ -43,7 +43,10 @@ ConvShape conv_shape(const Network& net, std::size_t index) {
 
 double rlc_bits(double values, int bits, double zero_fraction) {
   const double pairs_per_word = std::floor(63.0 / (bits + 5));  // 5-bit run + level; 1 termination bit
-  const double pairs_per_value = (1 - zero_fraction) + std::pow(zero_fraction, 32);
+  // A pair takes min(G, 32) values, G the position of the next nonzero value (geometric):
+  // E = (1 - z^32) / (1 - z), so (1 - z) / (1 - z^32) pairs per value (1/32 when all are zero).
+  const double z = zero_fraction;
+  const double pairs_per_value = z >= 1 ? 1.0 / 32 : (1 - z) / (1 - std::pow(z, 32));
   return values * pairs_per_value * 64.0 / std::max(1.0, pairs_per_word);
 }
 
@@ -267,6 +270,7 @@ bool search(const Params& hw, const Layer2d& L, i64 f, Candidate& best) {
         const i64 p_max = std::min({hw.psum_spad, hw.filter_spad / (q * L.s_part), L.m});
         if (p_max < 1) continue;
         for (const i64 r : block_sizes(cdiv(L.cp, q), places)) {
+          if (q * r > L.cp && cdiv(L.cp, r) < q) continue;                 // the same mapping as q = ceil(C' / r)
           if (bound(e, n, q, r, p_max, places / r) > best_time) continue;  // the most optimistic p and t
           const double ifmap_block =
               static_cast<double>(n) * static_cast<double>(std::min(q * r, L.c)) * rows_glb * cols_glb;
@@ -283,6 +287,8 @@ bool search(const Params& hw, const Layer2d& L, i64 f, Candidate& best) {
                 t = listed[k - 1];
                 if (t > cap) continue;
               }
+              // A p larger than the filters give each set repeats the mapping with p = ceil(M / t).
+              if (p * t > L.m && cdiv(L.m, t) < p) continue;
               if (bound(e, n, q, r, p, t) > best_time) continue;
               const i64 pt = p * t;
               const double psum_block =

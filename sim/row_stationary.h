@@ -106,8 +106,9 @@ RsCost row_stationary_cost(const HardwareConfig& hw, const ConvShape& shape, int
 
 // Bits of a feature map of `values` values stored run-length coded (JSSC 2017: a 5-bit run of
 // zeros and a `bits`-bit level per pair, as many pairs as fit in a 64-bit word with its one
-// termination bit: 3 at 16 bits), when `zero_fraction` of its values are zero, independently:
-// (1 - z) pairs per value for the nonzero values, plus z^32 for the zero that ends a run of 31.
+// termination bit: 3 at 16 bits), when `zero_fraction` z of its values are zero, independently:
+// a pair codes a run of zeros and the next value, at most 31 + 1 values, so there are
+// (1 - z) / (1 - z^32) pairs per value.
 double rlc_bits(double values, int bits, double zero_fraction);
 
 }  // namespace bitsim::sim
