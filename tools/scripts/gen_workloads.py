@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the shipped network descriptions in workloads/ (ResNet-50, MobileNet-v1, AlexNet, VGG-16, and
-AlexNet as the Eyeriss papers measure it).
+AlexNet's and VGG-16's conv layers as the Eyeriss papers measure them).
 
 The YAML files are checked in; this script documents where every layer comes from and regenerates
 them byte for byte:  python3 tools/scripts/gen_workloads.py workloads/
@@ -193,9 +193,24 @@ def vgg16():
     return net
 
 
+def vgg16_eyeriss():
+    net = Net("vgg16_eyeriss", [
+        "VGG-16 as the Eyeriss papers measure it (Chen et al., JSSC 2017): the thirteen 3x3 conv layers",
+        "with bias and ReLU and the four 2x2 max pools between them; no FC layers. Conv MACs per image:",
+        "15,346,630,656; JSSC 2017 gives 46.04 G MACs at batch 3 (15.35 G per image).",
+    ], (3, 224, 224))
+    cfg = [(1, [64, 64]), (2, [128, 128]), (3, [256, 256, 256]), (4, [512, 512, 512]), (5, [512, 512, 512])]
+    for stage, widths in cfg:
+        for j, width in enumerate(widths, start=1):
+            net.conv(f"conv{stage}_{j}", width, 3, p=1, bias=True, bn=False)
+        if stage < 5:
+            net.pool(f"pool{stage}", "maxpool", 2, 2)
+    return net
+
+
 def main():
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "workloads")
-    for net in (resnet50(), mobilenet_v1(), alexnet(), vgg16(), alexnet_eyeriss()):
+    for net in (resnet50(), mobilenet_v1(), alexnet(), vgg16(), alexnet_eyeriss(), vgg16_eyeriss()):
         (out / f"{net.name}.yaml").write_text(net.text())
         print(f"{net.name}: {net.params} parameters, {net.macs} MACs")
 
