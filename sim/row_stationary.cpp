@@ -236,14 +236,19 @@ bool search(const Params& hw, const Layer2d& L, i64 f, Candidate& best) {
   const double work = static_cast<double>(L.m) * static_cast<double>(L.cp) * static_cast<double>(L.s_part) *
                       static_cast<double>(L.e) * static_cast<double>(L.f) * static_cast<double>(L.n);
   double best_time = std::numeric_limits<double>::infinity();
-  // A lower bound on a mapping's cycles: the work over its PEs, plus the filter refills before
-  // passes unless the scratchpads can hold every filter (each pass refills its block).
-  const double refill_words = static_cast<double>(L.m) * static_cast<double>(L.cp) *
-                              static_cast<double>(L.r_part * L.s_part) / static_cast<double>(hw.bus);
+  // A lower bound on a mapping's cycles: the work over its PEs, or the psums every channel block
+  // writes over the psum bus, whichever is longer; plus the filter refills before passes unless
+  // the scratchpads can hold every filter (each pass refills its block).
+  const double bus = static_cast<double>(hw.bus);
+  const double refill_words =
+      static_cast<double>(L.m) * static_cast<double>(L.cp) * static_cast<double>(L.r_part * L.s_part) / bus;
+  const double psum_words =
+      static_cast<double>(L.n) * static_cast<double>(L.m) * static_cast<double>(L.e) * static_cast<double>(L.f) / bus;
   const auto bound = [&](i64 e, i64 n, i64 q, i64 r, i64 p, i64 t) {
-    const double compute = work / static_cast<double>(e * r * t);
-    if (p * t >= L.m && q * r >= L.cp) return compute;
-    return compute + refill_words * static_cast<double>(cdiv(L.n, n) * cdiv(L.e, e) * cdiv(L.f, f));
+    const double busy =
+        std::max(work / static_cast<double>(e * r * t), psum_words * static_cast<double>(cdiv(L.cp, q * r)));
+    if (p * t >= L.m && q * r >= L.cp) return busy;
+    return busy + refill_words * static_cast<double>(cdiv(L.n, n) * cdiv(L.e, e) * cdiv(L.f, f));
   };
   const i64 tiles = cdiv(L.f, f);
   i64 dram_cols = 0;
