@@ -298,6 +298,8 @@ AnalyticalModel::AnalyticalModel(const Network& net, const HardwareConfig& hw, i
     m_costs.push_back(layer_array_cost(hw, net, i, batch));
     if (m_infeasible.empty() && !m_costs.back().infeasible.empty()) m_infeasible = m_costs.back().infeasible;
   }
+  m_hot.reserve(m_costs.size());
+  for (const ArrayCost& c : m_costs) m_hot.push_back({c.compute_cycles, c.ifmap_dram_factor, c.filter_dram_factor});
 }
 
 SimResult AnalyticalModel::evaluate(const BitPlan& plan) const {
@@ -319,7 +321,7 @@ double offchip_bits(const TensorCoding& c, std::int64_t values) {
 // inputs, not entropy-coded tensors).
 inline double AnalyticalModel::offchip_activation_bits(std::size_t tensor, const TensorCoding& c) const {
   const Layer& l = m_net.layers()[tensor];
-  if (m_rlc && !c.entropy_coded() && l.op != LayerOp::Input)
+  if (m_rlc && !c.entropy_coded() && l.op != LayerOp::Input) [[unlikely]]
     return rlc_bits(static_cast<double>(l.output.count()), c.bits, m_zero_fraction);
   return offchip_bits(c, l.output.count());
 }
@@ -353,7 +355,7 @@ struct AnalyticalModel::ActivationPart {
 
 inline AnalyticalModel::ActivationPart AnalyticalModel::activation_part(std::size_t i, const BitPlan& plan) const {
   const double batch = m_batch;
-  const double refetch = m_costs[i].ifmap_dram_factor;  // 1 except under row stationary
+  const double refetch = m_hot[i].ifmap_factor;  // 1 except under row stationary
   const LayerTraffic& traffic = m_traffic.layer(i);
   ActivationPart a;
   for (int p : traffic.dram_reads) {
@@ -377,11 +379,11 @@ inline void AnalyticalModel::finish_timing(std::size_t i, const TensorCoding& w,
                                            const ActivationPart& a, LayerTiming& out) const {
   const Layer& l = m_net.layers()[i];
   LayerTiming t;  // a local, written to `out` once (no aliasing with the config's doubles)
-  const ArrayCost& cost = m_costs[i];
+  const HotCost& cost = m_hot[i];
   double weight_bits = 0, weight_symbols = 0;
   if (l.weights > 0 && !weights_resident) {
-    weight_bits = offchip_bits(w, l.weights) * cost.filter_dram_factor;
-    if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols) * cost.filter_dram_factor;
+    weight_bits = offchip_bits(w, l.weights) * cost.filter_factor;
+    if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols) * cost.filter_factor;
   }
   const double bits = weight_bits + a.input_bits + a.output_bits;
   const double symbols = weight_symbols + a.input_symbols;
@@ -390,7 +392,7 @@ inline void AnalyticalModel::finish_timing(std::size_t i, const TensorCoding& w,
   t.output_write_bytes = a.output_bits / 8.0;
   t.weight_symbols = static_cast<std::int64_t>(weight_symbols);
 
-  std::int64_t cycles = cost.compute_cycles;
+  std::int64_t cycles = cost.cycles;
   std::int64_t per_pe = 1;  // MACs per PE per cycle
   if (m_packed && cycles > 0) {
     const int widest = std::max(l.weights > 0 ? w.bits : 0, a.max_input_bits);
@@ -398,15 +400,7 @@ inline void AnalyticalModel::finish_timing(std::size_t i, const TensorCoding& w,
     cycles = (cycles + per_pe - 1) / per_pe;
   }
   t.compute_cycles = cycles;
-  if (cycles > 0)
-    t.utilization = static_cast<double>(l.macs) * m_batch /
-                    (static_cast<double>(cycles) * static_cast<double>(m_hw.array_rows * m_hw.array_cols * per_pe));
-  t.folds = cost.folds;
-  t.mapping_efficiency = cost.mapping_efficiency;
-  t.sram_ifmap_reads = cost.sram_ifmap_reads;
-  t.sram_filter_reads = cost.sram_filter_reads;
-  t.sram_ofmap_writes = cost.sram_ofmap_writes;
-  t.sram_psum_reads = cost.sram_psum_reads;
+  t.macs_per_pe_cycle = per_pe;
   t.dram_bytes = bits / 8.0;
   t.decode_symbols = static_cast<std::int64_t>(symbols);
   t.dram_time_s = m_unlimited_dram ? 0.0 : t.dram_bytes / m_dram_bytes_per_s;
@@ -490,6 +484,22 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
   out.time_s = total_time + m_hw.dram_latency_s;
   out.time_per_image_s = out.time_s / m_batch;
   out.inference_rate_per_s = out.time_s > 0 ? m_batch / out.time_s : 0.0;
+}
+
+LayerReport AnalyticalModel::report(std::size_t i, const LayerTiming& t) const {
+  const ArrayCost& cost = m_costs.at(i);
+  LayerReport out;
+  out.folds = cost.folds;
+  if (t.compute_cycles > 0)
+    out.utilization = static_cast<double>(m_net.layer(i).macs) * m_batch /
+                      (static_cast<double>(t.compute_cycles) *
+                       static_cast<double>(m_hw.array_rows * m_hw.array_cols * t.macs_per_pe_cycle));
+  out.mapping_efficiency = cost.mapping_efficiency;
+  out.sram_ifmap_reads = cost.sram_ifmap_reads;
+  out.sram_filter_reads = cost.sram_filter_reads;
+  out.sram_ofmap_writes = cost.sram_ofmap_writes;
+  out.sram_psum_reads = cost.sram_psum_reads;
+  return out;
 }
 
 BottleneckCounts count_bottlenecks(const SimResult& r) {

@@ -82,12 +82,8 @@ constexpr std::string_view bottleneck_name(Bottleneck b) { return kBottleneckNam
 
 struct LayerTiming {
   std::int64_t compute_cycles = 0;
-  // SCALE-Sim's report columns (see above): fractions, and on-chip buffer traffic in values.
-  std::int64_t folds = 0;  // os/ws/is: SCALE-Sim folds (all groups); rs: processing passes
-  double utilization = 0;
-  double mapping_efficiency = 0;
-  double sram_ifmap_reads = 0, sram_filter_reads = 0, sram_ofmap_writes = 0, sram_psum_reads = 0;
-  double dram_bytes = 0;  // = weight_read_bytes + input_read_bytes + output_write_bytes
+  std::int64_t macs_per_pe_cycle = 1;  // > 1 only with precision_scaling: packed
+  double dram_bytes = 0;               // = weight_read_bytes + input_read_bytes + output_write_bytes
   double weight_read_bytes = 0;
   double input_read_bytes = 0;
   double output_write_bytes = 0;
@@ -133,6 +129,14 @@ struct ArrayCost {
 };
 ArrayCost layer_array_cost(const HardwareConfig& hw, const Network& net, std::size_t index, int batch);
 
+// SCALE-Sim's report columns of a layer (see above): fractions, and on-chip buffer traffic in values.
+struct LayerReport {
+  std::int64_t folds = 0;  // os/ws/is: SCALE-Sim folds (all groups); rs: processing passes
+  double utilization = 0;
+  double mapping_efficiency = 0;
+  double sram_ifmap_reads = 0, sram_filter_reads = 0, sram_ofmap_writes = 0, sram_psum_reads = 0;
+};
+
 // SCALE-Sim demand lines of one GEMM (before the report's "- 1"). os, ws and is only: the
 // functions below take a GEMM, which row stationary cannot map (layer_array_cost() does).
 std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols, std::int64_t m, std::int64_t k,
@@ -177,6 +181,9 @@ class AnalyticalModel {
   const ActivationTraffic& traffic() const { return m_traffic; }
   // Layer i's cost on the array at native precision (its folds or passes, traffic factors).
   const ArrayCost& array_cost(std::size_t i) const { return m_costs.at(i); }
+  // The report columns of layer i, given the timing evaluate() (or the SystemC engine) gave it;
+  // kept off evaluate()'s hot path.
+  LayerReport report(std::size_t i, const LayerTiming& t) const;
 
   const Network& network() const { return m_net; }
   const HardwareConfig& hardware() const { return m_hw; }
@@ -200,6 +207,12 @@ class AnalyticalModel {
   void fill_timing(std::size_t i, const BitPlan& plan, bool weights_resident, LayerTiming& t) const;
   double offchip_activation_bits(std::size_t tensor, const TensorCoding& c) const;
   std::vector<ArrayCost> m_costs;
+  // What the hot path reads of m_costs, packed: native cycles and the DRAM refetch factors.
+  struct HotCost {
+    std::int64_t cycles = 0;
+    double ifmap_factor = 1, filter_factor = 1;
+  };
+  std::vector<HotCost> m_hot;
   std::string m_infeasible;  // the first layer no mapping fits, and why
 };
 

@@ -349,9 +349,11 @@ layers:
   EXPECT_DOUBLE_EQ(c.mapping_efficiency, 60.0 / 96);
   // Utilization is MACs over cycles x PEs: ws runs 2 x 2 x (8 + 4 + 10 - 2) - 1 = 79 cycles.
   hw.dataflow = Dataflow::WeightStationary;
-  const SimResult r = AnalyticalModel(net, hw).evaluate(BitPlan::uniform(net, 8, 8));
+  const AnalyticalModel model(net, hw);
+  const SimResult r = model.evaluate(BitPlan::uniform(net, 8, 8));
   EXPECT_EQ(r.layers[kA].compute_cycles, 79);
-  EXPECT_DOUBLE_EQ(r.layers[kA].utilization, 300.0 / (79 * 16));
+  EXPECT_DOUBLE_EQ(model.report(kA, r.layers[kA]).utilization, 300.0 / (79 * 16));
+  EXPECT_EQ(model.report(kA, r.layers[kA]).folds, 4);
   // Two groups of K = 3, N = 3 (M = 10) under diagonal_tiles, ws: group 0 sits in row and column
   // fold 0, group 1 (rows and columns 3-5) in folds 0 and 1 of each, so 4 folds hold a block. A
   // group's rows stream once per column fold its columns meet (3 x 1 + 3 x 2 = 9, times M = 10),

@@ -60,6 +60,7 @@ Table layer_table(const Network& net, const AnalyticalModel& model, const SimRes
     const Layer& l = net.layer(i);
     if (l.op == LayerOp::Input) continue;
     const LayerTiming& x = r.layers[i];
+    const LayerReport rep = model.report(i, x);
     const int anchor = traffic.layer(i).fused_into;
     std::vector<Cell> row = {l.name,
                              std::string(op_name(l.op)),
@@ -76,13 +77,13 @@ Table layer_table(const Network& net, const AnalyticalModel& model, const SimRes
                              x.compute_time_s,
                              x.time_s,
                              std::string(bottleneck_name(x.bottleneck)),
-                             x.folds,
-                             x.utilization,
-                             x.mapping_efficiency,
-                             x.sram_ifmap_reads,
-                             x.sram_filter_reads,
-                             x.sram_ofmap_writes,
-                             x.sram_psum_reads,
+                             rep.folds,
+                             rep.utilization,
+                             rep.mapping_efficiency,
+                             rep.sram_ifmap_reads,
+                             rep.sram_filter_reads,
+                             rep.sram_ofmap_writes,
+                             rep.sram_psum_reads,
                              model.array_cost(i).mapping.empty() ? std::string("-") : model.array_cost(i).mapping};
     if (detail) {
       const LayerDetail& d = detail->layers[i];
@@ -128,22 +129,24 @@ Table totals_table(const Network& net, const ActivationTraffic& traffic, const S
 
 // The CSV's last row, aligned with the layer columns: sums where a sum means something (time_s:
 // the batch's, with dram.latency), the rest empty.
-std::vector<Cell> total_row(const Network& net, const SimResult& r, int batch) {
+std::vector<Cell> total_row(const Network& net, const AnalyticalModel& model, const SimResult& r, int batch) {
   double weight = 0, input = 0, output = 0, dram_s = 0, decode_s = 0, compute_s = 0;
   double ifmap = 0, filter = 0, ofmap = 0, psum = 0;
   std::int64_t folds = 0;
-  for (const LayerTiming& x : r.layers) {
+  for (std::size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerTiming& x = r.layers[i];
+    const LayerReport rep = model.report(i, x);
     weight += x.weight_read_bytes;
     input += x.input_read_bytes;
     output += x.output_write_bytes;
     dram_s += x.dram_time_s;
     decode_s += x.decode_time_s;
     compute_s += x.compute_time_s;
-    folds += x.folds;
-    ifmap += x.sram_ifmap_reads;
-    filter += x.sram_filter_reads;
-    ofmap += x.sram_ofmap_writes;
-    psum += x.sram_psum_reads;
+    folds += rep.folds;
+    ifmap += rep.sram_ifmap_reads;
+    filter += rep.sram_filter_reads;
+    ofmap += rep.sram_ofmap_writes;
+    psum += rep.sram_psum_reads;
   }
   const std::map<std::string, Cell> values = {{"layer", std::string("total")},
                                               {"op", std::string("total")},
@@ -227,7 +230,7 @@ int run_simulate(const SimulateArgs& a) {
     }
     case Format::Csv: {
       Table with_total = layers;
-      with_total.add_row(total_row(net, r, a.batch));  // (its SystemC columns stay empty: add_row pads)
+      with_total.add_row(total_row(net, model, r, a.batch));  // (its SystemC columns stay empty: add_row pads)
       with_total.write_csv(std::cout);
       break;
     }
