@@ -59,7 +59,8 @@ TEST(ShippedWorkloads, EyerissPapersConvLayersMatchTheirCounts) {
   EXPECT_NEAR(static_cast<double>(alexnet.total_macs()) * 4, 2663e6, 0.5e6);
   EXPECT_NEAR(static_cast<double>(alexnet.total_weights()), 2.3e6, 0.05e6);
   EXPECT_EQ(alexnet.layer(*alexnet.find("conv1")).output, (Shape{96, 55, 55}));
-  EXPECT_EQ(alexnet.layer(*alexnet.find("conv2")).gemm, (Gemm{27 * 27, 5 * 5 * 48, 128, 2}));
+  EXPECT_EQ(alexnet.layer(*alexnet.find("conv2")).gemm,
+            (Gemm{std::int64_t{27} * 27, std::int64_t{5} * 5 * 48, 128, 2}));
   EXPECT_EQ(alexnet.layer(*alexnet.find("conv5")).output, (Shape{256, 13, 13}));
   const Network vgg = shipped("vgg16_eyeriss");
   EXPECT_NEAR(static_cast<double>(vgg.total_macs()) * 3, 46.04e9, 0.005e9);
