@@ -107,6 +107,21 @@ std::vector<i64> block_sizes(i64 x, i64 cap) {
   return out;
 }
 
+// Per-PE counts worth trying for x items, at most `cap`: every count up to 32 (Eyeriss's
+// scratchpads allow at most 12 channels and 24 filters, all tried), beyond that the block sizes.
+std::vector<i64> per_pe_counts(i64 x, i64 cap) {
+  std::vector<i64> out = block_sizes(x, cap);
+  for (i64 v = std::min<i64>(cap, 32); v >= 1; --v) out.push_back(v);
+  std::sort(out.begin(), out.end(), std::greater<>());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// At most this many mappings are costed per layer and column tiling (Eyeriss's largest layers need
+// a few thousand); a search that reaches it keeps the best found, large sets and many filters and
+// channels per PE being tried first.
+constexpr i64 kMaxEvaluations = 1 << 20;
+
 // Blocks of `block` items over `total`: the full ones and the last.
 struct Kind {
   i64 size = 0, count = 0;
@@ -231,6 +246,7 @@ bool better(const Candidate& a, const Candidate& b, double dram_cycles_per_value
 // The best mapping with ofmap tiles of f columns, if any fits the global buffer.
 bool search(const Params& hw, const Layer2d& L, i64 f, Candidate& best) {
   bool found = false;
+  i64 evaluations = 0;
   // No mapping beats its PEs' share of the work (MACs, r_part x s_part per filter part, over at most
   // r_part e r t active PEs): prune candidates whose bound is already slower than the best.
   const double work = static_cast<double>(L.m) * static_cast<double>(L.cp) * static_cast<double>(L.s_part) *
@@ -265,13 +281,15 @@ bool search(const Params& hw, const Layer2d& L, i64 f, Candidate& best) {
     for (i64 first = 0; first < L.e; first += e)
       dram_rows += stored_rows(first, std::min(L.e, first + e) - 1, L.uh, L.span_h, L.pad_top, L.h);
     const double rows_glb = static_cast<double>(touched(e, L.uh, L.span_h));
-    // Set copies on different filters worth trying for p filters per PE (at most `places`).
+    // Filters per PE worth trying, and for each the set copies on different filters (at most `places`).
     const i64 p_top = std::min({hw.psum_spad, hw.filter_spad / L.s_part, L.m});
-    std::vector<std::vector<i64>> t_options(static_cast<std::size_t>(std::max<i64>(0, p_top)) + 1);
-    for (i64 p = 1; p <= p_top; ++p) t_options[static_cast<std::size_t>(p)] = block_sizes(cdiv(L.m, p), places);
+    const std::vector<i64> p_options = p_top >= 1 ? per_pe_counts(L.m, p_top) : std::vector<i64>{};
+    std::vector<std::vector<i64>> t_options;
+    t_options.reserve(p_options.size());
+    for (const i64 p : p_options) t_options.push_back(block_sizes(cdiv(L.m, p), places));
     for (const i64 n : block_sizes(L.n, L.n)) {
       const double ifmap_all = static_cast<double>(n) * static_cast<double>(L.c) * rows_glb * cols_glb;
-      for (i64 q = q_max; q >= 1; --q) {
+      for (const i64 q : q_max >= 1 ? per_pe_counts(L.cp, q_max) : std::vector<i64>{}) {
         const i64 p_max = std::min({hw.psum_spad, hw.filter_spad / (q * L.s_part), L.m});
         if (p_max < 1) continue;
         for (const i64 r : block_sizes(cdiv(L.cp, q), places)) {
@@ -279,10 +297,13 @@ bool search(const Params& hw, const Layer2d& L, i64 f, Candidate& best) {
           if (bound(e, n, q, r, p_max, places / r) > best_time) continue;  // the most optimistic p and t
           const double ifmap_block =
               static_cast<double>(n) * static_cast<double>(std::min(q * r, L.c)) * rows_glb * cols_glb;
-          for (i64 p = p_max; p >= 1; --p) {
+          for (std::size_t pi = 0; pi < p_options.size(); ++pi) {
+            const i64 p = p_options[pi];
+            if (p > p_max) continue;
+            if (evaluations >= kMaxEvaluations) return found;
             // block_sizes(ceil(M / p), places / r): the listed sizes within the cap, and the cap.
             const i64 cap = places / r, filter_groups = cdiv(L.m, p);
-            const auto& listed = t_options[static_cast<std::size_t>(p)];
+            const auto& listed = t_options[pi];
             for (std::size_t k = 0; k <= listed.size(); ++k) {
               i64 t = 0;
               if (k == 0) {
@@ -306,6 +327,7 @@ bool search(const Params& hw, const Layer2d& L, i64 f, Candidate& best) {
                 const double room = std::floor((hw.glb - ifmap_block) / psum_block);
                 mp.m = pt * static_cast<i64>(std::min(room, static_cast<double>(cdiv(L.m, pt))));
               }
+              ++evaluations;
               const Candidate c = evaluate(hw, L, mp, dram_rows, dram_cols);
               if (!found || better(c, best, hw.dram_cycles_per_value)) {
                 best = c;
