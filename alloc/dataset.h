@@ -1,8 +1,10 @@
-// Real input data for measuring output error and accuracy.
+// Real input data for measuring output error and accuracy: Fashion-MNIST, NumPy files, or
+// synthetic images.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,17 +13,38 @@
 namespace bitsim::alloc {
 
 struct Dataset {
-  std::string name;
+  std::string name;  // the --data spec; "... (synthetic)" for random images
   int count = 0;
-  sim::Shape shape;           // per image
-  std::vector<float> images;  // [count][C][H][W]
-  std::vector<int> labels;    // [count], empty when the data has none
+  sim::Shape shape;                // per image
+  std::vector<float> images;       // [count][C][H][W], every value finite
+  std::vector<int> labels;         // [count], empty when the data has none
+  std::vector<std::string> notes;  // how a file was read (arrays, layout, conversions), for the user
 };
 
-// "fashion-mnist[:N]" (the 10,000 test images, first N) or "fashion-mnist-train[:N]" (the 60,000
-// training images): Debian's dataset-fashion-mnist, IDX files under /usr/share/datasets/fashion-mnist,
-// as float32 in [0, 1], [N, 1, 28, 28]. Throws InputError for an unknown name or unreadable files.
-Dataset load_dataset(const std::string& spec);
+// The most image data a data set may hold, as float32 (refused up front beyond: use PATH:N).
+inline constexpr std::size_t kMaxDataBytes = std::size_t{1} << 30;
+
+// `spec` is one of
+//   fashion-mnist[:N]        the 10,000 test images (the first N) of Debian's dataset-fashion-mnist
+//   fashion-mnist-train[:N]  its 60,000 training images; both float32 in [0, 1], [N, 1, 28, 28], labelled
+//   PATH.npy[:N][:nchw|:nhwc]  a float32 (or float64, converted) array, [N, C, H, W], [N, H, W, C] or
+//                            [N, H, W] (one channel), C order; no labels
+//   PATH.npz[:N][:nchw|:nhwc]  an archive (np.savez or np.savez_compressed) whose images are the array
+//                            named 'images' or 'x', else its only float array, with integer labels
+//                            (N of them) named 'labels' or 'y' if it has them
+//   random:N[:SEED]          N synthetic images of `input`, uniform in [0, 1) from a seeded
+//                            std::mt19937_64 (SEED 0 unless given): the same on every platform; no labels
+// `input` is the model's per-image shape: a 4-D array is read as NCHW or NHWC, whichever matches it
+// (an error when both or neither do, unless the spec says which); every form is checked against
+// it. Without `input`, 4-D arrays are read as NCHW unless the spec says otherwise, and random:N is
+// refused. Throws InputError naming the file (and entry, byte or index) and what was expected:
+// unknown names, unreadable or damaged files, other dtypes or layouts, NaN or infinite values, more
+// than kMaxDataBytes of images.
+Dataset load_dataset(const std::string& spec, const std::optional<sim::Shape>& input = std::nullopt);
+
+// What `spec` reads, for cache keys: the spec itself, and for a file also the FNV-1a hash of its
+// bytes (a file changed under the same name is other data). InputError if the file cannot be read.
+std::string dataset_identity(const std::string& spec);
 
 // One IDX file, gzip-compressed or not (big-endian header: magic 0x000008DD with D dimensions, then
 // the sizes): its unsigned bytes after the header, and the sizes in `dims`. Throws InputError for a

@@ -46,6 +46,24 @@ void activate(const Layer& l, float* data, std::size_t count) {
     case sim::Activation::HardSwish:  // x * HardSigmoid(x) with alpha 1/6, beta 0.5 (ONNX)
       for (std::size_t k = 0; k < count; ++k) data[k] *= std::clamp(data[k] / 6.0f + 0.5f, 0.0f, 1.0f);
       return;
+    case sim::Activation::Exp:
+      for (std::size_t k = 0; k < count; ++k) data[k] = std::exp(data[k]);
+      return;
+    case sim::Activation::Tanh:
+      for (std::size_t k = 0; k < count; ++k) data[k] = std::tanh(data[k]);
+      return;
+    case sim::Activation::LeakyRelu:
+      for (std::size_t k = 0; k < count; ++k) data[k] = data[k] < 0 ? l.leaky_alpha * data[k] : data[k];
+      return;
+    case sim::Activation::PRelu: {  // slope per channel (planes of H x W), or one for all
+      const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
+      for (std::size_t k = 0; k < count; ++k) {
+        const float a =
+            l.prelu_slope.size() == 1 ? l.prelu_slope[0] : l.prelu_slope[(k / plane) % l.prelu_slope.size()];
+        data[k] = data[k] < 0 ? a * data[k] : data[k];
+      }
+      return;
+    }
     case sim::Activation::Softmax: {  // over channels, per pixel
       const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
       const std::size_t channels = static_cast<std::size_t>(l.output.channels);
@@ -187,6 +205,120 @@ void pad(const Layer& l, const sim::Shape& in, const float* x, float* y) {
   }
 }
 
+// ONNX ConvTranspose per group: the GEMM cols = W^T X (N = out channels x kernel, M = input pixels),
+// then each product added at its output position (col2im), then the bias.
+void conv_transpose(const Layer& l, const sim::Shape& in, const float* x, float* y, const std::vector<float>& w) {
+  const auto& win = l.window;
+  const std::int64_t g = l.groups, cin = in.channels / g, cout = l.output.channels / g;
+  const std::int64_t P = in.height * in.width, taps = win.kernel_h * win.kernel_w, N = cout * taps;
+  const std::int64_t H = l.output.height, W = l.output.width;
+  std::fill(y, y + l.output.count(), 0.0f);
+  RowMatrix cols(N, P);
+  for (std::int64_t gi = 0; gi < g; ++gi) {
+    Eigen::Map<const RowMatrix> Wg(w.data() + gi * cin * N, cin, N);
+    Eigen::Map<const RowMatrix> X(x + gi * cin * P, cin, P);
+    cols.noalias() = Wg.transpose() * X;
+    for (std::int64_t oc = 0; oc < cout; ++oc)
+      for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
+        for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
+          const std::int64_t row = (oc * win.kernel_h + kh) * win.kernel_w + kw;
+          float* plane = y + (gi * cout + oc) * H * W;
+          for (std::int64_t ih = 0; ih < in.height; ++ih) {
+            const std::int64_t oh = ih * win.stride_h - win.pad_h + kh * win.dilation_h;
+            if (oh < 0 || oh >= H) continue;
+            for (std::int64_t iw = 0; iw < in.width; ++iw) {
+              const std::int64_t ow = iw * win.stride_w - win.pad_w + kw * win.dilation_w;
+              if (ow >= 0 && ow < W) plane[oh * W + ow] += cols(row, ih * in.width + iw);
+            }
+          }
+        }
+  }
+  if (l.values && !l.values->bias.empty())
+    for (std::int64_t c = 0; c < l.output.channels; ++c)
+      std::for_each(y + c * H * W, y + (c + 1) * H * W,
+                    [&](float& v) { v += l.values->bias[static_cast<std::size_t>(c)]; });
+}
+
+// The input coordinate of output coordinate x along an axis of `in` -> `out` values (ONNX Resize).
+double resize_source(const sim::ResizeSpec& r, double x, std::int64_t in, std::int64_t out, double scale) {
+  switch (r.transform) {
+    case sim::ResizeTransform::HalfPixel:
+      return (x + 0.5) / scale - 0.5;
+    case sim::ResizeTransform::PytorchHalfPixel:
+      return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+    case sim::ResizeTransform::AlignCorners: {  // over in x scale, unrounded (ONNX's reference)
+      const double span = static_cast<double>(in) * scale - 1;
+      return out > 1 && span > 0 ? x * static_cast<double>(in - 1) / span : 0.0;
+    }
+    case sim::ResizeTransform::Asymmetric:
+      return x / scale;
+  }
+  return 0.0;
+}
+
+std::int64_t nearest_index(sim::NearestRounding rounding, double v, std::int64_t in) {
+  double r = 0;
+  switch (rounding) {
+    case sim::NearestRounding::RoundPreferFloor:
+      r = v == std::floor(v) + 0.5 ? std::floor(v) : std::round(v);
+      break;
+    case sim::NearestRounding::RoundPreferCeil:
+      r = v == std::floor(v) + 0.5 ? std::ceil(v) : std::round(v);
+      break;
+    case sim::NearestRounding::Floor:
+      r = std::floor(v);
+      break;
+    case sim::NearestRounding::Ceil:
+      r = std::ceil(v);
+      break;
+  }
+  return std::clamp<std::int64_t>(static_cast<std::int64_t>(r), 0, in - 1);
+}
+
+void resize(const Layer& l, const sim::Shape& in, const float* x, float* y) {
+  const sim::ResizeSpec& r = l.resize;
+  const std::int64_t H = l.output.height, W = l.output.width;
+  const double sh = r.scale_h > 0 ? r.scale_h : static_cast<double>(H) / static_cast<double>(in.height);
+  const double sw = r.scale_w > 0 ? r.scale_w : static_cast<double>(W) / static_cast<double>(in.width);
+  // Per output row / column: the two input indices and the weight of the second (nearest: one index).
+  struct Tap {
+    std::int64_t lo = 0, hi = 0;
+    float t = 0;
+  };
+  const auto taps = [&](std::int64_t out, std::int64_t size, double scale) {
+    std::vector<Tap> v(static_cast<std::size_t>(out));
+    for (std::int64_t i = 0; i < out; ++i) {
+      const double src = resize_source(r, static_cast<double>(i), size, out, scale);
+      Tap& t = v[static_cast<std::size_t>(i)];
+      if (r.mode == sim::ResizeMode::Nearest) {
+        t.lo = t.hi = nearest_index(r.nearest, src, size);
+      } else {
+        const double c = std::clamp(src, 0.0, static_cast<double>(size - 1));
+        t.lo = static_cast<std::int64_t>(std::floor(c));
+        t.hi = std::min(t.lo + 1, size - 1);
+        t.t = static_cast<float>(c - static_cast<double>(t.lo));
+      }
+    }
+    return v;
+  };
+  const std::vector<Tap> rows = taps(H, in.height, sh), cols = taps(W, in.width, sw);
+  for (std::int64_t c = 0; c < in.channels; ++c) {
+    const float* plane = x + c * in.height * in.width;
+    float* out = y + c * H * W;
+    for (std::int64_t e = 0; e < H; ++e) {
+      const Tap& a = rows[static_cast<std::size_t>(e)];
+      const float* r0 = plane + a.lo * in.width;
+      const float* r1 = plane + a.hi * in.width;
+      for (std::int64_t f = 0; f < W; ++f) {
+        const Tap& b = cols[static_cast<std::size_t>(f)];
+        const float top = r0[b.lo] + b.t * (r0[b.hi] - r0[b.lo]);
+        const float bottom = r1[b.lo] + b.t * (r1[b.hi] - r1[b.lo]);
+        out[e * W + f] = top + a.t * (bottom - top);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, int begin, int end,
@@ -248,6 +380,35 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
       case LayerOp::Pad:
         pad(l, in_shape(0), input(0), y);
         break;
+      case LayerOp::Resize:
+        resize(l, in_shape(0), input(0), y);
+        break;
+      case LayerOp::ConvTranspose:
+        conv_transpose(l, in_shape(0), input(0), y, *w);
+        break;
+      case LayerOp::Slice: {
+        const sim::Shape in = in_shape(0);
+        const sim::SliceSpec& sl = l.slice;
+        const float* x = input(0);
+        float* o = y;
+        for (std::int64_t c = 0; c < l.output.channels; ++c)
+          for (std::int64_t h = 0; h < l.output.height; ++h)
+            for (std::int64_t v = 0; v < l.output.width; ++v)
+              *o++ = x[((sl.start[0] + c * sl.step[0]) * in.height + sl.start[1] + h * sl.step[1]) * in.width +
+                       sl.start[2] + v * sl.step[2]];
+        break;
+      }
+      case LayerOp::Reshape:
+        std::copy(input(0), input(0) + out_count, y);
+        break;
+      case LayerOp::Shuffle: {  // channel gi * (C / g) + k goes to k * g + gi
+        const std::int64_t g = l.groups, per = l.output.channels / g, plane = l.output.height * l.output.width;
+        for (std::int64_t gi = 0; gi < g; ++gi)
+          for (std::int64_t k = 0; k < per; ++k)
+            std::copy(input(0) + (gi * per + k) * plane, input(0) + (gi * per + k + 1) * plane,
+                      y + (k * g + gi) * plane);
+        break;
+      }
       case LayerOp::Scale: {
         const auto& s = *l.values;
         const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
@@ -320,7 +481,7 @@ Activations InferenceEngine::forward(std::span<const float> input, int n, const 
   // In chunks, so that the intermediate outputs of a large batch never all live at once.
   constexpr int kChunk = 256;
   const auto in_count = static_cast<std::size_t>(m_net.layer(0).output.count());
-  const auto out_count = static_cast<std::size_t>(m_net.layer(output_layer()).output.count());
+  const std::size_t out_count = output_size();
   if (input.size() != static_cast<std::size_t>(n) * in_count)
     throw InputError({},
                      fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
@@ -336,9 +497,46 @@ Activations InferenceEngine::forward(std::span<const float> input, int n, const 
     outs[0].assign(chunk.begin(), chunk.end());
     if (hooks && !hooks->outputs.empty() && hooks->outputs[0]) hooks->outputs[0](outs[0]);  // input quantizer
     forward_from(outs, 1, m, hooks);
-    out.insert(out.end(), outs[output_layer()].begin(), outs[output_layer()].end());
+    const Activations chunk_out = outputs_of(outs, m);
+    out.insert(out.end(), chunk_out.begin(), chunk_out.end());
   }
   return out;
+}
+
+std::size_t InferenceEngine::output_size() const {
+  std::size_t total = 0;
+  for (const int o : m_net.outputs())
+    total += static_cast<std::size_t>(m_net.layer(static_cast<std::size_t>(o)).output.count());
+  return total;
+}
+
+Activations InferenceEngine::outputs_of(const std::vector<Activations>& outs, int n) const {
+  const auto outputs = m_net.outputs();
+  if (outputs.size() == 1) return outs[static_cast<std::size_t>(outputs[0])];
+  Activations out;
+  out.reserve(static_cast<std::size_t>(n) * output_size());
+  for (int image = 0; image < n; ++image)
+    for (const int o : outputs) {
+      const auto size = static_cast<std::size_t>(m_net.layer(static_cast<std::size_t>(o)).output.count());
+      const auto& values = outs[static_cast<std::size_t>(o)];
+      const auto from = values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(image) * size);
+      out.insert(out.end(), from, from + static_cast<std::ptrdiff_t>(size));
+    }
+  return out;
+}
+
+double InferenceEngine::output_mse(const std::vector<Activations>& a, const std::vector<Activations>& b) const {
+  const auto outputs = m_net.outputs();
+  if (outputs.size() == 1)
+    return mean_squared_error(a[static_cast<std::size_t>(outputs[0])], b[static_cast<std::size_t>(outputs[0])]);
+  double sum = 0;
+  std::size_t count = 0;
+  for (const int o : outputs) {
+    const auto& x = a[static_cast<std::size_t>(o)];
+    sum += mean_squared_error(x, b[static_cast<std::size_t>(o)]) * static_cast<double>(x.size());
+    count += x.size();
+  }
+  return count == 0 ? 0.0 : sum / static_cast<double>(count);
 }
 
 double mean_squared_error(std::span<const float> a, std::span<const float> b) {
@@ -360,6 +558,30 @@ double top1_accuracy(std::span<const float> logits, std::span<const int> labels)
     right += static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin()) == labels[r];
   }
   return static_cast<double>(right) / static_cast<double>(labels.size());
+}
+
+double top1_agreement(std::span<const float> a, std::span<const float> b, int rows) {
+  BITSIM_CHECK(a.size() == b.size() && rows >= 0);
+  if (rows == 0) return 0;
+  const std::size_t n = static_cast<std::size_t>(rows), width = a.size() / n;
+  std::size_t same = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    const auto ra = a.subspan(r * width, width), rb = b.subspan(r * width, width);
+    same += std::max_element(ra.begin(), ra.end()) - ra.begin() == std::max_element(rb.begin(), rb.end()) - rb.begin();
+  }
+  return static_cast<double>(same) / static_cast<double>(n);
+}
+
+double sqnr_db(std::span<const float> reference, std::span<const float> other) {
+  BITSIM_CHECK(reference.size() == other.size());
+  double signal = 0, noise = 0;
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    const double d = static_cast<double>(reference[i]) - other[i];
+    signal += static_cast<double>(reference[i]) * reference[i];
+    noise += d * d;
+  }
+  if (noise == 0) return std::numeric_limits<double>::infinity();
+  return 10 * std::log10(signal / noise);
 }
 
 }  // namespace bitsim::alloc

@@ -37,10 +37,15 @@ class InferenceEngine {
   std::vector<Activations> forward_all(std::span<const float> input, int n, const ForwardHooks* hooks = nullptr) const;
   // Recomputes layers from index `from` on, reusing outs[0 .. from-1] (prefix reuse).
   void forward_from(std::vector<Activations>& outs, std::size_t from, int n, const ForwardHooks* hooks = nullptr) const;
-  // The network's output (its last layer) for n inputs: [n][outputs].
+  // The network's outputs for n inputs: per image, every output layer's values in the network's
+  // order ([n][sum of the outputs' sizes]).
   Activations forward(std::span<const float> input, int n, const ForwardHooks* hooks = nullptr) const;
-
-  std::size_t output_layer() const { return m_net.layers().size() - 1; }
+  // The same gathered from forward_all()'s per-layer outputs of n images.
+  Activations outputs_of(const std::vector<Activations>& outs, int n) const;
+  // Mean squared difference per output value between two forward_all() results (every output).
+  double output_mse(const std::vector<Activations>& a, const std::vector<Activations>& b) const;
+  // Values per image over all outputs.
+  std::size_t output_size() const;
   const sim::Network& network() const { return m_net; }
   int threads() const { return m_threads; }
 
@@ -59,5 +64,11 @@ class InferenceEngine {
 double mean_squared_error(std::span<const float> a, std::span<const float> b);
 // Fraction of rows of `logits` ([n][classes]) whose largest entry is at `labels[row]`.
 double top1_accuracy(std::span<const float> logits, std::span<const int> labels);
+// Fraction of the `rows` rows of `a` and `b` (same size) whose largest entry is at the same place:
+// for data without labels, how often a quantized network answers like the float one.
+double top1_agreement(std::span<const float> a, std::span<const float> b, int rows);
+// Signal-to-quantization-noise ratio in dB: 10 log10(sum reference^2 / sum (reference - other)^2),
+// over all values; +inf when they are equal.
+double sqnr_db(std::span<const float> reference, std::span<const float> other);
 
 }  // namespace bitsim::alloc

@@ -60,7 +60,7 @@ class CurveMeasurer {
         m_single(engine.network(), 1),
         m_nonnegative(m_net.layers().size()),
         m_fit_values(m_net.layers().size()) {
-    const Activations& out = m_reference[m_engine.output_layer()];
+    const Activations out = m_engine.outputs_of(m_reference, m_images);
     if (std::any_of(out.begin(), out.end(), [](float v) { return !std::isfinite(v); }))
       throw InputError({}, fmt::format("the float network '{}' gives non-finite outputs on {}: no error can be "
                                        "measured against them",
@@ -94,7 +94,7 @@ class CurveMeasurer {
       quantize_weights_of(job, s.work, o);
     else
       quantize_activations_of(job, s.work, o);
-    o.distortion = mean_squared_error(m_reference[m_engine.output_layer()], s.work[m_engine.output_layer()]);
+    o.distortion = m_engine.output_mse(m_reference, s.work);
     if (!std::isfinite(o.distortion))  // a curve must never carry nan (solvers and the curves file refuse it)
       throw InputError({}, fmt::format("measuring {}{} with {} levels: the output error is not a finite number (the "
                                        "quantized network's outputs overflow float32)",
@@ -222,7 +222,7 @@ std::vector<AdditivityPoint> measure_additivity(const InferenceEngine& engine, c
   const sim::Network& net = engine.network();
   const int n = calibration.count;
   const std::vector<Activations> reference = engine.forward_all(calibration.images, n);
-  const Activations& ref_out = reference[engine.output_layer()];
+  const Activations ref_out = engine.outputs_of(reference, n);
   std::mt19937_64 rng(seed);
   std::vector<AdditivityPoint> points;
   for (int s = 0; s < samples; ++s) {

@@ -116,6 +116,10 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
       case sim::LayerOp::MaxPool:
       case sim::LayerOp::AvgPool:
       case sim::LayerOp::Concat:
+      case sim::LayerOp::Resize:  // nearest copies, linear takes convex combinations
+      case sim::LayerOp::Slice:
+      case sim::LayerOp::Reshape:
+      case sim::LayerOp::Shuffle:
         nonnegative[i] = sim::nonnegative(l.activation) || inputs_nonneg;
         break;
       case sim::LayerOp::Pad:  // the fill is a copy of the input, or the constant

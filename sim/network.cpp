@@ -2,7 +2,9 @@
 #include "sim/network.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <queue>
@@ -21,7 +23,12 @@ bool nonnegative(Activation a) {
     case Activation::None:
     case Activation::HardSwish:
     case Activation::Clip:  // a clip with a lower bound >= 0 is nonnegative too; not relied on
+    case Activation::Tanh:
+    case Activation::LeakyRelu:
+    case Activation::PRelu:
       return false;
+    case Activation::Exp:
+      return true;
   }
   return false;
 }
@@ -95,11 +102,11 @@ class ShapeInference {
     if (layer.op == LayerOp::Input)
       at_least_one = {
           {"channels", layer.output.channels}, {"height", layer.output.height}, {"width", layer.output.width}};
-    if (layer.op == LayerOp::Conv || layer.op == LayerOp::FullyConnected)
-      at_least_one.emplace_back(layer.op == LayerOp::Conv ? "out_channels" : "out_features", out_channels);
-    if (layer.op == LayerOp::Conv) at_least_one.emplace_back("groups", layer.groups);
-    const bool windowed =
-        layer.op == LayerOp::Conv || ((layer.op == LayerOp::MaxPool || layer.op == LayerOp::AvgPool) && !w.global);
+    const bool conv = layer.op == LayerOp::Conv || layer.op == LayerOp::ConvTranspose;
+    if (conv || layer.op == LayerOp::FullyConnected)
+      at_least_one.emplace_back(conv ? "out_channels" : "out_features", out_channels);
+    if (conv) at_least_one.emplace_back("groups", layer.groups);
+    const bool windowed = conv || ((layer.op == LayerOp::MaxPool || layer.op == LayerOp::AvgPool) && !w.global);
     if (windowed)
       for (const auto& f : {std::pair<std::string_view, std::int64_t>{"kernel height", w.kernel_h},
                             {"kernel width", w.kernel_w},
@@ -164,7 +171,116 @@ class ShapeInference {
         return mul(layer, producers);
       case LayerOp::Pad:
         return pad(layer, producers);
+      case LayerOp::Resize:
+        return resize(layer, producers);
+      case LayerOp::ConvTranspose:
+        return conv_transpose(layer, producers, out_channels);
+      case LayerOp::Slice:
+        return slice(layer, producers);
+      case LayerOp::Reshape:
+        if (!arity(layer, producers, 1, 1)) return;
+        if (layer.view.count() != producers[0]->output.count() || layer.view.channels < 1 || layer.view.height < 1 ||
+            layer.view.width < 1) {
+          m_diag.error(layer.where, fmt::format("{}: a {} view of the {} input does not hold the same values",
+                                                layer.name, shape_text(layer.view), shape_text(producers[0]->output)));
+          return;
+        }
+        layer.output = layer.view;
+        return;
+      case LayerOp::Shuffle:
+        if (!arity(layer, producers, 1, 1)) return;
+        if (layer.groups < 1 || producers[0]->output.channels % layer.groups != 0) {
+          m_diag.error(layer.where, fmt::format("{}.groups: expected a divisor of the input channels ({}), got {}",
+                                                layer.name, producers[0]->output.channels, layer.groups));
+          return;
+        }
+        layer.output = producers[0]->output;
+        return;
     }
+  }
+
+  // ONNX Slice per axis with a positive step: start and end counted from the end when negative,
+  // clamped to [0, size]; ceil((end - start) / step) values, at least one.
+  void slice(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    const std::array<std::int64_t, 3> size{in.channels, in.height, in.width};
+    std::array<std::int64_t, 3> out{};
+    for (std::size_t a = 0; a < 3; ++a) {
+      std::int64_t& b = layer.slice.start[a];
+      std::int64_t& e = layer.slice.end[a];
+      const std::int64_t step = layer.slice.step[a];
+      if (b < 0) b = b < -size[a] ? 0 : b + size[a];
+      if (e < 0) e = e < -size[a] ? 0 : e + size[a];
+      b = std::min(b, size[a]);
+      e = std::min(e, size[a]);
+      out[a] = step >= 1 && e > b ? (e - b + step - 1) / step : 0;
+    }
+    if (out[0] < 1 || out[1] < 1 || out[2] < 1) {
+      m_diag.error(layer.where, fmt::format("{}: the slice of the {} input is empty (steps must be >= 1)", layer.name,
+                                            shape_text(in)));
+      return;
+    }
+    layer.output = {out[0], out[1], out[2]};
+  }
+
+  // The output size given, or floor(in x scale) (ONNX Resize with scales).
+  void resize(Layer& layer, const std::vector<const Layer*>& producers) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    ResizeSpec& r = layer.resize;
+    const auto scaled = [](std::int64_t size, double scale) {
+      const double v = std::floor(static_cast<double>(size) * scale);
+      return v >= 1 && v <= static_cast<double>(kMaxDimension) ? static_cast<std::int64_t>(v) : std::int64_t{0};
+    };
+    if (r.height == 0) r.height = scaled(in.height, r.scale_h);
+    if (r.width == 0) r.width = scaled(in.width, r.scale_w);
+    if (r.height < 1 || r.width < 1 || r.height > kMaxDimension || r.width > kMaxDimension) {
+      m_diag.error(layer.where,
+                   fmt::format("{}: resizing the {} input gives no output from 1 to {} in height and width", layer.name,
+                               shape_text(in), kMaxDimension));
+      return;
+    }
+    layer.output = {in.channels, r.height, r.width};
+  }
+
+  // ONNX ConvTranspose: out = stride (in - 1) + output_padding + dilation (kernel - 1) + 1 - pads.
+  void conv_transpose(Layer& layer, const std::vector<const Layer*>& producers, std::int64_t out_channels) {
+    if (!arity(layer, producers, 1, 1)) return;
+    const Shape in = producers[0]->output;
+    if (in.channels % layer.groups != 0 || out_channels % layer.groups != 0) {
+      m_diag.error(layer.where, fmt::format("{}.groups: expected a divisor of the input channels ({}) and of "
+                                            "out_channels ({}), got {}",
+                                            layer.name, in.channels, out_channels, layer.groups));
+      return;
+    }
+    const Window& w = layer.window;
+    const auto axis = [](std::int64_t size, std::int64_t kernel, std::int64_t stride, std::int64_t dilation,
+                         std::int64_t begin, std::int64_t end, std::int64_t extra) -> std::optional<std::int64_t> {
+      const auto grown = product({stride, size - 1});  // each factor <= 2^24
+      if (!grown) return std::nullopt;
+      const std::int64_t out = *grown + extra + dilation * (kernel - 1) + 1 - begin - end;
+      return out >= 1 ? std::optional(out) : std::nullopt;
+    };
+    const auto h = axis(in.height, w.kernel_h, w.stride_h, w.dilation_h, w.pad_h, w.pad_h_end, w.output_pad_h);
+    const auto wd = axis(in.width, w.kernel_w, w.stride_w, w.dilation_w, w.pad_w, w.pad_w_end, w.output_pad_w);
+    if (!h || !wd || w.output_pad_h < 0 || w.output_pad_w < 0 || w.output_pad_h > kMaxDimension ||
+        w.output_pad_w > kMaxDimension) {
+      m_diag.error(layer.where, fmt::format("{}: kernel {}x{}, stride {}x{}, pads and output padding {}x{} give no "
+                                            "output for the {} input",
+                                            layer.name, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.output_pad_h,
+                                            w.output_pad_w, shape_text(in)));
+      return;
+    }
+    layer.output = {out_channels, *h, *wd};
+    const auto m = product({in.height, in.width});
+    const auto n = product({out_channels / layer.groups, w.kernel_h, w.kernel_w});
+    const auto weights = n ? product({in.channels, *n}) : std::nullopt;
+    const auto macs = m && weights ? product({*m, *weights}) : std::nullopt;
+    layer.gemm = {m.value_or(-1), in.channels / layer.groups, n.value_or(-1), layer.groups};
+    layer.weights = weights ? *weights + (layer.bias ? out_channels : 0) : -1;
+    layer.parameters = weights ? layer.weights + (layer.batchnorm ? 2 * out_channels : 0) : -1;
+    layer.macs = macs.value_or(-1);
   }
 
   bool arity(const Layer& layer, const std::vector<const Layer*>& producers, std::size_t min, std::size_t max) {
@@ -384,7 +500,8 @@ std::vector<int> layer_order(const std::vector<LayerSpec>& specs, const std::vec
 
 }  // namespace
 
-Network Network::build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes) {
+Network Network::build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes,
+                       const std::vector<std::string>& outputs) {
   Diagnostics diag;
   const std::vector<std::vector<int>> producers = resolve_producers(name, specs, diag);
   diag.throw_if_any();
@@ -434,6 +551,17 @@ Network Network::build(std::string name, const std::vector<LayerSpec>& specs, st
   net.m_consumers.resize(net.m_layers.size());
   for (std::size_t i = 0; i < net.m_layers.size(); ++i)
     for (int p : net.m_layers[i].inputs) net.m_consumers[static_cast<std::size_t>(p)].push_back(static_cast<int>(i));
+  for (const std::string& o : outputs) {
+    const auto at = net.find(o);
+    BITSIM_CHECK(at.has_value());  // a loader names outputs among its own layers
+    if (std::find(net.m_outputs.begin(), net.m_outputs.end(), static_cast<int>(*at)) == net.m_outputs.end())
+      net.m_outputs.push_back(static_cast<int>(*at));
+  }
+  if (outputs.empty())
+    for (std::size_t i = 0; i < net.m_layers.size(); ++i)
+      if (net.m_consumers[i].empty() && net.m_layers[i].op != LayerOp::Input)
+        net.m_outputs.push_back(static_cast<int>(i));
+  if (net.m_outputs.empty()) net.m_outputs.push_back(static_cast<int>(net.m_layers.size()) - 1);
   return net;
 }
 

@@ -23,27 +23,59 @@ namespace bitsim::sim {
 // tensors of one shape, or of a C x H x W tensor and a C x 1 x 1 one (a squeeze-excitation gate).
 // Pad: height and width grown by the window's pads (a standalone ONNX Pad; zero padding right
 // before a conv is folded into the conv instead). Add, Concat, Scale, Mul and Pad move data, off the array.
-enum class LayerOp { Input, Conv, FullyConnected, MaxPool, AvgPool, Add, Concat, Scale, Mul, Pad };
+// Resize: height and width scaled to resize.height x resize.width (nearest or linear, ONNX's
+// coordinate rules); it moves data, off the array. ConvTranspose: the transposed convolution
+// (gradient of a conv) as ONNX defines it, on the array as a GEMM without zero insertion: M = input
+// pixels, K = input channels per group, N = output channels per group x kernel; the products of
+// overlapping windows are summed into the output off the array (col2im).
+// Slice: a strided box of the input (channels, height, width ranges; ONNX Slice and each output of
+// Split). Reshape: the same values under another C x H x W view (an ONNX Reshape that keeps their
+// order). Shuffle: channels viewed as groups x (C / groups), transposed (ShuffleNet's channel
+// shuffle). Slice, Reshape and Shuffle move data, off the array (hardware that addresses them in
+// place would not: not modelled).
+enum class LayerOp {
+  Input,
+  Conv,
+  FullyConnected,
+  MaxPool,
+  AvgPool,
+  Add,
+  Concat,
+  Scale,
+  Mul,
+  Pad,
+  Resize,
+  ConvTranspose,
+  Slice,
+  Reshape,
+  Shuffle
+};
 
-inline constexpr NameTable kLayerOpNames{
-    std::array{NamedValue<LayerOp>{LayerOp::Input, "input"}, NamedValue<LayerOp>{LayerOp::Conv, "conv"},
-               NamedValue<LayerOp>{LayerOp::FullyConnected, "fc"}, NamedValue<LayerOp>{LayerOp::MaxPool, "maxpool"},
-               NamedValue<LayerOp>{LayerOp::AvgPool, "avgpool"}, NamedValue<LayerOp>{LayerOp::Add, "add"},
-               NamedValue<LayerOp>{LayerOp::Concat, "concat"}, NamedValue<LayerOp>{LayerOp::Scale, "scale"},
-               NamedValue<LayerOp>{LayerOp::Mul, "mul"}, NamedValue<LayerOp>{LayerOp::Pad, "pad"}}};
+inline constexpr NameTable kLayerOpNames{std::array{
+    NamedValue<LayerOp>{LayerOp::Input, "input"}, NamedValue<LayerOp>{LayerOp::Conv, "conv"},
+    NamedValue<LayerOp>{LayerOp::FullyConnected, "fc"}, NamedValue<LayerOp>{LayerOp::MaxPool, "maxpool"},
+    NamedValue<LayerOp>{LayerOp::AvgPool, "avgpool"}, NamedValue<LayerOp>{LayerOp::Add, "add"},
+    NamedValue<LayerOp>{LayerOp::Concat, "concat"}, NamedValue<LayerOp>{LayerOp::Scale, "scale"},
+    NamedValue<LayerOp>{LayerOp::Mul, "mul"}, NamedValue<LayerOp>{LayerOp::Pad, "pad"},
+    NamedValue<LayerOp>{LayerOp::Resize, "resize"}, NamedValue<LayerOp>{LayerOp::ConvTranspose, "convtranspose"},
+    NamedValue<LayerOp>{LayerOp::Slice, "slice"}, NamedValue<LayerOp>{LayerOp::Reshape, "reshape"},
+    NamedValue<LayerOp>{LayerOp::Shuffle, "shuffle"}}};
 static_assert(kLayerOpNames.complete());
 constexpr std::string_view op_name(LayerOp op) { return kLayerOpNames.name(op); }
 
 // The function applied to a layer's output (after any bias). Softmax runs over the channels of
 // each pixel (for an FC layer: over its outputs). Clip: min(max(x, clip_min), clip_max), for the
-// clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max).
-enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip };
+// clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max). LeakyRelu: x < 0 ? alpha x : x
+// with alpha = leaky_alpha; PRelu the same with one slope per channel (prelu_slope, or one for all).
+enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip, Tanh, LeakyRelu, PRelu, Exp };
 inline constexpr NameTable kActivationNames{std::array{
     NamedValue<Activation>{Activation::None, "none"}, NamedValue<Activation>{Activation::Relu, "relu"},
     NamedValue<Activation>{Activation::Sigmoid, "sigmoid"},
     NamedValue<Activation>{Activation::HardSigmoid, "hardsigmoid"},
     NamedValue<Activation>{Activation::HardSwish, "hardswish"}, NamedValue<Activation>{Activation::Softmax, "softmax"},
-    NamedValue<Activation>{Activation::Clip, "clip"}}};
+    NamedValue<Activation>{Activation::Clip, "clip"}, NamedValue<Activation>{Activation::Tanh, "tanh"},
+    NamedValue<Activation>{Activation::LeakyRelu, "leakyrelu"}, NamedValue<Activation>{Activation::PRelu, "prelu"},
+    NamedValue<Activation>{Activation::Exp, "exp"}}};
 static_assert(kActivationNames.complete());
 constexpr std::string_view activation_name(Activation a) { return kActivationNames.name(a); }
 // True when the activation's output is never negative (ReLU quantizers apply: seed 004 eq. 2).
@@ -66,6 +98,30 @@ enum class AutoPad { None, SameUpper, SameLower };
 // (reflect: without repeating the edge).
 enum class PadMode { Constant, Edge, Reflect };
 
+// A resize layer's output size and interpolation, with ONNX Resize's rules: each output coordinate
+// x maps to an input coordinate by `transform` (half_pixel: (x + 0.5) / scale - 0.5; asymmetric:
+// x / scale; align_corners: x (in - 1) / (in scale - 1); pytorch_half_pixel: half_pixel, 0 when out
+// is 1), scale = out / in unless given; nearest rounds it by `nearest`, linear interpolates (clamped to
+// the edge).
+enum class ResizeMode { Nearest, Linear };
+enum class ResizeTransform { HalfPixel, Asymmetric, AlignCorners, PytorchHalfPixel };
+enum class NearestRounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+// A slice layer's box per axis (channels, height, width): start, end (exclusive) and step >= 1, as
+// ONNX writes them (negative counts from the end; clamped to the input by Network::build).
+struct SliceSpec {
+  std::array<std::int64_t, 3> start{0, 0, 0};
+  std::array<std::int64_t, 3> end{INT64_MAX, INT64_MAX, INT64_MAX};
+  std::array<std::int64_t, 3> step{1, 1, 1};
+};
+
+struct ResizeSpec {
+  std::int64_t height = 0, width = 0;  // of the output
+  double scale_h = 0, scale_w = 0;     // as given (scales input), else out / in
+  ResizeMode mode = ResizeMode::Nearest;
+  ResizeTransform transform = ResizeTransform::HalfPixel;
+  NearestRounding nearest = NearestRounding::RoundPreferFloor;
+};
+
 // Sliding-window parameters of conv and pooling layers; a pad layer uses the four pads and its fill.
 struct Window {
   std::int64_t kernel_h = 1, kernel_w = 1;
@@ -79,10 +135,12 @@ struct Window {
   AutoPad auto_pad = AutoPad::None;      // resolved into the pads by Network::build
   PadMode pad_mode = PadMode::Constant;  // pad layers only
   float pad_value = 0;
+  std::int64_t output_pad_h = 0, output_pad_w = 0;  // ConvTranspose: added after the last output row / column
 };
 
 // Trained values of a layer, when the network was imported with them (ONNX). Conv weights are
-// [out_channels][in_channels / groups][kernel_h][kernel_w], FC weights [out][in] (in = C x H x W
+// [out_channels][in_channels / groups][kernel_h][kernel_w] (ConvTranspose, as ONNX stores them:
+// [in_channels][out_channels / groups][kernel_h][kernel_w]), FC weights [out][in] (in = C x H x W
 // flattened in that order); scale layers keep their per-channel scale and shift here.
 struct LayerValues {
   std::vector<float> weights;
@@ -108,6 +166,11 @@ struct LayerAttributes {
   float relu_max = 0;                               // > 0: clip at this value after the ReLU (ReLU6)
   float hard_alpha = 0.2f, hard_beta = 0.5f;        // HardSigmoid: max(0, min(1, alpha x + beta))
   float clip_min = -INFINITY, clip_max = INFINITY;  // Clip
+  float leaky_alpha = 0.01f;                        // LeakyRelu
+  std::vector<float> prelu_slope;                   // PRelu: one per channel, or one for all
+  ResizeSpec resize;                                // Resize
+  SliceSpec slice;                                  // Slice
+  Shape view;                                       // Reshape: the output's C x H x W
   std::shared_ptr<const LayerValues> values;        // null unless imported with trained values
   SourceLocation where;
 };
@@ -128,7 +191,7 @@ struct Layer : LayerAttributes {
   std::int64_t macs = 0;        // multiply-accumulates per image
   Gemm gemm;                    // zero for layers that do not run on the array
 
-  bool on_array() const { return op == LayerOp::Conv || op == LayerOp::FullyConnected; }
+  bool on_array() const { return op == LayerOp::Conv || op == LayerOp::FullyConnected || op == LayerOp::ConvTranspose; }
 };
 
 // What a network may hold (Network::build refuses more, naming the layer and the figure): every
@@ -143,7 +206,10 @@ class Network {
  public:
   // Infers shapes and checks the graph; throws InputError listing every problem found.
   // `notes` records what an importer did (e.g. folded BatchNorm), for reports.
-  static Network build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes = {});
+  // `outputs` names the layers whose values are the network's outputs, in order (an ONNX graph's
+  // outputs); empty: every layer no other layer reads, in topological order.
+  static Network build(std::string name, const std::vector<LayerSpec>& specs, std::vector<std::string> notes = {},
+                       const std::vector<std::string>& outputs = {});
 
   const std::string& name() const { return m_name; }
   const std::vector<std::string>& notes() const { return m_notes; }
@@ -152,6 +218,8 @@ class Network {
   std::optional<std::size_t> find(std::string_view layer_name) const;
   // Indices of the layers that read layer `index`'s output, in topological order.
   std::span<const int> consumers(std::size_t index) const;
+  // The layers whose values are the network's outputs (at least one), in order.
+  std::span<const int> outputs() const { return m_outputs; }
   std::vector<std::string> layer_names() const;
 
   std::int64_t total_macs() const;  // per image
@@ -167,6 +235,7 @@ class Network {
   std::vector<std::string> m_notes;
   std::vector<Layer> m_layers;
   std::vector<std::vector<int>> m_consumers;
+  std::vector<int> m_outputs;
   std::map<std::string, std::size_t, std::less<>> m_index;  // layer name -> index (find() in log time)
 };
 

@@ -11,6 +11,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "sim/base/checked.h"
@@ -23,36 +25,20 @@ namespace {
 
 // The operators the mapping imports (after sim/onnx_prepare.h's stages).
 const std::set<std::string>& supported_ops() {
-  static const std::set<std::string> ops{"Conv",
-                                         "Gemm",
-                                         "MatMul",
-                                         "BatchNormalization",
-                                         "Relu",
-                                         "Clip",
-                                         "Sigmoid",
-                                         "HardSigmoid",
-                                         "HardSwish",
-                                         "Softmax",
-                                         "MaxPool",
-                                         "AveragePool",
-                                         "GlobalAveragePool",
-                                         "GlobalMaxPool",
-                                         "ReduceMean",
-                                         "ReduceMax",
-                                         "Add",
-                                         "Sub",
-                                         "Mul",
-                                         "Div",
-                                         "Concat",
-                                         "Flatten",
-                                         "Reshape",
-                                         "Squeeze",
-                                         "Unsqueeze",
-                                         "Transpose",
-                                         "Pad",
-                                         "Identity",
-                                         "Dropout",
-                                         "Constant"};
+  static const std::set<std::string> ops = [] {
+    const std::string_view names =
+        "Conv Gemm MatMul BatchNormalization Relu Clip Sigmoid HardSigmoid HardSwish Softmax Tanh LeakyRelu PRelu "
+        "Max Min MaxPool AveragePool GlobalAveragePool GlobalMaxPool ReduceMean ReduceMax Add Sub Mul Div Concat "
+        "Flatten Reshape Squeeze Unsqueeze Transpose Pad Identity Dropout Constant Resize Upsample ConvTranspose "
+        "Slice Split Exp";
+    std::set<std::string> out;
+    for (std::size_t at = 0; at < names.size();) {
+      const std::size_t end = std::min(names.find(' ', at), names.size());
+      out.emplace(names.substr(at, end - at));
+      at = end + 1;
+    }
+    return out;
+  }();
   return ops;
 }
 
@@ -112,7 +98,10 @@ NamedTensor from_proto(const onnx::TensorProto& t, const std::string& where) {
   if (static_cast<std::int64_t>(out.data.size()) != count)
     throw InputError({where, 0, 0}, fmt::format("tensor '{}': {} values for dimensions of {} values", t.name(),
                                                 out.data.size(), count));
-  if (const auto bad = std::find_if(out.data.begin(), out.data.end(), [](float v) { return !std::isfinite(v); });
+  // A scalar may be infinite (a Clip bound of +inf is no bound); NaN never, nor infinity in a tensor.
+  const bool scalar = out.data.size() == 1;
+  if (const auto bad = std::find_if(out.data.begin(), out.data.end(),
+                                    [scalar](float v) { return std::isnan(v) || (std::isinf(v) && !scalar); });
       bad != out.data.end())
     throw InputError({where, 0, 0}, fmt::format("tensor '{}': value {} (flat index {}) is not a finite number",
                                                 t.name(), *bad, bad - out.data.begin()));
@@ -150,10 +139,14 @@ class Importer {
     }
     if (!m_input_seen) fail_model("the graph has no input");
     for (const auto& n : g.node()) node(n);
-    if (g.output_size() != 1) fail_model(fmt::format("expected one graph output, got {}", g.output_size()));
-    const auto out = m_values.find(g.output(0).name());
-    if (out == m_values.end() || out->second.layer < 0)
-      fail_model(fmt::format("graph output '{}' is not computed by a supported layer", g.output(0).name()));
+    if (g.output_size() < 1) fail_model("the graph has no output");
+    std::vector<std::string> outputs;  // the layers computing the graph's outputs, in its order
+    for (const auto& o : g.output()) {
+      const auto out = m_values.find(o.name());
+      if (out == m_values.end() || out->second.layer < 0)
+        fail_model(fmt::format("graph output '{}' is not computed by a supported layer", o.name()));
+      outputs.push_back(m_specs[static_cast<std::size_t>(out->second.layer)].name);
+    }
 
     std::vector<std::string> notes = m_prepared.notes;
     if (m_folded_bn > 0)
@@ -166,7 +159,8 @@ class Importer {
     // Named by its file: exporters' graph names say little (every PyTorch export is "torch_jit").
     std::string name = m_path.substr(m_path.find_last_of('/') + 1);
     name = name.substr(0, name.rfind(".onnx"));
-    Network net = Network::build(name, m_specs, std::move(notes));
+    if (g.output_size() > 1) notes.push_back(fmt::format("{} graph outputs, each written off chip", g.output_size()));
+    Network net = Network::build(name, m_specs, std::move(notes), outputs);
     check_value_sizes(net);
     for (const ShapeCheck& c : m_shape_checks) {
       const Shape& shape = net.layer(*net.find(c.layer)).output;
@@ -348,6 +342,7 @@ class Importer {
   }
 
   void node(const onnx::NodeProto& n) {
+    if (m_skipped.contains(&n)) return;  // imported with an earlier node (a channel shuffle)
     const std::string& op = n.op_type();
     if (n.output_size() < 1 || n.output(0).empty()) fail(n, "the node has no output");
     if (!n.domain().empty() && n.domain() != "ai.onnx")
@@ -369,12 +364,21 @@ class Importer {
       flatten(n);
     } else if (op == "Conv") {
       conv(n);
+    } else if (op == "ConvTranspose") {
+      conv_transpose(n);
+    } else if (op == "Resize" || op == "Upsample") {
+      resize(n);
+    } else if (op == "Slice") {
+      slice(n);
+    } else if (op == "Split") {
+      split(n);
     } else if (op == "Gemm" || op == "MatMul") {
       gemm(n);
     } else if (op == "BatchNormalization") {
       batchnorm(n);
     } else if (op == "Relu" || op == "Clip" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-               op == "Softmax") {
+               op == "Softmax" || op == "Tanh" || op == "LeakyRelu" || op == "PRelu" || op == "Max" || op == "Min" ||
+               op == "Exp") {
       activation(n);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") {
       pool(n);
@@ -384,6 +388,8 @@ class Importer {
       view_change(n);
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
       arithmetic(n);
+    } else if (op == "Concat" && n.input_size() == 1) {  // one input: the identity
+      alias(n, layer_input(n, 0));
     } else if (op == "Concat") {
       if (axis_attr(n, 1) != 1) fail(n, "only concatenation along the channel axis (1) is supported");
       LayerSpec spec;
@@ -403,7 +409,7 @@ class Importer {
     if (op == "Flatten" || op == "Reshape" || op == "Gemm" || op == "MatMul")
       rank = 2;
     else if (op == "Conv" || op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" ||
-             op == "GlobalMaxPool" || op == "Pad")
+             op == "GlobalMaxPool" || op == "Pad" || op == "ConvTranspose" || op == "Resize" || op == "Upsample")
       rank = 4;
     else
       for (const auto& in : n.input())
@@ -502,6 +508,7 @@ class Importer {
     if (n.op_type() == "Flatten" && axis_attr(n, 1) != 1) fail(n, "only axis 1 is supported");
     if (n.op_type() == "Reshape") {
       const NamedTensor& shape = constant_input(n, 1);
+      if (shape.data.size() == 5 && channel_shuffle(n, shape)) return;
       if (shape.data.size() != 2) {  // e.g. [N, C] -> [N, C, 1, 1]
         view_change(n);
         return;
@@ -544,6 +551,151 @@ class Importer {
       spec.bias = true;
     }
     spec.values = values;
+    push(spec, n.output(0));
+  }
+
+  // ConvTranspose: weights [C_in, C_out / group, kH, kW] kept as ONNX stores them; explicit pads,
+  // or the output_shape attribute (pads derived as ONNX says: the total split evenly, the odd one at
+  // the end unless auto_pad is SAME_LOWER).
+  void conv_transpose(const onnx::NodeProto& n) {
+    LayerSpec spec;
+    spec.name = layer_name(n);
+    spec.op = LayerOp::ConvTranspose;
+    const int input = layer_input(n, 0);
+    spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+    const NamedTensor& w = constant_input(n, 1);
+    if (w.dims.size() != 4) fail(n, "expected a 4-D weight tensor [C, M/group, kH, kW]");
+    const std::string auto_pad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "NOTSET";
+    Window& win = spec.window;
+    const auto strides = ints_attr(n, "strides"), dilations = ints_attr(n, "dilations"), pads = ints_attr(n, "pads");
+    const auto out_pad = ints_attr(n, "output_padding"), out_shape = ints_attr(n, "output_shape");
+    if ((!strides.empty() && strides.size() != 2) || (!dilations.empty() && dilations.size() != 2) ||
+        (!pads.empty() && pads.size() != 4) || (!out_pad.empty() && out_pad.size() != 2))
+      fail(n, "only 2-D transposed convolutions are supported");
+    win.kernel_h = w.dims[2];
+    win.kernel_w = w.dims[3];
+    if (!strides.empty()) std::tie(win.stride_h, win.stride_w) = std::pair{strides[0], strides[1]};
+    if (!dilations.empty()) std::tie(win.dilation_h, win.dilation_w) = std::pair{dilations[0], dilations[1]};
+    if (!out_pad.empty()) std::tie(win.output_pad_h, win.output_pad_w) = std::pair{out_pad[0], out_pad[1]};
+    if (win.output_pad_h < 0 || win.output_pad_w < 0 || win.output_pad_h >= std::max(win.stride_h, win.dilation_h) ||
+        win.output_pad_w >= std::max(win.stride_w, win.dilation_w))
+      fail(n, "output_padding must be from 0 to below the stride (or dilation)");
+    if (!pads.empty()) {
+      win.pad_h = pads[0];
+      win.pad_w = pads[1];
+      win.pad_h_end = pads[2];
+      win.pad_w_end = pads[3];
+    }
+    if (!out_shape.empty() || (auto_pad != "NOTSET" && auto_pad != "VALID")) {
+      // total padding = stride (in - 1) + output_padding + dilation (k - 1) + 1 - out
+      const auto in_shape = map_of(n.input(0));
+      if (!in_shape) fail(n, "output_shape or auto_pad SAME needs the input's static shape (give --input-shape)");
+      const std::array<std::int64_t, 2> in{(*in_shape)[1], (*in_shape)[2]};
+      std::array<std::int64_t, 2> target{in[0] * win.stride_h, in[1] * win.stride_w};  // SAME: in x stride
+      if (!out_shape.empty()) {
+        if (out_shape.size() != 2) fail(n, "only a 2-D output_shape is supported");
+        target = {out_shape[0], out_shape[1]};
+      }
+      const std::array<std::int64_t, 2> k{win.kernel_h, win.kernel_w}, st{win.stride_h, win.stride_w},
+          d{win.dilation_h, win.dilation_w}, op{win.output_pad_h, win.output_pad_w};
+      std::array<std::int64_t, 2> begin{}, end{};
+      for (std::size_t a = 0; a < 2; ++a) {
+        const std::int64_t total = st[a] * (in[a] - 1) + op[a] + d[a] * (k[a] - 1) + 1 - target[a];
+        if (total < 0) {  // a larger output: rows / columns after the last window (as output_padding)
+          (a == 0 ? win.output_pad_h : win.output_pad_w) += -total;
+          continue;
+        }
+        begin[a] = auto_pad == "SAME_LOWER" ? total - total / 2 : total / 2;
+        end[a] = total - begin[a];
+      }
+      win.pad_h = begin[0];
+      win.pad_w = begin[1];
+      win.pad_h_end = end[0];
+      win.pad_w_end = end[1];
+    }
+    spec.groups = int_attr(n, "group", 1);
+    spec.out_channels = w.dims[1] * spec.groups;
+    auto values = std::make_shared<LayerValues>();
+    values->weights = w.data;
+    if (has_input(n, 2)) {
+      values->bias = constant_input(n, 2).data;
+      spec.bias = true;
+    }
+    spec.values = values;
+    push(spec, n.output(0));
+  }
+
+  // Resize (opset 10+: scales or sizes; opset 11+: coordinate_transformation_mode, nearest_mode) and
+  // Upsample (opset 7-9: asymmetric coordinates, nearest rounds down) of height and width.
+  void resize(const onnx::NodeProto& n) {
+    LayerSpec spec;
+    spec.name = layer_name(n);
+    spec.op = LayerOp::Resize;
+    const int input = layer_input(n, 0);
+    spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+    ResizeSpec& r = spec.resize;
+    const bool upsample = n.op_type() == "Upsample", old = upsample || opset() < 11;
+    const std::string mode = attr(n, "mode") ? attr(n, "mode")->s() : "nearest";
+    if (mode == "linear" || mode == "bilinear")
+      r.mode = ResizeMode::Linear;
+    else if (mode != "nearest")
+      fail(n, fmt::format("mode '{}' is not supported (nearest and linear are)", mode));
+    r.transform = ResizeTransform::Asymmetric;
+    r.nearest = NearestRounding::Floor;
+    if (!old) {
+      const std::string t =
+          attr(n, "coordinate_transformation_mode") ? attr(n, "coordinate_transformation_mode")->s() : "half_pixel";
+      if (t == "half_pixel")
+        r.transform = ResizeTransform::HalfPixel;
+      else if (t == "pytorch_half_pixel")
+        r.transform = ResizeTransform::PytorchHalfPixel;
+      else if (t == "align_corners")
+        r.transform = ResizeTransform::AlignCorners;
+      else if (t != "asymmetric")
+        fail(n, fmt::format("coordinate_transformation_mode '{}' is not supported (half_pixel, pytorch_half_pixel, "
+                            "align_corners and asymmetric are)",
+                            t));
+      const std::string nm = attr(n, "nearest_mode") ? attr(n, "nearest_mode")->s() : "round_prefer_floor";
+      if (nm == "round_prefer_floor")
+        r.nearest = NearestRounding::RoundPreferFloor;
+      else if (nm == "round_prefer_ceil")
+        r.nearest = NearestRounding::RoundPreferCeil;
+      else if (nm == "ceil")
+        r.nearest = NearestRounding::Ceil;
+      else if (nm != "floor")
+        fail(n, fmt::format("nearest_mode '{}' is not supported", nm));
+    }
+    // Scales: input 1 (opset 9-10), 2 (11+), or the attribute (opset 7); sizes: input 3 (11+).
+    std::vector<float> scales;
+    if (upsample && attr(n, "scales")) {
+      const auto* a = attr(n, "scales");
+      scales.assign(a->floats().begin(), a->floats().end());
+    } else if (has_input(n, old ? 1 : 2)) {
+      const Value& v = value(n, old ? 1 : 2);
+      if (!v.constant) fail(n, "the scales must be a constant");
+      scales = v.constant->data;  // empty: not given (sizes are)
+    }
+    const auto in = map_of(n.input(0));
+    if (!scales.empty()) {
+      if (scales.size() != 4 || scales[0] != 1 || scales[1] != 1 || !(scales[2] > 0) || !(scales[3] > 0))
+        fail(n, "only scales [1, 1, height, width] with positive factors are supported");
+      r.scale_h = scales[2];  // the output size is floor(input x scale), once shapes are known
+      r.scale_w = scales[3];
+    } else if (!old && has_input(n, 3)) {
+      const std::vector<float>& sizes = constant_input(n, 3).data;
+      if (sizes.size() != 4) fail(n, "only sizes [N, C, height, width] are supported");
+      if (in && (sizes[1] != static_cast<float>((*in)[0]) || sizes[0] != 1))
+        fail(n, "only resizes of height and width are supported");
+      if (!(sizes[2] >= 1 && sizes[3] >= 1 && sizes[2] <= static_cast<float>(kMaxDimension) &&
+            sizes[3] <= static_cast<float>(kMaxDimension)))
+        fail(n,
+             fmt::format("sizes {}x{}: expected a height and width from 1 to {}", sizes[2], sizes[3], kMaxDimension));
+      r.height = static_cast<std::int64_t>(sizes[2]);
+      r.width = static_cast<std::int64_t>(sizes[3]);
+    } else {
+      fail(n, "neither scales nor sizes are given as constants");
+    }
+    if (rank_of(n.input(0)) != 4) fail(n, "only resizes of a [N, C, H, W] map are supported");
     push(spec, n.output(0));
   }
 
@@ -629,12 +781,21 @@ class Importer {
     const std::string& op = n.op_type();
     LayerSpec act;
     std::string all_values;  // Softmax over all values: why
-    if (op == "Relu" || op == "Clip") {
+    int data_input = 0;      // Max/Min: the computed operand
+    if (op == "Relu" || op == "Clip" || op == "Max" || op == "Min") {
       act.activation = Activation::Relu;
-      if (op == "Clip") {
+      if (op == "Clip" || op == "Max" || op == "Min") {
         float lo = float_attr(n, "min", -INFINITY), hi = float_attr(n, "max", INFINITY);
-        if (has_input(n, 1)) lo = constant_input(n, 1).data.at(0);
-        if (has_input(n, 2)) hi = constant_input(n, 2).data.at(0);
+        if (op == "Clip" && has_input(n, 1)) lo = constant_input(n, 1).data.at(0);
+        if (op == "Clip" && has_input(n, 2)) hi = constant_input(n, 2).data.at(0);
+        if (op == "Max" || op == "Min") {  // max(x, c) / min(x, c) with a scalar constant c: a clip
+          const auto operand = [&](int i) { return i < n.input_size() ? value(n, i) : Value{}; };
+          data_input = operand(0).layer >= 0 ? 0 : 1;
+          const Value c = operand(1 - data_input);
+          if (n.input_size() != 2 || operand(data_input).layer < 0 || !c.constant || c.constant->data.size() != 1)
+            fail(n, "only the maximum or minimum of a tensor and a scalar constant is supported (as a clip)");
+          (op == "Max" ? lo : hi) = c.constant->data[0];
+        }
         if (std::isnan(lo) || std::isnan(hi) || lo > hi)
           fail(n, fmt::format("expected min <= max, got min {} and max {}", lo, hi));
         if (lo == 0 && hi > 0) {  // ReLU, ReLU6
@@ -653,6 +814,29 @@ class Importer {
       act.hard_beta = float_attr(n, "beta", 0.5f);
     } else if (op == "HardSwish") {
       act.activation = Activation::HardSwish;
+    } else if (op == "Tanh") {
+      act.activation = Activation::Tanh;
+    } else if (op == "Exp") {
+      act.activation = Activation::Exp;
+    } else if (op == "LeakyRelu") {
+      act.activation = Activation::LeakyRelu;
+      act.leaky_alpha = float_attr(n, "alpha", 0.01f);
+    } else if (op == "PRelu") {  // slopes: one, or one per channel ([C], [C, 1, 1], [1, C, 1, 1])
+      act.activation = Activation::PRelu;
+      const NamedTensor& slope = constant_input(n, 1);
+      std::int64_t varying = 0;
+      for (std::int64_t d : slope.dims) varying += d != 1;
+      if (varying > 1) fail(n, "only one slope, or one per channel, is supported");
+      act.prelu_slope = slope.data;
+      const auto slopes = static_cast<std::int64_t>(slope.data.size());
+      if (slopes > 1)
+        m_shape_checks.push_back({&n, m_specs[static_cast<std::size_t>(layer_input(n, 0))].name,
+                                  [slopes](const Shape& s) {
+                                    return s.channels == slopes
+                                               ? std::string()
+                                               : fmt::format("{} slopes do not match the channels of", slopes);
+                                  },
+                                  "(one slope, or one per channel)"});
     } else {  // Softmax
       act.activation = Activation::Softmax;
       const std::int64_t axis = axis_attr(n, opset() < 13 ? 1 : -1);
@@ -661,9 +845,21 @@ class Importer {
       // Over every C x H x W value: on rows (a flattened map), and over axis 1 before opset 13.
       if (rows || opset() < 13) all_values = rows ? "its input is a flattened map" : "axis 1 before opset 13";
     }
-    const int l = layer_input(n, 0);
+    const int l = layer_input(n, data_input);
+    // A clamp after a clamp (ReLU then ReLU6, tf2onnx's Max then Min) is one clamp to the two
+    // ranges' intersection, in the same output path.
+    if (const auto merged = merged_clamp(n, l, data_input, act)) {
+      LayerSpec& t = m_specs[static_cast<std::size_t>(l)];
+      const auto [lo, hi] = *merged;
+      t.activation = lo == 0 && hi > 0 ? Activation::Relu : Activation::Clip;
+      t.relu_max = t.activation == Activation::Relu && !std::isinf(hi) ? hi : 0;
+      t.clip_min = lo;
+      t.clip_max = hi;
+      alias(n, l);
+      return;
+    }
     int target = l;
-    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l))
+    if (m_specs[static_cast<std::size_t>(l)].op == LayerOp::Input || !absorbable(n, l, data_input))
       target = push_scale(n, l, {1.0f}, {0.0f});  // identity, to carry the activation
     LayerSpec& t = m_specs[static_cast<std::size_t>(target)];
     t.activation = act.activation;
@@ -672,6 +868,8 @@ class Importer {
     t.clip_min = act.clip_min;
     t.clip_max = act.clip_max;
     t.hard_beta = act.hard_beta;
+    t.leaky_alpha = act.leaky_alpha;
+    t.prelu_slope = act.prelu_slope;
     if (!all_values.empty())  // the same as over channels when H = W = 1
       m_shape_checks.push_back({&n, t.name,
                                 [all_values](const Shape& s) {
@@ -699,15 +897,139 @@ class Importer {
   void view_change(const onnx::NodeProto& n) {
     const int input = layer_input(n, 0);
     const auto from = map_of(n.input(0)), to = map_of(n.output(0));
-    if (!from || !to || *from != *to)
-      fail(n, from && to
-                  ? fmt::format("reshapes the {}x{}x{} map to {}x{}x{}; only changes of rank that keep C x H x W "
-                                "(e.g. [N, C, 1, 1] <-> [N, C]) are supported",
-                                (*from)[0], (*from)[1], (*from)[2], (*to)[0], (*to)[1], (*to)[2])
-                  : std::string("the shapes are not static (give --input-shape); only changes of rank that "
-                                "keep C x H x W are supported"));
+    if (!from || !to) fail(n, "the shapes are not static (give --input-shape): a reshape needs its output's C x H x W");
+    const std::int64_t batch_in = m_prepared.shapes.at(n.input(0)).front(),
+                       batch_out = m_prepared.shapes.at(n.output(0)).front();
+    if (batch_in != batch_out)
+      fail(n, fmt::format("moves values into or out of the batch ({} -> {}); only reshapes of each image are supported",
+                          batch_in, batch_out));
     m_node_rank = static_cast<int>(m_prepared.shapes.at(n.output(0)).size());
-    alias(n, input);
+    if (*from == *to) {  // e.g. [N, C, 1, 1] <-> [N, C]: the same map
+      alias(n, input);
+      return;
+    }
+    LayerSpec spec;  // the same values in order, under another C x H x W
+    spec.name = layer_name(n);
+    spec.op = LayerOp::Reshape;
+    spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+    spec.view = Shape{(*to)[0], (*to)[1], (*to)[2]};
+    push(spec, n.output(0));
+  }
+
+  // ShuffleNet's channel shuffle: Reshape [N, C, H, W] -> [N, g, C/g, H, W], Transpose (0, 2, 1, 3,
+  // 4), Reshape back to [N, C, H, W], each read only by the next: one shuffle layer at the last
+  // output; the other two nodes are skipped. False when the pattern does not match.
+  bool channel_shuffle(const onnx::NodeProto& n, const NamedTensor& shape) {
+    const auto only_reader = [&](const std::string& value) -> const onnx::NodeProto* {
+      const auto r = m_readers.find(value);
+      const auto uses = m_uses.find(value);
+      return r != m_readers.end() && r->second.size() == 1 && uses != m_uses.end() && uses->second == 1
+                 ? r->second.front()
+                 : nullptr;
+    };
+    const onnx::NodeProto* t = only_reader(n.output(0));
+    if (!t || t->op_type() != "Transpose" || ints_attr(*t, "perm") != std::vector<std::int64_t>{0, 2, 1, 3, 4})
+      return false;
+    const onnx::NodeProto* back = only_reader(t->output(0));
+    if (!back || back->op_type() != "Reshape") return false;
+    const auto from = map_of(n.input(0)), to = map_of(back->output(0));
+    const auto groups = static_cast<std::int64_t>(shape.data[1]);
+    if (!from || !to || *from != *to || groups < 1 || (*from)[0] % groups != 0) return false;
+    LayerSpec spec;
+    spec.name = layer_name(*back);
+    spec.op = LayerOp::Shuffle;
+    spec.groups = groups;
+    spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
+    push(spec, back->output(0));
+    m_rank[back->output(0)] = rank_of(n.input(0));
+    m_skipped.insert(t);
+    m_skipped.insert(back);
+    return true;
+  }
+
+  // The (C, H, W) axis of ONNX axis `axis` (0 .. rank-1) of a value of rank `rank` ([N, C, H, W],
+  // [N, C, L], [N, F]); -1 for the batch axis.
+  static int map_axis(std::int64_t axis, int) { return static_cast<int>(axis) - 1; }
+
+  // Slice of a computed tensor with constant starts, ends, axes and positive steps (opset 1-9:
+  // attributes); the batch axis must be kept whole.
+  void slice(const onnx::NodeProto& n) {
+    const int rank = rank_of(n.input(0));
+    std::vector<std::int64_t> starts, ends, axes, steps;
+    const auto ints_of = [&](int i) {
+      std::vector<std::int64_t> v;
+      for (float x : constant_input(n, i).data)  // int64 limits arrive as float (2^63): clamped, as ONNX does
+        v.push_back(x >= 9.2e18f ? INT64_MAX : x <= -9.2e18f ? INT64_MIN : static_cast<std::int64_t>(x));
+      return v;
+    };
+    if (opset() < 10) {
+      starts = ints_attr(n, "starts");
+      ends = ints_attr(n, "ends");
+      axes = ints_attr(n, "axes");
+    } else {
+      starts = ints_of(1);
+      ends = ints_of(2);
+      if (has_input(n, 3)) axes = ints_of(3);
+      if (has_input(n, 4)) steps = ints_of(4);
+    }
+    if (axes.empty())
+      for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+    if (steps.empty()) steps.assign(starts.size(), 1);
+    if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+      fail(n, "starts, ends, axes and steps must have one entry per sliced axis");
+    LayerSpec spec;
+    spec.name = layer_name(n);
+    spec.op = LayerOp::Slice;
+    spec.inputs = {m_specs[static_cast<std::size_t>(layer_input(n, 0))].name};
+    for (std::size_t k = 0; k < starts.size(); ++k) {
+      const std::int64_t axis = axes[k] < 0 ? axes[k] + rank : axes[k];
+      if (axis < 0 || axis >= rank) fail(n, fmt::format("axis {} is outside a rank-{} tensor", axes[k], rank));
+      const int a = map_axis(axis, rank);
+      if (a < 0) {
+        if (starts[k] != 0 || steps[k] != 1 || ends[k] < 1) fail(n, "slicing the batch axis is not supported");
+        continue;
+      }
+      if (steps[k] < 1) fail(n, "only positive steps are supported");
+      spec.slice.start[static_cast<std::size_t>(a)] = starts[k];
+      spec.slice.end[static_cast<std::size_t>(a)] = ends[k];
+      spec.slice.step[static_cast<std::size_t>(a)] = steps[k];
+    }
+    push(spec, n.output(0));
+  }
+
+  // Split: one slice layer per output along the axis (sizes from `split`, else equal parts).
+  void split(const onnx::NodeProto& n) {
+    const int rank = rank_of(n.input(0));
+    std::int64_t axis = int_attr(n, "axis", 0);
+    if (axis < 0) axis += rank;
+    const int a = map_axis(axis, rank);
+    if (axis < 0 || axis >= rank || a < 0) fail(n, "only splits of channels, height or width are supported");
+    std::vector<std::int64_t> sizes = ints_attr(n, "split");
+    if (has_input(n, 1))
+      for (float x : constant_input(n, 1).data) sizes.push_back(static_cast<std::int64_t>(x));
+    if (sizes.empty()) {
+      const auto in = map_of(n.input(0));
+      if (!in) fail(n, "equal parts need the input's static shape (give --input-shape)");
+      const std::int64_t total = (*in)[static_cast<std::size_t>(a)], parts = n.output_size();
+      if (total % parts != 0) fail(n, fmt::format("{} values do not split into {} equal parts", total, parts));
+      sizes.assign(static_cast<std::size_t>(parts), total / parts);
+    }
+    if (static_cast<int>(sizes.size()) != n.output_size()) fail(n, "expected one split size per output");
+    const int input = layer_input(n, 0);
+    std::int64_t at = 0;
+    for (int i = 0; i < n.output_size(); ++i) {
+      const std::int64_t size = sizes[static_cast<std::size_t>(i)];
+      if (size < 1 || size > kMaxDimension) fail(n, "split sizes must be from 1 to 2^24");
+      LayerSpec spec;
+      spec.name = unique(n.output(i));
+      spec.op = LayerOp::Slice;
+      spec.inputs = {m_specs[static_cast<std::size_t>(input)].name};
+      spec.slice.start[static_cast<std::size_t>(a)] = at;
+      at += size;
+      spec.slice.end[static_cast<std::size_t>(a)] = at;
+      push(spec, n.output(i));
+      m_rank[n.output(i)] = rank;
+    }
   }
 
   // ReduceMean / ReduceMax over height and width of a map: global average / max pooling.
@@ -730,6 +1052,27 @@ class Importer {
     spec.window.global = true;
     m_node_rank = int_attr(n, "keepdims", 1) != 0 ? 4 : 2;
     push(spec, n.output(0));
+  }
+
+  // The range [lo, hi] of a ReLU (with relu_max) or Clip activation, or none.
+  static std::optional<std::pair<float, float>> clamp_range(const LayerAttributes& a) {
+    if (a.activation == Activation::Relu) return std::pair{0.0f, a.relu_max > 0 ? a.relu_max : INFINITY};
+    if (a.activation == Activation::Clip) return std::pair{a.clip_min, a.clip_max};
+    return std::nullopt;
+  }
+
+  // Clamp `act` after layer l's clamp, when l's output feeds only n: the intersection of the two
+  // ranges (none when either is not a clamp or they do not overlap).
+  std::optional<std::pair<float, float>> merged_clamp(const onnx::NodeProto& n, int l, int input,
+                                                      const LayerAttributes& act) const {
+    const LayerSpec& spec = m_specs[static_cast<std::size_t>(l)];
+    const auto first = clamp_range(spec), second = clamp_range(act);
+    const auto uses = m_uses.find(n.input(input));
+    if (!first || !second || spec.op == LayerOp::Input || uses == m_uses.end() || uses->second != 1)
+      return std::nullopt;
+    const float lo = std::max(first->first, second->first), hi = std::min(first->second, second->second);
+    if (!(lo <= hi)) return std::nullopt;
+    return std::pair{lo, hi};
   }
 
   void pool(const onnx::NodeProto& n) {
@@ -845,8 +1188,8 @@ class Importer {
     for (const Layer& l : net.layers()) {
       if (!l.values) continue;
       std::size_t want = 0, bias = 0;
-      if (l.op == LayerOp::Conv || l.op == LayerOp::FullyConnected) {
-        bias = l.bias ? static_cast<std::size_t>(l.op == LayerOp::Conv ? l.output.channels : l.gemm.n) : 0;
+      if (l.op == LayerOp::Conv || l.op == LayerOp::FullyConnected || l.op == LayerOp::ConvTranspose) {
+        bias = l.bias ? static_cast<std::size_t>(l.op == LayerOp::FullyConnected ? l.gemm.n : l.output.channels) : 0;
         want = static_cast<std::size_t>(l.weights) - bias;
       } else if (l.op == LayerOp::Scale) {
         if (l.values->weights.size() != 1 && static_cast<std::int64_t>(l.values->weights.size()) != l.output.channels)
@@ -886,7 +1229,8 @@ class Importer {
   };
   std::vector<ShapeCheck> m_shape_checks;
   std::map<std::string, int> m_rank;  // ONNX rank of computed values (2: [N, F] rows)
-  int m_node_rank = 0;                // the rank a handler gave the node's output (0: the default rule)
+  int m_node_rank = 0;
+  std::set<const onnx::NodeProto*> m_skipped;  // the rank a handler gave the node's output (0: the default rule)
 };
 
 }  // namespace
@@ -910,8 +1254,8 @@ Network load_onnx(const std::string& path, const OnnxOptions& options) {
     t.set_name(c.name);
     for (std::int64_t d : c.dims) t.add_dims(d);
     int type = onnx::TensorProto::FLOAT;  // as the graph declares it (pads are int64)
-    for (const auto& in : model.graph().input())
-      if (in.name() == c.name) type = in.type().tensor_type().elem_type();
+    for (const auto& graph_input : model.graph().input())
+      if (graph_input.name() == c.name) type = graph_input.type().tensor_type().elem_type();
     if (type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32) {
       t.set_data_type(type);
       for (float v : c.data)

@@ -7,7 +7,16 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -176,6 +185,71 @@ Const broadcast(const Const& a, const Const& b, const std::function<double(doubl
   return out;
 }
 
+// ONNX's shape inference trusts the model it is given: the fuzzer found a malformed Conv that makes
+// it read out of bounds (SEGV in onnx::convPoolShapeInference). It therefore runs in a child
+// process, which sends the graph with its inferred shapes back through a pipe; a child that crashes,
+// hangs (30 s) or throws leaves the model as it was, and the reason is returned ("" on success).
+std::string infer_in_child(onnx::ModelProto& model) {
+  std::array<int, 2> fds{};
+  if (pipe(fds.data()) != 0) return "cannot create a pipe";
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return "cannot start a process";
+  }
+  if (pid == 0) {  // the child: infer, send, leave without running any destructor or exit handler
+    close(fds[0]);
+    if (const int null = open("/dev/null", O_WRONLY); null >= 0) dup2(null, 2);
+    for (const int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) signal(sig, SIG_DFL);  // no crash reports
+    std::string out;
+    try {
+      onnx::ShapeInferenceOptions options{false, 0, true};
+      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
+      out = "1" + model.graph().SerializeAsString();
+    } catch (const std::exception& e) {
+      out = std::string("0") + e.what();
+    }
+    for (std::size_t at = 0; at < out.size();) {
+      const ssize_t n = write(fds[1], out.data() + at, out.size() - at);
+      if (n <= 0) _exit(2);
+      at += static_cast<std::size_t>(n);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string got;
+  std::array<char, 1 << 16> buffer{};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool timed_out = false;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fds[0], POLLIN, 0};
+    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) == 0) {
+      timed_out = true;
+      break;
+    }
+    const ssize_t n = read(fds[0], buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  if (timed_out) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) return "it ran for more than 30 s";
+  if (WIFSIGNALED(status)) return fmt::format("it crashed on this model (signal {})", WTERMSIG(status));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got.empty()) return "it ended without an answer";
+  if (got[0] == '0') return got.substr(1);
+  onnx::GraphProto inferred;
+  if (!inferred.ParseFromString(got.substr(1))) return "its answer could not be read";
+  model.mutable_graph()->Swap(&inferred);
+  return {};
+}
+
 class Preparer {
  public:
   Preparer(onnx::ModelProto& model, std::string path, const std::optional<Shape>& input_shape,
@@ -186,13 +260,19 @@ class Preparer {
     onnx::GraphProto& g = *m_model.mutable_graph();
     for (const auto& o : m_model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") m_opset = o.version();
+    for (const auto& n : g.node())  // before any stage drops it as dead
+      if (n.output_size() < 1 || n.output(0).empty())
+        fail(fmt::format("node '{}' ({}): the node has no output", n.name().empty() ? "(unnamed)" : n.name(),
+                         n.op_type()));
     set_input_dims(g);
     infer_shapes();
-    fold(g);
-    infer_shapes();
+    // Folding makes shapes static (a Reshape with a now-constant shape), which lets more fold.
+    for (int round = 0; round < 32 && fold(g) > 0; ++round) infer_shapes();
+    note_folded();
     absorb_input_transposes(g);
     absorb_flatten_transposes(g);
     drop_output_transposes(g);
+    drop_dead_nodes(g);
     drop_unused_initializers(g);
     list_unsupported(g);
     collect_shapes(g);
@@ -277,15 +357,10 @@ class Preparer {
     if (m_inference_failed) return;
     // Stale value_info from the exporter (e.g. symbolic batch) would be kept: start afresh.
     m_model.mutable_graph()->clear_value_info();
-    try {
-      onnx::ShapeInferenceOptions options{false, 0, true};
-      onnx::shape_inference::InferShapes(m_model, onnx::OpSchemaRegistry::Instance(), options);
-    } catch (const std::exception& e) {  // a model whose declared shapes disagree: map it without them
-      if (!m_inference_failed)
-        m_out.notes.push_back(
-            fmt::format("ONNX shape inference stopped (folding and layout stages see fewer "
-                        "shapes): {}",
-                        e.what()));
+    if (const std::string problem = infer_in_child(m_model); !problem.empty()) {
+      // A model whose declared shapes disagree, or one the library cannot take: mapped without them.
+      m_out.notes.push_back(
+          fmt::format("ONNX shape inference stopped (folding and layout stages see fewer shapes): {}", problem));
       m_inference_failed = true;
     }
     m_shapes.clear();
@@ -686,11 +761,12 @@ class Preparer {
 
   // Stage 2. Constant nodes always fold (the mapping reads initializers); other nodes fold when every
   // input is constant (Shape and Size: when the input's shape is static) and the result is small.
-  void fold(onnx::GraphProto& g) {
+  int fold(onnx::GraphProto& g) {
     for (const auto& t : g.initializer())
-      if (auto c = to_const(t)) m_consts[t.name()] = std::move(*c);
+      if (!m_consts.contains(t.name()))
+        if (auto c = to_const(t)) m_consts[t.name()] = std::move(*c);
     google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-    std::map<std::string, int> folded;
+    int count = 0;
     for (auto& n : *g.mutable_node()) {
       std::vector<Const> outputs;
       if (foldable_ops().contains(n.op_type()) && n.output_size() == 1 &&
@@ -710,18 +786,22 @@ class Preparer {
       *g.add_initializer() = to_proto(outputs[0], n.output(0));
       m_consts[n.output(0)] = std::move(outputs[0]);
       m_shapes[n.output(0)] = m_consts[n.output(0)].dims;
-      if (n.op_type() != "Constant") ++folded[n.op_type()];
+      if (n.op_type() != "Constant") ++m_folded[n.op_type()];
+      ++count;
     }
     g.mutable_node()->Swap(&kept);
-    if (!folded.empty()) {
-      std::vector<std::string> parts;
-      int total = 0;
-      for (const auto& [op, count] : folded) {
-        parts.push_back(fmt::format("{} {}", count, op));
-        total += count;
-      }
-      m_out.notes.push_back(fmt::format("folded {} node(s) computing constants ({})", total, fmt::join(parts, ", ")));
+    return count;
+  }
+
+  void note_folded() {
+    if (m_folded.empty()) return;
+    std::vector<std::string> parts;
+    int total = 0;
+    for (const auto& [op, count] : m_folded) {
+      parts.push_back(fmt::format("{} {}", count, op));
+      total += count;
     }
+    m_out.notes.push_back(fmt::format("folded {} node(s) computing constants ({})", total, fmt::join(parts, ", ")));
   }
 
   static void rename_input(onnx::GraphProto& g, const std::string& from, const std::string& to) {
@@ -874,6 +954,32 @@ class Preparer {
     }
   }
 
+  // Nodes no graph output depends on (exporters leave some, e.g. unused shape computations): gone,
+  // so that the network's outputs are the graph's.
+  void drop_dead_nodes(onnx::GraphProto& g) {
+    std::set<std::string> needed;
+    for (const auto& o : g.output()) needed.insert(o.name());
+    std::vector<bool> live(static_cast<std::size_t>(g.node_size()), false);
+    for (int i = g.node_size(); i-- > 0;) {
+      const onnx::NodeProto& n = g.node(i);
+      const bool used =
+          std::any_of(n.output().begin(), n.output().end(), [&](const std::string& o) { return needed.contains(o); });
+      if (!used) continue;
+      live[static_cast<std::size_t>(i)] = true;
+      needed.insert(n.input().begin(), n.input().end());
+    }
+    google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+    int dropped = 0;
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (live[static_cast<std::size_t>(i)])
+        *kept.Add() = g.node(i);
+      else
+        ++dropped;
+    }
+    g.mutable_node()->Swap(&kept);
+    if (dropped > 0) m_out.notes.push_back(fmt::format("dropped {} node(s) no graph output depends on", dropped));
+  }
+
   // Initializers nothing reads any more (inputs of folded nodes): gone, so that the mapping does not
   // read tensors of types it does not import (bool, int8 shape tables).
   void drop_unused_initializers(onnx::GraphProto& g) {
@@ -927,6 +1033,7 @@ class Preparer {
   bool m_inference_failed = false;
   std::map<std::string, std::vector<std::int64_t>> m_shapes;
   std::map<std::string, Const> m_consts;
+  std::map<std::string, int> m_folded;  // folded nodes per operator (Constant nodes not counted)
   PreparedOnnx m_out;
 };
 

@@ -86,6 +86,11 @@ class LayerReader {
       case LayerOp::Mul:
       case LayerOp::Pad:
       case LayerOp::Input:
+      case LayerOp::Resize:  // ONNX only: not in the YAML op table
+      case LayerOp::ConvTranspose:
+      case LayerOp::Slice:
+      case LayerOp::Reshape:
+      case LayerOp::Shuffle:
         break;
     }
     spec.window.pad_h_end = spec.window.pad_h;  // the YAML format pads symmetrically

@@ -109,6 +109,40 @@ const char* kCases[] = {
     "node/test_flatten_default_axis",
     "node/test_reshape_reduced_dims",
     "node/test_transpose_all_permutations_0",
+    // Activations and global reductions of issue 13.
+    "pytorch-converted/test_PReLU_2d",
+    "pytorch-converted/test_PReLU_2d_multiparam",
+    "pytorch-converted/test_LeakyReLU",
+    "pytorch-converted/test_LeakyReLU_with_negval",
+    "pytorch-converted/test_Tanh",
+    "node/test_tanh",
+    "node/test_leakyrelu",
+    "node/test_leakyrelu_default",
+    "node/test_globalmaxpool",
+    "node/test_globalmaxpool_precomputed",
+    "node/test_exp",
+    // Resize / Upsample (nearest, linear; every coordinate rule but tf_crop_and_resize) and ConvTranspose.
+    "node/test_resize_downsample_scales_linear",
+    "node/test_resize_downsample_scales_linear_align_corners",
+    "node/test_resize_downsample_scales_nearest",
+    "node/test_resize_downsample_sizes_linear_pytorch_half_pixel",
+    "node/test_resize_downsample_sizes_nearest",
+    "node/test_resize_upsample_scales_linear",
+    "node/test_resize_upsample_scales_linear_align_corners",
+    "node/test_resize_upsample_scales_nearest",
+    "node/test_resize_upsample_sizes_nearest",
+    "node/test_resize_upsample_sizes_nearest_ceil_half_pixel",
+    "node/test_resize_upsample_sizes_nearest_floor_align_corners",
+    "node/test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric",
+    "node/test_upsample_nearest",
+    "node/test_convtranspose",
+    "node/test_convtranspose_autopad_same",
+    "node/test_convtranspose_dilations",
+    "node/test_convtranspose_kernel_shape",
+    "node/test_convtranspose_output_shape",
+    "node/test_convtranspose_pad",
+    "node/test_convtranspose_pads",
+    "node/test_convtranspose_with_kernel",
 };
 
 class OnnxBackendCase : public ::testing::TestWithParam<const char*> {};
@@ -160,11 +194,12 @@ std::string model_error(const std::string& name) {
 TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
   if (!std::filesystem::exists(kTestData)) GTEST_SKIP() << "libonnx-testdata not installed";
   // Every unsupported operator of a model at once (issue 13), with counts and node names.
-  EXPECT_EQ(onnx_error("pytorch-converted/test_PReLU_2d"),
-            "F: error: 1 node(s) use operators bitsim does not import: PRelu x1 (2); supported: Add, AveragePool, "
-            "BatchNormalization, Clip, Concat, Constant, Conv, Div, Dropout, Flatten, Gemm, GlobalAveragePool, "
-            "GlobalMaxPool, HardSigmoid, HardSwish, Identity, MatMul, MaxPool, Mul, Pad, ReduceMax, ReduceMean, Relu, "
-            "Reshape, Sigmoid, Softmax, Squeeze, Sub, Transpose, Unsqueeze");
+  EXPECT_EQ(onnx_error("pytorch-converted/test_ELU"),
+            "F: error: 1 node(s) use operators bitsim does not import: Elu x1 (1); supported: Add, AveragePool, "
+            "BatchNormalization, Clip, Concat, Constant, Conv, ConvTranspose, Div, Dropout, Exp, Flatten, Gemm, "
+            "GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish, Identity, LeakyRelu, MatMul, Max, MaxPool, "
+            "Min, Mul, PRelu, Pad, ReduceMax, ReduceMean, Relu, Reshape, Resize, Sigmoid, Slice, Softmax, Split, "
+            "Squeeze, Sub, Tanh, Transpose, Unsqueeze, Upsample");
   // A transpose read only as a graph output is dropped (its layout changes no figure bitsim reports);
   // tests/data/onnx/layouts.onnx has the transposes in the middle of a network.
   EXPECT_EQ(onnx_error("node/test_transpose_default"), "(no error)");
@@ -402,6 +437,67 @@ TEST(OnnxImport, TensorFlowStyleLayoutsAndShapeSubgraphsMatchPyTorch) {
   ASSERT_EQ(got.size(), expected.data.size());
   for (std::size_t i = 0; i < got.size(); ++i)
     EXPECT_NEAR(got[i], expected.data[i], 1e-5 + 1e-4 * std::fabs(expected.data[i])) << "value " << i;
+}
+
+// clamps.onnx: Max and Min with scalar constants (tf2onnx's clamps) merge into one clip in the conv's
+// output path; LeakyRelu; a Concat of one input (no layer); a Clip whose upper bound is +inf.
+TEST(OnnxImport, ClampsLeakyReluAndOneInputConcatMatchPyTorch) {
+  const sim::Network net = test_model("clamps");
+  const sim::Layer& conv = net.layer(*net.find("conv"));
+  EXPECT_EQ(conv.activation, sim::Activation::Clip);
+  EXPECT_EQ(conv.clip_min, -0.5f);
+  EXPECT_EQ(conv.clip_max, 2.0f);
+  EXPECT_EQ(net.layer(*net.find("leaky")).activation, sim::Activation::LeakyRelu);
+  EXPECT_EQ(net.layer(*net.find("leaky")).leaky_alpha, 0.2f);
+  EXPECT_FALSE(net.find("concat_one"));
+  EXPECT_EQ(net.layer(*net.find("clip")).clip_max, INFINITY);
+  expect_matches_pytorch(net, "clamps");
+}
+
+// twoheads.onnx: two graph outputs (a class head and a per-pixel head) and a dead node. The network's
+// outputs are the graph's, in its order; forward() gives each image's outputs one after another.
+TEST(OnnxImport, SeveralGraphOutputsMatchPyTorch) {
+  const sim::Network net = test_model("twoheads");
+  ASSERT_EQ(net.outputs().size(), 2u);
+  EXPECT_EQ(net.layer(static_cast<std::size_t>(net.outputs()[0])).name, "classes");
+  EXPECT_EQ(net.layer(static_cast<std::size_t>(net.outputs()[1])).name, "pixels");
+  EXPECT_FALSE(net.find("dead"));
+  const std::string dir = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/";
+  const sim::NamedTensor input = sim::read_onnx_tensor(dir + "twoheads_input_0.pb");
+  const sim::NamedTensor y1 = sim::read_onnx_tensor(dir + "twoheads_output_0.pb");
+  const sim::NamedTensor y2 = sim::read_onnx_tensor(dir + "twoheads_output_1.pb");
+  const alloc::InferenceEngine engine(net);
+  EXPECT_EQ(engine.output_size(), 5u + 2u * 6u * 6u);
+  const alloc::Activations got = engine.forward(input.data, 2);
+  std::vector<float> expected;
+  for (std::size_t n = 0; n < 2; ++n) {
+    expected.insert(expected.end(), y1.data.begin() + static_cast<std::ptrdiff_t>(n * 5),
+                    y1.data.begin() + static_cast<std::ptrdiff_t>((n + 1) * 5));
+    expected.insert(expected.end(), y2.data.begin() + static_cast<std::ptrdiff_t>(n * 72),
+                    y2.data.begin() + static_cast<std::ptrdiff_t>((n + 1) * 72));
+  }
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected[i], 1e-5 + 1e-4 * std::fabs(expected[i])) << "value " << i;
+  // The output error counts every output: equal outputs give 0, a changed head a positive error.
+  const std::vector<alloc::Activations> all = engine.forward_all(input.data, 2);
+  std::vector<alloc::Activations> changed = all;
+  changed[static_cast<std::size_t>(net.outputs()[1])][0] += 1.0f;
+  EXPECT_EQ(engine.output_mse(all, all), 0.0);
+  EXPECT_NEAR(engine.output_mse(all, changed), 1.0 / (2.0 * 77.0), 1e-9);  // one value off by 1 (float)
+}
+
+// shuffle.onnx: a ShuffleNet-v2 unit behind a space-to-depth stem (PyTorch export): strided Slices of
+// height and width, torch.chunk as channel Slices, the channel shuffle (Reshape to 5-D, Transpose,
+// Reshape) as one shuffle layer, a reshape to another C x H x W view, Exp.
+TEST(OnnxImport, ShuffleSliceAndReshapeMatchPyTorch) {
+  const sim::Network net = test_model("shuffle");
+  EXPECT_EQ(net.layer(*net.find("/Reshape_1")).op, sim::LayerOp::Shuffle);
+  EXPECT_EQ(net.layer(*net.find("/Reshape_1")).groups, 2);
+  EXPECT_EQ(net.layer(*net.find("/Slice_1")).output, (sim::Shape{3, 4, 4}));
+  EXPECT_EQ(net.layer(*net.find("/Reshape_2")).op, sim::LayerOp::Reshape);
+  EXPECT_EQ(net.layer(*net.find("/Reshape_2")).output, (sim::Shape{8, 2, 4}));
+  expect_matches_pytorch(net, "shuffle");
 }
 
 // padconv.onnx: an asymmetric zero Pad (top 2, left 1, bottom 1, right 0) folded into a stride-2 Conv.

@@ -47,8 +47,13 @@ Record allocation_record(const AllocationOutcome& o) {
     r.add("eval_data", o.eval_data);
     r.add("eval_images", static_cast<std::int64_t>(o.measured->images));
     r.add("measured_output_mse", o.measured->output_mse);
-    r.add("accuracy", o.measured->accuracy);
-    r.add("float_accuracy", o.measured->float_accuracy);
+    if (o.measured->labelled) {
+      r.add("accuracy", o.measured->accuracy);
+      r.add("float_accuracy", o.measured->float_accuracy);
+    } else {  // no labels: how often the plan's top-1 is the float model's
+      r.add("top1_agreement", o.measured->agreement);
+      r.add("measured_output_sqnr_db", o.measured->output_sqnr_db);
+    }
   }
   r.add_flag("proven_optimal", alloc.proven_optimal);
   r.add("sizes", "fixed_bits", bits_cell(o.score.fixed_bits));

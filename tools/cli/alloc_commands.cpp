@@ -40,13 +40,20 @@ RateKind parse_rate(const std::string& text) {
   throw InputError({}, fmt::format("--rate: expected {}, got '{}'", kRateKindNames.alternatives(), text));
 }
 
+// The data of --data or --eval-data, in the model's input shape; how a file was read goes to `notes`.
+Dataset load_data(const std::string& spec, const sim::Network& net, std::ostream& notes) {
+  Dataset d = load_dataset(spec, net.layer(0).output);
+  for (const std::string& note : d.notes) notes << "data: " << note << '\n';
+  return d;
+}
+
 // The curves of a command: from --curves, measured with --model, else modelled from --workload.
 RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::Network>& net) {
   if (!s.curves_path.empty()) return load_curves(s.curves_path);
   if (!s.model_path.empty()) {
     const RateKind rate = parse_rate(s.rate);
     const std::string cache = default_cache_dir();
-    const std::string key = curves_cache_key(s.model_path, s.data, rate);
+    const std::string key = curves_cache_key(s.model_path, dataset_identity(s.data), rate);
     CachedCurves cached = load_cached_curves(cache, key);
     if (cached.curves) {
       std::cerr << fmt::format("measured curves: reusing {}\n", cached_curves_path(cache, key));
@@ -56,7 +63,7 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
     if (!cached.problem.empty())
       std::cerr << fmt::format("warning: {}: {}; measuring again\n", cached_curves_path(cache, key), cached.problem);
     const InferenceEngine engine(*net);
-    const Dataset calibration = load_dataset(s.data);
+    const Dataset calibration = load_data(s.data, *net, std::cerr);
     MeasureOptions options;
     options.rate = rate;
     int last = -1;
@@ -328,8 +335,10 @@ int run_allocate(const AllocateArgs& a) {
     throw InputError({}, "the plan is infeasible on this hardware: " + o.score.simulated->reason);
   // With a real model: the plan's measured output error and accuracy, next to the prediction.
   if (!a.source.model_path.empty()) {
-    const Dataset calibration = load_dataset(a.source.data);
-    o.measured = study::measure_plan(*net, &*plan, load_dataset(a.eval_data), calibration.images, calibration.count);
+    const Dataset calibration = load_data(a.source.data, *net, std::cerr);
+    const Dataset eval = load_data(a.eval_data, *net, std::cerr);
+    o.measured = study::measure_plan(*net, &*plan, eval, calibration.images, calibration.count);
+    o.eval_data = eval.name;
   }
   if (!a.out_path.empty()) {
     std::ostringstream text;
@@ -470,7 +479,7 @@ int run_additivity(const AdditivityArgs& a) {
   const auto net = load_network(a.source);
   const RateDistortionCurves curves = load_source(a.source, net);
   const InferenceEngine engine(*net);
-  const Dataset calibration = load_dataset(a.source.data);
+  const Dataset calibration = load_data(a.source.data, *net, std::cerr);
   const auto points = measure_additivity(engine, calibration, curves, a.samples, a.seed);
   Table t({"sample", "tensors", "predicted_mse", "measured_mse", "ratio"});
   double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, ratio = 0;
@@ -515,7 +524,8 @@ int run_additivity(const AdditivityArgs& a) {
 
 int run_eval(const EvalArgs& a) {
   const sim::Network net = sim::load_workload(a.model_path, "onnx", workload_options(a.input_shape));
-  const Dataset data = load_dataset(a.data);
+  std::ostringstream data_notes;
+  const Dataset data = load_data(a.data, net, data_notes);
   std::optional<sim::BitPlan> plan;
   if (!a.plan_path.empty()) plan = sim::load_bit_plan(a.plan_path, net);
   if (!a.bits.empty()) {
@@ -528,9 +538,16 @@ int run_eval(const EvalArgs& a) {
   const std::span<const float> calibration(
       data.images.data(), static_cast<std::size_t>(calib) * static_cast<std::size_t>(data.shape.count()));
   const study::PlanMeasurement m = study::measure_plan(net, plan ? &*plan : nullptr, data, calibration, calib);
-  Table t({"model", "data", "images", "plan", "accuracy", "float_accuracy", "output_mse"});
-  t.add_row({a.model_path, m.data, static_cast<std::int64_t>(m.images), plan ? plan->label : std::string("float32"),
-             m.accuracy, m.float_accuracy, m.output_mse});
+  const std::string plan_name = plan ? plan->label : std::string("float32");
+  // Without labels there is no accuracy: top-1 agreement with the float model, and the output SQNR.
+  Table t = m.labelled ? Table({"model", "data", "images", "plan", "accuracy", "float_accuracy", "output_mse"})
+                       : Table({"model", "data", "images", "plan", "top1_agreement", "output_mse", "output_sqnr_db"});
+  if (m.labelled)
+    t.add_row({a.model_path, m.data, static_cast<std::int64_t>(m.images), plan_name, m.accuracy, m.float_accuracy,
+               m.output_mse});
+  else
+    t.add_row({a.model_path, m.data, static_cast<std::int64_t>(m.images), plan_name, m.agreement, m.output_mse,
+               m.output_sqnr_db});
   if (a.out.format() == Format::Json) {
     JsonWriter j(std::cout);
     j.begin_object();
@@ -539,6 +556,7 @@ int run_eval(const EvalArgs& a) {
     return 0;
   }
   for (const auto& note : net.notes()) std::cout << "import: " << note << '\n';
+  std::cout << data_notes.str();
   t.write_text(std::cout);
   return 0;
 }

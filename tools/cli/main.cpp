@@ -32,7 +32,9 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
                       " (propagated: seed 004's first-order linearization; value_share: n_i x MSE_i / N)")
       ->check(CLI::IsMember(bitsim::alloc::kErrorModelNames.names()));
   cmd->add_option("--model", s.model_path, "ONNX model: measure the curves on real images (it is also the workload)");
-  cmd->add_option("--data", s.data, "with --model: calibration images (default fashion-mnist-train:64)");
+  cmd->add_option("--data", s.data,
+                  "with --model: calibration images: fashion-mnist[-train][:N], PATH.npy or PATH.npz[:N][:nchw|:nhwc], "
+                  "random:N[:SEED] (default fashion-mnist-train:64)");
   cmd->add_option("--input-shape", s.input_shape, "C,H,W of an ONNX model whose input has symbolic dimensions");
 }
 
@@ -126,7 +128,8 @@ Command allocate_command(CLI::App& app) {
       ->check(CLI::IsMember(bitsim::sim::kEngineNames.names()));
   allocate->add_option("--out", alloc_args.out_path, "write the plan YAML (for simulate --plan)");
   allocate->add_option("--eval-data", alloc_args.eval_data,
-                       "with --model: images on which the plan's real error is measured (default fashion-mnist:2000)");
+                       "with --model: images on which the plan's real error is measured, in --data's forms (default "
+                       "fashion-mnist:2000)");
   allocate->add_option("--report", alloc_args.report_dir,
                        "write plan.yaml, per-layer bits and time plots (SVG), layers.csv and index.html here");
   allocate->add_flag("--force", alloc_args.force, "replace --out (and files in --report) if they exist");
@@ -174,7 +177,9 @@ Command eval_command(CLI::App& app) {
   auto* eval = app.add_subcommand("eval", "top-1 accuracy and output error of an ONNX model, float or quantized");
   eval->add_option("--model", eval_args.model_path, "ONNX model")->required();
   eval->add_option("--input-shape", eval_args.input_shape, "C,H,W of a model with symbolic dimensions");
-  eval->add_option("--data", eval_args.data, "fashion-mnist[:N] or fashion-mnist-train[:N] (default: fashion-mnist)");
+  eval->add_option("--data", eval_args.data,
+                   "fashion-mnist[-train][:N], PATH.npy or PATH.npz[:N][:nchw|:nhwc], or random:N[:SEED] (default: "
+                   "fashion-mnist)");
   auto* eval_plan = eval->add_option("--plan", eval_args.plan_path, "quantize as this plan says");
   eval->add_option("--bits", eval_args.bits, "quantize every tensor: B or W/A")->excludes(eval_plan);
   eval->add_option("--calibration", eval_args.calibration, "images that calibrate activation steps (default 256)")

@@ -236,6 +236,90 @@ def layouts(out):
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "layouts")
 
 
+def clamps(out):
+    """tf2onnx's clamps (issue 13): Max and Min of a tensor and a scalar constant, a Clip whose upper
+    bound is +inf, LeakyRelu, and a Concat of one input (PyTorch writes it for DenseNet)."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(6)
+    x = torch.rand(2, 3, 6, 6) * 4 - 2
+    w, b = torch.randn(4, 3, 3, 3), torch.randn(4)
+    c = nn.functional.conv2d(x, w, b, padding=1)
+    y = nn.functional.leaky_relu(torch.clamp(torch.clamp(c, min=-0.5), max=2.0), 0.2)
+    y = torch.clamp(y, min=-0.05)
+    f32 = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.float32), name)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Max", ["c", "lo"], ["m1"], name="max"),
+        helper.make_node("Min", ["hi", "m1"], ["m2"], name="min"),
+        helper.make_node("LeakyRelu", ["m2"], ["l"], name="leaky", alpha=0.2),
+        helper.make_node("Concat", ["l"], ["one"], name="concat_one", axis=1),
+        helper.make_node("Clip", ["one", "clip_lo", "clip_hi"], ["y"], name="clip"),
+    ]
+    graph = helper.make_graph(
+        nodes, "clamps",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],
+        [numpy_helper.from_array(w.numpy(), "w"), numpy_helper.from_array(b.numpy(), "b"), f32("lo", -0.5),
+         f32("hi", 2.0), f32("clip_lo", -0.05), f32("clip_hi", np.inf)])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y, out, "clamps")
+
+
+def twoheads(out):
+    """Several graph outputs, as detectors have (issue 13): a class head and a per-pixel head on one
+    trunk, and a dead node no output depends on. Writes twoheads_output_0.pb and _output_1.pb."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(7)
+    x = torch.rand(2, 3, 6, 6)
+    w1, b1 = torch.randn(4, 3, 3, 3), torch.randn(4)
+    w2, b2 = torch.randn(2, 4, 1, 1), torch.randn(2)
+    fc_w, fc_b = torch.randn(5, 4), torch.randn(5)
+    t = torch.relu(nn.functional.conv2d(x, w1, b1, padding=1))
+    y1 = t.mean(dim=(2, 3)) @ fc_w.T + fc_b
+    y2 = torch.sigmoid(nn.functional.conv2d(t, w2, b2))
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="trunk", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["t"], name="relu"),
+        helper.make_node("GlobalAveragePool", ["t"], ["g"], name="pool"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["y1"], name="classes", transB=1),
+        helper.make_node("Conv", ["t", "w2", "b2"], ["c2"], name="pixels"),
+        helper.make_node("Sigmoid", ["c2"], ["y2"], name="sigmoid"),
+        helper.make_node("Relu", ["c2"], ["unused"], name="dead"),
+    ]
+    graph = helper.make_graph(
+        nodes, "twoheads",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y1", TensorProto.FLOAT, list(y1.shape)),
+         helper.make_tensor_value_info("y2", TensorProto.FLOAT, list(y2.shape))],
+        [numpy_helper.from_array(a.numpy(), n) for a, n in
+         [(w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"), (fc_w, "fc_w"), (fc_b, "fc_b")]])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), x, y1, out, "twoheads")
+    with open(f"{out}/twoheads_output_1.pb", "wb") as f:
+        f.write(numpy_helper.from_array(y2.numpy(), "y2").SerializeToString())
+
+
+class ShuffleBlock(nn.Module):
+    """A ShuffleNet-v2 unit and a space-to-depth stem (issue 13): torch.chunk (Split on channels),
+    Concat, the channel shuffle (Reshape to 5-D, Transpose, Reshape), strided Slices of height and
+    width (YOLO's focus), a reshape to another C x H x W view, and exp."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(12, 8, 1)
+        self.branch = nn.Sequential(nn.Conv2d(4, 4, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, 1, 1, groups=4), nn.Conv2d(4, 4, 1))
+        self.head = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        x = torch.cat([x[:, :, ::2, ::2], x[:, :, 1::2, ::2], x[:, :, ::2, 1::2], x[:, :, 1::2, 1::2]], dim=1)
+        x = torch.relu(self.stem(x))
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat([a, self.branch(b)], dim=1)
+        n, c, h, w = x.shape
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+        y = self.head(x)
+        return torch.exp(y.reshape(n, 8, h // 2, w) * 0.1)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -256,6 +340,10 @@ def main():
     padsub(out)
     softmaxes(out)
     layouts(out)
+    clamps(out)
+    twoheads(out)
+    torch.manual_seed(8)
+    export(ShuffleBlock(), torch.rand(2, 3, 8, 8), out, "shuffle", fold_constants=True)
 
 
 if __name__ == "__main__":
