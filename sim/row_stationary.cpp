@@ -22,6 +22,14 @@ ConvShape conv_shape(const Network& net, std::size_t index) {
     s.h = s.w = s.e = s.f = 1;
     return s;
   }
+  if (l.op == LayerOp::ConvTranspose) {  // its GEMM (network.h): 1 x 1 over the input, C_out x kernel filters
+    s.groups = l.groups;
+    s.c = in.channels / l.groups;
+    s.m = l.output.channels / l.groups * l.window.kernel_h * l.window.kernel_w;
+    s.h = s.e = in.height;
+    s.w = s.f = in.width;
+    return s;
+  }
   const Window& w = l.window;
   s.groups = l.groups;
   s.m = l.output.channels / l.groups;

@@ -48,7 +48,9 @@
 //   read back and written; DRAM reads of the ifmap rows each strip needs (padding is made on chip),
 //   filters once per image block and strip (once in all when the scratchpads hold them), ofmap
 //   values written once.
-// An FC layer is a 1 x 1 convolution over a 1 x 1 map whose C channels are its flattened inputs.
+// An FC layer is a 1 x 1 convolution over a 1 x 1 map whose C channels are its flattened inputs; a
+// transposed convolution runs as its GEMM (network.h) does: a 1 x 1 convolution over its input map
+// with C_out x kernel filters, the overlapping products summed off the array.
 // Grouped convolutions run one group after another, each mapped as above.
 #pragma once
 

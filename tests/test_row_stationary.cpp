@@ -317,5 +317,38 @@ layers:
   EXPECT_EQ(c.passes, 1);
 }
 
+TEST(RowStationary, TransposedConvRunsAsItsGemm) {
+  // A transposed 3x3 conv, stride 2, 8 -> 4 channels in 2 groups, on a 5x5 input: the array runs its
+  // GEMM (M = 25 input pixels, K = 4 channels per group, N = 2 x 9 per group), which row stationary
+  // maps as a 1 x 1 convolution over the 5x5 input with 18 filters of 4 channels per group.
+  LayerSpec input;
+  input.name = "input";
+  input.op = LayerOp::Input;
+  input.input_shape = {8, 5, 5};
+  LayerSpec t;
+  t.name = "t";
+  t.op = LayerOp::ConvTranspose;
+  t.inputs = {"input"};
+  t.out_channels = 4;
+  t.groups = 2;
+  t.window.kernel_h = t.window.kernel_w = 3;
+  t.window.stride_h = t.window.stride_w = 2;
+  const Network net = Network::build("t", {input, t});
+  const Layer& l = net.layer(1);
+  EXPECT_EQ(l.gemm, (Gemm{25, 4, 18, 2}));
+  const ConvShape s = conv_shape(net, 1);
+  EXPECT_EQ(s.groups, 2);
+  EXPECT_EQ(s.c, 4);
+  EXPECT_EQ(s.m, 18);
+  EXPECT_EQ(s.r * s.s, 1);
+  EXPECT_EQ(s.e, 5);
+  EXPECT_EQ(s.f, 5);
+  const RsCost c = row_stationary_cost(rs_hw(), s, 1);
+  ASSERT_TRUE(c.feasible);
+  EXPECT_DOUBLE_EQ(c.dram_filter_reads, 8 * 2 * 9);  // every weight, once
+  EXPECT_DOUBLE_EQ(c.dram_ifmap_reads, 8 * 25);      // the input, once
+  EXPECT_LE(static_cast<double>(l.macs) / (static_cast<double>(c.cycles) * 168), 1.0);
+}
+
 }  // namespace
 }  // namespace bitsim::sim
