@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/row_stationary.h"
+
 namespace bitsim::sim {
 
 namespace {
@@ -13,6 +15,7 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols, std::int64_t m, std::int64_t k,
                         std::int64_t n) {
+  BITSIM_CHECK(dataflow != Dataflow::RowStationary);
   switch (dataflow) {
     case Dataflow::OutputStationary:
       return ceil_div(m, rows) * ceil_div(n, cols) * (k + rows + cols - 2);  // SCALE-Sim os
@@ -20,11 +23,14 @@ std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols,
       return ceil_div(k, rows) * ceil_div(n, cols) * (2 * rows + cols + m - 2);  // ws
     case Dataflow::InputStationary:
       return ceil_div(k, rows) * ceil_div(m, cols) * (2 * rows + cols + n - 2);  // is
+    case Dataflow::RowStationary:
+      break;
   }
   return 0;
 }
 
 std::int64_t fold_count(Dataflow dataflow, std::int64_t rows, std::int64_t cols, const Gemm& gemm, int batch) {
+  BITSIM_CHECK(dataflow != Dataflow::RowStationary);
   if (gemm.groups == 0 || gemm.m == 0 || gemm.k == 0 || gemm.n == 0) return 0;
   const std::int64_t m = gemm.m * batch;
   switch (dataflow) {
@@ -34,6 +40,8 @@ std::int64_t fold_count(Dataflow dataflow, std::int64_t rows, std::int64_t cols,
       return gemm.groups * ceil_div(gemm.k, rows) * ceil_div(gemm.n, cols);
     case Dataflow::InputStationary:
       return gemm.groups * ceil_div(gemm.k, rows) * ceil_div(m, cols);
+    case Dataflow::RowStationary:
+      break;
   }
   return 0;
 }
@@ -93,11 +101,148 @@ DiagonalFolds diagonal_folds(Dataflow dataflow, std::int64_t rows, std::int64_t 
         out.lines += ceil_div(m, cols) * (2 * rows + cols + in_fold * g.n - 2);
       }
       break;
+    case Dataflow::RowStationary:
+      BITSIM_CHECK(dataflow != Dataflow::RowStationary);
+      break;
   }
   return out;
 }
 
+// SCALE-Sim v2's mapping efficiency and SRAM counts of a layer's GEMM (analytical_model.h).
+void scalesim_counts(const HardwareConfig& hw, const Gemm& gemm, int batch, ArrayCost& out) {
+  const double rows = static_cast<double>(hw.array_rows), cols = static_cast<double>(hw.array_cols);
+  const auto d = [](std::int64_t v) { return static_cast<double>(v); };
+  if (hw.grouped_mapping == GroupedMapping::DiagonalTiles && gemm.groups > 1) {
+    // Per group: the row folds and column folds its block meets (folds tile the G K x G N matrix).
+    const std::int64_t m = gemm.m * batch, k = gemm.k, n = gemm.n, g = gemm.groups;
+    const auto folds_met = [](std::int64_t i, std::int64_t per, std::int64_t tile) {
+      return ((i + 1) * per - 1) / tile - i * per / tile + 1;
+    };
+    double k_reads = 0, n_writes = 0;  // sum over groups of K x (folds of the other side) and N x ...
+    for (std::int64_t i = 0; i < g; ++i) {
+      switch (hw.dataflow) {
+        case Dataflow::WeightStationary:  // rows K (array rows), columns N (array columns)
+          k_reads += d(k) * d(folds_met(i, n, hw.array_cols));
+          n_writes += d(n) * d(folds_met(i, k, hw.array_rows));
+          break;
+        case Dataflow::OutputStationary:  // columns N in folds; every fold streams its groups' K
+          k_reads += d(k) * d(folds_met(i, n, hw.array_cols));
+          break;
+        case Dataflow::InputStationary:  // rows K in folds; every fold writes its groups' N
+          n_writes += d(n) * d(folds_met(i, k, hw.array_rows));
+          break;
+        case Dataflow::RowStationary:
+          BITSIM_CHECK(hw.dataflow != Dataflow::RowStationary);
+          break;
+      }
+    }
+    const double folds = d(layer_fold_count(hw, gemm, batch));
+    const double block_values = d(g) * d(k) * d(n);  // every block entry sits in exactly one fold
+    switch (hw.dataflow) {
+      case Dataflow::WeightStationary:
+        out.mapping_efficiency = block_values / (folds * rows * cols);
+        out.sram_ifmap_reads = d(m) * k_reads;
+        out.sram_filter_reads = block_values;
+        out.sram_ofmap_writes = d(m) * n_writes;
+        break;
+      case Dataflow::OutputStationary:
+        out.mapping_efficiency = d(m) * d(g) * d(n) / (folds * rows * cols);
+        out.sram_ifmap_reads = d(m) * k_reads;
+        out.sram_filter_reads = d(ceil_div(m, hw.array_rows)) * block_values;
+        out.sram_ofmap_writes = d(m) * d(g) * d(n) + folds * (rows + cols);
+        break;
+      case Dataflow::InputStationary:
+        out.mapping_efficiency = d(g) * d(k) * d(m) / (folds * rows * cols);
+        out.sram_ifmap_reads = d(g) * d(k) * d(m);
+        out.sram_filter_reads = d(ceil_div(m, hw.array_cols)) * block_values;
+        out.sram_ofmap_writes = d(m) * n_writes;
+        break;
+      case Dataflow::RowStationary:
+        break;
+    }
+    return;
+  }
+  const Gemm g = mapped_gemm(gemm, hw.grouped_mapping);
+  const std::int64_t m = g.m * batch;
+  std::int64_t spatial_rows = 0, spatial_cols = 0;  // SCALE-Sim's Sr and Sc
+  double ifmap = 0, filter = 0, ofmap = 0;
+  switch (hw.dataflow) {
+    case Dataflow::OutputStationary: {
+      spatial_rows = m;
+      spatial_cols = g.n;
+      const double fr = d(ceil_div(m, hw.array_rows)), fc = d(ceil_div(g.n, hw.array_cols));
+      ifmap = fc * d(m) * d(g.k);
+      filter = fr * d(g.k) * d(g.n);
+      ofmap = d(m) * d(g.n) + fr * fc * (rows + cols);
+      break;
+    }
+    case Dataflow::WeightStationary: {
+      spatial_rows = g.k;
+      spatial_cols = g.n;
+      const double fr = d(ceil_div(g.k, hw.array_rows)), fc = d(ceil_div(g.n, hw.array_cols));
+      ifmap = fc * d(m) * d(g.k);
+      filter = d(g.k) * d(g.n);
+      ofmap = fr * d(m) * d(g.n);
+      break;
+    }
+    case Dataflow::InputStationary: {
+      spatial_rows = g.k;
+      spatial_cols = m;
+      const double fr = d(ceil_div(g.k, hw.array_rows)), fc = d(ceil_div(m, hw.array_cols));
+      ifmap = d(g.k) * d(m);
+      filter = fc * d(g.k) * d(g.n);
+      ofmap = fr * d(m) * d(g.n);
+      break;
+    }
+    case Dataflow::RowStationary:
+      BITSIM_CHECK(hw.dataflow != Dataflow::RowStationary);
+      break;
+  }
+  const double folds_per_group = d(ceil_div(spatial_rows, hw.array_rows)) * d(ceil_div(spatial_cols, hw.array_cols));
+  out.mapping_efficiency = d(spatial_rows) * d(spatial_cols) / (folds_per_group * rows * cols);
+  out.sram_ifmap_reads = d(g.groups) * ifmap;
+  out.sram_filter_reads = d(g.groups) * filter;
+  out.sram_ofmap_writes = d(g.groups) * ofmap;
+}
+
 }  // namespace
+
+ArrayCost layer_array_cost(const HardwareConfig& hw, const Network& net, std::size_t index, int batch) {
+  const Layer& l = net.layer(index);
+  ArrayCost out;
+  if (!l.on_array() || l.gemm.groups == 0 || l.gemm.m == 0 || l.gemm.k == 0 || l.gemm.n == 0) return out;
+  if (hw.dataflow != Dataflow::RowStationary) {
+    out.compute_cycles = layer_compute_cycles(hw, l.gemm, batch);
+    out.folds = layer_fold_count(hw, l.gemm, batch);
+    scalesim_counts(hw, l.gemm, batch, out);
+    return out;
+  }
+  const ConvShape shape = conv_shape(net, index);
+  const RsCost rs = row_stationary_cost(hw, shape, batch);
+  if (!rs.feasible) {
+    out.infeasible = fmt::format("layer {}: {}", l.name, rs.reason);
+    return out;
+  }
+  const RsMapping& mp = rs.mapping;
+  out.mapping = fmt::format("e={};n={};p={};q={};r={};t={};m={};ifmap={}", mp.e, mp.n, mp.p, mp.q, mp.r, mp.t, mp.m,
+                            mp.ifmap_resident ? "resident" : "streamed");
+  if (mp.f < shape.f) out.mapping += fmt::format(";f={}", mp.f);
+  if (mp.parts > 1) out.mapping += fmt::format(";filter_parts={}", mp.parts);
+  out.compute_cycles = rs.cycles;
+  out.folds = rs.passes;
+  out.mapping_efficiency = rs.mapping_efficiency;
+  out.sram_ifmap_reads = rs.glb_ifmap_reads;
+  out.sram_filter_reads = rs.glb_filter_reads;
+  out.sram_ofmap_writes = rs.glb_psum_writes;
+  out.sram_psum_reads = rs.glb_psum_reads;
+  const double stored_inputs =
+      static_cast<double>(net.layer(static_cast<std::size_t>(l.inputs.front())).output.count()) * batch;
+  const double kernel = static_cast<double>(shape.groups) * static_cast<double>(shape.m) *
+                        static_cast<double>(shape.c) * static_cast<double>(shape.r * shape.s);
+  out.ifmap_dram_factor = stored_inputs > 0 ? rs.dram_ifmap_reads / stored_inputs : 1.0;
+  out.filter_dram_factor = kernel > 0 ? rs.dram_filter_reads / kernel : 1.0;
+  return out;
+}
 
 std::int64_t layer_fold_count(const HardwareConfig& hw, const Gemm& gemm, int batch) {
   if (hw.grouped_mapping != GroupedMapping::DiagonalTiles || gemm.groups <= 1 || gemm.m == 0 || gemm.k == 0 ||
@@ -126,13 +271,35 @@ AnalyticalModel::AnalyticalModel(const Network& net, const HardwareConfig& hw, i
       m_resident(hw.dram_policy == DramPolicy::Resident),
       m_packed(hw.precision_scaling == PrecisionScaling::Packed),
       m_unlimited_dram(std::isinf(hw.dram_bytes_per_s)),
+      m_rlc(hw.dataflow == Dataflow::RowStationary && hw.rs_rlc),
+      m_zero_fraction(hw.rs_zero_fraction),
       m_dram_bytes_per_s(hw.dram_bytes_per_s),
       m_clock_hz(hw.clock_hz),
       m_native_bits(hw.native_bits),
       m_traffic(net, hw, batch) {
   BITSIM_CHECK(batch >= 1);
-  m_native_cycles.reserve(net.layers().size());
-  for (const Layer& l : net.layers()) m_native_cycles.push_back(layer_compute_cycles(hw, l.gemm, batch));
+  m_costs.reserve(net.layers().size());
+  // Row stationary searches a mapping per layer: layers of one shape share it.
+  std::vector<std::pair<ConvShape, std::size_t>> mapped;
+  for (std::size_t i = 0; i < net.layers().size(); ++i) {
+    const Layer& l = net.layers()[i];
+    if (hw.dataflow == Dataflow::RowStationary && l.on_array() && l.gemm.groups > 0) {
+      const ConvShape shape = conv_shape(net, i);
+      const auto same = std::find_if(mapped.begin(), mapped.end(), [&](const auto& m) { return m.first == shape; });
+      if (same != mapped.end()) {
+        ArrayCost copy = m_costs[same->second];
+        // The factors are per stored value: the same for the same shape.
+        if (!copy.infeasible.empty()) copy.infeasible = layer_array_cost(hw, net, i, batch).infeasible;
+        m_costs.push_back(std::move(copy));
+        continue;
+      }
+      mapped.emplace_back(shape, i);
+    }
+    m_costs.push_back(layer_array_cost(hw, net, i, batch));
+    if (m_infeasible.empty() && !m_costs.back().infeasible.empty()) m_infeasible = m_costs.back().infeasible;
+  }
+  m_hot.reserve(m_costs.size());
+  for (const ArrayCost& c : m_costs) m_hot.push_back({c.compute_cycles, c.ifmap_dram_factor, c.filter_dram_factor});
 }
 
 SimResult AnalyticalModel::evaluate(const BitPlan& plan) const {
@@ -149,6 +316,15 @@ double offchip_bits(const TensorCoding& c, std::int64_t values) {
   return c.entropy_coded() ? c.coded_bits : fixed_bits(c, values);
 }
 }  // namespace
+
+// An activation tensor's off-chip bits per image: run-length coded under rs with rlc (not network
+// inputs, not entropy-coded tensors).
+inline double AnalyticalModel::offchip_activation_bits(std::size_t tensor, const TensorCoding& c) const {
+  const Layer& l = m_net.layers()[tensor];
+  if (m_rlc && !c.entropy_coded() && l.op != LayerOp::Input) [[unlikely]]
+    return rlc_bits(static_cast<double>(l.output.count()), c.bits, m_zero_fraction);
+  return offchip_bits(c, l.output.count());
+}
 
 bool AnalyticalModel::weights_resident(const BitPlan& plan) const {
   if (m_hw.dram_policy != DramPolicy::Resident) return false;
@@ -178,8 +354,8 @@ struct AnalyticalModel::ActivationPart {
 };
 
 inline AnalyticalModel::ActivationPart AnalyticalModel::activation_part(std::size_t i, const BitPlan& plan) const {
-  const auto layers = m_net.layers();
   const double batch = m_batch;
+  const double refetch = m_hot[i].ifmap_factor;  // 1 except under row stationary
   const LayerTraffic& traffic = m_traffic.layer(i);
   ActivationPart a;
   for (int p : traffic.dram_reads) {
@@ -187,15 +363,14 @@ inline AnalyticalModel::ActivationPart AnalyticalModel::activation_part(std::siz
     const TensorCoding& c = plan.activations[pi];
     a.max_input_bits = std::max(a.max_input_bits, c.bits);
     if (m_resident && !offchip_output(pi, plan)) continue;
-    a.input_bits += offchip_bits(c, layers[pi].output.count()) * batch;
-    if (c.entropy_coded()) a.input_symbols += static_cast<double>(c.symbols) * batch;
+    a.input_bits += offchip_activation_bits(pi, c) * batch * refetch;
+    if (c.entropy_coded()) a.input_symbols += static_cast<double>(c.symbols) * batch * refetch;
   }
   for (int p : traffic.chip_reads)
     a.max_input_bits = std::max(a.max_input_bits, plan.activations[static_cast<std::size_t>(p)].bits);
   if (const int w = traffic.writes; w >= 0 && (!m_resident || offchip_output(static_cast<std::size_t>(w), plan)))
-    a.output_bits = offchip_bits(plan.activations[static_cast<std::size_t>(w)],
-                                 layers[static_cast<std::size_t>(w)].output.count()) *
-                    batch;
+    a.output_bits =
+        offchip_activation_bits(static_cast<std::size_t>(w), plan.activations[static_cast<std::size_t>(w)]) * batch;
   return a;
 }
 
@@ -204,10 +379,11 @@ inline void AnalyticalModel::finish_timing(std::size_t i, const TensorCoding& w,
                                            const ActivationPart& a, LayerTiming& out) const {
   const Layer& l = m_net.layers()[i];
   LayerTiming t;  // a local, written to `out` once (no aliasing with the config's doubles)
+  const HotCost& cost = m_hot[i];
   double weight_bits = 0, weight_symbols = 0;
   if (l.weights > 0 && !weights_resident) {
-    weight_bits = offchip_bits(w, l.weights);
-    if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols);
+    weight_bits = offchip_bits(w, l.weights) * cost.filter_factor;
+    if (w.entropy_coded()) weight_symbols = static_cast<double>(w.symbols) * cost.filter_factor;
   }
   const double bits = weight_bits + a.input_bits + a.output_bits;
   const double symbols = weight_symbols + a.input_symbols;
@@ -216,13 +392,15 @@ inline void AnalyticalModel::finish_timing(std::size_t i, const TensorCoding& w,
   t.output_write_bytes = a.output_bits / 8.0;
   t.weight_symbols = static_cast<std::int64_t>(weight_symbols);
 
-  std::int64_t cycles = m_native_cycles[i];
+  std::int64_t cycles = cost.cycles;
+  std::int64_t per_pe = 1;  // MACs per PE per cycle
   if (m_packed && cycles > 0) {
     const int widest = std::max(l.weights > 0 ? w.bits : 0, a.max_input_bits);
-    const std::int64_t per_pe = std::max<std::int64_t>(1, m_native_bits / std::max(1, widest));
+    per_pe = std::max<std::int64_t>(1, m_native_bits / std::max(1, widest));
     cycles = (cycles + per_pe - 1) / per_pe;
   }
   t.compute_cycles = cycles;
+  t.macs_per_pe_cycle = per_pe;
   t.dram_bytes = bits / 8.0;
   t.decode_symbols = static_cast<std::int64_t>(symbols);
   t.dram_time_s = m_unlimited_dram ? 0.0 : t.dram_bytes / m_dram_bytes_per_s;
@@ -265,8 +443,8 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
   const auto layers = m_net.layers();
   const std::size_t n = layers.size();
   BITSIM_CHECK(plan.weights.size() == n && plan.activations.size() == n);
-  out.feasible = true;
-  out.reason.clear();
+  out.feasible = m_infeasible.empty();
+  out.reason = m_infeasible;
   out.batch = m_batch;
   out.layers.resize(n);
   out.weights_resident = weights_resident(plan);
@@ -306,6 +484,22 @@ void AnalyticalModel::evaluate(const BitPlan& plan, SimResult& out) const {
   out.time_s = total_time + m_hw.dram_latency_s;
   out.time_per_image_s = out.time_s / m_batch;
   out.inference_rate_per_s = out.time_s > 0 ? m_batch / out.time_s : 0.0;
+}
+
+LayerReport AnalyticalModel::report(std::size_t i, const LayerTiming& t) const {
+  const ArrayCost& cost = m_costs.at(i);
+  LayerReport out;
+  out.folds = cost.folds;
+  if (t.compute_cycles > 0)
+    out.utilization = static_cast<double>(m_net.layer(i).macs) * m_batch /
+                      (static_cast<double>(t.compute_cycles) *
+                       static_cast<double>(m_hw.array_rows * m_hw.array_cols * t.macs_per_pe_cycle));
+  out.mapping_efficiency = cost.mapping_efficiency;
+  out.sram_ifmap_reads = cost.sram_ifmap_reads;
+  out.sram_filter_reads = cost.sram_filter_reads;
+  out.sram_ofmap_writes = cost.sram_ofmap_writes;
+  out.sram_psum_reads = cost.sram_psum_reads;
+  return out;
 }
 
 BottleneckCounts count_bottlenecks(const SimResult& r) {

@@ -22,9 +22,26 @@
 // and compute_cycles = lines - 1. With one group these are the formulas above.
 // Pooling, add and concat do not use the array (0 compute cycles) but move their tensors.
 // With precision_scaling: packed, compute_cycles = ceil(cycles / floor(native / max(w_bits, a_bits))).
+// Dataflow rs (Eyeriss's row stationary) maps each layer as a 2-D convolution instead: cycles, passes
+// and traffic from sim/row_stationary.h.
+//
+// Report columns like SCALE-Sim's (per layer, at native precision): utilization = MACs / (cycles x
+// R x C [x MACs per PE per cycle when packed]) (its "Overall Util"), mapping_efficiency = the mean
+// over folds of PEs used / R C (its "Mapping Efficiency"; rs: over processing passes), and on-chip
+// buffer traffic in values, with SCALE-Sim v2's counts (shared/notes/scalesim-model.md §2.6):
+//   os: ifmap reads = fc M K, filter reads = fr K N, ofmap writes = M N + folds (R + C)
+//   ws: ifmap reads = fc M K, filter reads = K N,    ofmap writes = fr M N
+//   is: ifmap reads = K M,    filter reads = fc K N, ofmap writes = fr M N
+// per group (fr, fc: row and column folds; os's "+ folds (R + C)" is SCALE-Sim's own count), psum
+// reads 0 (SCALE-Sim does not count reading partial sums back); diagonal_tiles counts what its
+// folds stream (a row of a group once per column fold that holds the group's columns); rs: the
+// global buffer's ifmap, filter and psum reads and psum writes.
 //
 // DRAM (bytes per batch). A tensor's off-chip size is coded_bits when the plan entropy-codes it, else
-// bits x values; activations count once per image of the batch, weights once per batch. Which
+// bits x values (rs with row_stationary.rlc: run-length coded, rlc_bits() in row_stationary.h, for
+// activation tensors stored fixed length other than network inputs); activations count once per
+// image of the batch, weights once per batch, times the refetches row stationary's mapping needs
+// (its DRAM ifmap and filter reads over the values stored: 1 for os/ws/is, seed 004's model). Which
 // activation tensors exist off chip, which reads fetch them and which layer writes them is the
 // datapath model of sim/activation_traffic.h (datapath.fusion, datapath.shortcut); with its
 // defaults (none, dram):
@@ -65,7 +82,8 @@ constexpr std::string_view bottleneck_name(Bottleneck b) { return kBottleneckNam
 
 struct LayerTiming {
   std::int64_t compute_cycles = 0;
-  double dram_bytes = 0;  // = weight_read_bytes + input_read_bytes + output_write_bytes
+  std::int64_t macs_per_pe_cycle = 1;  // > 1 only with precision_scaling: packed
+  double dram_bytes = 0;               // = weight_read_bytes + input_read_bytes + output_write_bytes
   double weight_read_bytes = 0;
   double input_read_bytes = 0;
   double output_write_bytes = 0;
@@ -97,7 +115,30 @@ struct BottleneckCounts {
 };
 BottleneckCounts count_bottlenecks(const SimResult& r);
 
-// SCALE-Sim demand lines of one GEMM (before the report's "- 1").
+// What a layer costs on the array at native precision, whatever the plan: SCALE-Sim's quantities
+// for os/ws/is, row_stationary.h's for rs. Zero for layers off the array.
+struct ArrayCost {
+  std::int64_t compute_cycles = 0;
+  std::int64_t folds = 0;  // os/ws/is: folds (all groups); rs: processing passes
+  double mapping_efficiency = 0;
+  double sram_ifmap_reads = 0, sram_filter_reads = 0, sram_ofmap_writes = 0, sram_psum_reads = 0;
+  // DRAM reads per value stored, per batch: the input tensor's and the weights' (rs refetches).
+  double ifmap_dram_factor = 1, filter_dram_factor = 1;
+  std::string infeasible;  // rs: why no mapping fits (then the other fields are zero)
+  std::string mapping;     // rs: the mapping parameters chosen, e.g. "e=13;n=4;p=16;q=4;r=2;t=2;m=32;ifmap=resident"
+};
+ArrayCost layer_array_cost(const HardwareConfig& hw, const Network& net, std::size_t index, int batch);
+
+// SCALE-Sim's report columns of a layer (see above): fractions, and on-chip buffer traffic in values.
+struct LayerReport {
+  std::int64_t folds = 0;  // os/ws/is: SCALE-Sim folds (all groups); rs: processing passes
+  double utilization = 0;
+  double mapping_efficiency = 0;
+  double sram_ifmap_reads = 0, sram_filter_reads = 0, sram_ofmap_writes = 0, sram_psum_reads = 0;
+};
+
+// SCALE-Sim demand lines of one GEMM (before the report's "- 1"). os, ws and is only: the
+// functions below take a GEMM, which row stationary cannot map (layer_array_cost() does).
 std::int64_t fold_lines(Dataflow dataflow, std::int64_t rows, std::int64_t cols, std::int64_t m, std::int64_t k,
                         std::int64_t n);
 // The GEMM a layer runs as under `mapping`: unchanged for Split (and for a single group); for
@@ -138,6 +179,11 @@ class AnalyticalModel {
   bool offchip_output(std::size_t i, const BitPlan& plan) const;
   // Which tensors are stored and which layer moves each (datapath.fusion, datapath.shortcut).
   const ActivationTraffic& traffic() const { return m_traffic; }
+  // Layer i's cost on the array at native precision (its folds or passes, traffic factors).
+  const ArrayCost& array_cost(std::size_t i) const { return m_costs.at(i); }
+  // The report columns of layer i, given the timing evaluate() (or the SystemC engine) gave it;
+  // kept off evaluate()'s hot path.
+  LayerReport report(std::size_t i, const LayerTiming& t) const;
 
   const Network& network() const { return m_net; }
   const HardwareConfig& hardware() const { return m_hw; }
@@ -149,7 +195,8 @@ class AnalyticalModel {
   int m_batch;
   double m_decode_rate;  // symbols per second
   // Copies of the config's fields the hot path reads (kept in registers across the layer loop).
-  bool m_resident, m_packed, m_unlimited_dram;
+  bool m_resident, m_packed, m_unlimited_dram, m_rlc;
+  double m_zero_fraction;
   double m_dram_bytes_per_s, m_clock_hz;
   std::int64_t m_native_bits;
   ActivationTraffic m_traffic;
@@ -158,7 +205,15 @@ class AnalyticalModel {
   void finish_timing(std::size_t i, const TensorCoding& w, bool weights_resident, const ActivationPart& a,
                      LayerTiming& out) const;
   void fill_timing(std::size_t i, const BitPlan& plan, bool weights_resident, LayerTiming& t) const;
-  std::vector<std::int64_t> m_native_cycles;
+  double offchip_activation_bits(std::size_t tensor, const TensorCoding& c) const;
+  std::vector<ArrayCost> m_costs;
+  // What the hot path reads of m_costs, packed: native cycles and the DRAM refetch factors.
+  struct HotCost {
+    std::int64_t cycles = 0;
+    double ifmap_factor = 1, filter_factor = 1;
+  };
+  std::vector<HotCost> m_hot;
+  std::string m_infeasible;  // the first layer no mapping fits, and why
 };
 
 }  // namespace bitsim::sim

@@ -439,7 +439,7 @@ void add_tiles(Job& job, std::size_t i, const AnalyticalModel& model, const BitP
   const int batch = model.batch();
   const Layer& l = net.layer(i);
   const LayerTiming& t = analytical.layers[i];
-  const std::int64_t folds = layer_fold_count(hw, l.gemm, batch);
+  const std::int64_t folds = model.array_cost(i).folds;  // SCALE-Sim folds, or row-stationary passes
   const int tiles = static_cast<int>(std::clamp<std::int64_t>(folds, 1, options.max_tiles_per_layer));
   const LayerTraffic& traffic = model.traffic().layer(i);
   double input_decoded = 0;

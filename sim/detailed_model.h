@@ -6,7 +6,8 @@
 // Inputs are the analytical model's (Network, HardwareConfig, BitPlan, batch); the per-layer
 // traffic, symbols and compute cycles are the analytical model's, so that the two differ only
 // in how the stages overlap. The modules and their assumptions:
-// - Controller: cuts every layer into tiles (its folds, grouped into at most max_tiles_per_layer
+// - Controller: cuts every layer into tiles (its folds, or its processing passes under row
+//   stationary, grouped into at most max_tiles_per_layer
 //   equal tiles; one tile for layers off the array) and issues them in topological order. Weight
 //   fetches run ahead as far as the weight buffer allows (prefetch); a layer's input fetches wait
 //   until every producer layer is done (its output written back, or computed if it stays on chip).

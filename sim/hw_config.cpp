@@ -124,7 +124,9 @@ const std::vector<Param>& params() {
        [](const HardwareConfig& hw) { return hw.name; }},
       integer("array.rows", 1, 1 << 20, "", "systolic array rows R (PEs)", &HardwareConfig::array_rows),
       integer("array.cols", 1, 1 << 20, "", "systolic array columns C (PEs)", &HardwareConfig::array_cols),
-      choice("array.dataflow", kDataflowNames, "", "output, weight or input stationary (SCALE-Sim's mapping)",
+      choice("array.dataflow", kDataflowNames, "",
+             "os, ws, is: output, weight or input stationary (SCALE-Sim's folding); rs: row stationary (Eyeriss, "
+             "see row_stationary.*)",
              &HardwareConfig::dataflow),
       choice("array.grouped_mapping", kGroupedMappingNames, kGroupedMappingNames.name(GroupedMapping::Split),
              "grouped/depthwise convs: split = one GEMM per group in turn (SCALE-Sim v2's DP rows); block_diagonal = "
@@ -167,6 +169,42 @@ const std::vector<Param>& params() {
              "tensor only fused ops read never leaves the chip, while it fits in half of sram.activations at "
              "native_bits",
              &HardwareConfig::shortcut),
+      // Eyeriss's chip (Chen et al., JSSC 2017): 12, 224 and 24 16-bit scratchpad entries per PE,
+      // 64-bit global-buffer banks, RLC of feature maps in DRAM. See sim/row_stationary.h.
+      integer("row_stationary.ifmap_spad", 1, 1 << 20, "12",
+              "dataflow rs: ifmap scratchpad per PE (values): q channels x S filter columns must fit",
+              &HardwareConfig::rs_ifmap_spad),
+      integer("row_stationary.filter_spad", 1, 1 << 20, "224",
+              "dataflow rs: filter scratchpad per PE (values): p filters x q channels x S columns must fit",
+              &HardwareConfig::rs_filter_spad),
+      integer("row_stationary.psum_spad", 1, 1 << 20, "24",
+              "dataflow rs: psum scratchpad per PE (values): p filters' partial sums", &HardwareConfig::rs_psum_spad),
+      integer("row_stationary.bus_bits", 1, 1 << 20, "64",
+              "dataflow rs: width of each global-buffer bus to and from the array (ifmaps, filters, psums in, "
+              "psums out); the global buffer is sram.activations",
+              &HardwareConfig::rs_bus_bits),
+      {{"row_stationary.rlc", "boolean", "false",
+        "dataflow rs: feature maps cross DRAM run-length coded (5-bit runs, 3 run-level pairs per 64-bit word; "
+        "fixed-length activation tensors, not network inputs)"},
+       [](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+         const auto v = r.boolean(node, "row_stationary.rlc");
+         if (v) hw.rs_rlc = *v;
+         return v.has_value();
+       },
+       [](const HardwareConfig& hw) { return std::string(hw.rs_rlc ? "true" : "false"); }},
+      {{"row_stationary.zero_fraction", "number", "0",
+        "dataflow rs with rlc: fraction of zeros in the coded feature maps (0 to 1; a property of the data)"},
+       [](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+         const auto v = node.IsScalar() ? parse_number(node.Scalar()) : std::nullopt;
+         if (!v || !(*v >= 0 && *v <= 1)) {
+           r.diag.expected(yaml::where(r.file, node), "row_stationary.zero_fraction", "a number from 0 to 1",
+                           yaml::describe(node));
+           return false;
+         }
+         hw.rs_zero_fraction = *v;
+         return true;
+       },
+       [](const HardwareConfig& hw) { return fmt::format("{}", hw.rs_zero_fraction); }},
   };
   return table;
 }
@@ -346,6 +384,11 @@ CfgValues read_scalesim_cfg(std::istream& in, const std::string& path, Diagnosti
   return values;
 }
 
+// SCALE-Sim's dataflows (it has no row stationary).
+constexpr NameTable kScaleSimDataflows{std::array{NamedValue<Dataflow>{Dataflow::OutputStationary, "os"},
+                                                  NamedValue<Dataflow>{Dataflow::WeightStationary, "ws"},
+                                                  NamedValue<Dataflow>{Dataflow::InputStationary, "is"}}};
+
 // What a SCALE-Sim .cfg may give (the YAML parameter table's array limit; SRAM up to 1 TiB).
 constexpr std::int64_t kMaxCfgArray = 1 << 20;
 constexpr std::int64_t kMaxCfgSramKib = std::int64_t{1} << 30;
@@ -414,11 +457,12 @@ HardwareConfig load_scalesim_config(const std::string& path) {
   hw.sram_activation_bytes = static_cast<double>(kib[0] + kib[2]) * 1024.0;
   if (const auto it = values.find("dataflow"); it == values.end()) {
     diag.error({path, 0, 0},
-               fmt::format("architecture_presets.Dataflow: missing (expected {})", kDataflowNames.alternatives()));
-  } else if (const auto d = kDataflowNames.find(it->second.text)) {
+               fmt::format("architecture_presets.Dataflow: missing (expected {})", kScaleSimDataflows.alternatives()));
+  } else if (const auto d = kScaleSimDataflows.find(it->second.text)) {
     hw.dataflow = *d;
   } else {
-    diag.expected(it->second.where, "Dataflow", kDataflowNames.alternatives(), fmt::format("'{}'", it->second.text));
+    diag.expected(it->second.where, "Dataflow", kScaleSimDataflows.alternatives(),
+                  fmt::format("'{}'", it->second.text));
   }
   hw.clock_hz = 1e9;   // see read_interface_bandwidth
   hw.native_bits = 8;  // words are 1 byte

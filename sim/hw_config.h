@@ -16,10 +16,12 @@
 
 namespace bitsim::sim {
 
-enum class Dataflow { OutputStationary, WeightStationary, InputStationary };
-inline constexpr NameTable kDataflowNames{std::array{NamedValue<Dataflow>{Dataflow::OutputStationary, "os"},
-                                                     NamedValue<Dataflow>{Dataflow::WeightStationary, "ws"},
-                                                     NamedValue<Dataflow>{Dataflow::InputStationary, "is"}}};
+// os, ws, is: a GEMM folded onto the array as SCALE-Sim v2 does (analytical_model.h); rs: Eyeriss's
+// row stationary, a 2-D convolution mapped as its papers describe (row_stationary.h).
+enum class Dataflow { OutputStationary, WeightStationary, InputStationary, RowStationary };
+inline constexpr NameTable kDataflowNames{std::array{
+    NamedValue<Dataflow>{Dataflow::OutputStationary, "os"}, NamedValue<Dataflow>{Dataflow::WeightStationary, "ws"},
+    NamedValue<Dataflow>{Dataflow::InputStationary, "is"}, NamedValue<Dataflow>{Dataflow::RowStationary, "rs"}}};
 static_assert(kDataflowNames.complete());
 constexpr std::string_view dataflow_name(Dataflow d) { return kDataflowNames.name(d); }
 
@@ -101,6 +103,17 @@ struct HardwareConfig {
   double decoder_symbols_per_cycle = 1;  // per lane, at clock_hz
   std::int64_t native_bits = 8;
   PrecisionScaling precision_scaling = PrecisionScaling::None;
+  // Row stationary (dataflow rs only; sources in row_stationary.h): per-PE scratchpads in values of
+  // native_bits, the width of each global-buffer bus to and from the array, and run-length coding
+  // of feature maps in DRAM. The global buffer (ifmaps and psums) is sram.activations. These
+  // initializers repeat the parameter table's defaults for configs built in code (a test keeps
+  // them equal).
+  std::int64_t rs_ifmap_spad = 12;
+  std::int64_t rs_filter_spad = 224;
+  std::int64_t rs_psum_spad = 24;
+  std::int64_t rs_bus_bits = 64;
+  bool rs_rlc = false;
+  double rs_zero_fraction = 0;  // zeros among the values of an RLC-coded feature map
 
   double peak_macs_per_s() const { return static_cast<double>(array_rows * array_cols) * clock_hz; }
 };

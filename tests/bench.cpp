@@ -42,6 +42,14 @@ void BM_EvaluateMobileNetEyeriss(benchmark::State& s) { evaluate_plan(s, "eyeris
 BENCHMARK(BM_EvaluateResNet50Tpu);
 BENCHMARK(BM_EvaluateMobileNetEyeriss);
 
+// Building the model: under row stationary (configs/eyeriss.yaml) it searches each layer's mapping.
+void BM_BuildModelResNet50Eyeriss(benchmark::State& state) {
+  const HardwareConfig hw = load_hardware_config(kRoot + "/configs/eyeriss.yaml");
+  const Network net = load_workload(kRoot + "/workloads/resnet50.yaml");
+  for (auto _ : state) benchmark::DoNotOptimize(AnalyticalModel(net, hw).array_cost(1).compute_cycles);
+}
+BENCHMARK(BM_BuildModelResNet50Eyeriss)->Unit(benchmark::kMillisecond);
+
 // The SystemC model on the same plan (tile-level events; the modules are elaborated once).
 void detailed_plan(benchmark::State& state, const char* hw_name, const char* workload) {
   const HardwareConfig hw = load_hardware_config(kRoot + "/configs/" + hw_name + ".yaml");

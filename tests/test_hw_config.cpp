@@ -88,6 +88,35 @@ TEST(HardwareYaml, MinimalConfigGetsTheTableDefaults) {
   EXPECT_EQ(echo[8].second, "1 GB/s");
 }
 
+TEST(HardwareYaml, RowStationaryDefaultsAreTheChipsAndTheStructs) {
+  // The table's defaults (Eyeriss's chip, JSSC 2017) and HardwareConfig's initializers agree, so a
+  // config built in code maps as a loaded one.
+  const HardwareConfig hw = load_hardware_config(testing::write_temp("ok.yaml", kValid));
+  const HardwareConfig code;
+  EXPECT_EQ(hw.rs_ifmap_spad, 12);
+  EXPECT_EQ(hw.rs_filter_spad, 224);
+  EXPECT_EQ(hw.rs_psum_spad, 24);
+  EXPECT_EQ(hw.rs_bus_bits, 64);
+  EXPECT_FALSE(hw.rs_rlc);
+  EXPECT_EQ(hw.rs_zero_fraction, 0);
+  EXPECT_EQ(code.rs_ifmap_spad, hw.rs_ifmap_spad);
+  EXPECT_EQ(code.rs_filter_spad, hw.rs_filter_spad);
+  EXPECT_EQ(code.rs_psum_spad, hw.rs_psum_spad);
+  EXPECT_EQ(code.rs_bus_bits, hw.rs_bus_bits);
+  EXPECT_EQ(code.rs_rlc, hw.rs_rlc);
+  EXPECT_EQ(code.rs_zero_fraction, hw.rs_zero_fraction);
+  // The shipped Eyeriss config is row stationary; its ws twin keeps the SCALE-Sim folding.
+  EXPECT_EQ(load_hardware_config(kRoot + "/configs/eyeriss.yaml").dataflow, Dataflow::RowStationary);
+  EXPECT_EQ(load_hardware_config(kRoot + "/configs/eyeriss_ws.yaml").dataflow, Dataflow::WeightStationary);
+}
+
+TEST(HardwareYaml, RowStationaryValuesChecked) {
+  EXPECT_EQ(config_error("z.yaml", kValid + "row_stationary: {rlc: yes, zero_fraction: 1.5, psum_spad: 0}\n"),
+            "F:7:59: error: row_stationary.psum_spad: expected an integer from 1 to 1048576, got '0'\n"
+            "F:7:23: error: row_stationary.rlc: expected true or false, got 'yes'\n"
+            "F:7:43: error: row_stationary.zero_fraction: expected a number from 0 to 1, got '1.5'");
+}
+
 TEST(HardwareYaml, UnknownKeyGetsDidYouMean) {
   std::string text = kValid;
   text.replace(text.find("dram: {bandwidth"), 16, "dram: {bandwith");
@@ -107,9 +136,9 @@ TEST(HardwareYaml, QuantityWithoutUnit) {
 }
 
 TEST(HardwareYaml, BadDataflowAndMissingKeysAllReportedAtOnce) {
-  EXPECT_EQ(config_error("m.yaml", "name: t\narray: {rows: 0, cols: 4, dataflow: rs}\nclock: 700\n"),
+  EXPECT_EQ(config_error("m.yaml", "name: t\narray: {rows: 0, cols: 4, dataflow: rss}\nclock: 700\n"),
             "F:2:15: error: array.rows: expected an integer from 1 to 1048576, got '0'\n"
-            "F:2:37: error: array.dataflow: expected one of os, ws, is, got 'rs' (did you mean 'os'?)\n"
+            "F:2:37: error: array.dataflow: expected one of os, ws, is, rs, got 'rss' (did you mean 'rs'?)\n"
             "F:3:8: error: clock: expected a quantity with a unit (Hz, kHz, MHz, GHz), got '700'\n"
             "F:1:1: error: sram.weights: missing (required: size, on-chip SRAM for weights)\n"
             "F:1:1: error: sram.activations: missing (required: size, on-chip SRAM for activations (inputs and "

@@ -311,6 +311,63 @@ TEST(AnalyticalModel, DiagonalTilesSkipTheAllZeroFolds) {
     }
 }
 
+// SCALE-Sim's report columns (analytical_model.h, shared/notes/scalesim-model.md §2.5-2.6) on the
+// 4x4 array: a 1x1 conv of 6 channels over 2x5 pixels to 5 filters is the GEMM M = 10, K = 6, N = 5.
+TEST(AnalyticalModel, ScaleSimReportColumns) {
+  const Network net = load_workload(write_temp("gemm.yaml", R"(name: gemm
+input: {shape: [6, 2, 5]}
+layers:
+  - {name: a, op: conv, out_channels: 5, kernel: 1}
+  - {name: g, inputs: input, op: conv, out_channels: 6, kernel: 1, groups: 2}
+)"));
+  HardwareConfig hw = tiny_hw();
+  auto cost = [&](Dataflow d, std::size_t layer) {
+    hw.dataflow = d;
+    return layer_array_cost(hw, net, layer, 1);
+  };
+  // ws: fr = ceil(6/4) = 2, fc = ceil(5/4) = 2: ifmap fc M K = 120, filter K N = 30, ofmap fr M N =
+  // 100, mapping efficiency K N / (fr fc R C) = 30 / 64.
+  ArrayCost c = cost(Dataflow::WeightStationary, kA);
+  EXPECT_EQ(c.folds, 4);
+  EXPECT_DOUBLE_EQ(c.sram_ifmap_reads, 120);
+  EXPECT_DOUBLE_EQ(c.sram_filter_reads, 30);
+  EXPECT_DOUBLE_EQ(c.sram_ofmap_writes, 100);
+  EXPECT_DOUBLE_EQ(c.mapping_efficiency, 30.0 / 64);
+  EXPECT_DOUBLE_EQ(c.sram_psum_reads, 0);
+  // os: fr = ceil(10/4) = 3, fc = 2: ifmap 2 x 60, filter 3 x 30, ofmap M N + 6 folds x (R + C) =
+  // 50 + 48, efficiency M N / (6 x 16) = 50 / 96.
+  c = cost(Dataflow::OutputStationary, kA);
+  EXPECT_DOUBLE_EQ(c.sram_ifmap_reads, 120);
+  EXPECT_DOUBLE_EQ(c.sram_filter_reads, 90);
+  EXPECT_DOUBLE_EQ(c.sram_ofmap_writes, 98);
+  EXPECT_DOUBLE_EQ(c.mapping_efficiency, 50.0 / 96);
+  // is: fr = 2, fc = ceil(10/4) = 3: ifmap K M = 60, filter 3 x 30, ofmap 2 x 50, K M / 96.
+  c = cost(Dataflow::InputStationary, kA);
+  EXPECT_DOUBLE_EQ(c.sram_ifmap_reads, 60);
+  EXPECT_DOUBLE_EQ(c.sram_filter_reads, 90);
+  EXPECT_DOUBLE_EQ(c.sram_ofmap_writes, 100);
+  EXPECT_DOUBLE_EQ(c.mapping_efficiency, 60.0 / 96);
+  // Utilization is MACs over cycles x PEs: ws runs 2 x 2 x (8 + 4 + 10 - 2) - 1 = 79 cycles.
+  hw.dataflow = Dataflow::WeightStationary;
+  const AnalyticalModel model(net, hw);
+  const SimResult r = model.evaluate(BitPlan::uniform(net, 8, 8));
+  EXPECT_EQ(r.layers[kA].compute_cycles, 79);
+  EXPECT_DOUBLE_EQ(model.report(kA, r.layers[kA]).utilization, 300.0 / (79 * 16));
+  EXPECT_EQ(model.report(kA, r.layers[kA]).folds, 4);
+  // Two groups of K = 3, N = 3 (M = 10) under diagonal_tiles, ws: group 0 sits in row and column
+  // fold 0, group 1 (rows and columns 3-5) in folds 0 and 1 of each, so 4 folds hold a block. A
+  // group's rows stream once per column fold its columns meet (3 x 1 + 3 x 2 = 9, times M = 10),
+  // its psums leave once per row fold (the same 9 x 10); the 18 weights load once.
+  hw.grouped_mapping = GroupedMapping::DiagonalTiles;
+  const std::size_t kG = 2;
+  c = cost(Dataflow::WeightStationary, kG);
+  EXPECT_EQ(c.folds, 4);
+  EXPECT_DOUBLE_EQ(c.sram_ifmap_reads, 90);
+  EXPECT_DOUBLE_EQ(c.sram_ofmap_writes, 90);
+  EXPECT_DOUBLE_EQ(c.sram_filter_reads, 18);
+  EXPECT_DOUBLE_EQ(c.mapping_efficiency, 18.0 / 64);
+}
+
 TEST(AnalyticalModel, ReusedResultGivesTheSameAnswer) {
   const Network net = tiny_net();
   const HardwareConfig hw = tiny_hw();

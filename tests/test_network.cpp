@@ -51,6 +51,22 @@ TEST(ShippedWorkloads, Vgg16MatchesPublishedCounts) {
   EXPECT_NEAR(static_cast<double>(net.total_macs()), 15.47e9, 0.005e9);  // torchvision: 15.47 GFLOPS
 }
 
+TEST(ShippedWorkloads, EyerissPapersConvLayersMatchTheirCounts) {
+  // JSSC 2017, Tables V and VI: 2663 MOPs for AlexNet's five conv layers at batch 4, 46.04 G MACs
+  // for VGG-16's thirteen at batch 3. ISSCC 2016: 2.3 M and 14.7 M weights.
+  const Network alexnet = shipped("alexnet_eyeriss");
+  EXPECT_EQ(alexnet.total_macs(), 665'784'864);
+  EXPECT_NEAR(static_cast<double>(alexnet.total_macs()) * 4, 2663e6, 0.5e6);
+  EXPECT_NEAR(static_cast<double>(alexnet.total_weights()), 2.3e6, 0.05e6);
+  EXPECT_EQ(alexnet.layer(*alexnet.find("conv1")).output, (Shape{96, 55, 55}));
+  EXPECT_EQ(alexnet.layer(*alexnet.find("conv2")).gemm,
+            (Gemm{std::int64_t{27} * 27, std::int64_t{5} * 5 * 48, 128, 2}));
+  EXPECT_EQ(alexnet.layer(*alexnet.find("conv5")).output, (Shape{256, 13, 13}));
+  const Network vgg = shipped("vgg16_eyeriss");
+  EXPECT_NEAR(static_cast<double>(vgg.total_macs()) * 3, 46.04e9, 0.005e9);
+  EXPECT_NEAR(static_cast<double>(vgg.total_weights()), 14.7e6, 0.05e6);
+}
+
 using testing::write_temp;
 
 std::string load_error(const std::string& path) {

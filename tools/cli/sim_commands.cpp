@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -19,13 +20,39 @@ namespace {
 
 // The per-layer table; the SystemC engine adds its columns after the analytical ones. fused_into:
 // the layer whose output path runs this one (datapath.fusion); its DRAM bytes split into weights
-// read, inputs read and output written (under fusion, the chain's output is written by its first layer).
-Table layer_table(const Network& net, const ActivationTraffic& traffic, const SimResult& r,
-                  const DetailedResult* detail) {
-  std::vector<std::string> columns = {
-      "layer",          "op",           "fused_into",  "macs",         "weights",     "compute_cycles",
-      "dram_bytes",     "weight_bytes", "input_bytes", "output_bytes", "dram_time_s", "decode_time_s",
-      "compute_time_s", "time_s",       "bottleneck"};
+// read, inputs read and output written (under fusion, the chain's output is written by its first
+// layer). Then SCALE-Sim's report columns (analytical_model.h): folds (rs: processing passes),
+// utilization, mapping_efficiency, on-chip buffer traffic in values, and rs's mapping.
+const std::vector<std::string>& analytical_columns() {
+  static const std::vector<std::string> columns = {"layer",
+                                                   "op",
+                                                   "fused_into",
+                                                   "macs",
+                                                   "weights",
+                                                   "compute_cycles",
+                                                   "dram_bytes",
+                                                   "weight_bytes",
+                                                   "input_bytes",
+                                                   "output_bytes",
+                                                   "dram_time_s",
+                                                   "decode_time_s",
+                                                   "compute_time_s",
+                                                   "time_s",
+                                                   "bottleneck",
+                                                   "folds",
+                                                   "utilization",
+                                                   "mapping_efficiency",
+                                                   "sram_ifmap_reads",
+                                                   "sram_filter_reads",
+                                                   "sram_ofmap_writes",
+                                                   "sram_psum_reads",
+                                                   "mapping"};
+  return columns;
+}
+
+Table layer_table(const Network& net, const AnalyticalModel& model, const SimResult& r, const DetailedResult* detail) {
+  const ActivationTraffic& traffic = model.traffic();
+  std::vector<std::string> columns = analytical_columns();
   if (detail)
     for (const char* c : {"start_s", "end_s", "stall_dram_s", "stall_decode_s", "stall_buffer_s", "tiles"})
       columns.emplace_back(c);
@@ -34,6 +61,7 @@ Table layer_table(const Network& net, const ActivationTraffic& traffic, const Si
     const Layer& l = net.layer(i);
     if (l.op == LayerOp::Input) continue;
     const LayerTiming& x = r.layers[i];
+    const LayerReport rep = model.report(i, x);
     const int anchor = traffic.layer(i).fused_into;
     std::vector<Cell> row = {l.name,
                              std::string(op_name(l.op)),
@@ -49,7 +77,15 @@ Table layer_table(const Network& net, const ActivationTraffic& traffic, const Si
                              x.decode_time_s,
                              x.compute_time_s,
                              x.time_s,
-                             std::string(bottleneck_name(x.bottleneck))};
+                             std::string(bottleneck_name(x.bottleneck)),
+                             rep.folds,
+                             rep.utilization,
+                             rep.mapping_efficiency,
+                             rep.sram_ifmap_reads,
+                             rep.sram_filter_reads,
+                             rep.sram_ofmap_writes,
+                             rep.sram_psum_reads,
+                             model.array_cost(i).mapping.empty() ? std::string("-") : model.array_cost(i).mapping};
     if (detail) {
       const LayerDetail& d = detail->layers[i];
       for (const Cell& c : {Cell(d.start_s), Cell(d.end_s), Cell(d.stall_dram_s), Cell(d.stall_decode_s),
@@ -92,6 +128,53 @@ Table totals_table(const Network& net, const ActivationTraffic& traffic, const S
   return t;
 }
 
+// The CSV's last row, aligned with the layer columns: sums where a sum means something (time_s:
+// the batch's, with dram.latency), the rest empty.
+std::vector<Cell> total_row(const Network& net, const AnalyticalModel& model, const SimResult& r, int batch) {
+  double weight = 0, input = 0, output = 0, dram_s = 0, decode_s = 0, compute_s = 0;
+  double ifmap = 0, filter = 0, ofmap = 0, psum = 0;
+  std::int64_t folds = 0;
+  for (std::size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerTiming& x = r.layers[i];
+    const LayerReport rep = model.report(i, x);
+    weight += x.weight_read_bytes;
+    input += x.input_read_bytes;
+    output += x.output_write_bytes;
+    dram_s += x.dram_time_s;
+    decode_s += x.decode_time_s;
+    compute_s += x.compute_time_s;
+    folds += rep.folds;
+    ifmap += rep.sram_ifmap_reads;
+    filter += rep.sram_filter_reads;
+    ofmap += rep.sram_ofmap_writes;
+    psum += rep.sram_psum_reads;
+  }
+  const std::map<std::string, Cell> values = {{"layer", std::string("total")},
+                                              {"op", std::string("total")},
+                                              {"macs", net.total_macs() * batch},
+                                              {"weights", net.total_weights()},
+                                              {"compute_cycles", r.compute_cycles},
+                                              {"dram_bytes", r.dram_bytes},
+                                              {"weight_bytes", weight},
+                                              {"input_bytes", input},
+                                              {"output_bytes", output},
+                                              {"dram_time_s", dram_s},
+                                              {"decode_time_s", decode_s},
+                                              {"compute_time_s", compute_s},
+                                              {"time_s", r.time_s},
+                                              {"folds", folds},
+                                              {"sram_ifmap_reads", ifmap},
+                                              {"sram_filter_reads", filter},
+                                              {"sram_ofmap_writes", ofmap},
+                                              {"sram_psum_reads", psum}};
+  std::vector<Cell> row;
+  for (const std::string& c : analytical_columns()) {
+    const auto it = values.find(c);
+    row.push_back(it != values.end() ? it->second : Cell(std::string()));
+  }
+  return row;
+}
+
 }  // namespace
 
 int run_simulate(const SimulateArgs& a) {
@@ -121,9 +204,9 @@ int run_simulate(const SimulateArgs& a) {
     r = AnalyticalModel(net, hw, a.batch).evaluate(plan);
     if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
   }
-  const ActivationTraffic traffic(net, hw, a.batch);
-  const Table layers = layer_table(net, traffic, r, detail ? &*detail : nullptr);
-  const Table totals = totals_table(net, traffic, r, detail ? &*detail : nullptr);
+  const AnalyticalModel model(net, hw, a.batch);  // the mappings and traffic the results came from
+  const Table layers = layer_table(net, model, r, detail ? &*detail : nullptr);
+  const Table totals = totals_table(net, model.traffic(), r, detail ? &*detail : nullptr);
   switch (a.out.format()) {
     case Format::Json: {
       JsonWriter j(std::cout);
@@ -147,22 +230,8 @@ int run_simulate(const SimulateArgs& a) {
       break;
     }
     case Format::Csv: {
-      // The total row, by column name (it sat under the wrong columns once columns were added).
       Table with_total = layers;
-      std::vector<Cell> total(layers.columns().size(), Cell(std::string()));
-      const auto set = [&](const std::string& column, Cell value) {
-        const auto at = std::find(layers.columns().begin(), layers.columns().end(), column);
-        BITSIM_CHECK(at != layers.columns().end());
-        total[static_cast<std::size_t>(at - layers.columns().begin())] = std::move(value);
-      };
-      set("layer", std::string("total"));
-      set("op", std::string("total"));
-      set("macs", net.total_macs() * a.batch);
-      set("weights", net.total_weights());
-      set("compute_cycles", r.compute_cycles);
-      set("dram_bytes", r.dram_bytes);
-      set("time_s", r.time_s);
-      with_total.add_row(std::move(total));  // the other columns (per-layer only) stay empty
+      with_total.add_row(total_row(net, model, r, a.batch));  // (its SystemC columns stay empty: add_row pads)
       with_total.write_csv(std::cout);
       break;
     }

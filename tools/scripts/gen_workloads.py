@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the shipped network descriptions in workloads/ (ResNet-50, MobileNet-v1, AlexNet, VGG-16).
+"""Writes the shipped network descriptions in workloads/ (ResNet-50, MobileNet-v1, AlexNet, VGG-16, and
+AlexNet's and VGG-16's conv layers as the Eyeriss papers measure them).
 
 The YAML files are checked in; this script documents where every layer comes from and regenerates
 them byte for byte:  python3 tools/scripts/gen_workloads.py workloads/
@@ -157,6 +158,25 @@ def alexnet():
     return net
 
 
+def alexnet_eyeriss():
+    net = Net("alexnet_eyeriss", [
+        "AlexNet as the Eyeriss papers measure it (Chen et al., JSSC 2017, Table V; Krizhevsky et al.",
+        "2012's two-tower network on one chip): the five conv layers only, 227x227 input, 96/256/384/384/256",
+        "filters, groups 2 on conv2, conv4 and conv5, biases and ReLU; the max pools that feed conv2 and",
+        "conv3 (LRN is left out: no MACs). Conv MACs per image: 105,415,200 + 223,948,800 + 149,520,384",
+        "+ 112,140,288 + 74,760,192 = 665,784,864; JSSC 2017 gives 2663 MOPs at batch 4 (665.8 M per",
+        "image) and ISSCC 2016 666 million MACs per 227x227 image.",
+    ], (3, 227, 227))
+    net.conv("conv1", 96, 11, s=4, bias=True, bn=False)
+    net.pool("pool1", "maxpool", 3, 2)
+    net.conv("conv2", 256, 5, p=2, groups=2, bias=True, bn=False)
+    net.pool("pool2", "maxpool", 3, 2)
+    net.conv("conv3", 384, 3, p=1, bias=True, bn=False)
+    net.conv("conv4", 384, 3, p=1, groups=2, bias=True, bn=False)
+    net.conv("conv5", 256, 3, p=1, groups=2, bias=True, bn=False)
+    return net
+
+
 def vgg16():
     net = Net("vgg16", [
         "VGG-16 (Simonyan & Zisserman 2015, configuration D): thirteen 3x3 convs with bias and ReLU,",
@@ -173,9 +193,24 @@ def vgg16():
     return net
 
 
+def vgg16_eyeriss():
+    net = Net("vgg16_eyeriss", [
+        "VGG-16 as the Eyeriss papers measure it (Chen et al., JSSC 2017): the thirteen 3x3 conv layers",
+        "with bias and ReLU and the four 2x2 max pools between them; no FC layers. Conv MACs per image:",
+        "15,346,630,656; JSSC 2017 gives 46.04 G MACs at batch 3 (15.35 G per image).",
+    ], (3, 224, 224))
+    cfg = [(1, [64, 64]), (2, [128, 128]), (3, [256, 256, 256]), (4, [512, 512, 512]), (5, [512, 512, 512])]
+    for stage, widths in cfg:
+        for j, width in enumerate(widths, start=1):
+            net.conv(f"conv{stage}_{j}", width, 3, p=1, bias=True, bn=False)
+        if stage < 5:
+            net.pool(f"pool{stage}", "maxpool", 2, 2)
+    return net
+
+
 def main():
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "workloads")
-    for net in (resnet50(), mobilenet_v1(), alexnet(), vgg16()):
+    for net in (resnet50(), mobilenet_v1(), alexnet(), vgg16(), alexnet_eyeriss(), vgg16_eyeriss()):
         (out / f"{net.name}.yaml").write_text(net.text())
         print(f"{net.name}: {net.params} parameters, {net.macs} MACs")
 
