@@ -9,7 +9,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -111,9 +111,7 @@ std::optional<Const> to_const(const onnx::TensorProto& t) {
       ok = raw.empty() ? typed(t.int32_data()) : raw_values<std::int8_t>(raw, count, c.v);
       break;
     case T::UINT8:
-      ok = raw.empty() ? typed(t.int32_data()) : raw_values<std::uint8_t>(raw, count, c.v);
-      break;
-    case T::BOOL:
+    case T::BOOL:  // one byte each
       ok = raw.empty() ? typed(t.int32_data()) : raw_values<std::uint8_t>(raw, count, c.v);
       break;
     default:
@@ -615,6 +613,7 @@ class Preparer {
     }
     if (op == "Concat") {
       std::vector<Const> parts;
+      parts.reserve(static_cast<std::size_t>(n.input_size()));
       for (int i = 0; i < n.input_size(); ++i) parts.push_back(need(n, i));
       if (parts.empty()) throw NotFoldable{};
       const std::size_t rank = parts[0].dims.size();
@@ -686,12 +685,12 @@ class Preparer {
         const auto d = static_cast<std::size_t>(axis_in(axes[k], rank));
         const std::int64_t dim = data.dims[d], s = steps[k];
         if (s == 0) throw NotFoldable{};
-        auto clampi = [&](std::int64_t x, bool is_end) {
+        // ONNX: negative from the end; clamped to [0, dim] (positive steps) or [-1, dim - 1].
+        auto clampi = [&](std::int64_t x) {
           if (x < 0) x = x <= std::numeric_limits<std::int64_t>::min() / 2 ? -1 - dim : x + dim;
-          return s > 0 ? std::clamp<std::int64_t>(x, 0, dim)
-                       : std::clamp<std::int64_t>(x, -1, dim - 1) + (is_end ? 0 : 0);
+          return s > 0 ? std::clamp<std::int64_t>(x, 0, dim) : std::clamp<std::int64_t>(x, -1, dim - 1);
         };
-        const std::int64_t b = clampi(starts[k], false), e = clampi(ends[k], true);
+        const std::int64_t b = clampi(starts[k]), e = clampi(ends[k]);
         lo[d] = b;
         step[d] = s;
         len[d] =
