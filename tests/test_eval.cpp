@@ -49,7 +49,7 @@ TEST(Dataset, BadSpecsAreNamed) {
     EXPECT_STREQ(
         e.what(),
         "error: --data: unknown data set 'mnist'; expected fashion-mnist or fashion-mnist-train (optionally :N "
-        "for the first N images), PATH.npy, PATH.npz or random:N[:SEED]");
+        "for the first N images), PATH.npy, PATH.npz, a folder of images DIR[:N][:SPEC.yaml] or random:N[:SEED]");
   }
   EXPECT_THROW(load_dataset("fashion-mnist:0"), InputError);
   EXPECT_THROW(load_dataset("fashion-mnist:x"), InputError);
