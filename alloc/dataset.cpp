@@ -1,5 +1,6 @@
 // Dataset loading: Fashion-MNIST IDX files (gzip) from Debian's dataset-fashion-mnist, NumPy .npy and
-// .npz files (alloc/npy.h), and seeded synthetic images.
+// .npz files (alloc/npy.h), folders of PNG/JPEG images (alloc/image_data.h), and seeded synthetic
+// images.
 #include "alloc/dataset.h"
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <random>
 
+#include "alloc/image_data.h"
 #include "alloc/npy.h"
 #include "sim/base/checked.h"
 #include "sim/base/diagnostics.h"
@@ -25,12 +27,13 @@ enum class Layout { Nchw, Nhwc };
 
 // A --data spec taken apart.
 struct DataSpec {
-  enum class Kind { FashionMnist, Npy, Npz, Random };
+  enum class Kind { FashionMnist, Npy, Npz, ImageFolder, Random };
   Kind kind = Kind::FashionMnist;
   std::string name;         // fashion-mnist: the set's name; files: the path
   std::int64_t limit = -1;  // the first N images; -1: all
   std::optional<Layout> layout;
   std::uint64_t seed = 0;
+  ImageFolderSpec folder;
 };
 
 // Where ".npy" or ".npz" ends the path: followed by the end or by ':'.
@@ -83,13 +86,27 @@ DataSpec parse_spec(const std::string& spec) {
   }
   const auto colon = spec.find(':');
   s.name = spec.substr(0, colon);
+  const bool named = s.name == "fashion-mnist" || s.name == "fashion-mnist-train";
+  if (!named) {
+    if (auto folder = parse_image_folder_spec(spec)) {
+      s.kind = DataSpec::Kind::ImageFolder;
+      s.folder = std::move(*folder);
+      return s;
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(spec, ec))
+      throw InputError({spec, 0, 0},
+                       "is a file, not a folder: --data reads PATH.npy, PATH.npz, or a folder of PNG "
+                       "and JPEG images (DIR[:N][:SPEC.yaml])");
+  }
   if (colon != std::string::npos) {
     s.limit = parse_integer(spec.substr(colon + 1)).value_or(0);
     if (s.limit < 1) throw InputError({}, fmt::format("--data: expected NAME or NAME:N with N >= 1, got '{}'", spec));
   }
-  if (s.name != "fashion-mnist" && s.name != "fashion-mnist-train")
+  if (!named)
     throw InputError({}, fmt::format("--data: unknown data set '{}'; expected fashion-mnist or fashion-mnist-train "
-                                     "(optionally :N for the first N images), PATH.npy, PATH.npz or random:N[:SEED]",
+                                     "(optionally :N for the first N images), PATH.npy, PATH.npz, a folder of images "
+                                     "DIR[:N][:SPEC.yaml] or random:N[:SEED]",
                                      s.name));
   return s;
 }
@@ -100,19 +117,6 @@ void check_input_shape(const Dataset& d, const std::optional<sim::Shape>& input)
   if (input && !(d.shape == *input))
     throw InputError({}, fmt::format("data set '{}': images are {}, the model's input is {}", d.name,
                                      shape_name(d.shape), shape_name(*input)));
-}
-
-// count images of `per` values, as float32, within kMaxDataBytes: refused up front with the figure.
-void check_data_bytes(const std::string& file, const std::string& what, std::uint64_t count, std::uint64_t per,
-                      const std::string& fewer) {
-  const std::optional<std::uint64_t> bytes = checked_mul(checked_mul(count, per), std::uint64_t{sizeof(float)});
-  if (!bytes || *bytes > kMaxDataBytes)
-    throw InputError(
-        {file, 0, 0},
-        fmt::format("{}: {} images of {} values are {} bytes as float32, over the limit of {} bytes (1 GiB): "
-                    "{}",
-                    what, count, per, bytes ? fmt::format("{}", *bytes) : std::string("more than 2^64"), kMaxDataBytes,
-                    fewer));
 }
 
 Dataset load_fashion_mnist(const DataSpec& s, const std::string& spec) {
@@ -333,6 +337,18 @@ Dataset load_random(const DataSpec& s, const std::optional<sim::Shape>& input) {
 
 }  // namespace
 
+void check_data_bytes(const std::string& file, const std::string& what, std::uint64_t count, std::uint64_t per,
+                      const std::string& fewer) {
+  const std::optional<std::uint64_t> bytes = checked_mul(checked_mul(count, per), std::uint64_t{sizeof(float)});
+  if (!bytes || *bytes > kMaxDataBytes)
+    throw InputError(
+        {file, 0, 0},
+        fmt::format("{}: {} images of {} values are {} bytes as float32, over the limit of {} bytes (1 GiB): "
+                    "{}",
+                    what, count, per, bytes ? fmt::format("{}", *bytes) : std::string("more than 2^64"), kMaxDataBytes,
+                    fewer));
+}
+
 std::vector<unsigned char> read_idx(const std::string& path, std::vector<std::uint32_t>& dims) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw InputError({path, 0, 0}, "cannot open the data file (is Debian's dataset-fashion-mnist installed?)");
@@ -379,6 +395,9 @@ Dataset load_dataset(const std::string& spec, const std::optional<sim::Shape>& i
     case DataSpec::Kind::Npz:
       d = load_numpy(s, spec, input);
       break;
+    case DataSpec::Kind::ImageFolder:
+      d = load_image_folder(s.folder, spec, input);
+      break;
     case DataSpec::Kind::Random:
       d = load_random(s, input);
       break;
@@ -387,24 +406,47 @@ Dataset load_dataset(const std::string& spec, const std::optional<sim::Shape>& i
   return d;
 }
 
-std::string dataset_identity(const std::string& spec) {
-  const DataSpec s = parse_spec(spec);
-  if (s.kind != DataSpec::Kind::Npy && s.kind != DataSpec::Kind::Npz) return spec;
+namespace {
+
+// FNV-1a 64 of `bytes`, continuing from `h`.
+std::uint64_t fnv1a(std::uint64_t h, const char* bytes, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(bytes[i]);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::uint64_t fnv1a_file(std::uint64_t h, const std::string& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(s.name, ec)) throw InputError({s.name, 0, 0}, "is a folder, not a file");
-  std::ifstream in(s.name, std::ios::binary);
-  if (!in) throw InputError({s.name, 0, 0}, "cannot open file for reading");
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64
+  if (std::filesystem::is_directory(path, ec)) throw InputError({path, 0, 0}, "is a folder, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
   std::vector<char> buffer(std::size_t{1} << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      h ^= static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)]);
-      h *= 0x100000001b3ULL;
-    }
+    h = fnv1a(h, buffer.data(), static_cast<std::size_t>(in.gcount()));
   }
-  if (in.bad()) throw InputError({s.name, 0, 0}, "cannot read the file");
-  return fmt::format("{}|fnv1a64={:016x}", spec, h);
+  if (in.bad()) throw InputError({path, 0, 0}, "cannot read the file");
+  return h;
+}
+
+}  // namespace
+
+std::string dataset_identity(const std::string& spec) {
+  const DataSpec s = parse_spec(spec);
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64
+  if (s.kind == DataSpec::Kind::ImageFolder) {
+    // Each file's name (with its terminating zero) and bytes: a file renamed, moved to another class
+    // folder, or changed is other data.
+    for (const auto& [name, path] : image_folder_files(s.folder)) {
+      h = fnv1a(h, name.c_str(), name.size() + 1);
+      h = fnv1a_file(h, path);
+    }
+    return fmt::format("{}|fnv1a64={:016x}", spec, h);
+  }
+  if (s.kind != DataSpec::Kind::Npy && s.kind != DataSpec::Kind::Npz) return spec;
+  return fmt::format("{}|fnv1a64={:016x}", spec, fnv1a_file(h, s.name));
 }
 
 }  // namespace bitsim::alloc

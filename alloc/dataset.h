@@ -1,5 +1,5 @@
-// Real input data for measuring output error and accuracy: Fashion-MNIST, NumPy files, or
-// synthetic images.
+// Real input data for measuring output error and accuracy: Fashion-MNIST, NumPy files, folders of
+// PNG/JPEG images, or synthetic images.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +32,11 @@ inline constexpr std::size_t kMaxDataBytes = std::size_t{1} << 30;
 //   PATH.npz[:N][:nchw|:nhwc]  an archive (np.savez or np.savez_compressed) whose images are the array
 //                            named 'images' or 'x', else its only float array, with integer labels
 //                            (N of them) named 'labels' or 'y' if it has them
+//   DIR[:N][:SPEC.yaml]      a folder of .png/.jpg/.jpeg images (alloc/image_data.h), preprocessed as
+//                            SPEC.yaml (default DIR/preprocess.yaml, which must exist) says; in the
+//                            order of their paths relative to DIR (bytewise), the first N. Labelled
+//                            by the spec's labels CSV (file,label), else by class folders (DIR/CLASS/x.png:
+//                            the index of CLASS among the sorted subfolders), else unlabelled
 //   random:N[:SEED]          N synthetic images of `input`, uniform in [0, 1) from a seeded
 //                            std::mt19937_64 (SEED 0 unless given): the same on every platform; no labels
 // `input` is the model's per-image shape: a 4-D array is read as NCHW or NHWC, whichever matches it
@@ -39,12 +44,18 @@ inline constexpr std::size_t kMaxDataBytes = std::size_t{1} << 30;
 // it. Without `input`, 4-D arrays are read as NCHW unless the spec says otherwise, and random:N is
 // refused. Throws InputError naming the file (and entry, byte or index) and what was expected:
 // unknown names, unreadable or damaged files, other dtypes or layouts, NaN or infinite values, more
-// than kMaxDataBytes of images.
+// than kMaxDataBytes of images; for folders, undecodable or oversized images and bad labels too.
 Dataset load_dataset(const std::string& spec, const std::optional<sim::Shape>& input = std::nullopt);
 
 // What `spec` reads, for cache keys: the spec itself, and for a file also the FNV-1a hash of its
-// bytes (a file changed under the same name is other data). InputError if the file cannot be read.
+// bytes (a file changed under the same name is other data); for a folder, of the names and bytes of
+// the spec, the labels CSV and the images taken. InputError if a file cannot be read.
 std::string dataset_identity(const std::string& spec);
+
+// For the loaders: `count` images of `per` values as float32 must fit in kMaxDataBytes, else
+// InputError at `file`: "{what}: N images of P values are B bytes as float32, over the limit ...: {fewer}".
+void check_data_bytes(const std::string& file, const std::string& what, std::uint64_t count, std::uint64_t per,
+                      const std::string& fewer);
 
 // One IDX file, gzip-compressed or not (big-endian header: magic 0x000008DD with D dimensions, then
 // the sizes): its unsigned bytes after the header, and the sizes in `dims`. Throws InputError for a

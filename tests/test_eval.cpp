@@ -25,7 +25,6 @@ const std::string kModel = std::string(BITSIM_SOURCE_DIR) + "/workloads/fmnist_c
 // What tools/scripts/train_fmnist.py printed for the exported model: "wrote workloads/fmnist_cnn.onnx: test
 // accuracy 0.9161" (PyTorch, 10,000 test images).
 constexpr int kTrainingCorrect = 9161;
-constexpr double kTrainingAccuracy = kTrainingCorrect / 10000.0;
 
 bool have_data() { return std::filesystem::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"); }
 
@@ -49,7 +48,7 @@ TEST(Dataset, BadSpecsAreNamed) {
     EXPECT_STREQ(
         e.what(),
         "error: --data: unknown data set 'mnist'; expected fashion-mnist or fashion-mnist-train (optionally :N "
-        "for the first N images), PATH.npy, PATH.npz or random:N[:SEED]");
+        "for the first N images), PATH.npy, PATH.npz, a folder of images DIR[:N][:SPEC.yaml] or random:N[:SEED]");
   }
   EXPECT_THROW(load_dataset("fashion-mnist:0"), InputError);
   EXPECT_THROW(load_dataset("fashion-mnist:x"), InputError);

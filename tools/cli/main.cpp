@@ -34,7 +34,7 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
   cmd->add_option("--model", s.model_path, "ONNX model: measure the curves on real images (it is also the workload)");
   cmd->add_option("--data", s.data,
                   "with --model: calibration images: fashion-mnist[-train][:N], PATH.npy or PATH.npz[:N][:nchw|:nhwc], "
-                  "random:N[:SEED] (default fashion-mnist-train:64)");
+                  "a folder of PNG/JPEG images DIR[:N][:SPEC.yaml], random:N[:SEED] (default fashion-mnist-train:64)");
   cmd->add_option("--input-shape", s.input_shape, "C,H,W of an ONNX model whose input has symbolic dimensions");
 }
 
@@ -178,8 +178,8 @@ Command eval_command(CLI::App& app) {
   eval->add_option("--model", eval_args.model_path, "ONNX model")->required();
   eval->add_option("--input-shape", eval_args.input_shape, "C,H,W of a model with symbolic dimensions");
   eval->add_option("--data", eval_args.data,
-                   "fashion-mnist[-train][:N], PATH.npy or PATH.npz[:N][:nchw|:nhwc], or random:N[:SEED] (default: "
-                   "fashion-mnist)");
+                   "fashion-mnist[-train][:N], PATH.npy or PATH.npz[:N][:nchw|:nhwc], a folder of PNG/JPEG images "
+                   "DIR[:N][:SPEC.yaml], or random:N[:SEED] (default: fashion-mnist)");
   auto* eval_plan = eval->add_option("--plan", eval_args.plan_path, "quantize as this plan says");
   eval->add_option("--bits", eval_args.bits, "quantize every tensor: B or W/A")->excludes(eval_plan);
   eval->add_option("--calibration", eval_args.calibration, "images that calibrate activation steps (default 256)")
