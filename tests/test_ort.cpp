@@ -48,9 +48,10 @@ std::string read_text(const fs::path& p) {
   return text;
 }
 
-// Why ONNX Runtime cannot run here, or nothing when it is installed.
+// Why ONNX Runtime cannot run here, or nothing when tools/ort/install installed it and saw it run
+// (its stamp file).
 std::optional<std::string> ort_unavailable() {
-  if (fs::exists(kOrt / "node_modules/onnxruntime-node/package.json")) return std::nullopt;
+  if (fs::exists(kOrt / "node_modules/.bitsim-installed")) return std::nullopt;
   std::string why =
       "ONNX Runtime (npm onnxruntime-node) is not installed in tools/ort/node_modules; tools/ort/install (run by "
       "./tools/test) installs it with npm";
