@@ -1,6 +1,6 @@
 // Commands on the hardware side: simulate, demo, inspect, explain-config, list formats.
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <optional>
