@@ -1020,6 +1020,10 @@ class Importer {
     for (int i = 0; i < n.output_size(); ++i) {
       const std::int64_t size = sizes[static_cast<std::size_t>(i)];
       if (size < 1 || size > kMaxDimension) fail(n, "split sizes must be from 1 to 2^24");
+      if (n.output(i).empty()) {  // an output nothing reads, left unnamed
+        at += size;
+        continue;
+      }
       LayerSpec spec;
       spec.name = unique(n.output(i));
       spec.op = LayerOp::Slice;
