@@ -9,7 +9,6 @@
 // (BITSIM_CAMPAIGN_PROGRAM runs another build's bitsim; BITSIM_CAMPAIGN_SEED another sequence).
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include <array>
 #include <cctype>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -74,6 +74,7 @@ ProgramRun run_program(const std::vector<std::string>& args, const fs::path& scr
   std::vector<std::string> argv_storage{kProgram.string()};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_storage.size() + 1);
   for (std::string& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
   const auto start = std::chrono::steady_clock::now();
@@ -120,7 +121,7 @@ class Mutator {
 
   std::string text(std::string s) {
     const std::size_t ops = 1 + pick(2);
-    for (std::size_t i = 0; i < ops; ++i) s = text_once(std::move(s));
+    for (std::size_t i = 0; i < ops; ++i) s = text_once(s);
     return s;
   }
 
@@ -153,7 +154,7 @@ class Mutator {
   }
 
  private:
-  std::string text_once(std::string s) {
+  std::string text_once(const std::string& s) {
     static const std::array<const char*, 18> kNumbers{"0",
                                                       "-1",
                                                       "1e308",
@@ -272,7 +273,7 @@ using Args = std::vector<std::string>;
 fs::path made_seed(const std::string& name, const Args& args) {
   static const fs::path dir = kKeep / "seeds";
   fs::create_directories(dir);
-  const fs::path p = dir / name;
+  fs::path p = dir / name;
   if (!fs::exists(p)) {
     Args a = args;
     a.insert(a.end(), {"--out", p.string(), "--force"});
@@ -351,11 +352,11 @@ std::vector<Kind> kinds() {
   const Args curves_args{"curves", "--workload", alexnet, "--rate", "coded"};
   k.push_back({"curves", ".csv", false, {made_seed("curves.csv", curves_args)}, {}});
   for (const char* solver : {"lagrangian", "exact", "sensitivity", "equal"})
-    k.back().commands.push_back([=](const std::string& f, const std::string& out) -> Args {
+    k.back().commands.emplace_back([=](const std::string& f, const std::string& out) -> Args {
       return {"allocate", "--curves",   f,   "--workload", alexnet, "--hw", "configs/tpu.yaml", "--solver",
               solver,     "--avg-bits", "3", "--out",      out};
     });
-  k.back().commands.push_back([=](const std::string& f, const std::string& out) -> Args {
+  k.back().commands.emplace_back([=](const std::string& f, const std::string& out) -> Args {
     return {"allocate",         "--curves",   f,    "--workload", alexnet, "--hw",
             "configs/tpu.yaml", "--min-rate", "50", "--out",      out};
   });
@@ -384,6 +385,16 @@ bool about_the_goal(const std::string& err) {
                              "the plan is infeasible on this hardware"})
     if (err.rfind("error: ", 0) == 0 && err.find(phrase) != std::string::npos) return true;
   return false;
+}
+
+// What a kept failure's .txt says: the command line, the problem, the program's stderr.
+std::string fmt_record(const std::string& line, const std::string& problem, const std::string& err) {
+  std::string out = line;
+  out += '\n';
+  out += problem;
+  out += '\n';
+  out += err;
+  return out;
 }
 
 class CliCampaign : public ::testing::TestWithParam<std::string> {};
@@ -445,8 +456,11 @@ TEST_P(CliCampaign, BadInputsEndInExitOneNamingTheFile) {
     const std::string stem = "failure-" + std::to_string(i);
     write_file(keep / (stem + kind->ext), bytes);
     std::string line = "bitsim";
-    for (const std::string& a : args) line += " " + (a == input.string() ? (keep / (stem + kind->ext)).string() : a);
-    write_file(keep / (stem + ".txt"), line + "\n" + problem + "\n" + r.err);
+    for (const std::string& a : args) {
+      line += ' ';
+      line += a == input.string() ? (keep / (stem + kind->ext)).string() : a;
+    }
+    write_file(keep / (stem + ".txt"), fmt_record(line, problem, r.err));
     ADD_FAILURE() << kind->name << " input " << i << " (from " << seed.filename().string() << "): " << problem << "\n  "
                   << line << "\n  stderr: " << r.err.substr(0, 2000);
   }

@@ -414,7 +414,7 @@ TEST(OnnxImport, TensorFlowStyleLayoutsAndShapeSubgraphsMatchPyTorch) {
   EXPECT_EQ(net.layer(*net.find("gate")).op, sim::LayerOp::Mul);
   EXPECT_EQ(net.layer(*net.find("fc")).op, sim::LayerOp::FullyConnected);
   EXPECT_EQ(net.layers().size(), 5u);  // input, conv, mean, gate, fc (bias folded): no transposes, no reshapes
-  const std::vector<std::string> notes = net.notes();
+  const std::vector<std::string>& notes = net.notes();
   const auto has = [&](const std::string& text) {
     return std::any_of(notes.begin(), notes.end(),
                        [&](const std::string& n) { return n.find(text) != std::string::npos; });
