@@ -544,6 +544,11 @@ class Importer {
     spec.window.kernel_w = w.dims[3];
     spec.groups = int_attr(n, "group", 1);
     spec.out_channels = w.dims[0];
+    push_weighted(n, std::move(spec), w);
+  }
+
+  // A conv or transposed conv: its weights `w` as stored, the bias from input 2 if given.
+  void push_weighted(const onnx::NodeProto& n, LayerSpec spec, const NamedTensor& w) {
     auto values = std::make_shared<LayerValues>();
     values->weights = w.data;
     if (has_input(n, 2)) {
@@ -551,7 +556,7 @@ class Importer {
       spec.bias = true;
     }
     spec.values = values;
-    push(spec, n.output(0));
+    push(std::move(spec), n.output(0));
   }
 
   // ConvTranspose: weights [C_in, C_out / group, kH, kW] kept as ONNX stores them; explicit pads,
@@ -615,14 +620,7 @@ class Importer {
     }
     spec.groups = int_attr(n, "group", 1);
     spec.out_channels = w.dims[1] * spec.groups;
-    auto values = std::make_shared<LayerValues>();
-    values->weights = w.data;
-    if (has_input(n, 2)) {
-      values->bias = constant_input(n, 2).data;
-      spec.bias = true;
-    }
-    spec.values = values;
-    push(spec, n.output(0));
+    push_weighted(n, std::move(spec), w);
   }
 
   // Resize (opset 10+: scales or sizes; opset 11+: coordinate_transformation_mode, nearest_mode) and
