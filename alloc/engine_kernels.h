@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -38,10 +39,14 @@ struct DepthwiseShape {
   std::int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
   std::int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   std::int64_t pad_h = 0, pad_w = 0;  // before (top, left); the bottom and right follow from the sizes
+  bool operator==(const DepthwiseShape&) const = default;
 };
 
 // Working memory for depthwise(): the zero-padded input plane, split by stride into column phases.
+// The layout is worked out once per shape (a layer's channels share it).
 struct DepthwiseScratch {
+  std::optional<DepthwiseShape> shape;  // the layout below is for this shape
+  std::int64_t rows = 0, width = 0;
   std::vector<float> phases;
   std::vector<std::int64_t> offsets, first, end;
 };

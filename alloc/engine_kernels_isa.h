@@ -87,25 +87,27 @@ BITSIM_KERNEL inline void gemm(std::int64_t M, std::int64_t K, std::int64_t P, c
 BITSIM_KERNEL inline void depthwise_padded(const DepthwiseShape& shape, const float* x, const DepthwisePhases& p,
                                            const float* taps, float bias, float* y, Clamp clamp) {
   constexpr std::int64_t w = V::kWidth;
-  const DepthwiseShape s = shape;  // a copy the stores below cannot alias
-  float* phases = p.data;
+  // Copies the stores below cannot alias (the vector stores may alias anything).
+  const DepthwiseShape s = shape;
+  float* const phases = p.data;
+  const std::int64_t rows = p.rows, width = p.width, size = s.stride_w * rows * width;
+  const std::int64_t* const offsets = p.offsets;
   // The copy: zeros, then each input row's values where its phase columns fall inside the input.
-  for (std::int64_t k = 0; k < s.stride_w * p.rows * p.width; k += w) V::store(phases + k, V::set1(0.0f));
-  for (std::int64_t q = 0; q < s.stride_w; ++q)
+  const typename V::Vec zero = V::set1(0.0f);
+  for (std::int64_t k = 0; k < size; k += w) V::store(phases + k, zero);
+  for (std::int64_t q = 0; q < s.stride_w; ++q) {
+    const std::int64_t j0 = p.first[q], j1 = p.end[q];
     for (std::int64_t ih = 0; ih < s.in_h; ++ih) {
-      float* out = phases + (q * p.rows + ih + s.pad_h) * p.width;
+      float* out = phases + (q * rows + ih + s.pad_h) * width;
       const float* in = x + ih * s.in_w;  // phase column j reads in[j * stride_w + q - pad_w]
-      const std::int64_t j0 = p.first[q], j1 = p.end[q];
-      if (s.stride_w == 1)
-        for (std::int64_t j = j0; j < j1; j += w) {
-          const int lanes = j1 - j < w ? static_cast<int>(j1 - j) : static_cast<int>(w);
-          V::store_partial(out + j, V::load_partial(in + (j - s.pad_w), lanes), lanes);
-        }
-      else
-        for (std::int64_t j = j0; j < j1; ++j) out[j] = in[j * s.stride_w + q - s.pad_w];
+      for (std::int64_t j = j0; j < j1; j += w) {
+        const int lanes = j1 - j < w ? static_cast<int>(j1 - j) : static_cast<int>(w);
+        V::store_partial(out + j, V::load_strided(in + (j * s.stride_w + q - s.pad_w), s.stride_w, lanes), lanes);
+      }
     }
+  }
   const typename V::Vec lo = V::set1(clamp.lo), hi = V::set1(clamp.hi), b = V::set1(bias);
-  const std::int64_t taps_count = s.kernel_h * s.kernel_w, row_step = s.stride_h * p.width;
+  const std::int64_t taps_count = s.kernel_h * s.kernel_w, row_step = s.stride_h * width;
   constexpr std::int64_t kRows = 4;  // output rows at a time: independent sums, overlapping multiply-adds
   std::int64_t e = 0;
   for (; e + kRows <= s.out_h; e += kRows)
@@ -114,7 +116,7 @@ BITSIM_KERNEL inline void depthwise_padded(const DepthwiseShape& shape, const fl
       typename V::Vec acc[kRows] = {b, b, b, b};
       for (std::int64_t t = 0; t < taps_count; ++t) {
         const typename V::Vec tap = V::set1(taps[t]);
-        const float* from = at + p.offsets[t];
+        const float* from = at + offsets[t];
         for (std::int64_t r = 0; r < kRows; ++r) acc[r] = V::fma(tap, V::load(from + r * row_step), acc[r]);
       }
       const std::int64_t lanes = s.out_w - f;
@@ -130,7 +132,7 @@ BITSIM_KERNEL inline void depthwise_padded(const DepthwiseShape& shape, const fl
     for (std::int64_t f = 0; f < s.out_w; f += w) {
       const float* at = phases + e * row_step + f;
       typename V::Vec acc = b;
-      for (std::int64_t t = 0; t < taps_count; ++t) acc = V::fma(V::set1(taps[t]), V::load(at + p.offsets[t]), acc);
+      for (std::int64_t t = 0; t < taps_count; ++t) acc = V::fma(V::set1(taps[t]), V::load(at + offsets[t]), acc);
       const std::int64_t lanes = s.out_w - f;
       float* out = y + e * s.out_w + f;
       if (lanes < w)

@@ -470,17 +470,21 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
   }
 }
 
-void InferenceEngine::forward_from(std::vector<Activations>& outs, std::size_t from, int n,
-                                   const ForwardHooks* hooks) const {
-  const std::size_t layers = m_net.layers().size();
-  // Every layer's output is kept: refuse up front what would not fit (rather than fail in the middle).
+void InferenceEngine::check_memory(std::size_t from, int images) const {
+  // Refused up front, rather than failing in the middle.
   double bytes = 0;
-  for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i)
-    bytes += static_cast<double>(n) * static_cast<double>(m_net.layer(i).output.count()) * sizeof(float);
+  for (std::size_t i = std::max<std::size_t>(from, 1); i < m_net.layers().size(); ++i)
+    bytes += static_cast<double>(images) * static_cast<double>(m_net.layer(i).output.count()) * sizeof(float);
   if (bytes > static_cast<double>(kMaxInferenceBytes))
     throw InputError({}, fmt::format("running '{}' on {} images needs {:.3g} GiB for its layer outputs, over the "
                                      "limit of {} GiB: use fewer images (--data NAME:N)",
-                                     m_net.name(), n, bytes / 0x1p30, kMaxInferenceBytes >> 30));
+                                     m_net.name(), images, bytes / 0x1p30, kMaxInferenceBytes >> 30));
+}
+
+void InferenceEngine::forward_from(std::vector<Activations>& outs, std::size_t from, int n,
+                                   const ForwardHooks* hooks) const {
+  const std::size_t layers = m_net.layers().size();
+  check_memory(from, n);  // every layer's output of every image is kept
   outs.resize(layers);
   for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i)
     outs[i].resize(static_cast<std::size_t>(n) *
@@ -526,28 +530,38 @@ std::vector<Activations> InferenceEngine::forward_all(std::span<const float> inp
 }
 
 Activations InferenceEngine::forward(std::span<const float> input, int n, const ForwardHooks* hooks) const {
-  // In chunks, so that the intermediate outputs of a large batch never all live at once.
-  constexpr int kChunk = 256;
   const auto in_count = static_cast<std::size_t>(m_net.layer(0).output.count());
   const std::size_t out_count = output_size();
   if (input.size() != static_cast<std::size_t>(n) * in_count)
     throw InputError({},
                      fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
-  Activations out;
-  out.reserve(static_cast<std::size_t>(n) * out_count);
-  std::unique_lock lock(m_workspace_mutex, std::try_to_lock);
-  std::vector<Activations> own;
-  std::vector<Activations>& outs = lock.owns_lock() ? m_workspace : own;  // reused across chunks and calls
-  outs.resize(m_net.layers().size());
-  for (int b = 0; b < n; b += kChunk) {
-    const int m = std::min(kChunk, n - b);
-    const auto chunk = input.subspan(static_cast<std::size_t>(b) * in_count, static_cast<std::size_t>(m) * in_count);
-    outs[0].assign(chunk.begin(), chunk.end());
-    if (hooks && !hooks->outputs.empty() && hooks->outputs[0]) hooks->outputs[0](outs[0]);  // input quantizer
-    forward_from(outs, 1, m, hooks);
-    const Activations chunk_out = outputs_of(outs, m);
-    out.insert(out.end(), chunk_out.begin(), chunk_out.end());
-  }
+  const int threads = std::max(1, std::min(m_threads, n));
+  check_memory(1, threads);  // each thread holds one image's layer outputs
+  const auto outputs = m_net.outputs();
+  Activations out(static_cast<std::size_t>(n) * out_count);
+  // Each thread runs its share of the images one at a time through every layer, in buffers that
+  // hold one image (they stay in cache), and keeps only the outputs.
+  parallel_for(static_cast<std::size_t>(threads), threads, [&] {
+    return [&](std::size_t t) {
+      const int k = static_cast<int>(t);
+      std::vector<Activations> outs(m_net.layers().size());
+      for (std::size_t i = 0; i < outs.size(); ++i)
+        outs[i].resize(static_cast<std::size_t>(m_net.layer(i).output.count()));
+      LayerScratch scratch;
+      for (int b = n * k / threads; b < n * (k + 1) / threads; ++b) {
+        const auto image = input.subspan(static_cast<std::size_t>(b) * in_count, in_count);
+        std::copy(image.begin(), image.end(), outs[0].begin());
+        if (hooks && !hooks->outputs.empty() && hooks->outputs[0]) hooks->outputs[0](outs[0]);  // input quantizer
+        for (std::size_t i = 1; i < outs.size(); ++i) {
+          run_layer(i, outs, 0, hooks, scratch);
+          if (hooks && i < hooks->outputs.size() && hooks->outputs[i]) hooks->outputs[i](outs[i]);
+        }
+        auto at = out.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(b) * out_count);
+        for (const int o : outputs)
+          at = std::copy(outs[static_cast<std::size_t>(o)].begin(), outs[static_cast<std::size_t>(o)].end(), at);
+      }
+    };
+  });
   return out;
 }
 

@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <span>
 #include <vector>
 
@@ -56,6 +55,9 @@ class InferenceEngine {
   kernels::Isa isa() const { return m_isa; }
 
  private:
+  // Throws InputError when the layer outputs of `images` images from layer `from` on would need
+  // more than kMaxInferenceBytes.
+  void check_memory(std::size_t from, int images) const;
   // Layer i on image b.
   void run_layer(std::size_t i, std::vector<Activations>& outs, int b, const ForwardHooks* hooks,
                  LayerScratch& scratch) const;
@@ -63,10 +65,6 @@ class InferenceEngine {
   const sim::Network& m_net;
   int m_threads;
   kernels::Isa m_isa;
-  // forward()'s per-layer buffers, kept between calls (fresh pages cost page faults and zeroing);
-  // a call that finds them in use allocates its own.
-  mutable std::mutex m_workspace_mutex;
-  mutable std::vector<Activations> m_workspace;
 };
 
 // Mean squared difference per value (seed 004 eq. 3 divided by the output size, over images).
