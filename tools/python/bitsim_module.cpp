@@ -209,25 +209,32 @@ std::shared_ptr<BitPlan> plan_from_arrays(const Network& net, const py::object& 
   plan->label = label.empty() ? "plan from arrays" : label;
   plan->weights.resize(n);
   plan->activations.resize(n);
-  const auto wb = per_layer<int>(weight_bits, n, "weight_bits");
-  const auto ab = per_layer<int>(activation_bits.is_none() ? weight_bits : activation_bits, n, "activation_bits");
+  const auto wb = per_layer<double>(weight_bits, n, "weight_bits");
+  const auto ab = per_layer<double>(activation_bits.is_none() ? weight_bits : activation_bits, n, "activation_bits");
   const auto wc = weight_coded_bits.is_none() ? std::vector<double>(n, -1)
                                               : per_layer<double>(weight_coded_bits, n, "weight_coded_bits");
   const auto ac = activation_coded_bits.is_none()
                       ? std::vector<double>(n, -1)
                       : per_layer<double>(activation_coded_bits, n, "activation_coded_bits");
+  // The plan file's rules (sim/bit_plan.cpp): bits 1 to 32, an activation also 0 (`bits: none`, not
+  // quantized, never coded); a coded size > 0. Weights of layers without weights are ignored.
   for (std::size_t i = 0; i < n; ++i) {
     const sim::Layer& l = net.layer(i);
     for (const auto& [bits, coded, c, values, kind] :
          {std::tuple{wb[i], wc[i], &plan->weights[i], l.weights, "weight"},
           std::tuple{ab[i], ac[i], &plan->activations[i], l.output.count(), "activation"}}) {
-      if (bits < 0 || bits > 32)
-        throw InputError({}, fmt::format("{}_bits of layer {} ({}): expected 0 (not quantized) to 32, got {}", kind, i,
-                                         l.name, bits));
-      if (std::isnan(coded) || std::isinf(coded))
-        throw InputError({}, fmt::format("{}_coded_bits of layer {} ({}): expected a finite number, got {}", kind, i,
-                                         l.name, coded));
-      c->bits = bits;
+      const bool weights = c == &plan->weights[i];
+      const double lowest = weights ? 1 : 0;
+      const bool valid = bits >= lowest && bits <= 32 && std::floor(bits) == bits;
+      if (weights && l.weights == 0 && !(valid && coded < 0)) continue;  // kept as given only when valid
+      if (!valid)
+        throw InputError({}, fmt::format("{}_bits of layer {} ({}): expected an integer from {} to 32{}, got {}", kind,
+                                         i, l.name, lowest, weights ? "" : " (0: not quantized)", bits));
+      if (!std::isfinite(coded) || coded == 0 || (bits == 0 && coded > 0))
+        throw InputError({}, fmt::format("{}_coded_bits of layer {} ({}): expected a size > 0 in bits, or < 0 for "
+                                         "fixed length{}, got {}",
+                                         kind, i, l.name, bits == 0 ? " (bits is 0: only fixed length)" : "", coded));
+      c->bits = static_cast<int>(bits);
       c->coded_bits = coded < 0 ? -1 : coded;
       c->symbols = coded < 0 ? 0 : values;
     }
@@ -775,8 +782,9 @@ PYBIND11_MODULE(bitsim, m) {
            }),
            "workload"_a, "weight_bits"_a, "activation_bits"_a = py::none(), "weight_coded_bits"_a = py::none(),
            "activation_coded_bits"_a = py::none(), "label"_a = "",
-           "Per layer (in the order of Workload.layer_names; or one number for all): bits per value (1-32; 0: not "
-           "quantized, inside a fused datapath), and optionally the entropy-coded size in bits (per image for "
+           "Per layer (in the order of Workload.layer_names; or one number for all): bits per value (1-32; an "
+           "activation also 0: not quantized, inside a fused datapath; ignored for layers without weights), and "
+           "optionally the entropy-coded size in bits (per image for "
            "activations; < 0: fixed length). activation_bits defaults to weight_bits.")
       .def_static(
           "uniform",

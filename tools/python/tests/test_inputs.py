@@ -123,5 +123,11 @@ def test_plan_arrays():
     assert (p.weight_coded_bits == -1).all()
     with pytest.raises(bitsim.Error, match="one value per layer"):
         bitsim.Plan(w, np.full(n - 1, 4))
-    with pytest.raises(bitsim.Error, match="expected 0 .* to 32, got 33"):
-        bitsim.Plan(w, 33)
+    with pytest.raises(bitsim.Error, match=r"weight_bits of layer 1 \(conv1\): expected an integer from 1 to 32, got 33"):
+        bitsim.Plan(w, 33, 8)
+    with pytest.raises(bitsim.Error, match="expected an integer from 1 to 32, got 4.5"):
+        bitsim.Plan(w, np.full(n, 4.5), 8)
+    with pytest.raises(bitsim.Error, match="activation_coded_bits .* only fixed length"):
+        bitsim.Plan(w, 4, 0, activation_coded_bits=100.0)
+    none = bitsim.Plan(w, np.full(n, 4.0), 0)  # integral floats are fine; activations not quantized
+    assert (none.activation_bits == 0).all() and none.weight_bits[1] == 4
