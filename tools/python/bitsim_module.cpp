@@ -20,9 +20,8 @@
 
 #include "alloc/curves.h"
 #include "alloc/modelled_curves.h"
-#include "alloc/plan_score.h"
-#include "alloc/solvers/latency_solver.h"
 #include "alloc/solvers/solver.h"
+#include "alloc/study/allocate.h"
 #include "alloc/study/allocation_report.h"
 #include "alloc/study/simulation_report.h"
 #include "sim/analytical_model.h"
@@ -30,7 +29,6 @@
 #include "sim/base/files.h"
 #include "sim/base/table.h"
 #include "sim/base/text.h"
-#include "sim/base/units.h"
 #include "sim/bit_plan.h"
 #include "sim/detailed_model.h"
 #include "sim/engine.h"
@@ -538,73 +536,32 @@ struct Allocated {
 Allocated solve(const RateDistortionCurves& given, const AllocateArgs& a, const Model* model,
                 const alloc::SolverInfo& solver, bool latency, sim::Engine engine) {
   Allocated out;
-  out.curves = std::make_shared<RateDistortionCurves>(model ? alloc::curves_for_hardware(given, model->model())
-                                                            : alloc::with_storage_formats(given, true));
+  out.curves = std::make_shared<RateDistortionCurves>(study::curves_to_solve(given, model ? &model->model() : nullptr));
   const RateDistortionCurves& curves = *out.curves;
-  study::AllocationOutcome o;
-  o.solver = &solver;
-  o.batch = a.batch;
-  o.curves = &curves;
-  if (latency && !a.budget_bits && !a.avg_bits) {
-    o.budget = std::numeric_limits<double>::infinity();
-  } else {
+  study::AllocationGoal goal;
+  goal.min_rate_per_s = a.min_rate;
+  goal.max_time_per_image_s = a.max_time_s;
+  goal.max_error = a.max_error;
+  goal.engine = engine;
+  goal.detailed = [&](const BitPlan& plan) {
+    const std::lock_guard<std::mutex> lock(systemc_mutex());
+    return sim::simulate_detailed(*a.net, *a.hw, plan, a.batch, {}).result;
+  };
+  if (!latency || a.budget_bits || a.avg_bits) {
     if (a.budget_bits.has_value() == a.avg_bits.has_value())
       throw InputError({}, "give exactly one of budget_bits and avg_bits");
     if (a.avg_bits && curves.total_values() <= 0)
       throw InputError({curves.source, 0, 0}, "avg_bits needs the 'count' column in the curves (values per tensor)");
-    o.budget = a.budget_bits ? *a.budget_bits : *a.avg_bits * static_cast<double>(curves.total_values());
+    goal.budget_bits = a.budget_bits ? *a.budget_bits : *a.avg_bits * static_cast<double>(curves.total_values());
   }
-  const int default_bits = a.hw ? static_cast<int>(a.hw->native_bits) : 8;
-  if (latency) {
-    alloc::LatencyGoal goal;
-    goal.budget_bits = o.budget;
-    const double batch = a.batch;
-    if (a.max_error) {
-      goal.objective = alloc::LatencyObjective::MinTime;
-      goal.max_error = *a.max_error;
-      o.goal = fmt::format("most images/s at predicted error <= {:.6g}", *a.max_error);
-    } else if (a.max_time_s) {
-      goal.max_time_s = *a.max_time_s * batch;
-      o.goal =
-          fmt::format("least predicted error at <= {} per image", format_quantity(*a.max_time_s, Dimension::Seconds));
-    } else {
-      goal.max_time_s = batch / *a.min_rate;
-      o.goal = fmt::format("least predicted error at >= {:.6g} images/s", *a.min_rate);
-    }
-    if (std::isfinite(o.budget)) o.goal += fmt::format(", size <= {} bits", o.budget);
-    if (engine == sim::Engine::Analytical) {
-      o.allocation = alloc::allocate_for_latency(curves, model->model(), default_bits, goal).allocation;
-    } else {
-      o.goal += ", timed by the SystemC engine";
-      const std::lock_guard<std::mutex> lock(systemc_mutex());
-      const alloc::RefinedAllocation r = alloc::refine_for_latency(
-          curves, model->model(), default_bits, goal,
-          [&](const BitPlan& plan) { return sim::simulate_detailed(*a.net, *a.hw, plan, a.batch, {}).result.time_s; });
-      if (!r.met)
-        throw InputError({}, fmt::format("no plan met the target under the SystemC engine after {} rounds (the "
-                                         "fastest tried takes {:.6g} s per batch, {:.6g} images/s)",
-                                         r.rounds, r.timed_s, batch / r.timed_s));
-      o.allocation = r.result.allocation;
-    }
-  } else {
-    o.allocation = alloc::allocate(curves, o.budget, solver);
-    o.goal = fmt::format("budget {} bits", o.budget);
-  }
-  if (a.net)
-    out.plan = std::make_shared<BitPlan>(
-        alloc::to_bit_plan(*a.net, curves, o.allocation, default_bits, fmt::format("{}: {}", solver.name, o.goal)));
-  o.hw = a.hw.get();
-  o.score = alloc::score_plan(curves, o.allocation, model ? &model->model() : nullptr, out.plan.get());
-  if (latency && engine == sim::Engine::SystemC) {
-    const std::lock_guard<std::mutex> lock(systemc_mutex());
-    o.score.simulated = sim::simulate_detailed(*a.net, *a.hw, *out.plan, a.batch, {}).result;
-    o.engine = std::string(sim::kEngineNames.name(sim::Engine::SystemC));
-  }
-  if (o.score.simulated && !o.score.simulated->feasible)
-    throw InputError({}, "the plan is infeasible on this hardware: " + o.score.simulated->reason);
-  out.record = study::allocation_record(o);
-  out.choices = study::choices_table(curves, o.allocation);
-  out.allocation = std::move(o.allocation);
+  study::PlannedAllocation planned =
+      study::allocate_plan(curves, solver, goal, a.net.get(), model ? &model->model() : nullptr);
+  // The module is never built with sanitizers, whose false positives forbid a throw after a SystemC run.
+  if (!planned.unmet.empty()) throw InputError({}, planned.unmet);
+  if (planned.plan) out.plan = std::make_shared<BitPlan>(std::move(*planned.plan));
+  out.record = study::allocation_record(planned.outcome);
+  out.choices = study::choices_table(curves, planned.outcome.allocation);
+  out.allocation = std::move(planned.outcome.allocation);
   return out;
 }
 

@@ -145,3 +145,13 @@ def test_curves_file_round_trip(resnet, tmp_path):
     curves.write(str(f))
     back = bitsim.load_curves(str(f))
     assert back.to_csv() == curves.to_csv()
+
+
+def test_latency_solver_under_systemc(resnet):
+    w, hw = resnet
+    curves = bitsim.modelled_curves(w)
+    result = bitsim.allocate(curves, min_rate=400, workload=w, hw=hw, engine="systemc")
+    assert result["engine"] == "systemc" and result["inference_rate_per_s"] >= 400
+    assert bitsim.simulate(w, hw, result["plan"], engine="systemc")["totals"]["inference_rate_per_s"] >= 400
+    with pytest.raises(bitsim.Error, match="no plan met the target under the SystemC engine"):
+        bitsim.allocate(curves, min_rate=1250, workload=w, hw=hw, engine="systemc")
