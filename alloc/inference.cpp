@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "sim/base/diagnostics.h"
 #include "sim/base/parallel.h"
@@ -16,7 +17,17 @@ using sim::Layer;
 using sim::LayerOp;
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-InferenceEngine::InferenceEngine(const sim::Network& net, int threads) : m_net(net), m_threads(std::max(1, threads)) {
+// One thread's working memory for the layers it runs.
+struct LayerScratch {
+  std::vector<float> col;  // im2col
+  kernels::DepthwiseScratch depthwise;
+};
+
+InferenceEngine::InferenceEngine(const sim::Network& net, int threads, kernels::Isa isa)
+    : m_net(net), m_threads(std::max(1, threads)), m_isa(isa) {
+  if (isa > kernels::best_isa())
+    throw InputError({}, fmt::format("this processor cannot run the engine's {} kernels (it runs {})",
+                                     kernels::isa_name(isa), kernels::isa_name(kernels::best_isa())));
   if (!net.has_values())
     throw InputError(
         {}, fmt::format("workload '{}' has no trained values: measured error needs an ONNX model", net.name()));
@@ -29,14 +40,19 @@ void activate(const Layer& l, float* data, std::size_t count) {
   switch (l.activation) {
     case sim::Activation::None:
       return;
-    case sim::Activation::Relu: {
-      const float hi = l.relu_max > 0 ? l.relu_max : std::numeric_limits<float>::infinity();
-      for (std::size_t k = 0; k < count; ++k) data[k] = std::clamp(data[k], 0.0f, hi);
+    case sim::Activation::Relu:
+    case sim::Activation::Clip: {
+      // std::clamp's values (NaN passes) in a form the compiler turns into vector max and min.
+      const float lo = l.activation == sim::Activation::Relu ? 0.0f : l.clip_min;
+      const float hi = l.activation == sim::Activation::Clip ? l.clip_max
+                       : l.relu_max > 0                      ? l.relu_max
+                                                             : std::numeric_limits<float>::infinity();
+      for (std::size_t k = 0; k < count; ++k) {
+        const float v = lo > data[k] ? lo : data[k];
+        data[k] = hi < v ? hi : v;
+      }
       return;
     }
-    case sim::Activation::Clip:
-      for (std::size_t k = 0; k < count; ++k) data[k] = std::clamp(data[k], l.clip_min, l.clip_max);
-      return;
     case sim::Activation::Sigmoid:
       for (std::size_t k = 0; k < count; ++k) data[k] = 1.0f / (1.0f + std::exp(-data[k]));
       return;
@@ -79,67 +95,86 @@ void activate(const Layer& l, float* data, std::size_t count) {
   }
 }
 
-void conv(const Layer& l, const sim::Shape& in, const float* x, float* y, const std::vector<float>& w) {
+// The activation the kernels apply as they store each value (ReLU, ReLU6, Clip: the same values
+// as activate(), NaN included); none for the others, which activate() applies afterwards.
+std::optional<kernels::Clamp> store_clamp(const Layer& l) {
+  switch (l.activation) {
+    case sim::Activation::None:
+      return kernels::Clamp{};
+    case sim::Activation::Relu:
+      return kernels::Clamp{0.0f, l.relu_max > 0 ? l.relu_max : std::numeric_limits<float>::infinity()};
+    case sim::Activation::Clip:
+      return kernels::Clamp{l.clip_min, l.clip_max};
+    default:
+      return std::nullopt;
+  }
+}
+
+// Rows (c, kh, kw) of the im2col matrix of one group: row r, column e * F + f holds the input value
+// under tap (kh, kw) of output (e, f), 0 in the padding.
+void im2col(const Layer& l, const sim::Shape& in, const float* x, std::int64_t cin, float* col) {
+  const auto& win = l.window;
+  const std::int64_t E = l.output.height, F = l.output.width, P = E * F;
+  for (std::int64_t c = 0; c < cin; ++c)
+    for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
+      for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
+        float* row = col + ((c * win.kernel_h + kh) * win.kernel_w + kw) * P;
+        const float* plane = x + c * in.height * in.width;
+        const std::int64_t dw = kw * win.dilation_w - win.pad_w;
+        // Output columns f with 0 <= f * stride + dw < width: [f0, f1).
+        const std::int64_t f0 = std::min(F, dw >= 0 ? 0 : (-dw + win.stride_w - 1) / win.stride_w);
+        const std::int64_t f1 = std::clamp<std::int64_t>((in.width - dw + win.stride_w - 1) / win.stride_w, f0, F);
+        for (std::int64_t e = 0; e < E; ++e) {
+          float* out = row + e * F;
+          const std::int64_t ih = e * win.stride_h - win.pad_h + kh * win.dilation_h;
+          if (ih < 0 || ih >= in.height) {
+            std::fill(out, out + F, 0.0f);
+            continue;
+          }
+          const float* src = plane + ih * in.width + dw;
+          std::fill(out, out + f0, 0.0f);
+          for (std::int64_t f = f0; f < f1; ++f) out[f] = src[f * win.stride_w];
+          std::fill(out + f1, out + F, 0.0f);
+        }
+      }
+}
+
+void conv(const Layer& l, const sim::Shape& in, const float* x, float* y, const std::vector<float>& w, kernels::Isa isa,
+          kernels::Clamp clamp, LayerScratch& scratch) {
   const auto& win = l.window;
   const std::int64_t g = l.groups, cin = in.channels / g, cout = l.output.channels / g;
   const std::int64_t E = l.output.height, F = l.output.width, P = E * F, K = cin * win.kernel_h * win.kernel_w;
+  const float* bias = l.values->bias.empty() ? nullptr : l.values->bias.data();
   const bool pointwise = win.kernel_h == 1 && win.kernel_w == 1 && win.stride_h == 1 && win.stride_w == 1 &&
                          win.pad_h == 0 && win.pad_w == 0 && win.pad_h_end == 0 && win.pad_w_end == 0;
-  if (pointwise) {  // the input planes already are the GEMM's right-hand side
-    for (std::int64_t gi = 0; gi < g; ++gi) {
-      Eigen::Map<const RowMatrix> W(w.data() + gi * cout * K, cout, K);
-      Eigen::Map<const RowMatrix> X(x + gi * cin * P, cin, P);
-      Eigen::Map<RowMatrix> Y(y + gi * cout * P, cout, P);
-      Y.noalias() = W * X;
-    }
-  } else if (cin == 1 && cout == 1) {  // depthwise: a direct loop beats a 1-row GEMM
-    for (std::int64_t gi = 0; gi < g; ++gi) {
-      const float* plane = x + gi * in.height * in.width;
-      const float* k = w.data() + gi * win.kernel_h * win.kernel_w;
-      float* out = y + gi * P;
-      // Accumulate one kernel tap at a time over the output rows it reaches (no bounds checks inside).
-      std::fill(out, out + P, 0.0f);
-      for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
-        for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
-          const float tap = k[kh * win.kernel_w + kw];
-          const std::int64_t dh = kh * win.dilation_h - win.pad_h, dw = kw * win.dilation_w - win.pad_w;
-          // Output columns f with 0 <= f * stride + dw < width.
-          const std::int64_t f0 = dw >= 0 ? 0 : (-dw + win.stride_w - 1) / win.stride_w;
-          const std::int64_t f1 = std::min<std::int64_t>(F, (in.width - dw + win.stride_w - 1) / win.stride_w);
-          for (std::int64_t e = 0; e < E; ++e) {
-            const std::int64_t ih = e * win.stride_h + dh;
-            if (ih < 0 || ih >= in.height) continue;
-            const float* row = plane + ih * in.width + dw;
-            float* o = out + e * F;
-            for (std::int64_t f = f0; f < f1; ++f) o[f] += tap * row[f * win.stride_w];
-          }
-        }
-    }
-  } else {  // im2col + GEMM per group
-    RowMatrix col(K, P);
-    for (std::int64_t gi = 0; gi < g; ++gi) {
-      for (std::int64_t c = 0; c < cin; ++c)
-        for (std::int64_t kh = 0; kh < win.kernel_h; ++kh)
-          for (std::int64_t kw = 0; kw < win.kernel_w; ++kw) {
-            const std::int64_t row = (c * win.kernel_h + kh) * win.kernel_w + kw;
-            const float* plane = x + (gi * cin + c) * in.height * in.width;
-            for (std::int64_t e = 0; e < E; ++e) {
-              const std::int64_t ih = e * win.stride_h - win.pad_h + kh * win.dilation_h;
-              for (std::int64_t f = 0; f < F; ++f) {
-                const std::int64_t iw = f * win.stride_w - win.pad_w + kw * win.dilation_w;
-                col(row, e * F + f) =
-                    (ih >= 0 && ih < in.height && iw >= 0 && iw < in.width) ? plane[ih * in.width + iw] : 0.0f;
-              }
-            }
-          }
-      Eigen::Map<const RowMatrix> W(w.data() + gi * cout * K, cout, K);
-      Eigen::Map<RowMatrix> Y(y + gi * cout * P, cout, P);
-      Y.noalias() = W * col;
-    }
+  if (cin == 1 && cout == 1 && !pointwise) {  // depthwise: a direct loop beats a 1-row GEMM
+    const kernels::DepthwiseShape shape{.in_h = in.height,
+                                        .in_w = in.width,
+                                        .out_h = E,
+                                        .out_w = F,
+                                        .kernel_h = win.kernel_h,
+                                        .kernel_w = win.kernel_w,
+                                        .stride_h = win.stride_h,
+                                        .stride_w = win.stride_w,
+                                        .dilation_h = win.dilation_h,
+                                        .dilation_w = win.dilation_w,
+                                        .pad_h = win.pad_h,
+                                        .pad_w = win.pad_w};
+    for (std::int64_t gi = 0; gi < g; ++gi)
+      kernels::depthwise(isa, shape, x + gi * in.height * in.width, w.data() + gi * win.kernel_h * win.kernel_w,
+                         bias != nullptr ? bias[gi] : 0.0f, y + gi * P, clamp, scratch.depthwise);
+    return;
   }
-  if (!l.values->bias.empty())
-    for (std::int64_t c = 0; c < l.output.channels; ++c)
-      for (std::int64_t p = 0; p < P; ++p) y[c * P + p] += l.values->bias[static_cast<std::size_t>(c)];
+  for (std::int64_t gi = 0; gi < g; ++gi) {
+    const float* rhs = x + gi * cin * in.height * in.width;  // pointwise: the input planes already are it
+    if (!pointwise) {
+      scratch.col.resize(static_cast<std::size_t>(K * P));
+      im2col(l, in, rhs, cin, scratch.col.data());
+      rhs = scratch.col.data();
+    }
+    kernels::gemm(isa, cout, K, P, w.data() + gi * cout * K, rhs, bias != nullptr ? bias + gi * cout : nullptr,
+                  y + gi * cout * P, clamp);
+  }
 }
 
 void pool(const Layer& l, const sim::Shape& in, const float* x, float* y) {
@@ -321,13 +356,13 @@ void resize(const Layer& l, const sim::Shape& in, const float* x, float* y) {
 
 }  // namespace
 
-void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, int begin, int end,
-                                const ForwardHooks* hooks) const {
+void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, int b, const ForwardHooks* hooks,
+                                LayerScratch& scratch) const {
   const Layer& l = m_net.layer(i);
   const std::size_t out_count = static_cast<std::size_t>(l.output.count());
   const std::vector<float>* w = l.values ? &l.values->weights : nullptr;
   if (hooks && i < hooks->weights.size() && hooks->weights[i]) w = hooks->weights[i];
-  for (int b = begin; b < end; ++b) {
+  {
     float* y = outs[i].data() + static_cast<std::size_t>(b) * out_count;
     auto input = [&](std::size_t k) {
       const auto p = static_cast<std::size_t>(l.inputs[k]);
@@ -338,7 +373,11 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
       case LayerOp::Input:
         break;
       case LayerOp::Conv:
-        conv(l, in_shape(0), input(0), y, *w);
+        if (const std::optional<kernels::Clamp> clamp = store_clamp(l)) {
+          conv(l, in_shape(0), input(0), y, *w, m_isa, *clamp, scratch);
+          return;  // activated as stored
+        }
+        conv(l, in_shape(0), input(0), y, *w, m_isa, kernels::Clamp{}, scratch);
         break;
       case LayerOp::FullyConnected: {
         const auto K = static_cast<Eigen::Index>(l.gemm.k), N = static_cast<Eigen::Index>(l.gemm.n);
@@ -353,13 +392,20 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
       case LayerOp::AvgPool:
         pool(l, in_shape(0), input(0), y);
         break;
-      case LayerOp::Add:
-        std::copy(input(0), input(0) + out_count, y);
-        for (std::size_t k = 1; k < l.inputs.size(); ++k) {
+      case LayerOp::Add: {  // ((x0 + x1) + x2) + ..., the first two in one pass
+        const float* x0 = input(0);
+        if (l.inputs.size() == 1) {
+          std::copy(x0, x0 + out_count, y);
+          break;
+        }
+        const float* x1 = input(1);
+        for (std::size_t j = 0; j < out_count; ++j) y[j] = x0[j] + x1[j];
+        for (std::size_t k = 2; k < l.inputs.size(); ++k) {
           const float* x = input(k);
           for (std::size_t j = 0; j < out_count; ++j) y[j] += x[j];
         }
         break;
+      }
       case LayerOp::Mul: {  // equal shapes, or a per-channel gate broadcast over the pixels
         const auto na = static_cast<std::size_t>(in_shape(0).count()),
                    nb = static_cast<std::size_t>(in_shape(1).count());
@@ -424,31 +470,37 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
   }
 }
 
-void InferenceEngine::forward_from(std::vector<Activations>& outs, std::size_t from, int n,
-                                   const ForwardHooks* hooks) const {
-  const std::size_t layers = m_net.layers().size();
-  // Every layer's output is kept: refuse up front what would not fit (rather than fail in the middle).
+void InferenceEngine::check_memory(std::size_t from, int images) const {
+  // Refused up front, rather than failing in the middle.
   double bytes = 0;
-  for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i)
-    bytes += static_cast<double>(n) * static_cast<double>(m_net.layer(i).output.count()) * sizeof(float);
+  for (std::size_t i = std::max<std::size_t>(from, 1); i < m_net.layers().size(); ++i)
+    bytes += static_cast<double>(images) * static_cast<double>(m_net.layer(i).output.count()) * sizeof(float);
   if (bytes > static_cast<double>(kMaxInferenceBytes))
     throw InputError({}, fmt::format("running '{}' on {} images needs {:.3g} GiB for its layer outputs, over the "
                                      "limit of {} GiB: use fewer images (--data NAME:N)",
-                                     m_net.name(), n, bytes / 0x1p30, kMaxInferenceBytes >> 30));
+                                     m_net.name(), images, bytes / 0x1p30, kMaxInferenceBytes >> 30));
+}
+
+void InferenceEngine::forward_from(std::vector<Activations>& outs, std::size_t from, int n,
+                                   const ForwardHooks* hooks) const {
+  const std::size_t layers = m_net.layers().size();
+  check_memory(from, n);  // every layer's output of every image is kept
   outs.resize(layers);
   for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i)
     outs[i].resize(static_cast<std::size_t>(n) *
                    static_cast<std::size_t>(m_net.layer(i).output.count()));  // every value is written
-  // Images are independent: each thread runs every layer on its share of the batch.
+  // Images are independent: each thread runs its share of the batch an image at a time through
+  // every layer, so that what a layer reads was written moments before (in cache).
   auto work = [&](int begin, int end) {
-    for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i) {
-      run_layer(i, outs, begin, end, hooks);
-      if (hooks && i < hooks->outputs.size() && hooks->outputs[i]) {
-        const auto count = static_cast<std::size_t>(m_net.layer(i).output.count());
-        hooks->outputs[i](std::span<float>(outs[i].data() + static_cast<std::size_t>(begin) * count,
-                                           static_cast<std::size_t>(end - begin) * count));
+    LayerScratch scratch;
+    for (int b = begin; b < end; ++b)
+      for (std::size_t i = std::max<std::size_t>(from, 1); i < layers; ++i) {
+        run_layer(i, outs, b, hooks, scratch);
+        if (hooks && i < hooks->outputs.size() && hooks->outputs[i]) {
+          const auto count = static_cast<std::size_t>(m_net.layer(i).output.count());
+          hooks->outputs[i](std::span<float>(outs[i].data() + static_cast<std::size_t>(b) * count, count));
+        }
       }
-    }
   };
   const int threads = std::min(m_threads, n);
   if (threads <= 1) {
@@ -478,28 +530,38 @@ std::vector<Activations> InferenceEngine::forward_all(std::span<const float> inp
 }
 
 Activations InferenceEngine::forward(std::span<const float> input, int n, const ForwardHooks* hooks) const {
-  // In chunks, so that the intermediate outputs of a large batch never all live at once.
-  constexpr int kChunk = 256;
   const auto in_count = static_cast<std::size_t>(m_net.layer(0).output.count());
   const std::size_t out_count = output_size();
   if (input.size() != static_cast<std::size_t>(n) * in_count)
     throw InputError({},
                      fmt::format("input has {} values, expected {} images of {} values", input.size(), n, in_count));
-  Activations out;
-  out.reserve(static_cast<std::size_t>(n) * out_count);
-  std::unique_lock lock(m_workspace_mutex, std::try_to_lock);
-  std::vector<Activations> own;
-  std::vector<Activations>& outs = lock.owns_lock() ? m_workspace : own;  // reused across chunks and calls
-  outs.resize(m_net.layers().size());
-  for (int b = 0; b < n; b += kChunk) {
-    const int m = std::min(kChunk, n - b);
-    const auto chunk = input.subspan(static_cast<std::size_t>(b) * in_count, static_cast<std::size_t>(m) * in_count);
-    outs[0].assign(chunk.begin(), chunk.end());
-    if (hooks && !hooks->outputs.empty() && hooks->outputs[0]) hooks->outputs[0](outs[0]);  // input quantizer
-    forward_from(outs, 1, m, hooks);
-    const Activations chunk_out = outputs_of(outs, m);
-    out.insert(out.end(), chunk_out.begin(), chunk_out.end());
-  }
+  const int threads = std::max(1, std::min(m_threads, n));
+  check_memory(1, threads);  // each thread holds one image's layer outputs
+  const auto outputs = m_net.outputs();
+  Activations out(static_cast<std::size_t>(n) * out_count);
+  // Each thread runs its share of the images one at a time through every layer, in buffers that
+  // hold one image (they stay in cache), and keeps only the outputs.
+  parallel_for(static_cast<std::size_t>(threads), threads, [&] {
+    return [&](std::size_t t) {
+      const int k = static_cast<int>(t);
+      std::vector<Activations> outs(m_net.layers().size());
+      for (std::size_t i = 0; i < outs.size(); ++i)
+        outs[i].resize(static_cast<std::size_t>(m_net.layer(i).output.count()));
+      LayerScratch scratch;
+      for (int b = n * k / threads; b < n * (k + 1) / threads; ++b) {
+        const auto image = input.subspan(static_cast<std::size_t>(b) * in_count, in_count);
+        std::copy(image.begin(), image.end(), outs[0].begin());
+        if (hooks && !hooks->outputs.empty() && hooks->outputs[0]) hooks->outputs[0](outs[0]);  // input quantizer
+        for (std::size_t i = 1; i < outs.size(); ++i) {
+          run_layer(i, outs, 0, hooks, scratch);
+          if (hooks && i < hooks->outputs.size() && hooks->outputs[i]) hooks->outputs[i](outs[i]);
+        }
+        auto at = out.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(b) * out_count);
+        for (const int o : outputs)
+          at = std::copy(outs[static_cast<std::size_t>(o)].begin(), outs[static_cast<std::size_t>(o)].end(), at);
+      }
+    };
+  });
   return out;
 }
 

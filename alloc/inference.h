@@ -5,10 +5,10 @@
 
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <span>
 #include <vector>
 
+#include "alloc/engine_kernels.h"
 #include "sim/network.h"
 
 namespace bitsim::alloc {
@@ -26,12 +26,16 @@ struct ForwardHooks {
 // The most a forward pass may plan to hold for its layer outputs (refused up front beyond).
 inline constexpr std::size_t kMaxInferenceBytes = std::size_t{8} << 30;
 
+struct LayerScratch;
+
 class InferenceEngine {
  public:
-  // Throws InputError when the network has no trained values (a YAML or SCALE-Sim workload).
+  // Throws InputError when the network has no trained values (a YAML or SCALE-Sim workload), or
+  // when this processor cannot run `isa`'s kernels. Every instruction set gives the same values
+  // (engine_kernels.h); the default is the fastest this processor runs.
   // Keeps a reference: `net` must outlive the engine (a temporary is refused at compile time).
-  explicit InferenceEngine(const sim::Network& net, int threads = 2);
-  explicit InferenceEngine(sim::Network&&, int = 2) = delete;
+  explicit InferenceEngine(const sim::Network& net, int threads = 2, kernels::Isa isa = kernels::best_isa());
+  explicit InferenceEngine(sim::Network&&, int = 2, kernels::Isa = kernels::best_isa()) = delete;
 
   // Every layer's output for n inputs laid out like the network input ([n][C][H][W]).
   std::vector<Activations> forward_all(std::span<const float> input, int n, const ForwardHooks* hooks = nullptr) const;
@@ -48,16 +52,19 @@ class InferenceEngine {
   std::size_t output_size() const;
   const sim::Network& network() const { return m_net; }
   int threads() const { return m_threads; }
+  kernels::Isa isa() const { return m_isa; }
 
  private:
-  void run_layer(std::size_t i, std::vector<Activations>& outs, int begin, int end, const ForwardHooks* hooks) const;
+  // Throws InputError when the layer outputs of `images` images from layer `from` on would need
+  // more than kMaxInferenceBytes.
+  void check_memory(std::size_t from, int images) const;
+  // Layer i on image b.
+  void run_layer(std::size_t i, std::vector<Activations>& outs, int b, const ForwardHooks* hooks,
+                 LayerScratch& scratch) const;
 
   const sim::Network& m_net;
   int m_threads;
-  // forward()'s per-layer buffers, kept between calls (fresh pages cost page faults and zeroing);
-  // a call that finds them in use allocates its own.
-  mutable std::mutex m_workspace_mutex;
-  mutable std::vector<Activations> m_workspace;
+  kernels::Isa m_isa;
 };
 
 // Mean squared difference per value (seed 004 eq. 3 divided by the output size, over images).

@@ -57,7 +57,7 @@ class CurveMeasurer {
         m_images(calibration.count),
         m_options(options),
         m_reference(engine.forward_all(calibration.images, calibration.count)),
-        m_single(engine.network(), 1),
+        m_single(engine.network(), 1, engine.isa()),
         m_nonnegative(m_net.layers().size()),
         m_fit_values(m_net.layers().size()) {
     const Activations out = m_engine.outputs_of(m_reference, m_images);
