@@ -255,8 +255,10 @@ void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const st
   if (!problem.empty()) throw InputError(where, problem);
 }
 
-HardwareConfig load_hardware_yaml(const std::string& path) {
-  const YAML::Node root = yaml::load_file(path);
+namespace {
+
+// The bitsim YAML format, parsed from `root`; `path` names the file (or text) in messages.
+HardwareConfig hardware_from_yaml(const YAML::Node& root, const std::string& path) {
   Diagnostics diag;
   const yaml::Reader r{path, diag};
   if (!r.require_map(root, "(top level)")) diag.throw_if_any();
@@ -310,6 +312,14 @@ HardwareConfig load_hardware_yaml(const std::string& path) {
   }
   diag.throw_if_any();
   return hw;
+}
+
+}  // namespace
+
+HardwareConfig load_hardware_yaml(const std::string& path) { return hardware_from_yaml(yaml::load_file(path), path); }
+
+HardwareConfig read_hardware_yaml(const std::string& text, const std::string& source) {
+  return hardware_from_yaml(yaml::load_text(text, source), source);
 }
 
 namespace {

@@ -116,6 +116,7 @@ struct HardwareConfig {
   double rs_zero_fraction = 0;  // zeros among the values of an RLC-coded feature map
 
   double peak_macs_per_s() const { return static_cast<double>(array_rows * array_cols) * clock_hz; }
+  bool operator==(const HardwareConfig&) const = default;  // every field, `source` included
 };
 
 // One declared parameter: its YAML key path, type, unit, default ("" = required), description.
@@ -139,6 +140,9 @@ void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const st
 // Format chosen by extension: .yaml/.yml (bitsim) or .cfg (SCALE-Sim v1/v2). Throws InputError.
 HardwareConfig load_hardware_config(const std::string& path);
 HardwareConfig load_hardware_yaml(const std::string& path);
+// The bitsim YAML format from text rather than a file (the Python module's configs from dicts): the
+// same checks and messages, located in `text` and naming `source` as the file.
+HardwareConfig read_hardware_yaml(const std::string& text, const std::string& source);
 HardwareConfig load_scalesim_config(const std::string& path);
 
 }  // namespace bitsim::sim

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 namespace bitsim::yaml {
 
@@ -37,11 +38,8 @@ void find_duplicate_keys(const std::string& file, const YAML::Node& node, const 
   }
 }
 
-}  // namespace
-
-YAML::Node load_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
+// load_file and load_text: `path` names the text in messages.
+YAML::Node load_stream(std::istream& in, const std::string& path) {
   YAML::Node root;
   try {
     root = YAML::Load(in);
@@ -53,6 +51,19 @@ YAML::Node load_file(const std::string& path) {
   find_duplicate_keys(path, root, "", visited, diag);
   diag.throw_if_any();
   return root;
+}
+
+}  // namespace
+
+YAML::Node load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError({path, 0, 0}, "cannot open file for reading");
+  return load_stream(in, path);
+}
+
+YAML::Node load_text(const std::string& text, const std::string& source) {
+  std::istringstream in(text);
+  return load_stream(in, source);
 }
 
 SourceLocation where(const std::string& file, const YAML::Node& node) {

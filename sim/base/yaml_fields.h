@@ -16,6 +16,8 @@ namespace bitsim::yaml {
 // Loads a whole file; a missing file, a syntax error or a key repeated in a map (yaml-cpp would keep
 // the first silently) throws InputError with its location.
 YAML::Node load_file(const std::string& path);
+// The same for YAML text that was not read from a file; `source` names it in messages (e.g. "<dict>").
+YAML::Node load_text(const std::string& text, const std::string& source);
 
 SourceLocation where(const std::string& file, const YAML::Node& node);
 

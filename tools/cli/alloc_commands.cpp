@@ -14,10 +14,9 @@
 #include "alloc/inference.h"
 #include "alloc/measured_curves.h"
 #include "alloc/modelled_curves.h"
-#include "alloc/plan_score.h"
 #include "alloc/quantized_model.h"
-#include "alloc/solvers/latency_solver.h"
 #include "alloc/solvers/solver.h"
+#include "alloc/study/allocate.h"
 #include "alloc/study/allocation_report.h"
 #include "alloc/study/compare.h"
 #include "alloc/study/measure.h"
@@ -126,52 +125,22 @@ int run_curves(const CurvesArgs& a) {
 
 namespace {
 
-// The latency-aware path of `allocate`: the goal from --min-rate / --max-time / --max-error, solved by
-// the DP (analytical) or with the SystemC outer loop. Returns nothing when SystemC could not meet
-// the target (the message is printed: nothing may throw after a SystemC run, see
-// sim/detailed_model.h).
-std::optional<Allocation> allocate_latency(const AllocateArgs& a, const RateDistortionCurves& curves,
-                                           const sim::AnalyticalModel& model, int default_bits, double budget,
-                                           std::string& goal_text) {
-  LatencyGoal goal;
-  goal.budget_bits = budget;
-  const double batch = model.batch();
+// The latency target of an `allocate` command line (--min-rate, --max-time, --max-error) and its engine.
+study::AllocationGoal latency_goal(const AllocateArgs& a) {
+  study::AllocationGoal goal;
+  goal.engine = parse_engine(a.engine);
   if (a.max_error >= 0) {
-    goal.objective = LatencyObjective::MinTime;
     goal.max_error = a.max_error;
-    goal_text = fmt::format("most images/s at predicted error <= {:.6g}", a.max_error);
+  } else if (!a.max_time.empty()) {
+    const auto t = parse_quantity(a.max_time, Dimension::Seconds);
+    if (!t || *t <= 0)
+      throw InputError({}, fmt::format("--max-time: expected a positive time per image with a unit ({}), got '{}'",
+                                       unit_examples(Dimension::Seconds), a.max_time));
+    goal.max_time_per_image_s = *t;
   } else {
-    goal.objective = LatencyObjective::MinError;
-    if (!a.max_time.empty()) {
-      const auto t = parse_quantity(a.max_time, Dimension::Seconds);
-      if (!t || *t <= 0)
-        throw InputError({}, fmt::format("--max-time: expected a positive time per image with a unit ({}), got '{}'",
-                                         unit_examples(Dimension::Seconds), a.max_time));
-      goal.max_time_s = *t * batch;
-      goal_text = fmt::format("least predicted error at <= {} per image", format_quantity(*t, Dimension::Seconds));
-    } else {
-      goal.max_time_s = batch / a.min_rate;
-      goal_text = fmt::format("least predicted error at >= {:.6g} images/s", a.min_rate);
-    }
+    goal.min_rate_per_s = a.min_rate;
   }
-  if (std::isfinite(budget)) goal_text += fmt::format(", size <= {} bits", budget);
-  if (parse_engine(a.engine) == sim::Engine::Analytical)
-    return allocate_for_latency(curves, model, default_bits, goal).allocation;
-  goal_text += ", timed by the SystemC engine";
-  const sim::Network& net = model.network();
-  const sim::HardwareConfig& hw = model.hardware();
-  const RefinedAllocation r = refine_for_latency(curves, model, default_bits, goal, [&](const sim::BitPlan& plan) {
-    std::cerr << "latency: timing a plan with the SystemC engine\n";
-    return sim::simulate_detailed(net, hw, plan, model.batch(), {}).result.time_s;
-  });
-  if (!r.met) {
-    std::cerr << fmt::format(
-        "error: no plan met the target under the SystemC engine after {} rounds (the fastest tried takes {:.6g} s "
-        "per batch, {:.6g} images/s)\n",
-        r.rounds, r.timed_s, batch / r.timed_s);
-    return std::nullopt;
-  }
-  return r.result.allocation;
+  return goal;
 }
 
 }  // namespace
@@ -290,11 +259,7 @@ int run_allocate(const AllocateArgs& a) {
   }
   if (!a.out_path.empty()) check_new_file(a.out_path, a.force, "--out");
   const bool latency = a.min_rate > 0 || !a.max_time.empty() || a.max_error >= 0;
-  study::AllocationOutcome o;
-  o.solver = &allocate_solver(a, latency);
-  o.batch = a.batch;
-  o.eval_data = a.eval_data;
-  o.plan_path = a.out_path;
+  const SolverInfo& solver = allocate_solver(a, latency);
   const auto net = load_network(a.source);
   if (latency && (!net || a.hw_path.empty()))
     throw InputError({}, "a latency target needs --hw and the network (--workload or --model)");
@@ -302,37 +267,26 @@ int run_allocate(const AllocateArgs& a) {
   if (!a.out_path.empty() && !net) throw InputError({}, "--out needs --workload (a plan names the workload's tensors)");
   std::optional<sim::HardwareConfig> hw;
   if (!a.hw_path.empty()) hw = sim::load_hardware_config(a.hw_path);
-  o.hw = hw ? &*hw : nullptr;
   std::optional<sim::AnalyticalModel> model;
   if (hw) model.emplace(*net, *hw, a.batch);
   // Storage format per tensor (fixed or entropy-coded, coded only with a decoder and where smaller);
   // on a datapath that fuses layers, their inputs are no tensors: not quantized, not budgeted.
-  const RateDistortionCurves curves = model ? curves_for_hardware(load_source(a.source, net), *model)
-                                            : with_storage_formats(load_source(a.source, net), true);
-  o.curves = &curves;
-  o.budget = latency && a.budget_bits < 0 && a.avg_bits < 0 ? std::numeric_limits<double>::infinity()
-                                                            : budget_from(curves, a.budget_bits, a.avg_bits);
-  const int default_bits = hw ? static_cast<int>(hw->native_bits) : 8;
-  if (latency) {
-    auto solved = allocate_latency(a, curves, *model, default_bits, o.budget, o.goal);
-    if (!solved) return 1;
-    o.allocation = std::move(*solved);
-  } else {
-    o.allocation = allocate(curves, o.budget, *o.solver);
-    o.goal = fmt::format("budget {} bits", o.budget);
+  const RateDistortionCurves curves = study::curves_to_solve(load_source(a.source, net), model ? &*model : nullptr);
+  study::AllocationGoal goal = latency ? latency_goal(a) : study::AllocationGoal{};
+  if (!latency || a.budget_bits >= 0 || a.avg_bits >= 0)
+    goal.budget_bits = budget_from(curves, a.budget_bits, a.avg_bits);
+  goal.detailed = [&](const sim::BitPlan& p) { return sim::simulate_detailed(*net, *hw, p, a.batch, {}).result; };
+  study::PlannedAllocation planned =
+      study::allocate_plan(curves, solver, goal, net ? &*net : nullptr, model ? &*model : nullptr,
+                           [](std::string_view note) { std::cerr << note << '\n'; });
+  if (!planned.unmet.empty()) {  // printed, not thrown: nothing may throw after a SystemC run
+    std::cerr << "error: " << planned.unmet << '\n';
+    return 1;
   }
-  std::optional<sim::BitPlan> plan;
-  if (net) {
-    const std::string label = fmt::format("{}: {}", o.solver->name, o.goal);
-    plan = to_bit_plan(*net, curves, o.allocation, default_bits, label);
-  }
-  o.score = score_plan(curves, o.allocation, model ? &*model : nullptr, plan ? &*plan : nullptr);
-  if (latency && parse_engine(a.engine) == sim::Engine::SystemC) {  // the rate the plan was timed at
-    o.score.simulated = sim::simulate_detailed(*net, *hw, *plan, a.batch, {}).result;
-    o.engine = std::string(sim::kEngineNames.name(sim::Engine::SystemC));
-  }
-  if (o.score.simulated && !o.score.simulated->feasible)
-    throw InputError({}, "the plan is infeasible on this hardware: " + o.score.simulated->reason);
+  study::AllocationOutcome& o = planned.outcome;
+  const std::optional<sim::BitPlan>& plan = planned.plan;
+  o.eval_data = a.eval_data;
+  o.plan_path = a.out_path;
   // With a real model: the plan's measured output error and accuracy, next to the prediction.
   if (!a.source.model_path.empty()) {
     const Dataset calibration = load_data(a.source.data, *net, std::cerr);
