@@ -173,6 +173,17 @@ void BM_EngineFmnist256Generic(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineFmnist256Generic)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// One thread: its CPU time per forward hardly depends on what else the machine runs (the figure
+// tools/bench-engine compares with ONNX Runtime's on one thread, on a shared machine).
+void BM_EngineFmnist256OneThread(benchmark::State& state) {
+  const Network net = load_workload(kRoot + "/workloads/fmnist_cnn.onnx");
+  const alloc::Dataset data = alloc::load_dataset("fashion-mnist:256");
+  const alloc::InferenceEngine engine(net, 1);
+  for (auto _ : state) benchmark::DoNotOptimize(engine.forward(data.images, data.count).data());
+  state.SetItemsProcessed(state.iterations() * data.count);
+}
+BENCHMARK(BM_EngineFmnist256OneThread)->Unit(benchmark::kMillisecond);
+
 // libsystemc's own main() references sc_main; Google Benchmark provides main().
 extern "C" int sc_main(int, char**) { return 0; }
 
