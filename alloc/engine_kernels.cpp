@@ -91,6 +91,13 @@ struct V {
   // Lanes l < `lanes` from p[l * stride], the others 0 (not read).
   BITSIM_KERNEL static Vec load_strided(const float* p, std::int64_t stride, int lanes) {
     if (stride == 1) return lanes == kWidth ? load(p) : load_partial(p, lanes);
+    if (stride == 2) {                 // the even values of two loads (a gather is far slower)
+      const int need = 2 * lanes - 1;  // values p[0 .. need)
+      const __m512 a = need >= kWidth ? load(p) : load_partial(p, need);
+      const __m512 b = need > kWidth ? load_partial(p + kWidth, need - kWidth) : _mm512_setzero_ps();
+      const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+      return _mm512_maskz_permutex2var_ps(mask(lanes), a, even, b);
+    }
     const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                              _mm512_set1_epi32(static_cast<int>(stride)));
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask(lanes), index, p, 4);
