@@ -8,6 +8,7 @@
 
 #include "sim/analytical_model.h"
 #include "sim/detailed_model.h"
+#include "sim/energy.h"
 #include "sim/hw_config.h"
 #include "sim/workload.h"
 #include "tools/cli/commands.h"
@@ -22,7 +23,8 @@ namespace {
 // the layer whose output path runs this one (datapath.fusion); its DRAM bytes split into weights
 // read, inputs read and output written (under fusion, the chain's output is written by its first
 // layer). Then SCALE-Sim's report columns (analytical_model.h): folds (rs: processing passes),
-// utilization, mapping_efficiency, on-chip buffer traffic in values, and rs's mapping.
+// utilization, mapping_efficiency, on-chip buffer traffic in values, and rs's mapping. Last, the
+// layer's energy per batch and its split (sim/energy.h).
 const std::vector<std::string>& analytical_columns() {
   static const std::vector<std::string> columns = {"layer",
                                                    "op",
@@ -46,11 +48,18 @@ const std::vector<std::string>& analytical_columns() {
                                                    "sram_filter_reads",
                                                    "sram_ofmap_writes",
                                                    "sram_psum_reads",
-                                                   "mapping"};
+                                                   "mapping",
+                                                   "dram_energy_j",
+                                                   "sram_energy_j",
+                                                   "pe_energy_j",
+                                                   "mac_energy_j",
+                                                   "decoder_energy_j",
+                                                   "energy_j"};
   return columns;
 }
 
-Table layer_table(const Network& net, const AnalyticalModel& model, const SimResult& r, const DetailedResult* detail) {
+Table layer_table(const Network& net, const AnalyticalModel& model, const BitPlan& plan, const SimResult& r,
+                  const DetailedResult* detail) {
   const ActivationTraffic& traffic = model.traffic();
   std::vector<std::string> columns = analytical_columns();
   if (detail)
@@ -63,6 +72,7 @@ Table layer_table(const Network& net, const AnalyticalModel& model, const SimRes
     const LayerTiming& x = r.layers[i];
     const LayerReport rep = model.report(i, x);
     const int anchor = traffic.layer(i).fused_into;
+    const EnergyBreakdown e = layer_energy(model, i, plan, x);
     std::vector<Cell> row = {l.name,
                              std::string(op_name(l.op)),
                              anchor >= 0 ? net.layer(static_cast<std::size_t>(anchor)).name : std::string("-"),
@@ -85,7 +95,13 @@ Table layer_table(const Network& net, const AnalyticalModel& model, const SimRes
                              rep.sram_filter_reads,
                              rep.sram_ofmap_writes,
                              rep.sram_psum_reads,
-                             model.array_cost(i).mapping.empty() ? std::string("-") : model.array_cost(i).mapping};
+                             model.array_cost(i).mapping.empty() ? std::string("-") : model.array_cost(i).mapping,
+                             e.dram_j,
+                             e.sram_j,
+                             e.pe_j,
+                             e.mac_j,
+                             e.decoder_j,
+                             e.total_j()};
     if (detail) {
       const LayerDetail& d = detail->layers[i];
       for (const Cell& c : {Cell(d.start_s), Cell(d.end_s), Cell(d.stall_dram_s), Cell(d.stall_decode_s),
@@ -98,13 +114,34 @@ Table layer_table(const Network& net, const AnalyticalModel& model, const SimRes
 }
 
 // activations: every layer output; stored_activations: those that exist off chip (the rest stay
-// inside a fused datapath or on chip, datapath.fusion and datapath.shortcut).
-Table totals_table(const Network& net, const ActivationTraffic& traffic, const SimResult& r,
+// inside a fused datapath or on chip, datapath.fusion and datapath.shortcut). Then energy per batch
+// (and its split) and per image, and the chip's area and its split (sim/energy.h).
+Table totals_table(const Network& net, const AnalyticalModel& model, const BitPlan& plan, const SimResult& r,
                    const DetailedResult* detail) {
-  std::vector<std::string> columns = {
-      "batch",          "macs",       "weights", "activations",      "stored_activations",
-      "compute_cycles", "dram_bytes", "time_s",  "time_per_image_s", "inference_rate_per_s"};
-  const std::int64_t stored = traffic.stored_values(net);
+  std::vector<std::string> columns = {"batch",
+                                      "macs",
+                                      "weights",
+                                      "activations",
+                                      "stored_activations",
+                                      "compute_cycles",
+                                      "dram_bytes",
+                                      "time_s",
+                                      "time_per_image_s",
+                                      "inference_rate_per_s",
+                                      "dram_energy_j",
+                                      "sram_energy_j",
+                                      "pe_energy_j",
+                                      "mac_energy_j",
+                                      "decoder_energy_j",
+                                      "energy_j",
+                                      "energy_per_image_j",
+                                      "pe_area_mm2",
+                                      "sram_area_mm2",
+                                      "decoder_area_mm2",
+                                      "area_mm2"};
+  const std::int64_t stored = model.traffic().stored_values(net);
+  const EnergyBreakdown e = inference_energy(model, plan, r);
+  const AreaBreakdown area = chip_area(model.hardware());
   std::vector<Cell> row = {static_cast<std::int64_t>(r.batch),
                            net.total_macs() * r.batch,
                            net.total_weights(),
@@ -114,7 +151,18 @@ Table totals_table(const Network& net, const ActivationTraffic& traffic, const S
                            r.dram_bytes,
                            r.time_s,
                            r.time_per_image_s,
-                           r.inference_rate_per_s};
+                           r.inference_rate_per_s,
+                           e.dram_j,
+                           e.sram_j,
+                           e.pe_j,
+                           e.mac_j,
+                           e.decoder_j,
+                           e.total_j(),
+                           e.total_j() / r.batch,
+                           area.pe_m2 * 1e6,
+                           area.sram_m2 * 1e6,
+                           area.decoder_m2 * 1e6,
+                           area.total_m2() * 1e6};
   if (detail) {
     for (const char* c : {"achieved_dram_bytes_per_s", "dram_busy_s", "decoder_busy_s", "array_busy_s",
                           "peak_weight_buffer_bytes", "peak_activation_buffer_bytes"})
@@ -130,10 +178,12 @@ Table totals_table(const Network& net, const ActivationTraffic& traffic, const S
 
 // The CSV's last row, aligned with the layer columns: sums where a sum means something (time_s:
 // the batch's, with dram.latency), the rest empty.
-std::vector<Cell> total_row(const Network& net, const AnalyticalModel& model, const SimResult& r, int batch) {
+std::vector<Cell> total_row(const Network& net, const AnalyticalModel& model, const BitPlan& plan, const SimResult& r,
+                            int batch) {
   double weight = 0, input = 0, output = 0, dram_s = 0, decode_s = 0, compute_s = 0;
   double ifmap = 0, filter = 0, ofmap = 0, psum = 0;
   std::int64_t folds = 0;
+  const EnergyBreakdown e = inference_energy(model, plan, r);
   for (std::size_t i = 0; i < r.layers.size(); ++i) {
     const LayerTiming& x = r.layers[i];
     const LayerReport rep = model.report(i, x);
@@ -166,7 +216,13 @@ std::vector<Cell> total_row(const Network& net, const AnalyticalModel& model, co
                                               {"sram_ifmap_reads", ifmap},
                                               {"sram_filter_reads", filter},
                                               {"sram_ofmap_writes", ofmap},
-                                              {"sram_psum_reads", psum}};
+                                              {"sram_psum_reads", psum},
+                                              {"dram_energy_j", e.dram_j},
+                                              {"sram_energy_j", e.sram_j},
+                                              {"pe_energy_j", e.pe_j},
+                                              {"mac_energy_j", e.mac_j},
+                                              {"decoder_energy_j", e.decoder_j},
+                                              {"energy_j", e.total_j()}};
   std::vector<Cell> row;
   for (const std::string& c : analytical_columns()) {
     const auto it = values.find(c);
@@ -205,8 +261,8 @@ int run_simulate(const SimulateArgs& a) {
     if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
   }
   const AnalyticalModel model(net, hw, a.batch);  // the mappings and traffic the results came from
-  const Table layers = layer_table(net, model, r, detail ? &*detail : nullptr);
-  const Table totals = totals_table(net, model.traffic(), r, detail ? &*detail : nullptr);
+  const Table layers = layer_table(net, model, plan, r, detail ? &*detail : nullptr);
+  const Table totals = totals_table(net, model, plan, r, detail ? &*detail : nullptr);
   switch (a.out.format()) {
     case Format::Json: {
       JsonWriter j(std::cout);
@@ -231,7 +287,7 @@ int run_simulate(const SimulateArgs& a) {
     }
     case Format::Csv: {
       Table with_total = layers;
-      with_total.add_row(total_row(net, model, r, a.batch));  // (its SystemC columns stay empty: add_row pads)
+      with_total.add_row(total_row(net, model, plan, r, a.batch));  // (its SystemC columns stay empty: add_row pads)
       with_total.write_csv(std::cout);
       break;
     }
@@ -251,7 +307,7 @@ int run_simulate(const SimulateArgs& a) {
 
 int run_demo(const DemoArgs& a) {
   Table t({"hardware", "workload", "bits", "dram_bytes", "compute_time_s", "time_s", "inference_rate_per_s",
-           "speedup_vs_native", "dram_bound_layers", "compute_bound_layers"});
+           "speedup_vs_native", "dram_bound_layers", "compute_bound_layers", "energy_per_image_j", "area_mm2"});
   for (const char* hw_name : {"tpu", "eyeriss"}) {
     const HardwareConfig hw = load_hardware_config(fmt::format("{}/configs/{}.yaml", a.data_dir, hw_name));
     for (const char* wl : {"resnet50", "mobilenet_v1"}) {
@@ -266,7 +322,8 @@ int run_demo(const DemoArgs& a) {
         double compute_s = 0;
         for (const auto& l : r.layers) compute_s += l.compute_time_s;
         t.add_row({hw.name, net.name(), plan.label, r.dram_bytes, compute_s, r.time_s, r.inference_rate_per_s,
-                   r.inference_rate_per_s / native.inference_rate_per_s, bound.dram, bound.compute});
+                   r.inference_rate_per_s / native.inference_rate_per_s, bound.dram, bound.compute,
+                   inference_energy(model, plan, r).total_j() / r.batch, chip_area(hw).total_m2() * 1e6});
       }
     }
   }
@@ -286,7 +343,8 @@ int run_explain_config() {
                p.default_text.empty() ? std::string("(required)") : std::string(p.default_text),
                std::string(p.description)});
   std::cout << "Hardware YAML parameters (sizes: B, KB = 1000 B, KiB = 1024 B, MB, MiB, GB, GiB; bandwidths the\n"
-               "same per second; frequencies Hz, kHz, MHz, GHz; times s, ms, us, ns):\n\n";
+               "same per second; frequencies Hz, kHz, MHz, GHz; times s, ms, us, ns; energies fJ, pJ, nJ, uJ, mJ, J;\n"
+               "areas um2, mm2). Sources of the energy and area defaults: sim/energy_table.h.\n\n";
   t.write_text(std::cout);
   return 0;
 }
