@@ -265,9 +265,9 @@ TEST(Study, ParetoFrontKeepsOnlyUndominatedRows) {
       rows, {study::Objective::InferenceRate, study::Objective::OutputError, study::Objective::HardwareCost});
   EXPECT_EQ(front, (std::vector<bool>{true, false, true, true, false, false, false}));
   // Energy and area as objectives: the same rows, cost ignored, energy and area deciding.
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    rows[i].energy_per_image_j = rows[i].cost;  // as before for energy
-    rows[i].area_mm2 = 1;
+  for (StudyRow& r : rows) {
+    r.energy_per_image_j = r.cost;  // as before for energy
+    r.area_mm2 = 1;
   }
   rows[1].energy_per_image_j = 5;  // now equal to row 0 in everything: dominated (a repeat)
   rows[4].area_mm2 = 0.5;          // the smallest chip: on the front
