@@ -35,53 +35,77 @@ double mac_energy_j(const EnergyParams& e, int a_bits, int b_bits) {
   return e.mult_8bit * a * b / 64.0 + e.add_8bit * (a + b) / 8.0;
 }
 
-EnergyBreakdown layer_energy(const AnalyticalModel& model, std::size_t i, const BitPlan& plan, const LayerTiming& t) {
-  const HardwareConfig& hw = model.hardware();
+namespace {
+
+// What every layer of one config pays per unit (the SRAM rule's powers computed once per inference).
+struct Rates {
+  double act_value = 0, filter_value = 0;  // per value read or written in each SRAM
+  double decoder_symbol = 0;
+  double native_mac = 0;
+  double pe_per_mac = 0;  // registers (os/ws/is) or scratchpads (rs)
+};
+
+Rates rates_of(const HardwareConfig& hw) {
   const EnergyParams& e = hw.energy;
-  const Network& net = model.network();
-  const Layer& l = net.layer(i);
-  EnergyBreakdown out;
-  if (l.op == LayerOp::Input) return out;
   const auto native = static_cast<int>(hw.native_bits);
-  out.dram_j = t.dram_bytes * 8.0 * e.dram_per_bit;
-  out.decoder_j = static_cast<double>(t.decode_symbols) * sram_access_energy_j(e, hw.decoder_table_bytes);
-
-  const LayerReport rep = model.report(i, t);
   const double per_value = native / kAccessBits;  // 64-bit accesses per value
-  const double act = sram_access_energy_j(e, hw.sram_activation_bytes) * per_value;
-  const double filter_bytes = hw.dataflow == Dataflow::RowStationary ? hw.sram_activation_bytes : hw.sram_weight_bytes;
-  out.sram_j = (rep.sram_ifmap_reads + rep.sram_ofmap_writes + rep.sram_psum_reads) * act +
-               rep.sram_filter_reads * sram_access_energy_j(e, filter_bytes) * per_value;
-
-  if (!l.on_array() || t.compute_cycles == 0) return out;
-  const double macs = static_cast<double>(l.macs) * model.batch();
-  int a_bits = native, b_bits = native;
-  if (e.mac_width == MacWidth::Plan) {
-    int input_bits = 0;
-    for (int p : l.inputs) input_bits = std::max(input_bits, plan.activations[static_cast<std::size_t>(p)].bits);
-    const int weight_bits = plan.weights[i].bits;
-    a_bits = weight_bits > 0 ? weight_bits : native;
-    b_bits = input_bits > 0 ? input_bits : native;
-  }
-  out.mac_j = macs * mac_energy_j(e, a_bits, b_bits);
+  Rates r;
+  r.act_value = sram_access_energy_j(e, hw.sram_activation_bytes) * per_value;
+  r.filter_value =
+      hw.dataflow == Dataflow::RowStationary ? r.act_value : sram_access_energy_j(e, hw.sram_weight_bytes) * per_value;
+  r.decoder_symbol = sram_access_energy_j(e, hw.decoder_table_bytes);
+  r.native_mac = mac_energy_j(e, native, native);
   switch (hw.dataflow) {
     case Dataflow::OutputStationary:
-      out.pe_j = macs * 4.0 * native * e.register_per_bit;
+      r.pe_per_mac = 4.0 * native * e.register_per_bit;
       break;
     case Dataflow::WeightStationary:
     case Dataflow::InputStationary:
-      out.pe_j = macs * 3.0 * native * e.register_per_bit;
+      r.pe_per_mac = 3.0 * native * e.register_per_bit;
       break;
     case Dataflow::RowStationary:
-      out.pe_j = macs * 4.0 * e.rf_access_in_macs * mac_energy_j(e, native, native);
+      r.pe_per_mac = 4.0 * e.rf_access_in_macs * r.native_mac;
       break;
+  }
+  return r;
+}
+
+EnergyBreakdown energy_at(const AnalyticalModel& model, std::size_t i, const BitPlan& plan, const LayerTiming& t,
+                          const Rates& rates) {
+  const HardwareConfig& hw = model.hardware();
+  const Layer& l = model.network().layer(i);
+  EnergyBreakdown out;
+  if (l.op == LayerOp::Input) return out;
+  out.dram_j = t.dram_bytes * 8.0 * hw.energy.dram_per_bit;
+  out.decoder_j = static_cast<double>(t.decode_symbols) * rates.decoder_symbol;
+  const ArrayCost& cost = model.array_cost(i);
+  out.sram_j = (cost.sram_ifmap_reads + cost.sram_ofmap_writes + cost.sram_psum_reads) * rates.act_value +
+               cost.sram_filter_reads * rates.filter_value;
+  if (!l.on_array() || t.compute_cycles == 0) return out;
+  const double macs = static_cast<double>(l.macs) * model.batch();
+  out.pe_j = macs * rates.pe_per_mac;
+  out.mac_j = macs * rates.native_mac;
+  if (hw.energy.mac_width == MacWidth::Plan) {
+    const auto native = static_cast<int>(hw.native_bits);
+    int input_bits = 0;
+    for (int p : l.inputs) input_bits = std::max(input_bits, plan.activations[static_cast<std::size_t>(p)].bits);
+    const int weight_bits = plan.weights[i].bits;
+    out.mac_j =
+        macs * mac_energy_j(hw.energy, weight_bits > 0 ? weight_bits : native, input_bits > 0 ? input_bits : native);
   }
   return out;
 }
 
+}  // namespace
+
+EnergyBreakdown layer_energy(const AnalyticalModel& model, std::size_t i, const BitPlan& plan, const LayerTiming& t) {
+  return energy_at(model, i, plan, t, rates_of(model.hardware()));
+}
+
 EnergyBreakdown inference_energy(const AnalyticalModel& model, const BitPlan& plan, const SimResult& r) {
+  const Rates rates = rates_of(model.hardware());
   EnergyBreakdown out;
-  for (std::size_t i = 0; i < r.layers.size(); ++i) out += layer_energy(model, i, plan, r.layers[i]);
+  for (std::size_t i = 0; i < r.layers.size(); ++i) out += energy_at(model, i, plan, r.layers[i], rates);
   return out;
 }
 

@@ -333,17 +333,16 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
   out.write("codesign.csv", csv_text(all));
   out.write("pareto.csv", csv_text(best));
   out.write("pareto-energy.svg",
-            scatter_chart({fmt::format("Co-design: images/s vs energy per image (front: {})", objectives_text(r.spec)),
+            scatter_chart({"Co-design: images/s vs energy per image (front: the study's objectives)",
                            "energy per image (J)", "images/s", true, false},
                           pareto_scatter(r, front, [](const StudyRow& row) { return row.energy_per_image_j; })));
   out.write("pareto-area.svg",
-            scatter_chart({fmt::format("Co-design: images/s vs chip area (front: {})", objectives_text(r.spec)),
-                           "area (mm2)", "images/s", false, false},
+            scatter_chart({"Co-design: images/s vs chip area (front: the study's objectives)", "area (mm2)", "images/s",
+                           false, false},
                           pareto_scatter(r, front, [](const StudyRow& row) { return row.area_mm2; })));
-  out.write("pareto-cost.svg",
-            scatter_chart({fmt::format("Co-design: images/s vs hardware cost (front: {})", objectives_text(r.spec)),
-                           "hardware cost (proxy)", "images/s", false, false},
-                          pareto_scatter(r, front, [](const StudyRow& row) { return row.cost; })));
+  out.write("pareto-cost.svg", scatter_chart({"Co-design: images/s vs hardware cost (front: the study's objectives)",
+                                              "hardware cost (proxy)", "images/s", false, false},
+                                             pareto_scatter(r, front, [](const StudyRow& row) { return row.cost; })));
   out.write("pareto-error.svg",
             scatter_chart(
                 {"Co-design: images/s vs predicted output error", "predicted output error", "images/s", true, false},
