@@ -135,6 +135,15 @@ std::vector<std::pair<std::string, std::string>> cross_field_problems(const Hard
     if (!(value > 0))
       out.emplace_back(key, fmt::format("{}: expected an energy above 0 (the SRAM rule takes its logarithm), got {}",
                                         key, format_quantity(value, Dimension::Joules)));
+  // Between the points the energy grows with size, at most in proportion to it (exponent 0 to 1).
+  auto grows = [&](const char* key, double small, double large, const char* small_key, double factor) {
+    if (small > 0 && large > 0 && !(large >= small && large <= small * factor))
+      out.emplace_back(key, fmt::format("{}: expected from {} ({}) to {} times it, got {}", key, small_key,
+                                        format_quantity(small, Dimension::Joules), factor,
+                                        format_quantity(large, Dimension::Joules)));
+  };
+  grows("energy.sram_32kib", hw.energy.sram_8kib, hw.energy.sram_32kib, "energy.sram_8kib", 4);
+  grows("energy.sram_1mib", hw.energy.sram_32kib, hw.energy.sram_1mib, "energy.sram_32kib", 32);
   return out;
 }
 

@@ -161,6 +161,10 @@ TEST(Energy, BadValuesAreLocatedErrors) {
   EXPECT_EQ(
       config_error("energy: {sram_32kib: \"0 pJ\"}\n"),
       "F:8:22: error: energy.sram_32kib: expected an energy above 0 (the SRAM rule takes its logarithm), got 0 J");
+  // Between its points the SRAM energy grows with size, at most in proportion to it.
+  EXPECT_EQ(config_error("energy: {sram_8kib: \"10 pJ\", sram_32kib: \"5 pJ\", sram_1mib: \"1 nJ\"}\n"),
+            "F:8:42: error: energy.sram_32kib: expected from energy.sram_8kib (10 pJ) to 4 times it, got 5 pJ\n"
+            "F:8:61: error: energy.sram_1mib: expected from energy.sram_32kib (5 pJ) to 32 times it, got 1 nJ");
 }
 
 TEST(Energy, TableDefaultsAndStructInitializersAgree) {
