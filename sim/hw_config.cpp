@@ -77,6 +77,24 @@ Param number(std::string_view key, std::string_view def, std::string_view desc, 
           [=](const HardwareConfig& hw) { return fmt::format("{}", hw.*field); }};
 }
 
+// A quantity of one of the config's sub-structs (energy, area), >= 0.
+template <typename S>
+Param sub_quantity(std::string_view key, std::string_view type, Dimension dim, std::string_view def,
+                   std::string_view desc, S HardwareConfig::*section, double S::*field) {
+  return {{key, type, def, desc},
+          [=](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+            const auto v = node.IsScalar() ? parse_quantity(node.Scalar(), dim) : std::nullopt;
+            if (!v) {
+              r.diag.expected(yaml::where(r.file, node), key,
+                              fmt::format("a quantity with a unit ({})", unit_examples(dim)), yaml::describe(node));
+              return false;
+            }
+            (hw.*section).*field = *v;
+            return true;
+          },
+          [=](const HardwareConfig& hw) { return format_quantity((hw.*section).*field, dim); }};
+}
+
 // One of a closed set, spelt as its name table says; the type column lists the names.
 template <typename Enum, std::size_t N>
 Param choice(std::string_view key, const NameTable<Enum, N>& names, std::string_view def, std::string_view desc,
@@ -110,10 +128,27 @@ std::vector<std::pair<std::string, std::string>> cross_field_problems(const Hard
     out.emplace_back("decoder.symbols_per_cycle",
                      fmt::format("decoder.symbols_per_cycle: expected a number from 1/1024 to 1024, got {}",
                                  hw.decoder_symbols_per_cycle));
+  // The SRAM energy rule interpolates in log(energy) between these three points (sim/energy_table.h).
+  for (const auto& [key, value] :
+       {std::pair{"energy.sram_8kib", hw.energy.sram_8kib}, std::pair{"energy.sram_32kib", hw.energy.sram_32kib},
+        std::pair{"energy.sram_1mib", hw.energy.sram_1mib}})
+    if (!(value > 0))
+      out.emplace_back(key, fmt::format("{}: expected an energy above 0 (the SRAM rule takes its logarithm), got {}",
+                                        key, format_quantity(value, Dimension::Joules)));
+  // Between the points the energy grows with size, at most in proportion to it (exponent 0 to 1).
+  auto grows = [&](const char* key, double small, double large, const char* small_key, double factor) {
+    if (small > 0 && large > 0 && !(large >= small && large <= small * factor))
+      out.emplace_back(key, fmt::format("{}: expected from {} ({}) to {} times it, got {}", key, small_key,
+                                        format_quantity(small, Dimension::Joules), factor,
+                                        format_quantity(large, Dimension::Joules)));
+  };
+  grows("energy.sram_32kib", hw.energy.sram_8kib, hw.energy.sram_32kib, "energy.sram_8kib", 4);
+  grows("energy.sram_1mib", hw.energy.sram_32kib, hw.energy.sram_1mib, "energy.sram_32kib", 32);
   return out;
 }
 
 const std::vector<Param>& params() {
+  static const std::string mac_width_type = kMacWidthNames.choices();  // the ParamInfo keeps a view
   static const std::vector<Param> table = {
       {{"name", "string", "", "a label for tables and reports"},
        [](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
@@ -205,6 +240,65 @@ const std::vector<Param>& params() {
          return true;
        },
        [](const HardwareConfig& hw) { return fmt::format("{}", hw.rs_zero_fraction); }},
+      quantity("decoder.table", "size", Dimension::Bytes, "8 KiB",
+               "per decoder lane, the table it reads one 64-bit entry of per symbol: the decoder's energy per symbol "
+               "(SRAM rule of energy.sram_*) and area (area.sram_bit); ours, see sim/energy_table.h",
+               &HardwareConfig::decoder_table_bytes),
+      // Energy per access and area per component, with their sources: sim/energy_table.h.
+      sub_quantity("energy.dram_per_bit", "energy", Dimension::Joules, "20.3125 pJ",
+                   "DRAM energy per bit moved (Horowitz, ISSCC 2014, 45 nm: 1.3-2.6 nJ per 64 bits; the low end)",
+                   &HardwareConfig::energy, &EnergyParams::dram_per_bit),
+      sub_quantity("energy.sram_8kib", "energy", Dimension::Joules, "10 pJ",
+                   "64-bit access of an 8 KiB SRAM (Horowitz 2014); sizes between and beyond by a power law",
+                   &HardwareConfig::energy, &EnergyParams::sram_8kib),
+      sub_quantity("energy.sram_32kib", "energy", Dimension::Joules, "20 pJ",
+                   "64-bit access of a 32 KiB SRAM (Horowitz 2014)", &HardwareConfig::energy,
+                   &EnergyParams::sram_32kib),
+      sub_quantity("energy.sram_1mib", "energy", Dimension::Joules, "100 pJ",
+                   "64-bit access of a 1 MiB SRAM (Horowitz 2014)", &HardwareConfig::energy, &EnergyParams::sram_1mib),
+      sub_quantity("energy.mult_8bit", "energy", Dimension::Joules, "0.2 pJ",
+                   "8-bit integer multiply (Horowitz 2014); scaled by the product of the operand widths / 64",
+                   &HardwareConfig::energy, &EnergyParams::mult_8bit),
+      sub_quantity("energy.add_8bit", "energy", Dimension::Joules, "0.03 pJ",
+                   "8-bit integer add (Horowitz 2014); scaled by the adder's width / 8 (accumulator: the product's "
+                   "width)",
+                   &HardwareConfig::energy, &EnergyParams::add_8bit),
+      {{"energy.mac_width", mac_width_type, "native",
+        "native: a MAC costs a native_bits x native_bits multiply whatever the plan; plan: the plan's weight x "
+        "input bits (precision-scalable MACs)"},
+       [](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+         const auto v = r.choice(node, "energy.mac_width", kMacWidthNames.names());
+         if (v) hw.energy.mac_width = *kMacWidthNames.find(*v);
+         return v.has_value();
+       },
+       [](const HardwareConfig& hw) { return std::string(kMacWidthNames.name(hw.energy.mac_width)); }},
+      sub_quantity("energy.register_per_bit", "energy", Dimension::Joules, "0.009 pJ",
+                   "os/ws/is: a pipeline-register bit written (Aladdin's 40 nm register, as Accelergy's Aladdin "
+                   "plug-in); per MAC os writes 4 x native_bits, ws and is 3 x",
+                   &HardwareConfig::energy, &EnergyParams::register_per_bit),
+      {{"energy.rf_access_in_macs", "number", "1",
+        "rs: one scratchpad access (4 per MAC: 3 reads, 1 write) in MACs at native_bits (Eyeriss, ISCA 2016, "
+        "Table IV: RF 1x)"},
+       [](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
+         const auto v = r.number(node, "energy.rf_access_in_macs", 0);
+         if (v) hw.energy.rf_access_in_macs = *v;
+         return v.has_value();
+       },
+       [](const HardwareConfig& hw) { return fmt::format("{}", hw.energy.rf_access_in_macs); }},
+      sub_quantity("area.mult_8bit", "area", Dimension::SquareMeters, "282 um2",
+                   "8-bit integer multiplier (Horowitz 2014, 45 nm); scaled by the product of the widths / 64",
+                   &HardwareConfig::area, &AreaParams::mult_8bit),
+      sub_quantity("area.add_8bit", "area", Dimension::SquareMeters, "36 um2",
+                   "8-bit integer adder (Horowitz 2014); scaled by width / 8 (accumulator: 2 x native_bits)",
+                   &HardwareConfig::area, &AreaParams::add_8bit),
+      sub_quantity("area.register_per_bit", "area", Dimension::SquareMeters, "5.98 um2",
+                   "a register bit (Aladdin's 40 nm table); per PE 4 x native_bits (rs: its ifmap and psum "
+                   "scratchpads)",
+                   &HardwareConfig::area, &AreaParams::register_per_bit),
+      sub_quantity("area.sram_bit", "area", Dimension::SquareMeters, "0.346 um2",
+                   "an SRAM bit cell (Intel 45 nm, Mistry et al., IEDM 2007), for sram.* and decoder tables; cells "
+                   "only (no periphery)",
+                   &HardwareConfig::area, &AreaParams::sram_bit),
   };
   return table;
 }

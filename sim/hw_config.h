@@ -13,6 +13,7 @@
 
 #include "sim/base/diagnostics.h"
 #include "sim/base/names.h"
+#include "sim/energy_table.h"
 
 namespace bitsim::sim {
 
@@ -114,6 +115,11 @@ struct HardwareConfig {
   std::int64_t rs_bus_bits = 64;
   bool rs_rlc = false;
   double rs_zero_fraction = 0;  // zeros among the values of an RLC-coded feature map
+  // Energy and area (sim/energy_table.h has every value's source; sim/energy.h the model). These
+  // initializers repeat the parameter table's defaults too (a test keeps them equal).
+  double decoder_table_bytes = 8192;  // per decoder lane: one 64-bit entry read per symbol
+  EnergyParams energy;
+  AreaParams area;
 
   double peak_macs_per_s() const { return static_cast<double>(array_rows * array_cols) * clock_hz; }
   bool operator==(const HardwareConfig&) const = default;  // every field, `source` included

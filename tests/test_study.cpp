@@ -50,13 +50,22 @@ TEST(StudySpec, ErrorsNameTheLineAndWhatWasExpected) {
             "F:1:1: error: avg_bits: missing (bits per value on average, a number or a list)");
   EXPECT_EQ(spec_error("avg_bits: 2\nsolver: [exact]\n"),
             "F:4:1: error: solver: unknown key (did you mean 'solvers'?); expected one of: hardware, workload, "
-            "input_shape, curves, rate, avg_bits, solvers, batch, vary, cost");
+            "input_shape, curves, rate, avg_bits, solvers, batch, vary, cost, objectives");
   // Solver names are checked where they are written, against the one solver table.
   EXPECT_EQ(spec_error("avg_bits: 2\nsolvers: [exact, lagrangain]\n"),
             "F:4:18: error: solvers[1]: unknown solver 'lagrangain' (did you mean 'lagrangian'?); expected one of: "
             "equal, lagrangian, exact, sqnr, sensitivity, latency");
   EXPECT_EQ(spec_error("avg_bits: 2\nrate: huffman\n"),
             "F:4:7: error: rate: expected one of fixed, entropy, coded, got 'huffman'");
+  // Co-design objectives: names from the one table, no repeats, at least two.
+  EXPECT_EQ(spec_error("avg_bits: 2\nobjectives: [inference_rate, energi]\n"),
+            "F:4:30: error: objectives[1]: expected one of inference_rate, output_error, energy, area, hardware_cost, "
+            "got 'energi' (did you mean 'energy'?)");
+  EXPECT_EQ(spec_error("avg_bits: 2\nobjectives: [energy, area, energy]\n"),
+            "F:4:28: error: objectives[2]: 'energy' is listed twice");
+  EXPECT_EQ(spec_error("avg_bits: 2\nobjectives: energy\n"),
+            "F:4:13: error: objectives: expected a list of at least two of inference_rate, output_error, energy, "
+            "area or hardware_cost, got 'energy'");
 }
 
 TEST(StudySpec, MalformedRangesAndKeysAreLocatedErrors) {
@@ -107,6 +116,7 @@ TEST(StudySpec, WrittenSpecReadsBackTheSame) {
   EXPECT_EQ(r.vary[0].key, s.vary[0].key);
   EXPECT_EQ(r.vary[0].values, s.vary[0].values);
   EXPECT_EQ(r.cost.dram_gb_per_s, s.cost.dram_gb_per_s);
+  EXPECT_EQ(r.objectives, s.objectives);
   // The same file again, byte for byte.
   EXPECT_EQ(study::study_spec_yaml(r, "a comment"), yaml);
 }
@@ -251,8 +261,19 @@ TEST(Study, ParetoFrontKeepsOnlyUndominatedRows) {
                                 row(9, 0.5, 9), row(8, 2, 5),  row(10, 1, 5)};
   rows.push_back(row(100, 0, 0));
   rows.back().feasible = false;  // never on the front
-  const std::vector<bool> front = pareto_rows(rows);
+  const std::vector<bool> front = pareto_rows(
+      rows, {study::Objective::InferenceRate, study::Objective::OutputError, study::Objective::HardwareCost});
   EXPECT_EQ(front, (std::vector<bool>{true, false, true, true, false, false, false}));
+  // Energy and area as objectives: the same rows, cost ignored, energy and area deciding.
+  for (StudyRow& r : rows) {
+    r.energy_per_image_j = r.cost;  // as before for energy
+    r.area_mm2 = 1;
+  }
+  rows[1].energy_per_image_j = 5;  // now equal to row 0 in everything: dominated (a repeat)
+  rows[4].area_mm2 = 0.5;          // the smallest chip: on the front
+  EXPECT_EQ(pareto_rows(rows, {study::Objective::InferenceRate, study::Objective::OutputError, study::Objective::Energy,
+                               study::Objective::Area}),
+            (std::vector<bool>{true, false, true, true, true, false, false}));
 }
 
 }  // namespace

@@ -30,6 +30,12 @@ TEST(Units, DecimalAndBinaryPrefixesDiffer) {
   EXPECT_DOUBLE_EQ(*parse_quantity("1GiB/s", Dimension::BytesPerSecond), 1073741824.0);
   EXPECT_DOUBLE_EQ(*parse_quantity("700 MHz", Dimension::Hertz), 700e6);
   EXPECT_DOUBLE_EQ(*parse_quantity("100 ns", Dimension::Seconds), 100e-9);
+  EXPECT_DOUBLE_EQ(*parse_quantity("0.2 pJ", Dimension::Joules), 0.2e-12);
+  EXPECT_DOUBLE_EQ(*parse_quantity("1.3 nJ", Dimension::Joules), 1.3e-9);
+  EXPECT_DOUBLE_EQ(*parse_quantity("282 um2", Dimension::SquareMeters), 282e-12);
+  EXPECT_DOUBLE_EQ(*parse_quantity("1.5 mm2", Dimension::SquareMeters), 1.5e-6);
+  EXPECT_FALSE(parse_quantity("282 um", Dimension::SquareMeters));
+  EXPECT_FALSE(parse_quantity("0.2 pj", Dimension::Joules));
 }
 
 TEST(Units, RejectsMissingWrongOrUnknownUnits) {
@@ -52,6 +58,10 @@ TEST(Units, FormatsWithTheShorterOfDecimalAndBinaryUnits) {
   EXPECT_EQ(format_quantity(732421875.0, Dimension::Hertz), "732.422 MHz");
   EXPECT_EQ(format_quantity(1e-7, Dimension::Seconds), "100 ns");
   EXPECT_EQ(format_quantity(0, Dimension::Seconds), "0 s");
+  EXPECT_EQ(format_quantity(1.3e-9 / 64, Dimension::Joules), "20.3125 pJ");
+  EXPECT_EQ(format_quantity(0.009e-12, Dimension::Joules), "9 fJ");
+  EXPECT_EQ(format_quantity(282e-12, Dimension::SquareMeters), "282 um2");
+  EXPECT_EQ(format_quantity(0.346e-12, Dimension::SquareMeters), "0.346 um2");
 }
 
 TEST(DidYouMean, SuggestsOnlyCloseWords) {

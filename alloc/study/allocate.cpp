@@ -8,6 +8,7 @@
 #include "alloc/solvers/latency_solver.h"
 #include "sim/base/diagnostics.h"
 #include "sim/base/units.h"
+#include "sim/energy.h"
 
 namespace bitsim::study {
 
@@ -81,6 +82,10 @@ PlannedAllocation allocate_plan(const alloc::RateDistortionCurves& curves, const
   }
   if (!systemc && o.score.simulated && !o.score.simulated->feasible)
     throw InputError({}, "the plan is infeasible on this hardware: " + o.score.simulated->reason);
+  if (o.score.simulated && o.score.simulated->feasible && model && out.plan) {
+    o.energy = sim::inference_energy(*model, *out.plan, *o.score.simulated);
+    o.area = sim::chip_area(model->hardware());
+  }
   return out;
 }
 

@@ -73,6 +73,17 @@ Record allocation_record(const AllocationOutcome& o) {
     r.add("bottleneck_layers", "compute", b.compute);
     r.add("bottleneck_layers", "dram", b.dram);
     r.add("bottleneck_layers", "decode", b.decode);
+    const double per_image = 1.0 / o.batch;
+    r.add("energy_per_image_j", o.energy.total_j() * per_image);
+    r.add("energy_per_image", "dram_j", o.energy.dram_j * per_image);
+    r.add("energy_per_image", "sram_j", o.energy.sram_j * per_image);
+    r.add("energy_per_image", "pe_j", o.energy.pe_j * per_image);
+    r.add("energy_per_image", "mac_j", o.energy.mac_j * per_image);
+    r.add("energy_per_image", "decoder_j", o.energy.decoder_j * per_image);
+    r.add("area_mm2", o.area.total_m2() * 1e6);
+    r.add("area", "pe_mm2", o.area.pe_m2 * 1e6);
+    r.add("area", "sram_mm2", o.area.sram_m2 * 1e6);
+    r.add("area", "decoder_mm2", o.area.decoder_m2 * 1e6);
   }
   if (!o.plan_path.empty()) r.add("plan_file", o.plan_path);
   return r;

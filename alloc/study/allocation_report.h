@@ -11,6 +11,7 @@
 #include "alloc/solvers/solver.h"
 #include "alloc/study/measure.h"
 #include "sim/base/table.h"
+#include "sim/energy.h"
 #include "sim/hw_config.h"
 
 namespace bitsim::study {
@@ -25,13 +26,15 @@ struct AllocationOutcome {
   std::string engine = "analytical";  // which model `score.simulated` comes from
   const sim::HardwareConfig* hw = nullptr;
   int batch = 1;
+  sim::EnergyBreakdown energy;              // per batch, of the simulated plan (sim/energy.h)
+  sim::AreaBreakdown area;                  // of hw
   std::optional<PlanMeasurement> measured;  // with a trained model
   std::string eval_data;                    // where it was measured
   std::string plan_path;                    // where the plan was written, if it was
 };
 
 // solver, goal, budget, curves and their provenance, rate, error, sizes, the solver's details, the
-// hardware (every parameter), simulated rate and bottlenecks, measured error, the plan file.
+// hardware (every parameter), simulated rate, bottlenecks, energy per image and area, measured error, the plan file.
 Record allocation_record(const AllocationOutcome& o);
 
 // Per tensor: the chosen option, its bits, rate and distortion.

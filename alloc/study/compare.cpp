@@ -51,7 +51,7 @@ std::vector<std::string> columns(bool paper) {
   std::vector<std::string> c;
   if (paper) c = {"hardware", "workload"};
   for (const char* k : {"avg_bits", "solver", "rate_bits", "size_bytes", "predicted_distortion", "inference_rate_per_s",
-                        "speedup_vs_equal", "speedup_vs_native", "dram_bound_layers"})
+                        "speedup_vs_equal", "speedup_vs_native", "dram_bound_layers", "energy_per_image_j", "area_mm2"})
     c.emplace_back(k);
   if (paper) {
     c.emplace_back("paper_inference_rate_per_s");
@@ -85,9 +85,10 @@ Table comparison_table(const Comparison& c) {
       t.add_row(std::move(cells));
       continue;
     }
-    for (const Cell& v : {Cell(row.rate_bits), Cell(row.rate_bits / 8), Cell(row.output_error),
-                          Cell(row.inference_rate_per_s), row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : dash,
-                          Cell(row.speedup_vs_native), Cell(row.dram_bound)})
+    for (const Cell& v :
+         {Cell(row.rate_bits), Cell(row.rate_bits / 8), Cell(row.output_error), Cell(row.inference_rate_per_s),
+          row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : dash, Cell(row.speedup_vs_native),
+          Cell(row.dram_bound), Cell(row.energy_per_image_j), Cell(row.area_mm2)})
       cells.push_back(v);
     if (paper) {
       const Table3Cell* ref = find_table3_cell(hw.name, workload, row.avg_bits);

@@ -4,6 +4,8 @@
 #include <map>
 #include <string>
 
+#include "sim/energy.h"
+
 namespace bitsim::study {
 
 using namespace bitsim::sim;
@@ -14,7 +16,8 @@ namespace {
 // the layer whose output path runs this one (datapath.fusion); its DRAM bytes split into weights
 // read, inputs read and output written (under fusion, the chain's output is written by its first
 // layer). Then SCALE-Sim's report columns (analytical_model.h): folds (rs: processing passes),
-// utilization, mapping_efficiency, on-chip buffer traffic in values, and rs's mapping.
+// utilization, mapping_efficiency, on-chip buffer traffic in values, and rs's mapping. Last, the
+// layer's energy per batch and its split (sim/energy.h).
 const std::vector<std::string>& analytical_columns() {
   static const std::vector<std::string> columns = {"layer",
                                                    "op",
@@ -38,13 +41,19 @@ const std::vector<std::string>& analytical_columns() {
                                                    "sram_filter_reads",
                                                    "sram_ofmap_writes",
                                                    "sram_psum_reads",
-                                                   "mapping"};
+                                                   "mapping",
+                                                   "dram_energy_j",
+                                                   "sram_energy_j",
+                                                   "pe_energy_j",
+                                                   "mac_energy_j",
+                                                   "decoder_energy_j",
+                                                   "energy_j"};
   return columns;
 }
 
 }  // namespace
 
-Table simulation_layer_table(const Network& net, const AnalyticalModel& model, const SimResult& r,
+Table simulation_layer_table(const Network& net, const AnalyticalModel& model, const BitPlan& plan, const SimResult& r,
                              const DetailedResult* detail) {
   const ActivationTraffic& traffic = model.traffic();
   std::vector<std::string> columns = analytical_columns();
@@ -58,6 +67,7 @@ Table simulation_layer_table(const Network& net, const AnalyticalModel& model, c
     const LayerTiming& x = r.layers[i];
     const LayerReport rep = model.report(i, x);
     const int anchor = traffic.layer(i).fused_into;
+    const EnergyBreakdown e = layer_energy(model, i, plan, x);
     std::vector<Cell> row = {l.name,
                              std::string(op_name(l.op)),
                              anchor >= 0 ? net.layer(static_cast<std::size_t>(anchor)).name : std::string("-"),
@@ -80,7 +90,13 @@ Table simulation_layer_table(const Network& net, const AnalyticalModel& model, c
                              rep.sram_filter_reads,
                              rep.sram_ofmap_writes,
                              rep.sram_psum_reads,
-                             model.array_cost(i).mapping.empty() ? std::string("-") : model.array_cost(i).mapping};
+                             model.array_cost(i).mapping.empty() ? std::string("-") : model.array_cost(i).mapping,
+                             e.dram_j,
+                             e.sram_j,
+                             e.pe_j,
+                             e.mac_j,
+                             e.decoder_j,
+                             e.total_j()};
     if (detail) {
       const LayerDetail& d = detail->layers[i];
       for (const Cell& c : {Cell(d.start_s), Cell(d.end_s), Cell(d.stall_dram_s), Cell(d.stall_decode_s),
@@ -93,13 +109,34 @@ Table simulation_layer_table(const Network& net, const AnalyticalModel& model, c
 }
 
 // activations: every layer output; stored_activations: those that exist off chip (the rest stay
-// inside a fused datapath or on chip, datapath.fusion and datapath.shortcut).
-Table simulation_totals_table(const Network& net, const ActivationTraffic& traffic, const SimResult& r,
+// inside a fused datapath or on chip, datapath.fusion and datapath.shortcut). Then energy per batch
+// (and its split) and per image, and the chip's area and its split (sim/energy.h).
+Table simulation_totals_table(const Network& net, const AnalyticalModel& model, const BitPlan& plan, const SimResult& r,
                               const DetailedResult* detail) {
-  std::vector<std::string> columns = {
-      "batch",          "macs",       "weights", "activations",      "stored_activations",
-      "compute_cycles", "dram_bytes", "time_s",  "time_per_image_s", "inference_rate_per_s"};
-  const std::int64_t stored = traffic.stored_values(net);
+  std::vector<std::string> columns = {"batch",
+                                      "macs",
+                                      "weights",
+                                      "activations",
+                                      "stored_activations",
+                                      "compute_cycles",
+                                      "dram_bytes",
+                                      "time_s",
+                                      "time_per_image_s",
+                                      "inference_rate_per_s",
+                                      "dram_energy_j",
+                                      "sram_energy_j",
+                                      "pe_energy_j",
+                                      "mac_energy_j",
+                                      "decoder_energy_j",
+                                      "energy_j",
+                                      "energy_per_image_j",
+                                      "pe_area_mm2",
+                                      "sram_area_mm2",
+                                      "decoder_area_mm2",
+                                      "area_mm2"};
+  const std::int64_t stored = model.traffic().stored_values(net);
+  const EnergyBreakdown e = inference_energy(model, plan, r);
+  const AreaBreakdown area = chip_area(model.hardware());
   std::vector<Cell> row = {static_cast<std::int64_t>(r.batch),
                            net.total_macs() * r.batch,
                            net.total_weights(),
@@ -109,7 +146,18 @@ Table simulation_totals_table(const Network& net, const ActivationTraffic& traff
                            r.dram_bytes,
                            r.time_s,
                            r.time_per_image_s,
-                           r.inference_rate_per_s};
+                           r.inference_rate_per_s,
+                           e.dram_j,
+                           e.sram_j,
+                           e.pe_j,
+                           e.mac_j,
+                           e.decoder_j,
+                           e.total_j(),
+                           e.total_j() / r.batch,
+                           area.pe_m2 * 1e6,
+                           area.sram_m2 * 1e6,
+                           area.decoder_m2 * 1e6,
+                           area.total_m2() * 1e6};
   if (detail) {
     for (const char* c : {"achieved_dram_bytes_per_s", "dram_busy_s", "decoder_busy_s", "array_busy_s",
                           "peak_weight_buffer_bytes", "peak_activation_buffer_bytes"})
@@ -125,11 +173,12 @@ Table simulation_totals_table(const Network& net, const ActivationTraffic& traff
 
 // The CSV's last row, aligned with the layer columns: sums where a sum means something (time_s:
 // the batch's, with dram.latency), the rest empty.
-std::vector<Cell> simulation_total_row(const Network& net, const AnalyticalModel& model, const SimResult& r,
-                                       int batch) {
+std::vector<Cell> simulation_total_row(const Network& net, const AnalyticalModel& model, const BitPlan& plan,
+                                       const SimResult& r, int batch) {
   double weight = 0, input = 0, output = 0, dram_s = 0, decode_s = 0, compute_s = 0;
   double ifmap = 0, filter = 0, ofmap = 0, psum = 0;
   std::int64_t folds = 0;
+  const EnergyBreakdown e = inference_energy(model, plan, r);
   for (std::size_t i = 0; i < r.layers.size(); ++i) {
     const LayerTiming& x = r.layers[i];
     const LayerReport rep = model.report(i, x);
@@ -162,7 +211,13 @@ std::vector<Cell> simulation_total_row(const Network& net, const AnalyticalModel
                                               {"sram_ifmap_reads", ifmap},
                                               {"sram_filter_reads", filter},
                                               {"sram_ofmap_writes", ofmap},
-                                              {"sram_psum_reads", psum}};
+                                              {"sram_psum_reads", psum},
+                                              {"dram_energy_j", e.dram_j},
+                                              {"sram_energy_j", e.sram_j},
+                                              {"pe_energy_j", e.pe_j},
+                                              {"mac_energy_j", e.mac_j},
+                                              {"decoder_energy_j", e.decoder_j},
+                                              {"energy_j", e.total_j()}};
   std::vector<Cell> row;
   for (const std::string& c : analytical_columns()) {
     const auto it = values.find(c);

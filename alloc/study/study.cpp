@@ -12,6 +12,7 @@
 #include "alloc/plan_score.h"
 #include "alloc/solvers/latency_solver.h"
 #include "sim/base/parallel.h"
+#include "sim/energy.h"
 #include "sim/workload.h"
 
 namespace bitsim::study {
@@ -35,23 +36,45 @@ Allocation row_allocation(const StudyResult& result, std::size_t row) {
   return plan == kNoPlan ? make_allocation(row_curves(result, row), r.choice) : result.plans[plan].allocation;
 }
 
-std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows) {
+double objective_value(const StudyRow& row, Objective objective) {
+  switch (objective) {
+    case Objective::InferenceRate:
+      return -row.inference_rate_per_s;
+    case Objective::OutputError:
+      return row.output_error;
+    case Objective::Energy:
+      return row.energy_per_image_j;
+    case Objective::Area:
+      return row.area_mm2;
+    case Objective::HardwareCost:
+      return row.cost;
+  }
+  return 0;
+}
+
+std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows, const std::vector<Objective>& objectives) {
+  // Each feasible row's objective values, row-major.
+  const std::size_t k = objectives.size();
   std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    if (rows[i].feasible) order.push_back(i);
-  // By cost, then error, then rate (descending): a row can only be dominated by one before it.
+  std::vector<double> values(rows.size() * k);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].feasible) continue;
+    order.push_back(i);
+    for (std::size_t o = 0; o < k; ++o) values[i * k + o] = objective_value(rows[i], objectives[o]);
+  }
+  // Lexicographically by the objectives, then by index: a row can only be dominated by one before it.
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const StudyRow &x = rows[a], &y = rows[b];
-    return std::tuple(x.cost, x.output_error, -x.inference_rate_per_s, a) <
-           std::tuple(y.cost, y.output_error, -y.inference_rate_per_s, b);
+    for (std::size_t o = 0; o < k; ++o)
+      if (values[a * k + o] != values[b * k + o]) return values[a * k + o] < values[b * k + o];
+    return a < b;
   });
   std::vector<bool> front(rows.size(), false);
   std::vector<std::size_t> kept;
   for (std::size_t i : order) {
-    const StudyRow& r = rows[i];
-    const bool dominated = std::any_of(kept.begin(), kept.end(), [&](std::size_t k) {
-      const StudyRow& q = rows[k];
-      return q.cost <= r.cost && q.output_error <= r.output_error && q.inference_rate_per_s >= r.inference_rate_per_s;
+    const bool dominated = std::any_of(kept.begin(), kept.end(), [&](std::size_t q) {
+      for (std::size_t o = 0; o < k; ++o)
+        if (values[q * k + o] > values[i * k + o]) return false;
+      return true;
     });
     if (dominated) continue;
     kept.push_back(i);
@@ -158,6 +181,7 @@ class PointEvaluator {
     model.evaluate(m_native_plans.at({pt.workload, hw.native_bits}), native);
     m_out.native_rate_per_s[i] = native.inference_rate_per_s;
     const double cost = hardware_cost(hw, m_spec.cost);
+    const double area_mm2 = sim::chip_area(hw).total_m2() * 1e6;
     for (std::size_t b = 0; b < m_spec.avg_bits.size(); ++b) {
       double equal_rate = 0, equal_error = -1, equal_size = -1;
       for (std::size_t s = 0; s < m_solvers.count(); ++s) {
@@ -169,6 +193,7 @@ class PointEvaluator {
         row.axis_value = pt.axis_value;
         row.avg_bits = m_spec.avg_bits[b];
         row.cost = cost;
+        row.area_mm2 = area_mm2;
         const bool simulated = s == m_solvers.size_budget.size()
                                    ? latency_row(row, at, model, equal_error, equal_size, r)
                                    : plan_row(row, at, m_out.point_curves[i], b, s, model, r);
@@ -263,7 +288,9 @@ class PointEvaluator {
     row.rate_bits = plan.allocation.rate_bits;
     row.proven_optimal = plan.allocation.proven_optimal;
     row.output_error = plan.allocation.distortion;
-    model.evaluate(m_bit_plans.at({p, model.hardware().native_bits}), r);
+    const sim::BitPlan& bits = m_bit_plans.at({p, model.hardware().native_bits});
+    model.evaluate(bits, r);
+    row.energy_per_image_j = sim::inference_energy(model, bits, r).total_j() / r.batch;
     return true;
   }
 
@@ -288,7 +315,9 @@ class PointEvaluator {
       row.proven_optimal = la.allocation.proven_optimal;
       row.rate_bits = la.allocation.rate_bits;
       row.output_error = la.allocation.distortion;
-      model.evaluate(to_bit_plan(model.network(), curves, la.allocation, bits, ""), r);
+      const sim::BitPlan plan = to_bit_plan(model.network(), curves, la.allocation, bits, "");
+      model.evaluate(plan, r);
+      row.energy_per_image_j = sim::inference_energy(model, plan, r).total_j() / r.batch;
       return true;
     } catch (const InputError& e) {
       row.feasible = false;

@@ -31,7 +31,9 @@ struct StudyRow {
   double inference_rate_per_s = 0;
   double speedup_vs_equal = 0;
   double speedup_vs_native = 0;
-  double cost = 0;  // the spec's hardware cost proxy
+  double cost = 0;                // the spec's hardware cost proxy
+  double energy_per_image_j = 0;  // sim/energy.h, of the row's plan at its point
+  double area_mm2 = 0;            // of the point's chip (sim/energy.h)
   std::int64_t compute_bound = 0, dram_bound = 0, decode_bound = 0;
   std::vector<int> choice;      // the plan of a "latency" row (solved for this point); others: see plans
   bool proven_optimal = false;  // the solver proved its plan optimal
@@ -95,7 +97,11 @@ const alloc::RateDistortionCurves& row_curves(const StudyResult& result, std::si
 // The spec's cost proxy for a hardware config.
 double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w);
 
-// Rows not dominated in (images/s higher, output error lower, cost lower); feasible rows only.
-std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows);
+// A row's value of an objective, as a quantity to minimize (images/s negated).
+double objective_value(const StudyRow& row, Objective objective);
+
+// Rows not dominated in `objectives` (images/s higher, the others lower; a row equal in all to an
+// earlier one is dominated); feasible rows only.
+std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows, const std::vector<Objective>& objectives);
 
 }  // namespace bitsim::study

@@ -233,6 +233,26 @@ void read_cost(const yaml::Reader& r, const YAML::Node& cost, CostWeights& out) 
   weight("decoder_lane", out.decoder_lane);
 }
 
+// A list of objective names, without repeats, at least two.
+std::vector<Objective> read_objectives(const yaml::Reader& r, const YAML::Node& node) {
+  std::vector<Objective> out;
+  if (!node.IsSequence() || node.size() < 2) {
+    r.diag.expected(yaml::where(r.file, node), "objectives",
+                    fmt::format("a list of at least two of {}", kObjectiveNames.alternatives()), yaml::describe(node));
+    return out;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const auto v = r.choice(node[i], fmt::format("objectives[{}]", i), kObjectiveNames.names());
+    if (!v) continue;
+    const Objective o = *kObjectiveNames.find(*v);
+    if (std::find(out.begin(), out.end(), o) != out.end())
+      r.diag.error(yaml::where(r.file, node[i]), fmt::format("objectives[{}]: '{}' is listed twice", i, *v));
+    else
+      out.push_back(o);
+  }
+  return out;
+}
+
 }  // namespace
 
 StudySpec load_study_spec(const std::string& path) {
@@ -240,9 +260,9 @@ StudySpec load_study_spec(const std::string& path) {
   Diagnostics diag;
   const yaml::Reader r{path, diag};
   if (!r.require_map(root, "(top level)")) diag.throw_if_any();
-  r.reject_unknown_keys(
-      root, "",
-      {"hardware", "workload", "input_shape", "curves", "rate", "avg_bits", "solvers", "batch", "vary", "cost"});
+  r.reject_unknown_keys(root, "",
+                        {"hardware", "workload", "input_shape", "curves", "rate", "avg_bits", "solvers", "batch",
+                         "vary", "cost", "objectives"});
   StudySpec s;
   s.path = path;
   s.hardware = paths(r, root["hardware"], "hardware");
@@ -273,6 +293,7 @@ StudySpec load_study_spec(const std::string& path) {
   if (root["batch"]) s.batch = static_cast<int>(r.integer(root["batch"], "batch", 1, 1000000).value_or(1));
   if (root["vary"]) s.vary = read_vary(r, root["vary"]);
   if (root["cost"]) read_cost(r, root["cost"], s.cost);
+  if (root["objectives"]) s.objectives = read_objectives(r, root["objectives"]);
   diag.throw_if_any();
   check_study_size(s, yaml::where(path, root["vary"] ? root["vary"] : root));
   return s;
@@ -317,7 +338,10 @@ std::string study_spec_yaml(const StudySpec& spec, const std::string& comment) {
   e << YAML::Key << "pe" << YAML::Value << number(c.pe) << YAML::Key << "sram_kib" << YAML::Value << number(c.sram_kib);
   e << YAML::Key << "dram_gb_per_s" << YAML::Value << number(c.dram_gb_per_s) << YAML::Key << "decoder_lane"
     << YAML::Value << number(c.decoder_lane);
-  e << YAML::EndMap << YAML::EndMap;
+  e << YAML::EndMap;
+  e << YAML::Key << "objectives" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const Objective o : spec.objectives) e << std::string(kObjectiveNames.name(o));
+  e << YAML::EndSeq << YAML::EndMap;
   BITSIM_CHECK(e.good());
   return std::string(e.c_str()) + "\n";
 }

@@ -13,7 +13,8 @@
 //     dram.bandwidth: ["1 GB/s", "2 GB/s", "4 GB/s"]
 //     array.rows: {from: 64, to: 256, step: 64}
 //     sram.weights: {from: 1, to: 16, factor: 2, unit: MiB}
-//   cost: {pe: 1, sram_kib: 1, dram_gb_per_s: 100, decoder_lane: 10}   # codesign only
+//   cost: {pe: 1, sram_kib: 1, dram_gb_per_s: 100, decoder_lane: 10}   # codesign's proxy
+//   objectives: [inference_rate, output_error, energy, area]           # codesign's Pareto front
 #pragma once
 
 #include <optional>
@@ -23,6 +24,7 @@
 #include "alloc/curves.h"
 #include "alloc/solvers/solver.h"
 #include "sim/base/diagnostics.h"
+#include "sim/base/names.h"
 #include "sim/network.h"
 
 namespace bitsim::study {
@@ -42,6 +44,15 @@ struct CostWeights {
   double decoder_lane = 10;
 };
 
+// What codesign's Pareto front trades off: images/s (higher is better), predicted output error,
+// energy per image and chip area (sim/energy.h), and the cost proxy above (lower is better).
+enum class Objective { InferenceRate, OutputError, Energy, Area, HardwareCost };
+inline constexpr NameTable kObjectiveNames{std::array{
+    NamedValue<Objective>{Objective::InferenceRate, "inference_rate"},
+    NamedValue<Objective>{Objective::OutputError, "output_error"}, NamedValue<Objective>{Objective::Energy, "energy"},
+    NamedValue<Objective>{Objective::Area, "area"}, NamedValue<Objective>{Objective::HardwareCost, "hardware_cost"}}};
+static_assert(kObjectiveNames.complete());
+
 struct StudySpec {
   std::string path;
   std::vector<std::string> hardware;  // resolved paths
@@ -54,6 +65,10 @@ struct StudySpec {
   int batch = 1;
   std::vector<StudyAxis> vary;
   CostWeights cost;
+  // Energy and area per image replace the cost proxy by default; `[inference_rate, output_error,
+  // hardware_cost]` is the front before energy and area.
+  std::vector<Objective> objectives = {Objective::InferenceRate, Objective::OutputError, Objective::Energy,
+                                       Objective::Area};
   // hardware x workloads x product of axis sizes; load_study_spec guarantees it fits (a spec built
   // otherwise whose count overflows is a broken invariant).
   std::size_t points() const;

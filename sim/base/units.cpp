@@ -25,6 +25,9 @@ constexpr std::array kBytesPerSecond = {Unit{"B/s", 1.0},         Unit{"KB/s", 1
                                         Unit{"MiB/s", 1048576.0}, Unit{"GiB/s", 1073741824.0}};
 constexpr std::array kHertz = {Unit{"Hz", 1.0}, Unit{"kHz", 1e3}, Unit{"MHz", 1e6}, Unit{"GHz", 1e9}};
 constexpr std::array kSeconds = {Unit{"s", 1.0}, Unit{"ms", 1e-3}, Unit{"us", 1e-6}, Unit{"ns", 1e-9}};
+constexpr std::array kJoules = {Unit{"J", 1.0},   Unit{"mJ", 1e-3},  Unit{"uJ", 1e-6},
+                                Unit{"nJ", 1e-9}, Unit{"pJ", 1e-12}, Unit{"fJ", 1e-15}};
+constexpr std::array kSquareMeters = {Unit{"um2", 1e-12}, Unit{"mm2", 1e-6}, Unit{"m2", 1.0}};
 
 template <typename F>
 auto with_units(Dimension dim, F&& f) {
@@ -37,6 +40,10 @@ auto with_units(Dimension dim, F&& f) {
       return f(std::span<const Unit>(kHertz));
     case Dimension::Seconds:
       return f(std::span<const Unit>(kSeconds));
+    case Dimension::Joules:
+      return f(std::span<const Unit>(kJoules));
+    case Dimension::SquareMeters:
+      return f(std::span<const Unit>(kSquareMeters));
   }
   return f(std::span<const Unit>());
 }
@@ -53,6 +60,10 @@ std::string_view unit_examples(Dimension dim) {
       return "Hz, kHz, MHz, GHz";
     case Dimension::Seconds:
       return "s, ms, us, ns";
+    case Dimension::Joules:
+      return "fJ, pJ, nJ, uJ, mJ, J";
+    case Dimension::SquareMeters:
+      return "um2, mm2, m2";
   }
   return "";
 }

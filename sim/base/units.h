@@ -8,12 +8,12 @@
 
 namespace bitsim {
 
-enum class Dimension { Bytes, BytesPerSecond, Hertz, Seconds };
+enum class Dimension { Bytes, BytesPerSecond, Hertz, Seconds, Joules, SquareMeters };
 
 // The unit names accepted for a dimension, for error messages, e.g. "B, KB, KiB, MB, MiB, GB, GiB".
 std::string_view unit_examples(Dimension dim);
 
-// Parses "<number> <unit>" (space optional) into base units (bytes, bytes/s, Hz, s).
+// Parses "<number> <unit>" (space optional) into base units (bytes, bytes/s, Hz, s, J, m^2).
 // Returns std::nullopt when the text is not a finite non-negative number followed by a unit of `dim`.
 std::optional<double> parse_quantity(std::string_view text, Dimension dim);
 

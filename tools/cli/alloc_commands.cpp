@@ -23,6 +23,7 @@
 #include "alloc/study/table3.h"
 #include "sim/base/units.h"
 #include "sim/detailed_model.h"
+#include "sim/energy.h"
 #include "sim/workload.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/html_report.h"
@@ -149,8 +150,9 @@ namespace {
 
 // allocate --report DIR: the plan, per-layer bits (weights and activations, like seed 004 Fig. 3)
 // and per-layer time coloured by bottleneck, with index.html.
-void write_allocate_report(const OutputDir& dir, const std::string& summary, const sim::Network& net,
+void write_allocate_report(const OutputDir& dir, const std::string& summary, const sim::AnalyticalModel& model,
                            const sim::BitPlan& plan, const sim::SimResult& sim, const Table& choices) {
+  const sim::Network& net = model.network();
   std::ostringstream yaml;
   sim::write_bit_plan(yaml, net, plan);
   dir.write("plan.yaml", yaml.str());
@@ -158,7 +160,7 @@ void write_allocate_report(const OutputDir& dir, const std::string& summary, con
   bits.series = {{"weights", {}, {}}, {"activations", {}, {}}};
   time.series = {{"time", {}, {}}};
   time.group_names = {"compute-bound", "DRAM-bound", "decode-bound"};
-  Table layers({"layer", "weight_bits_per_value", "activation_bits_per_value", "time_s", "bottleneck"});
+  Table layers({"layer", "weight_bits_per_value", "activation_bits_per_value", "time_s", "bottleneck", "energy_j"});
   auto per_value = [](const sim::TensorCoding& c, std::int64_t values) {
     if (!c.quantized()) return std::numeric_limits<double>::quiet_NaN();  // inside a fused datapath
     return c.entropy_coded() && values > 0 ? c.coded_bits / static_cast<double>(values) : static_cast<double>(c.bits);
@@ -180,7 +182,7 @@ void write_allocate_report(const OutputDir& dir, const std::string& summary, con
     }
     layers.add_row({l.name, l.weights > 0 ? Cell(w) : Cell(std::string("-")),
                     std::isnan(act) ? Cell(std::string("-")) : Cell(act), t.time_s,
-                    std::string(sim::bottleneck_name(t.bottleneck))});
+                    std::string(sim::bottleneck_name(t.bottleneck)), sim::layer_energy(model, i, plan, t).total_j()});
   }
   dir.write("bits.svg", bar_chart({"Bits per value by layer (coded size / values)", "layer", "bits per value"}, bits));
   dir.write("time.svg", bar_chart({"Layer time by bottleneck (analytical model)", "layer", "time (us)"}, time));
@@ -305,7 +307,7 @@ int run_allocate(const AllocateArgs& a) {
   if (report) {
     std::ostringstream summary;
     record.write_text(summary);
-    write_allocate_report(*report, summary.str(), *net, *plan, *o.score.simulated, choices);
+    write_allocate_report(*report, summary.str(), *model, *plan, *o.score.simulated, choices);
     std::cerr << fmt::format("wrote {}/plan.yaml, bits.svg, time.svg, layers.csv, index.html\n", a.report_dir);
   }
   print_allocation(record, choices, a.out.format());

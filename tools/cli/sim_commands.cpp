@@ -8,6 +8,7 @@
 #include "alloc/study/simulation_report.h"
 #include "sim/analytical_model.h"
 #include "sim/detailed_model.h"
+#include "sim/energy.h"
 #include "sim/hw_config.h"
 #include "sim/workload.h"
 #include "tools/cli/commands.h"
@@ -44,8 +45,8 @@ int run_simulate(const SimulateArgs& a) {
     if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
   }
   const AnalyticalModel model(net, hw, a.batch);  // the mappings and traffic the results came from
-  const Table layers = study::simulation_layer_table(net, model, r, detail ? &*detail : nullptr);
-  const Table totals = study::simulation_totals_table(net, model.traffic(), r, detail ? &*detail : nullptr);
+  const Table layers = study::simulation_layer_table(net, model, plan, r, detail ? &*detail : nullptr);
+  const Table totals = study::simulation_totals_table(net, model, plan, r, detail ? &*detail : nullptr);
   switch (a.out.format()) {
     case Format::Json: {
       JsonWriter j(std::cout);
@@ -71,7 +72,7 @@ int run_simulate(const SimulateArgs& a) {
     case Format::Csv: {
       Table with_total = layers;
       with_total.add_row(
-          study::simulation_total_row(net, model, r, a.batch));  // (its SystemC columns stay empty: add_row pads)
+          study::simulation_total_row(net, model, plan, r, a.batch));  // (its SystemC columns stay empty: add_row pads)
       with_total.write_csv(std::cout);
       break;
     }
@@ -91,7 +92,7 @@ int run_simulate(const SimulateArgs& a) {
 
 int run_demo(const DemoArgs& a) {
   Table t({"hardware", "workload", "bits", "dram_bytes", "compute_time_s", "time_s", "inference_rate_per_s",
-           "speedup_vs_native", "dram_bound_layers", "compute_bound_layers"});
+           "speedup_vs_native", "dram_bound_layers", "compute_bound_layers", "energy_per_image_j", "area_mm2"});
   for (const char* hw_name : {"tpu", "eyeriss"}) {
     const HardwareConfig hw = load_hardware_config(fmt::format("{}/configs/{}.yaml", a.data_dir, hw_name));
     for (const char* wl : {"resnet50", "mobilenet_v1"}) {
@@ -106,7 +107,8 @@ int run_demo(const DemoArgs& a) {
         double compute_s = 0;
         for (const auto& l : r.layers) compute_s += l.compute_time_s;
         t.add_row({hw.name, net.name(), plan.label, r.dram_bytes, compute_s, r.time_s, r.inference_rate_per_s,
-                   r.inference_rate_per_s / native.inference_rate_per_s, bound.dram, bound.compute});
+                   r.inference_rate_per_s / native.inference_rate_per_s, bound.dram, bound.compute,
+                   inference_energy(model, plan, r).total_j() / r.batch, chip_area(hw).total_m2() * 1e6});
       }
     }
   }
@@ -126,7 +128,8 @@ int run_explain_config() {
                p.default_text.empty() ? std::string("(required)") : std::string(p.default_text),
                std::string(p.description)});
   std::cout << "Hardware YAML parameters (sizes: B, KB = 1000 B, KiB = 1024 B, MB, MiB, GB, GiB; bandwidths the\n"
-               "same per second; frequencies Hz, kHz, MHz, GHz; times s, ms, us, ns):\n\n";
+               "same per second; frequencies Hz, kHz, MHz, GHz; times s, ms, us, ns; energies fJ, pJ, nJ, uJ, mJ, J;\n"
+               "areas um2, mm2). Sources of the energy and area defaults: sim/energy_table.h.\n\n";
   t.write_text(std::cout);
   return 0;
 }

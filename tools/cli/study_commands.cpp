@@ -87,7 +87,8 @@ Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_o
   std::vector<std::string> cols = {"hardware", "workload"};
   for (const auto& a : r.spec.vary) cols.push_back(a.key);
   for (const char* c : {"avg_bits", "solver", "rate_bits", "output_error", "inference_rate_per_s", "speedup_vs_equal",
-                        "speedup_vs_native", "compute_bound_layers", "dram_bound_layers", "decode_bound_layers"})
+                        "speedup_vs_native", "compute_bound_layers", "dram_bound_layers", "decode_bound_layers",
+                        "energy_per_image_j", "area_mm2"})
     cols.emplace_back(c);
   if (front) {
     cols.emplace_back("hardware_cost");
@@ -110,11 +111,12 @@ Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_o
       for (const Cell& c :
            {Cell(row.rate_bits), Cell(row.output_error), Cell(row.inference_rate_per_s),
             row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : Cell(dash), Cell(row.speedup_vs_native),
-            Cell(row.compute_bound), Cell(row.dram_bound), Cell(row.decode_bound)})
+            Cell(row.compute_bound), Cell(row.dram_bound), Cell(row.decode_bound), Cell(row.energy_per_image_j)})
         cells.push_back(c);
     } else {
-      for (int k = 0; k < 8; ++k) cells.emplace_back(dash);
+      for (int k = 0; k < 9; ++k) cells.emplace_back(dash);
     }
+    cells.emplace_back(row.area_mm2);
     if (front) {
       cells.emplace_back(row.cost);
       cells.emplace_back(std::string((*front)[i] ? "yes" : "no"));
@@ -293,6 +295,14 @@ std::vector<Series> pareto_scatter(const StudyRun& r, const std::vector<bool>& f
   return v;
 }
 
+// The spec's objectives, e.g. "inference_rate, output_error, energy, area".
+std::string objectives_text(const study::StudySpec& spec) {
+  std::vector<std::string> names;
+  names.reserve(spec.objectives.size());
+  for (const study::Objective o : spec.objectives) names.emplace_back(study::kObjectiveNames.name(o));
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
 // plans/pareto-K.yaml: the K-th front row's plan, headed by where it stands.
 std::string front_plan_text(const StudyRun& r, std::size_t row_index, std::size_t k) {
   const StudyRow& row = r.result.rows[row_index];
@@ -303,8 +313,9 @@ std::string front_plan_text(const StudyRun& r, std::size_t row_index, std::size_
   text << fmt::format("# Pareto point {}: {} at {} bits/value on {}:", k, row.solver, row.avg_bits, hw.name);
   for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
     text << fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
-  text << fmt::format("\n# {:.6g} images/s, predicted error {:.6g}, hardware cost {:.6g}\n", row.inference_rate_per_s,
-                      row.output_error, row.cost);
+  text << fmt::format(
+      "\n# {:.6g} images/s, predicted error {:.6g}, {:.6g} J per image, {:.6g} mm2, hardware cost {:.6g}\n",
+      row.inference_rate_per_s, row.output_error, row.energy_per_image_j, row.area_mm2, row.cost);
   sim::write_bit_plan(text, net,
                       to_bit_plan(net, curves, row_allocation(r.result, row_index), static_cast<int>(hw.native_bits),
                                   fmt::format("{} at {} bits", row.solver, row.avg_bits)));
@@ -321,10 +332,17 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
   out.check(plan_files);
   out.write("codesign.csv", csv_text(all));
   out.write("pareto.csv", csv_text(best));
-  out.write("pareto-cost.svg",
-            scatter_chart({"Co-design: images/s vs hardware cost (front: not dominated in rate, error and cost)",
-                           "hardware cost (proxy)", "images/s", false, false},
-                          pareto_scatter(r, front, [](const StudyRow& row) { return row.cost; })));
+  out.write("pareto-energy.svg",
+            scatter_chart({"Co-design: images/s vs energy per image (front: the study's objectives)",
+                           "energy per image (J)", "images/s", true, false},
+                          pareto_scatter(r, front, [](const StudyRow& row) { return row.energy_per_image_j; })));
+  out.write("pareto-area.svg",
+            scatter_chart({"Co-design: images/s vs chip area (front: the study's objectives)", "area (mm2)", "images/s",
+                           false, false},
+                          pareto_scatter(r, front, [](const StudyRow& row) { return row.area_mm2; })));
+  out.write("pareto-cost.svg", scatter_chart({"Co-design: images/s vs hardware cost (front: the study's objectives)",
+                                              "hardware cost (proxy)", "images/s", false, false},
+                                             pareto_scatter(r, front, [](const StudyRow& row) { return row.cost; })));
   out.write("pareto-error.svg",
             scatter_chart(
                 {"Co-design: images/s vs predicted output error", "predicted output error", "images/s", true, false},
@@ -340,9 +358,11 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
       fmt::format("Hardware cost proxy = {} x PEs + {} x KiB of SRAM + {} x GB/s of DRAM bandwidth + {} x decoder "
                   "lanes (weights from the study file).",
                   c.pe, c.sram_kib, c.dram_gb_per_s, c.decoder_lane),
-      "A row is on the front when no other row has at least its images/s, at most its predicted output error and at "
-      "most its cost. Each front row's plan is in plans/."};
-  s.images = {"pareto-cost.svg", "pareto-error.svg"};
+      fmt::format("A row is on the front when no other row is at least as good in every objective ({}: images/s "
+                  "higher, the others lower). Energy per image and area: sim/energy.h, with the configs' energy and "
+                  "area keys. Each front row's plan is in plans/.",
+                  objectives_text(r.spec))};
+  s.images = {"pareto-energy.svg", "pareto-area.svg", "pareto-error.svg", "pareto-cost.svg"};
   const Table configs = configs_table(r);
   s.tables = {&best, &configs};
   s.links = {"codesign.csv", "pareto.csv"};
@@ -358,13 +378,13 @@ int run_codesign(const StudyArgs& a) {
   r.spec = study::load_study_spec(a.spec_path);
   if (!a.out_dir.empty()) {
     out.emplace(a.out_dir, a.force);
-    std::vector<std::string> names = {"codesign.csv", "pareto.csv", "pareto-cost.svg", "pareto-error.svg",
-                                      "index.html"};
+    std::vector<std::string> names = {"codesign.csv",    "pareto.csv",       "pareto-energy.svg", "pareto-area.svg",
+                                      "pareto-cost.svg", "pareto-error.svg", "index.html"};
     for (const std::string& n : input_files(r)) names.push_back(n);
     out->check(names);
   }
   run(r, a.threads);
-  const std::vector<bool> front = pareto_rows(r.result.rows);
+  const std::vector<bool> front = pareto_rows(r.result.rows, r.spec.objectives);
   const Table all = rows_table(r, &front, false);
   const Table best = rows_table(r, &front, true);
   if (out) {

@@ -158,7 +158,19 @@ py::dict hardware_to_dict(const HardwareConfig& hw) {
        std::isinf(hw.dram_bytes_per_s) ? std::string("unlimited") : exact(hw.dram_bytes_per_s, "B/s")},
       {"dram.latency", exact(hw.dram_latency_s, "s")},
       {"decoder.symbols_per_cycle", format_cell_exact(Cell(hw.decoder_symbols_per_cycle))},
-      {"row_stationary.zero_fraction", format_cell_exact(Cell(hw.rs_zero_fraction))}};
+      {"row_stationary.zero_fraction", format_cell_exact(Cell(hw.rs_zero_fraction))},
+      {"decoder.table", exact(hw.decoder_table_bytes, "B")},
+      {"energy.dram_per_bit", exact(hw.energy.dram_per_bit, "J")},
+      {"energy.sram_8kib", exact(hw.energy.sram_8kib, "J")},
+      {"energy.sram_32kib", exact(hw.energy.sram_32kib, "J")},
+      {"energy.sram_1mib", exact(hw.energy.sram_1mib, "J")},
+      {"energy.mult_8bit", exact(hw.energy.mult_8bit, "J")},
+      {"energy.add_8bit", exact(hw.energy.add_8bit, "J")},
+      {"energy.register_per_bit", exact(hw.energy.register_per_bit, "J")},
+      {"area.mult_8bit", exact(hw.area.mult_8bit, "m2")},
+      {"area.add_8bit", exact(hw.area.add_8bit, "m2")},
+      {"area.register_per_bit", exact(hw.area.register_per_bit, "m2")},
+      {"area.sram_bit", exact(hw.area.sram_bit, "m2")}};
   py::dict out;
   for (auto [key, text] : sim::describe_config(hw)) {
     if (const auto it = exact_text.find(key); it != exact_text.end()) text = it->second;
@@ -379,8 +391,8 @@ py::dict simulate(const std::shared_ptr<Network>& net, const std::shared_ptr<Har
       if (!r.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + r.reason);
     }
   }
-  const Table layers = study::simulation_layer_table(*net, model.model(), r, detail ? &*detail : nullptr);
-  const Table totals = study::simulation_totals_table(*net, model.model().traffic(), r, detail ? &*detail : nullptr);
+  const Table layers = study::simulation_layer_table(*net, model.model(), plan, r, detail ? &*detail : nullptr);
+  const Table totals = study::simulation_totals_table(*net, model.model(), plan, r, detail ? &*detail : nullptr);
   py::dict out;
   out["workload"] = net->name();
   out["hardware"] = config_dict(*hw);
