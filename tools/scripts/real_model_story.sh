@@ -68,13 +68,21 @@ echo "$header"
 echo "$rule"
 for b in $bits_list; do
   for s in $solvers; do
-    files=()
+    files=() failed=
     for hw in $hws; do
       f=$out/$(basename "$hw" .yaml)_${b}_$s.json
-      "$bitsim" allocate --curves "$out/curves.csv" --model "$model" --data "$calib" --eval-data "$eval_data" \
-        "${shape_args[@]}" --avg-bits "$b" --solver "$s" --hw "$hw" --json >"$f" 2>"$f.log"
+      if ! "$bitsim" allocate --curves "$out/curves.csv" --model "$model" --data "$calib" --eval-data "$eval_data" \
+        "${shape_args[@]}" --avg-bits "$b" --solver "$s" --hw "$hw" --json >"$f" 2>"$f.log"; then
+        failed=$(grep -i 'error' "$f.log" | tail -1 | sed 's/^error: //')
+        failed=${failed:-allocate failed, see $f.log}
+        break
+      fi
       files+=("$f")
     done
+    if [[ -n $failed ]]; then  # e.g. equal allocation when even its narrowest setting exceeds the budget
+      echo "| $b | $s | $failed |"
+      continue
+    fi
     row="| $b | $s | $(cell avg_bits_per_value %.3f "${files[@]}") | $(cell total_distortion %.4g "${files[@]}")"
     row+=" | $(cell measured_output_mse %.4g "${files[@]}") | $(cell $quality %.4f "${files[@]}") |"
     for f in "${files[@]}"; do row+=" $(jq -r .inference_rate_per_s "$f" | awk '{printf($1 >= 1000 ? "%.0f" : "%.4g", $1)}') |"; done
