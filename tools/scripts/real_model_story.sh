@@ -7,14 +7,15 @@
 #   CALIB_DATA, EVAL_DATA: anything --data takes (a folder DIR[:N], PATH.npz, fashion-mnist[-train][:N])
 #   C,H,W: --input-shape, for a model whose input has symbolic dimensions
 # Variables: BITS (default "2 3 4 6"), SOLVERS ("equal lagrangian exact"),
-#   HW ("configs/tpu.yaml configs/eyeriss.yaml"), BITSIM (build/bitsim), OUT (a new temporary folder).
+#   HW ("configs/tpu.yaml configs/eyeriss.yaml"), BITSIM (build/bitsim), OUT (a new temporary folder),
+#   ADDITIVITY (random subsets for `bitsim additivity` on the calibration images, seed 1; default 0: none).
 # Every command is deterministic; the curves are measured afresh (an empty cache under OUT), timed.
 # A row's plan is allocated once per config (storage formats depend on the hardware's decoder): where
 # the configs' sizes or errors differ, the cell shows each, in HW's order.
 set -euo pipefail
 
 if [[ $# -lt 3 || $# -gt 4 ]]; then
-  sed -n '6,9p' "$0" >&2
+  sed -n "6,11p" "$0" >&2
   exit 2
 fi
 model=$1 calib=$2 eval_data=$3
@@ -94,5 +95,12 @@ if [[ $quality == accuracy ]]; then
   echo "(float: $(jq -r .float_accuracy "$out/float.json" | xargs printf %.4f) on $(jq -r .images "$out/float.json") images of $eval_data)"
 else
   echo "(float: $(jq -r .images "$out/float.json") images of $eval_data, no labels)"
+fi
+if [[ ${ADDITIVITY:-0} -gt 0 ]]; then
+  "$bitsim" additivity --model "$model" --curves "$out/curves.csv" --data "$calib" "${shape_args[@]}" \
+    --samples "$ADDITIVITY" --seed 1 --json >"$out/additivity.json" 2>"$out/additivity.log"
+  echo "(additivity: $ADDITIVITY random subsets of tensors, each at a random setting, quantized together on $calib:" \
+    "measured / predicted MSE $(jq -r .mean_ratio "$out/additivity.json" | xargs printf %.3f) on average," \
+    "correlation $(jq -r .correlation "$out/additivity.json" | xargs printf %.3f))"
 fi
 log "total $(printf '%.0f' "$(echo "$(date +%s.%N) - $start" | bc)") s"
