@@ -180,9 +180,13 @@ const std::vector<Param>& params() {
       integer("row_stationary.psum_spad", 1, 1 << 20, "24",
               "dataflow rs: psum scratchpad per PE (values): p filters' partial sums", &HardwareConfig::rs_psum_spad),
       integer("row_stationary.bus_bits", 1, 1 << 20, "64",
-              "dataflow rs: width of each global-buffer bus to and from the array (ifmaps, filters, psums in, "
-              "psums out); the global buffer is sram.activations",
+              "dataflow rs: width of the global-buffer buses for filters, psums in and psums out (JSSC 2017 "
+              "V-B: 64); the global buffer is sram.activations",
               &HardwareConfig::rs_bus_bits),
+      integer("row_stationary.ifmap_bus_bits", 1, 1 << 20, "64",
+              "dataflow rs: width of the global-buffer bus that multicasts ifmap values to the array (JSSC 2017 "
+              "V-B: 16 on the chip; 64, the default, is the model before this key, every bus as wide)",
+              &HardwareConfig::rs_ifmap_bus_bits),
       {{"row_stationary.rlc", "boolean", "false",
         "dataflow rs: feature maps cross DRAM run-length coded (5-bit runs, 3 run-level pairs per 64-bit word; "
         "fixed-length activation tensors, not network inputs)"},

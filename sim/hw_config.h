@@ -104,7 +104,8 @@ struct HardwareConfig {
   std::int64_t native_bits = 8;
   PrecisionScaling precision_scaling = PrecisionScaling::None;
   // Row stationary (dataflow rs only; sources in row_stationary.h): per-PE scratchpads in values of
-  // native_bits, the width of each global-buffer bus to and from the array, and run-length coding
+  // native_bits, the width of the global-buffer buses to and from the array (the ifmap bus its own),
+  // and run-length coding
   // of feature maps in DRAM. The global buffer (ifmaps and psums) is sram.activations. These
   // initializers repeat the parameter table's defaults for configs built in code (a test keeps
   // them equal).
@@ -112,6 +113,7 @@ struct HardwareConfig {
   std::int64_t rs_filter_spad = 224;
   std::int64_t rs_psum_spad = 24;
   std::int64_t rs_bus_bits = 64;
+  std::int64_t rs_ifmap_bus_bits = 64;
   bool rs_rlc = false;
   double rs_zero_fraction = 0;  // zeros among the values of an RLC-coded feature map
 

@@ -140,7 +140,8 @@ std::array<Kind, 2> split(i64 total, i64 block) {
 }
 
 struct Params {
-  i64 rows, cols, ifmap_spad, filter_spad, psum_spad, bus;
+  i64 rows, cols, ifmap_spad, filter_spad, psum_spad;
+  i64 bus, ifmap_bus;            // values per cycle: the filter and psum buses, the ifmap bus
   double glb;                    // values
   double dram_cycles_per_value;  // native-precision values over dram.bandwidth, in clock cycles (0: unlimited)
 };
@@ -209,8 +210,9 @@ Candidate evaluate(const Params& hw, const Layer2d& L, const RsMapping& mp, i64 
                 static_cast<double>(fb.size * cb.size) * static_cast<double>(L.r_part * L.s_part);
             const double bus = static_cast<double>(hw.bus);
             const auto bus_cycles = [&](double words) { return static_cast<i64>(std::ceil(words / bus)); };
-            const i64 busy = std::max(
-                {compute, bus_cycles(ifmap_words), bus_cycles(psum_words), cb.first ? i64{0} : bus_cycles(psum_words)});
+            const i64 ifmap_cycles = static_cast<i64>(std::ceil(ifmap_words / static_cast<double>(hw.ifmap_bus)));
+            const i64 busy =
+                std::max({compute, ifmap_cycles, bus_cycles(psum_words), cb.first ? i64{0} : bus_cycles(psum_words)});
             // Ramp-up: the filter refill (once per group when the scratchpads hold every filter),
             // then the psum drain up the set.
             i64 refills = count;
@@ -364,6 +366,7 @@ RsCost row_stationary_cost(const HardwareConfig& hw, const ConvShape& shape, int
                       hw.rs_filter_spad,
                       hw.rs_psum_spad,
                       std::max<i64>(1, hw.rs_bus_bits / std::max<i64>(1, hw.native_bits)),
+                      std::max<i64>(1, hw.rs_ifmap_bus_bits / std::max<i64>(1, hw.native_bits)),
                       std::min(std::floor(hw.sram_activation_bytes * 8.0 / native), 0x1p62),
                       std::isinf(hw.dram_bytes_per_s) ? 0.0 : native / 8.0 / hw.dram_bytes_per_s * hw.clock_hz};
   Layer2d L{};

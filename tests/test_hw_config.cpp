@@ -97,12 +97,14 @@ TEST(HardwareYaml, RowStationaryDefaultsAreTheChipsAndTheStructs) {
   EXPECT_EQ(hw.rs_filter_spad, 224);
   EXPECT_EQ(hw.rs_psum_spad, 24);
   EXPECT_EQ(hw.rs_bus_bits, 64);
+  EXPECT_EQ(hw.rs_ifmap_bus_bits, 64);
   EXPECT_FALSE(hw.rs_rlc);
   EXPECT_EQ(hw.rs_zero_fraction, 0);
   EXPECT_EQ(code.rs_ifmap_spad, hw.rs_ifmap_spad);
   EXPECT_EQ(code.rs_filter_spad, hw.rs_filter_spad);
   EXPECT_EQ(code.rs_psum_spad, hw.rs_psum_spad);
   EXPECT_EQ(code.rs_bus_bits, hw.rs_bus_bits);
+  EXPECT_EQ(code.rs_ifmap_bus_bits, hw.rs_ifmap_bus_bits);
   EXPECT_EQ(code.rs_rlc, hw.rs_rlc);
   EXPECT_EQ(code.rs_zero_fraction, hw.rs_zero_fraction);
   // The shipped Eyeriss config is row stationary; its ws twin keeps the SCALE-Sim folding.
