@@ -110,6 +110,15 @@ TEST(HardwareYaml, RowStationaryDefaultsAreTheChipsAndTheStructs) {
   // The shipped Eyeriss config is row stationary; its ws twin keeps the SCALE-Sim folding.
   EXPECT_EQ(load_hardware_config(kRoot + "/configs/eyeriss.yaml").dataflow, Dataflow::RowStationary);
   EXPECT_EQ(load_hardware_config(kRoot + "/configs/eyeriss_ws.yaml").dataflow, Dataflow::WeightStationary);
+  // The chip as JSSC 2017 measured it: 200 MHz core, 64-bit link at 60 MHz, 100 KiB of buffer for
+  // ifmaps and psums, a 16-bit ifmap bus.
+  const HardwareConfig chip = load_hardware_config(kRoot + "/configs/eyeriss_jssc.yaml");
+  EXPECT_EQ(chip.dataflow, Dataflow::RowStationary);
+  EXPECT_DOUBLE_EQ(chip.clock_hz, 200e6);
+  EXPECT_DOUBLE_EQ(chip.dram_bytes_per_s, 8 * 60e6);
+  EXPECT_DOUBLE_EQ(chip.sram_activation_bytes, 100 * 1024);
+  EXPECT_EQ(chip.rs_ifmap_bus_bits, 16);
+  EXPECT_EQ(chip.rs_bus_bits, 64);
 }
 
 TEST(HardwareYaml, RowStationaryValuesChecked) {
