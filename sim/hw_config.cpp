@@ -148,6 +148,11 @@ const std::vector<Param>& params() {
              "stream: every layer reads weights and inputs and writes its output (seed 004); resident: keep "
              "on chip what fits",
              &HardwareConfig::dram_policy),
+      choice("dram.overlap", kDramOverlapNames, dram_overlap_name(DramOverlap::All),
+             "all: a layer's DRAM transfers run while it computes; weights: only its weight fetches do, its "
+             "activation reads and writes run before and after its compute (the Eyeriss chip: JSSC 2017 VI-A, no "
+             "processing while ifmaps load or ofmaps are written back; V-A, filters preloaded during passes)",
+             &HardwareConfig::dram_overlap),
       integer("decoder.lanes", 0, 1 << 20, "0", "entropy decoder lanes (0: none; entropy-coded plans are infeasible)",
               &HardwareConfig::decoder_lanes),
       number("decoder.symbols_per_cycle", "1", "symbols each lane decodes per clock cycle",

@@ -50,6 +50,16 @@ inline constexpr NameTable kDramPolicyNames{std::array{NamedValue<DramPolicy>{Dr
 static_assert(kDramPolicyNames.complete());
 constexpr std::string_view dram_policy_name(DramPolicy p) { return kDramPolicyNames.name(p); }
 
+// Which DRAM transfers run while a layer computes (analytical_model.h, "Layer time").
+enum class DramOverlap {
+  All,      // every transfer overlaps compute: time = max(compute, DRAM, decode)
+  Weights,  // only weight fetches do; activation reads and writes add to compute (the Eyeriss chip)
+};
+inline constexpr NameTable kDramOverlapNames{std::array{NamedValue<DramOverlap>{DramOverlap::All, "all"},
+                                                        NamedValue<DramOverlap>{DramOverlap::Weights, "weights"}}};
+static_assert(kDramOverlapNames.complete());
+constexpr std::string_view dram_overlap_name(DramOverlap o) { return kDramOverlapNames.name(o); }
+
 // What runs in a layer's output path, so that its result never exists off chip as a tensor of its
 // own (activation functions such as ReLU always do: they are part of their layer). See
 // sim/activation_traffic.h for the rules.
@@ -97,6 +107,7 @@ struct HardwareConfig {
   double dram_bytes_per_s = 0;  // +infinity: unlimited (SCALE-Sim CALC mode)
   double dram_latency_s = 0;
   DramPolicy dram_policy = DramPolicy::Stream;
+  DramOverlap dram_overlap = DramOverlap::All;
   Fusion fusion = Fusion::None;
   ShortcutPolicy shortcut = ShortcutPolicy::Dram;
   std::int64_t decoder_lanes = 0;        // 0: no entropy decoder on chip

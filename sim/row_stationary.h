@@ -43,7 +43,8 @@
 //   channel block) is filled once.
 // - The mapping: the fastest over e, n, p, q, r, t at native precision (ours; the papers optimize
 //   energy): the least max(cycles, DRAM values x native_bits / dram.bandwidth), as layer times
-//   overlap compute and DRAM; ties to less DRAM traffic, then fewer cycles. The search tries the
+//   overlap compute and DRAM (with dram.overlap: weights, the ifmap and ofmap transfers add to the
+//   cycles instead); ties to less DRAM traffic, then fewer cycles. The search tries the
 //   block sizes of each dimension (every p and q up to 32), prunes by a lower bound on cycles, and
 //   stops after 2^20 mappings per layer with the best so far (Eyeriss's layers need far fewer).
 // - Traffic (values, per group): global-buffer reads of ifmap rows delivered, filters loaded, psums

@@ -119,6 +119,8 @@ TEST(HardwareYaml, RowStationaryDefaultsAreTheChipsAndTheStructs) {
   EXPECT_DOUBLE_EQ(chip.sram_activation_bytes, 100 * 1024);
   EXPECT_EQ(chip.rs_ifmap_bus_bits, 16);
   EXPECT_EQ(chip.rs_bus_bits, 64);
+  EXPECT_EQ(chip.dram_overlap, DramOverlap::Weights);
+  EXPECT_EQ(hw.dram_overlap, DramOverlap::All);  // the default: every transfer overlaps compute
 }
 
 TEST(HardwareYaml, RowStationaryValuesChecked) {
@@ -133,7 +135,7 @@ TEST(HardwareYaml, UnknownKeyGetsDidYouMean) {
   text.replace(text.find("dram: {bandwidth"), 16, "dram: {bandwith");
   EXPECT_EQ(config_error("k.yaml", text),
             "F:5:8: error: dram.bandwith: unknown key (did you mean 'bandwidth'?); expected one of: bandwidth, "
-            "latency, policy\n"
+            "latency, policy, overlap\n"
             "F:5:7: error: dram.bandwidth: missing (required: bandwidth, off-chip bandwidth, shared by all reads and "
             "writes ('unlimited' = SCALE-Sim CALC mode))");
 }
