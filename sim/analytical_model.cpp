@@ -272,6 +272,7 @@ AnalyticalModel::AnalyticalModel(const Network& net, const HardwareConfig& hw, i
       m_packed(hw.precision_scaling == PrecisionScaling::Packed),
       m_unlimited_dram(std::isinf(hw.dram_bytes_per_s)),
       m_rlc(hw.dataflow == Dataflow::RowStationary && hw.rs_rlc),
+      m_serial_activations(hw.dram_overlap == DramOverlap::Weights),
       m_zero_fraction(hw.rs_zero_fraction),
       m_dram_bytes_per_s(hw.dram_bytes_per_s),
       m_clock_hz(hw.clock_hz),
@@ -411,6 +412,14 @@ inline void AnalyticalModel::finish_timing(std::size_t i, const TensorCoding& w,
     t.bottleneck = t.time_s == t.compute_time_s ? Bottleneck::Compute
                    : t.time_s == t.dram_time_s  ? Bottleneck::Dram
                                                 : Bottleneck::Decode;
+  if (m_serial_activations && !m_unlimited_dram) {  // activation transfers wait for the array
+    const double activation_s = (a.input_bits + a.output_bits) / 8.0 / m_dram_bytes_per_s;
+    const double serial_s = t.compute_time_s + activation_s;
+    if (serial_s > 0 && serial_s >= t.time_s) {
+      t.time_s = serial_s;
+      t.bottleneck = t.compute_time_s >= activation_s ? Bottleneck::Compute : Bottleneck::Dram;
+    }
+  }
   out = t;
 }
 

@@ -56,6 +56,10 @@
 //   decoder_lanes x decoder_symbols_per_cycle symbols per cycle. Encoding outputs is assumed free.
 // Layer time (prefetch overlap: the next layer's fetch and decode run while this one computes):
 //   time = max(dram_time, decode_time, compute_time), dram_time = dram_bytes / dram.bandwidth.
+// With dram.overlap: weights (the Eyeriss chip, JSSC 2017 VI-A: it does not process while loading
+// ifmaps from DRAM or writing ofmaps back; V-A: filters for the next pass are preloaded meanwhile)
+//   time = max(compute_time + activation bytes / dram.bandwidth, dram_time, decode_time),
+// the bottleneck compute when compute_time is the larger part of the first term, else DRAM.
 // Batch time = sum of layer times + dram.latency (the pipeline fills once per batch);
 // inference rate = batch / batch time.
 #pragma once
@@ -196,6 +200,7 @@ class AnalyticalModel {
   double m_decode_rate;  // symbols per second
   // Copies of the config's fields the hot path reads (kept in registers across the layer loop).
   bool m_resident, m_packed, m_unlimited_dram, m_rlc;
+  bool m_serial_activations;  // dram.overlap: weights
   double m_zero_fraction;
   double m_dram_bytes_per_s, m_clock_hz;
   std::int64_t m_native_bits;

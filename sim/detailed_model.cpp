@@ -574,6 +574,10 @@ void collect_results(DetailedResult& out, Job& job, Top& sim, const Network& net
 DetailedResult simulate_detailed(const Network& net, const HardwareConfig& hw, const BitPlan& plan, int batch,
                                  const DetailedOptions& options) {
   DetailedResult out;
+  if (hw.dram_overlap != DramOverlap::All)
+    throw InputError({}, fmt::format("dram.overlap: {} is modelled by the analytical engine only (the SystemC model "
+                                     "overlaps every transfer with compute): use --engine analytical",
+                                     dram_overlap_name(hw.dram_overlap)));
   const AnalyticalModel model(net, hw, batch);
   out.result = model.evaluate(plan);
   if (!out.result.feasible) throw InputError({}, "the plan is infeasible on this hardware: " + out.result.reason);

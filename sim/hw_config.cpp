@@ -183,6 +183,11 @@ const std::vector<Param>& params() {
              "stream: every layer reads weights and inputs and writes its output (seed 004); resident: keep "
              "on chip what fits",
              &HardwareConfig::dram_policy),
+      choice("dram.overlap", kDramOverlapNames, dram_overlap_name(DramOverlap::All),
+             "all: a layer's DRAM transfers run while it computes; weights: only its weight fetches do, its "
+             "activation reads and writes run before and after its compute (the Eyeriss chip: JSSC 2017 VI-A, no "
+             "processing while ifmaps load or ofmaps are written back; V-A, filters preloaded during passes)",
+             &HardwareConfig::dram_overlap),
       integer("decoder.lanes", 0, 1 << 20, "0", "entropy decoder lanes (0: none; entropy-coded plans are infeasible)",
               &HardwareConfig::decoder_lanes),
       number("decoder.symbols_per_cycle", "1", "symbols each lane decodes per clock cycle",
@@ -215,9 +220,13 @@ const std::vector<Param>& params() {
       integer("row_stationary.psum_spad", 1, 1 << 20, "24",
               "dataflow rs: psum scratchpad per PE (values): p filters' partial sums", &HardwareConfig::rs_psum_spad),
       integer("row_stationary.bus_bits", 1, 1 << 20, "64",
-              "dataflow rs: width of each global-buffer bus to and from the array (ifmaps, filters, psums in, "
-              "psums out); the global buffer is sram.activations",
+              "dataflow rs: width of the global-buffer buses for filters, psums in and psums out (JSSC 2017 "
+              "V-B: 64); the global buffer is sram.activations",
               &HardwareConfig::rs_bus_bits),
+      integer("row_stationary.ifmap_bus_bits", 1, 1 << 20, "64",
+              "dataflow rs: width of the global-buffer bus that multicasts ifmap values to the array (JSSC 2017 "
+              "V-B: 16 on the chip; 64, the default, is the model before this key, every bus as wide)",
+              &HardwareConfig::rs_ifmap_bus_bits),
       {{"row_stationary.rlc", "boolean", "false",
         "dataflow rs: feature maps cross DRAM run-length coded (5-bit runs, 3 run-level pairs per 64-bit word; "
         "fixed-length activation tensors, not network inputs)"},

@@ -51,6 +51,16 @@ inline constexpr NameTable kDramPolicyNames{std::array{NamedValue<DramPolicy>{Dr
 static_assert(kDramPolicyNames.complete());
 constexpr std::string_view dram_policy_name(DramPolicy p) { return kDramPolicyNames.name(p); }
 
+// Which DRAM transfers run while a layer computes (analytical_model.h, "Layer time").
+enum class DramOverlap {
+  All,      // every transfer overlaps compute: time = max(compute, DRAM, decode)
+  Weights,  // only weight fetches do; activation reads and writes add to compute (the Eyeriss chip)
+};
+inline constexpr NameTable kDramOverlapNames{std::array{NamedValue<DramOverlap>{DramOverlap::All, "all"},
+                                                        NamedValue<DramOverlap>{DramOverlap::Weights, "weights"}}};
+static_assert(kDramOverlapNames.complete());
+constexpr std::string_view dram_overlap_name(DramOverlap o) { return kDramOverlapNames.name(o); }
+
 // What runs in a layer's output path, so that its result never exists off chip as a tensor of its
 // own (activation functions such as ReLU always do: they are part of their layer). See
 // sim/activation_traffic.h for the rules.
@@ -98,6 +108,7 @@ struct HardwareConfig {
   double dram_bytes_per_s = 0;  // +infinity: unlimited (SCALE-Sim CALC mode)
   double dram_latency_s = 0;
   DramPolicy dram_policy = DramPolicy::Stream;
+  DramOverlap dram_overlap = DramOverlap::All;
   Fusion fusion = Fusion::None;
   ShortcutPolicy shortcut = ShortcutPolicy::Dram;
   std::int64_t decoder_lanes = 0;        // 0: no entropy decoder on chip
@@ -105,7 +116,8 @@ struct HardwareConfig {
   std::int64_t native_bits = 8;
   PrecisionScaling precision_scaling = PrecisionScaling::None;
   // Row stationary (dataflow rs only; sources in row_stationary.h): per-PE scratchpads in values of
-  // native_bits, the width of each global-buffer bus to and from the array, and run-length coding
+  // native_bits, the width of the global-buffer buses to and from the array (the ifmap bus its own),
+  // and run-length coding
   // of feature maps in DRAM. The global buffer (ifmaps and psums) is sram.activations. These
   // initializers repeat the parameter table's defaults for configs built in code (a test keeps
   // them equal).
@@ -113,6 +125,7 @@ struct HardwareConfig {
   std::int64_t rs_filter_spad = 224;
   std::int64_t rs_psum_spad = 24;
   std::int64_t rs_bus_bits = 64;
+  std::int64_t rs_ifmap_bus_bits = 64;
   bool rs_rlc = false;
   double rs_zero_fraction = 0;  // zeros among the values of an RLC-coded feature map
   // Energy and area (sim/energy_table.h has every value's source; sim/energy.h the model). These

@@ -140,9 +140,11 @@ std::array<Kind, 2> split(i64 total, i64 block) {
 }
 
 struct Params {
-  i64 rows, cols, ifmap_spad, filter_spad, psum_spad, bus;
+  i64 rows, cols, ifmap_spad, filter_spad, psum_spad;
+  i64 bus, ifmap_bus;            // values per cycle: the filter and psum buses, the ifmap bus
   double glb;                    // values
   double dram_cycles_per_value;  // native-precision values over dram.bandwidth, in clock cycles (0: unlimited)
+  bool serial_fmaps;             // dram.overlap: weights (ifmap and ofmap transfers add to the cycles)
 };
 
 // A layer's per-group quantities the search needs.
@@ -209,8 +211,9 @@ Candidate evaluate(const Params& hw, const Layer2d& L, const RsMapping& mp, i64 
                 static_cast<double>(fb.size * cb.size) * static_cast<double>(L.r_part * L.s_part);
             const double bus = static_cast<double>(hw.bus);
             const auto bus_cycles = [&](double words) { return static_cast<i64>(std::ceil(words / bus)); };
-            const i64 busy = std::max(
-                {compute, bus_cycles(ifmap_words), bus_cycles(psum_words), cb.first ? i64{0} : bus_cycles(psum_words)});
+            const i64 ifmap_cycles = static_cast<i64>(std::ceil(ifmap_words / static_cast<double>(hw.ifmap_bus)));
+            const i64 busy =
+                std::max({compute, ifmap_cycles, bus_cycles(psum_words), cb.first ? i64{0} : bus_cycles(psum_words)});
             // Ramp-up: the filter refill (once per group when the scratchpads hold every filter),
             // then the psum drain up the set.
             i64 refills = count;
@@ -241,11 +244,19 @@ Candidate evaluate(const Params& hw, const Layer2d& L, const RsMapping& mp, i64 
   return out;
 }
 
-// The faster mapping at native precision: the longer of compute and DRAM transfer (overlapped, as
-// the layer-time model has them), then less DRAM traffic, then fewer cycles.
-bool better(const Candidate& a, const Candidate& b, double dram_cycles_per_value) {
-  const double time_a = std::max(static_cast<double>(a.cycles), a.dram_total() * dram_cycles_per_value);
-  const double time_b = std::max(static_cast<double>(b.cycles), b.dram_total() * dram_cycles_per_value);
+// A mapping's time in cycles at native precision, as the layer-time model combines them: the longer
+// of compute and DRAM transfer, or with dram.overlap: weights compute plus the feature-map transfers.
+double mapping_time(const Candidate& c, const Params& hw) {
+  const double cycles = static_cast<double>(c.cycles);
+  const double dram = c.dram_total() * hw.dram_cycles_per_value;
+  if (hw.serial_fmaps) return std::max(cycles + (c.dram_ifmap + c.dram_ofmap) * hw.dram_cycles_per_value, dram);
+  return std::max(cycles, dram);
+}
+
+// The faster mapping (mapping_time), then less DRAM traffic, then fewer cycles.
+bool better(const Candidate& a, const Candidate& b, const Params& hw) {
+  const double time_a = mapping_time(a, hw);
+  const double time_b = mapping_time(b, hw);
   if (time_a != time_b) return time_a < time_b;
   if (a.dram_total() != b.dram_total()) return a.dram_total() < b.dram_total();
   return a.cycles < b.cycles;
@@ -337,9 +348,9 @@ bool search(const Params& hw, const Layer2d& L, i64 f, Candidate& best) {
               }
               ++evaluations;
               const Candidate c = evaluate(hw, L, mp, dram_rows, dram_cols);
-              if (!found || better(c, best, hw.dram_cycles_per_value)) {
+              if (!found || better(c, best, hw)) {
                 best = c;
-                best_time = std::max(static_cast<double>(c.cycles), c.dram_total() * hw.dram_cycles_per_value);
+                best_time = mapping_time(c, hw);
                 found = true;
               }
             }
@@ -364,8 +375,10 @@ RsCost row_stationary_cost(const HardwareConfig& hw, const ConvShape& shape, int
                       hw.rs_filter_spad,
                       hw.rs_psum_spad,
                       std::max<i64>(1, hw.rs_bus_bits / std::max<i64>(1, hw.native_bits)),
+                      std::max<i64>(1, hw.rs_ifmap_bus_bits / std::max<i64>(1, hw.native_bits)),
                       std::min(std::floor(hw.sram_activation_bytes * 8.0 / native), 0x1p62),
-                      std::isinf(hw.dram_bytes_per_s) ? 0.0 : native / 8.0 / hw.dram_bytes_per_s * hw.clock_hz};
+                      std::isinf(hw.dram_bytes_per_s) ? 0.0 : native / 8.0 / hw.dram_bytes_per_s * hw.clock_hz,
+                      hw.dram_overlap == DramOverlap::Weights};
   Layer2d L{};
   L.n = batch;
   L.m = s.m;

@@ -33,15 +33,18 @@
 //   does not fit is not used; rows too long for any mapping are cut into column tiles of f < F
 //   ofmap columns (ours). Nothing spills: psums never go to DRAM.
 // - Cycles of a pass (1 MAC per PE per cycle): p q S F n MACs per PE, or longer when a
-//   global-buffer bus cannot deliver: each of the ifmap, psum-in and psum-out buses moves
-//   row_stationary.bus_bits / native_bits values per cycle (the chip's 64-bit banks: 4), ifmap
-//   rows multicast once to all PEs that use them. Before each pass (the papers' "ramp-up"), the
-//   filter scratchpads are refilled over the filter bus (p q S values per PE, multicast along PE
-//   rows: p t q r R S distinct values) and psums drain up the set's R - 1 PEs; a scratchpad that
-//   holds every filter of the group (one filter and one channel block) is filled once.
+//   global-buffer bus cannot deliver: the psum-in and psum-out buses each move
+//   row_stationary.bus_bits / native_bits values per cycle (JSSC V-B: 64-bit psum GIN and GON, 4
+//   values), the ifmap bus row_stationary.ifmap_bus_bits / native_bits (the chip's ifmap GIN is
+//   16 bits wide: 1 value), ifmap rows multicast once to all PEs that use them. Before each pass
+//   (the papers' "ramp-up"), the filter scratchpads are refilled over the filter bus (bus_bits;
+//   p q S values per PE, multicast along PE rows: p t q r R S distinct values) and psums drain up
+//   the set's R - 1 PEs; a scratchpad that holds every filter of the group (one filter and one
+//   channel block) is filled once.
 // - The mapping: the fastest over e, n, p, q, r, t at native precision (ours; the papers optimize
 //   energy): the least max(cycles, DRAM values x native_bits / dram.bandwidth), as layer times
-//   overlap compute and DRAM; ties to less DRAM traffic, then fewer cycles. The search tries the
+//   overlap compute and DRAM (with dram.overlap: weights, the ifmap and ofmap transfers add to the
+//   cycles instead); ties to less DRAM traffic, then fewer cycles. The search tries the
 //   block sizes of each dimension (every p and q up to 32), prunes by a lower bound on cycles, and
 //   stops after 2^20 mappings per layer with the best so far (Eyeriss's layers need far fewer).
 // - Traffic (values, per group): global-buffer reads of ifmap rows delivered, filters loaded, psums

@@ -97,17 +97,30 @@ TEST(HardwareYaml, RowStationaryDefaultsAreTheChipsAndTheStructs) {
   EXPECT_EQ(hw.rs_filter_spad, 224);
   EXPECT_EQ(hw.rs_psum_spad, 24);
   EXPECT_EQ(hw.rs_bus_bits, 64);
+  EXPECT_EQ(hw.rs_ifmap_bus_bits, 64);
   EXPECT_FALSE(hw.rs_rlc);
   EXPECT_EQ(hw.rs_zero_fraction, 0);
   EXPECT_EQ(code.rs_ifmap_spad, hw.rs_ifmap_spad);
   EXPECT_EQ(code.rs_filter_spad, hw.rs_filter_spad);
   EXPECT_EQ(code.rs_psum_spad, hw.rs_psum_spad);
   EXPECT_EQ(code.rs_bus_bits, hw.rs_bus_bits);
+  EXPECT_EQ(code.rs_ifmap_bus_bits, hw.rs_ifmap_bus_bits);
   EXPECT_EQ(code.rs_rlc, hw.rs_rlc);
   EXPECT_EQ(code.rs_zero_fraction, hw.rs_zero_fraction);
   // The shipped Eyeriss config is row stationary; its ws twin keeps the SCALE-Sim folding.
   EXPECT_EQ(load_hardware_config(kRoot + "/configs/eyeriss.yaml").dataflow, Dataflow::RowStationary);
   EXPECT_EQ(load_hardware_config(kRoot + "/configs/eyeriss_ws.yaml").dataflow, Dataflow::WeightStationary);
+  // The chip as JSSC 2017 measured it: 200 MHz core, 64-bit link at 60 MHz, 100 KiB of buffer for
+  // ifmaps and psums, a 16-bit ifmap bus.
+  const HardwareConfig chip = load_hardware_config(kRoot + "/configs/eyeriss_jssc.yaml");
+  EXPECT_EQ(chip.dataflow, Dataflow::RowStationary);
+  EXPECT_DOUBLE_EQ(chip.clock_hz, 200e6);
+  EXPECT_DOUBLE_EQ(chip.dram_bytes_per_s, 8 * 60e6);
+  EXPECT_DOUBLE_EQ(chip.sram_activation_bytes, 100 * 1024);
+  EXPECT_EQ(chip.rs_ifmap_bus_bits, 16);
+  EXPECT_EQ(chip.rs_bus_bits, 64);
+  EXPECT_EQ(chip.dram_overlap, DramOverlap::Weights);
+  EXPECT_EQ(hw.dram_overlap, DramOverlap::All);  // the default: every transfer overlaps compute
 }
 
 TEST(HardwareYaml, RowStationaryValuesChecked) {
@@ -122,7 +135,7 @@ TEST(HardwareYaml, UnknownKeyGetsDidYouMean) {
   text.replace(text.find("dram: {bandwidth"), 16, "dram: {bandwith");
   EXPECT_EQ(config_error("k.yaml", text),
             "F:5:8: error: dram.bandwith: unknown key (did you mean 'bandwidth'?); expected one of: bandwidth, "
-            "latency, policy\n"
+            "latency, policy, overlap\n"
             "F:5:7: error: dram.bandwidth: missing (required: bandwidth, off-chip bandwidth, shared by all reads and "
             "writes ('unlimited' = SCALE-Sim CALC mode))");
 }

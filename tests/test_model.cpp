@@ -29,7 +29,8 @@ array: {rows: 4, cols: 4, dataflow: ws}
 clock: "1 GHz"
 sram: {weights: "1 KiB", activations: "1 KiB"}
 dram: {bandwidth: "1 GB/s", latency: "10 ns")") +
-                                     (extra.find("policy") == std::string::npos ? "" : ", policy: resident") + R"(}
+                                     (extra.find("policy") == std::string::npos ? "" : ", policy: resident") +
+                                     (extra.find("overlap") == std::string::npos ? "" : ", overlap: weights") + R"(}
 decoder: {lanes: 2}
 datapath: {native_bits: 8)" + (extra.find("packed") == std::string::npos ? "" : ", precision_scaling: packed") +
                                      R"(}
@@ -58,6 +59,23 @@ TEST(AnalyticalModel, StreamPolicyAtEightBits) {
   EXPECT_NEAR(r.time_s, 838e-9, 1e-18);
   EXPECT_NEAR(r.inference_rate_per_s, 1.0 / 838e-9, 1e-3);
   EXPECT_EQ(r.compute_cycles, 552);
+}
+
+TEST(AnalyticalModel, WeightsOnlyOverlapAddsActivationTransfersToCompute) {
+  // dram.overlap: weights (the Eyeriss chip): a layer's input reads and output writes wait for its
+  // compute; only weight fetches overlap it. a: 25 ns of compute + (32 + 64) B = 96 ns of activation
+  // transfer = 121 ns, longer than its 104 ns of DRAM in all: DRAM-bound (96 > 25). fc: 527 + (64 +
+  // 10) = 601 ns, shorter than its 724 ns of DRAM: as before. Total 121 + 724 + 10 ns latency.
+  const Network net = tiny_net();
+  const HardwareConfig hw = tiny_hw("overlap");
+  const SimResult r = AnalyticalModel(net, hw).evaluate(BitPlan::uniform(net, 8, 8));
+  ASSERT_TRUE(r.feasible);
+  EXPECT_NEAR(r.layers[kA].time_s, 121e-9, 1e-18);
+  EXPECT_EQ(r.layers[kA].bottleneck, Bottleneck::Dram);
+  EXPECT_DOUBLE_EQ(r.layers[kA].dram_bytes, 104);  // the bytes and their time are unchanged
+  EXPECT_NEAR(r.layers[kA].dram_time_s, 104e-9, 1e-18);
+  EXPECT_NEAR(r.layers[kFc].time_s, 724e-9, 1e-18);
+  EXPECT_NEAR(r.time_s, 855e-9, 1e-18);
 }
 
 TEST(AnalyticalModel, FewerBitsMoveFewerBytes) {

@@ -83,6 +83,28 @@ TEST(RowStationary, ThreeByThreeConvInOnePass) {
   EXPECT_DOUBLE_EQ(c.glb_psum_reads, 0);
 }
 
+TEST(RowStationary, NarrowIfmapBusBindsTheThreeByThreeConv) {
+  // The layer above with the chip's 16-bit ifmap bus (JSSC 2017 V-B; row_stationary.ifmap_bus_bits):
+  // one ifmap value per cycle. Every channel's 16 x 16 padded rows reach the array at least once:
+  // 16 x 256 = 4096 cycles, more than the 2688 of MACs per PE, so the one-pass mapping waits on the
+  // bus: 4096 + the same 578 of ramp-up = 4674. Nothing does better: the ifmap delivery is at least
+  // those 4096 cycles, the 2304 weights at least 576 over the filter bus and each pass drains psums
+  // for 2 (four sets on different filters, t = 4, sharing each ifmap value: four channel passes of
+  // max(672 MACs, 1024 ifmap values) + 144 refill + 2 drain = 4680). Filter and psum buses stay 64 bits.
+  HardwareConfig hw = rs_hw();
+  hw.rs_ifmap_bus_bits = 16;
+  const RsCost c = row_stationary_cost(hw, conv(16, 16, 14, 3, 1, 1), 1);
+  ASSERT_TRUE(c.feasible);
+  EXPECT_EQ(c.cycles, 4674);
+  EXPECT_EQ(c.ramp_cycles, 578);
+  EXPECT_EQ(c.passes, 1);
+  EXPECT_EQ(c.mapping.p, 16);
+  EXPECT_EQ(c.mapping.r, 4);
+  // As wide as the others (the model before the key): the 3266 above.
+  hw.rs_ifmap_bus_bits = 64;
+  EXPECT_EQ(row_stationary_cost(hw, conv(16, 16, 14, 3, 1, 1), 1).cycles, 3266);
+}
+
 TEST(RowStationary, ElevenByElevenStrideFour) {
   // AlexNet CONV1's filter on a 35x35 ifmap: 3 channels, 16 filters, 11x11, stride 4 ->
   // E = F = (35 - 11) / 4 + 1 = 7. The set is 11 x 7; one set per 11 rows, two side by side in 14
@@ -204,6 +226,7 @@ TEST(RowStationary, SweepNeverAboveOneNeverBelowCompulsory) {
     hw.rs_filter_spad = pick(1, 256);
     hw.rs_psum_spad = pick(1, 32);
     hw.rs_bus_bits = 16 * pick(1, 8);
+    hw.rs_ifmap_bus_bits = 16 * pick(1, 8);
     hw.sram_activation_bytes = static_cast<double>(pick(64, 200000));
     ConvShape s;
     s.groups = pick(1, 3);
