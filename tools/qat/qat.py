@@ -85,11 +85,11 @@ def sample_of(x):
     return flat
 
 
-def best_step(x, levels, signed):
+def best_step(x, levels, signed, sample=True):
     """The MSE-optimal step (alloc/quantizer.h: a 24-point log scan from max|x|/(4t) to 2 max|x|,
     here refined by a second 16-point scan between the best point's neighbours instead of golden
     section). All candidates at once, on at most SAMPLE values."""
-    s = sample_of(x).float()
+    s = (sample_of(x) if sample else x.detach().reshape(-1)).float()
     top = float(s.abs().max())
     if top == 0:
         return 1.0
@@ -104,8 +104,8 @@ def best_step(x, levels, signed):
     return best
 
 
-def quant_mse(x, bits, signed, step):
-    s = sample_of(x).float()
+def quant_mse(x, bits, signed, step, sample=True):
+    s = (sample_of(x) if sample else x.detach().reshape(-1)).float()
     return float((quantize(s, step, levels_of(bits, signed), signed) - s).pow(2).mean())
 
 
@@ -166,12 +166,16 @@ class FmnistNet(torch.nn.Module):
         return w, b, c
 
     def weight_tensors(self):
-        """Point name -> weight parameter, for the layers with weights."""
+        """Point name -> the layer's weight tensor as bitsim sees it (sim/network.h: kernel and bias,
+        quantized with one step): the values flattened, detached."""
+        return {n: torch.cat([w.detach().reshape(-1), b.detach()]) for n, (w, b) in self.weight_params().items()}
+
+    def weight_params(self):
         names = ["stem"] + [f"b{i}.{k}" for i in range(len(self.blocks)) for k in ("dw", "pw")] + ["fc"]
-        return {n: self.params[c["key"] + "w"] for n, c in zip(names, self.convs)}
+        return {n: (self.params[c["key"] + "w"], self.params[c["key"] + "b"]) for n, c in zip(names, self.convs)}
 
     def forward(self, x, qa=None, qw=None, record=None):
-        """qa(point, tensor) / qw(point, weight) quantize (identity when None); record[point] = output."""
+        """qa(point, tensor) / qw(point, weight or bias) quantize (identity when None); record[point] = output."""
         qa = qa or (lambda p, t: t)
         qw = qw or (lambda p, t: t)
 
@@ -189,8 +193,8 @@ class FmnistNet(torch.nn.Module):
             nonlocal ci
             c = self.convs[ci]
             ci += 1
-            w = qw(p, self.params[c["key"] + "w"])
-            y = F.conv2d(x, w, self.params[c["key"] + "b"], c["stride"], c["pad"], 1, c["groups"])
+            w, b = qw(p, self.params[c["key"] + "w"]), qw(p, self.params[c["key"] + "b"])
+            y = F.conv2d(x, w, b, c["stride"], c["pad"], 1, c["groups"])
             return F.relu(y) if relu else y
 
         x = out("stem", conv("stem", x, True))
@@ -200,8 +204,8 @@ class FmnistNet(torch.nn.Module):
             x = out(f"b{i}.add", F.relu(y + x)) if res else y
         x = out("pool", x.mean((2, 3), keepdim=True))
         c = self.convs[ci]
-        w = qw("fc", self.params[c["key"] + "w"])
-        return out("fc", F.linear(x.flatten(1), w, self.params[c["key"] + "b"]))
+        w, b = qw("fc", self.params[c["key"] + "w"]), qw("fc", self.params[c["key"] + "b"])
+        return out("fc", F.linear(x.flatten(1), w, b))
 
     def export(self, path):
         """The shipped ONNX graph with this model's (fine-tuned) weights and biases."""
@@ -349,7 +353,7 @@ class Trainer:
         self.float_outputs = rec
         steps = {}
         for p, w in self.net.weight_tensors().items():
-            steps[("w", p)] = {int(b): best_step(w.detach(), levels_of(b, True), True) for b in BIT_OPTIONS}
+            steps[("w", p)] = {int(b): best_step(w, levels_of(b, True), True, sample=False) for b in BIT_OPTIONS}
         for p, t in rec.items():
             steps[("a", p)] = {int(b): best_step(t, levels_of(b, self.signed[p]), self.signed[p]) for b in BIT_OPTIONS}
         self.steps = steps
@@ -366,7 +370,7 @@ class Trainer:
             ref = net(x)
             for p, w in net.weight_tensors().items():
                 out = net(x, qw=lambda q, t: fake_quant(t, gb, True, self.steps[("w", q)][gb]) if q == p else t)
-                m = {int(b): quant_mse(w.detach(), b, True, self.steps[("w", p)][int(b)]) for b in BIT_OPTIONS}
+                m = {int(b): quant_mse(w, b, True, self.steps[("w", p)][int(b)], sample=False) for b in BIT_OPTIONS}
                 g = float((out - ref).pow(2).mean()) / max(m[gb], 1e-30)
                 for b in BIT_OPTIONS:
                     dist[("w", p, int(b))] = g * m[int(b)]
@@ -509,10 +513,10 @@ def parse(argv=None):
     p.add_argument("--update-every", type=int, default=20, help="K: steps between allocations / cost updates")
     p.add_argument("--sens-batch", type=int, default=64, help="qbitopt: images the curves are measured on")
     p.add_argument("--gain-bits", type=int, default=4, help="qbitopt: width the per-tensor gains are measured at")
-    p.add_argument("--init-bits", type=float, default=6.0, help="bitpruning: starting bits")
+    p.add_argument("--init-bits", type=float, default=5.0, help="bitpruning: starting bits")
     p.add_argument("--bits-lr", type=float, default=0.05, help="bitpruning: Adam step of the bits")
     p.add_argument("--lam", type=float, default=0.05, help="bitpruning: starting regularizer weight")
-    p.add_argument("--lam-rate", type=float, default=0.05, help="bitpruning: multiplier adaptation speed")
+    p.add_argument("--lam-rate", type=float, default=0.2, help="bitpruning: multiplier adaptation speed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="plan file to write (replaced)")
     p.add_argument("--out-model", help="fine-tuned float ONNX model to write; name it fmnist_cnn.onnx "
@@ -539,8 +543,9 @@ def main(argv=None):
                    train_time_s=train_s, inference_rate_per_s=rate,
                    bits_per_value=state.bits_per_value(tr.bind, tr.act_counts),
                    weight_bits=state.w, activation_bits=state.a)
-    print(json.dumps({k: v for k, v in summary.items() if not k.endswith("_bits") or k == "avg_bits"}))
+    print(json.dumps(summary))
     if a.out:
+        pathlib.Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         bitsim.write_plan(a.out, tr.workload, plan, force=True)
     if a.out_model:
         tr.net.export(a.out_model)
