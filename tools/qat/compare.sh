@@ -3,6 +3,7 @@
 # shipped config, equal 4-bit vs post-training exact (latency solver, measured curves) vs QBitOpt-style
 # vs BitPruning-style, each measured by `bitsim eval` on the 10,000 Fashion-MNIST test images.
 #   tools/qat/compare.sh [OUT_DIR] [STEPS]      (default /tmp/bitsim-qat, 60 steps of 64 images)
+# About 25 minutes on 2 busy cores (README "Training-time allocation").
 # Needs the build (program and Python module: ./tools/bitsim) and Debian's python3-torch, python3-onnx.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -13,6 +14,8 @@ SEED=0
 PY=/usr/bin/python3
 BITSIM="$ROOT/build/bitsim"
 export PYTHONPATH="$ROOT/build/python"
+# Measured curves are cached by bitsim; a fresh cache under OUT makes the times include measuring them.
+export BITSIM_CACHE_DIR="$OUT/cache"
 MODEL=workloads/fmnist_cnn.onnx
 mkdir -p "$OUT"
 
@@ -26,7 +29,7 @@ timed() {  # timed FILE CMD...: runs CMD, writes its wall time in seconds to FIL
 for cfg in tpu eyeriss; do
   HW="configs/$cfg.yaml"
   D="$OUT/$cfg"
-  mkdir -p "$D"/{equal,exact_ptq,qbitopt,bitpruning}
+  mkdir -p "$D"/{equal,exact_ptq,exact_ptq_fixed,qbitopt,bitpruning}
   # The target: the equal 4-bit plan's simulated images/s on this config.
   R=$($PY -c "
 import bitsim
@@ -40,6 +43,12 @@ print(bitsim.Model(w, hw).layer_timing(bitsim.Plan.uniform(w, 4))['inference_rat
   timed "$D/exact_ptq/time.txt" "$BITSIM" allocate --model $MODEL --hw "$HW" --min-rate "$R" \
       --out "$D/exact_ptq/plan.yaml" --json > "$D/exact_ptq/allocate.json"
   "$BITSIM" eval --model $MODEL --plan "$D/exact_ptq/plan.yaml" --data fashion-mnist --json > "$D/exact_ptq/eval.json"
+  # The same with fixed-length storage only (no entropy-coded tensors), the QAT allocators' option space.
+  rm -f "$D/exact_ptq_fixed/plan.yaml"
+  timed "$D/exact_ptq_fixed/time.txt" "$BITSIM" allocate --model $MODEL --hw "$HW" --min-rate "$R" --rate fixed \
+      --out "$D/exact_ptq_fixed/plan.yaml" --json > "$D/exact_ptq_fixed/allocate.json"
+  "$BITSIM" eval --model $MODEL --plan "$D/exact_ptq_fixed/plan.yaml" --data fashion-mnist --json \
+      > "$D/exact_ptq_fixed/eval.json"
 
   # Equal: 4 bits on every tensor the hardware stores (fused tensors stay on chip, `bits: none`, as
   # in the post-training plan).

@@ -11,7 +11,7 @@ import numpy as np
 
 import bitsim
 
-METHODS = ["equal", "exact_ptq", "qbitopt", "bitpruning", "exact_ptq_finetuned"]
+METHODS = ["equal", "exact_ptq", "exact_ptq_fixed", "qbitopt", "bitpruning"]
 
 
 def bits_per_value(w, plan):
@@ -34,7 +34,7 @@ def main(out):
     w = bitsim.load_workload("workloads/fmnist_cnn.onnx")
     print("| config | target images/s | method | model measured | accuracy | output_mse | bits/value | simulated images/s | wall time |")
     print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |")
-    for cfg_dir in sorted(p for p in out.iterdir() if p.is_dir()):
+    for cfg_dir in sorted(p for p in out.iterdir() if (p / "target.txt").exists()):
         hw = bitsim.load_hardware(f"configs/{cfg_dir.name}.yaml")
         target = float((cfg_dir / "target.txt").read_text())
         model = bitsim.Model(w, hw)
