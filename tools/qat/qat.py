@@ -19,7 +19,7 @@ Writes a bitsim plan (--out) and the fine-tuned float model as ONNX (--out-model
 with the new initializers), which `bitsim eval --model M --plan P` measures.
 
     PYTHONPATH=build/python /usr/bin/python3 tools/qat/qat.py --allocator qbitopt \\
-        --hw configs/tpu.yaml --min-rate R --steps 300 --seed 0 --out plan.yaml --out-model dir/fmnist_cnn.onnx
+        --hw configs/tpu.yaml --min-rate R --steps 60 --seed 0 --out plan.yaml --out-model dir/fmnist_cnn.onnx
 """
 import argparse
 import gzip
