@@ -152,35 +152,30 @@ BENCHMARK(BM_LatencyResNet50Tpu)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-// The inference engine on the shipped Fashion-MNIST model: 256 test images per iteration, float32,
-// 2 threads. tools/bench-engine runs this next to PyTorch on the same architecture.
-void BM_EngineFmnist256(benchmark::State& state) {
+// The inference engine on the shipped Fashion-MNIST model: 256 test images per iteration, float32.
+// tools/bench-engine runs these next to ONNX Runtime and PyTorch on the same model.
+void run_engine_fmnist256(benchmark::State& state, int threads, alloc::kernels::Isa isa) {
   const Network net = load_workload(kRoot + "/workloads/fmnist_cnn.onnx");
   const alloc::Dataset data = alloc::load_dataset("fashion-mnist:256");
-  const alloc::InferenceEngine engine(net, 2);
+  const alloc::InferenceEngine engine(net, threads, isa);
   for (auto _ : state) benchmark::DoNotOptimize(engine.forward(data.images, data.count).data());
   state.SetItemsProcessed(state.iterations() * data.count);
 }
+
+// 2 threads, the kernels this processor runs best.
+void BM_EngineFmnist256(benchmark::State& state) { run_engine_fmnist256(state, 2, alloc::kernels::best_isa()); }
 BENCHMARK(BM_EngineFmnist256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The same with the kernels built for plain x86-64 (SSE2, std::fma): what the vector units give.
 void BM_EngineFmnist256Generic(benchmark::State& state) {
-  const Network net = load_workload(kRoot + "/workloads/fmnist_cnn.onnx");
-  const alloc::Dataset data = alloc::load_dataset("fashion-mnist:256");
-  const alloc::InferenceEngine engine(net, 2, alloc::kernels::Isa::generic);
-  for (auto _ : state) benchmark::DoNotOptimize(engine.forward(data.images, data.count).data());
-  state.SetItemsProcessed(state.iterations() * data.count);
+  run_engine_fmnist256(state, 2, alloc::kernels::Isa::generic);
 }
 BENCHMARK(BM_EngineFmnist256Generic)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // One thread: its CPU time per forward hardly depends on what else the machine runs (the figure
 // tools/bench-engine compares with ONNX Runtime's on one thread, on a shared machine).
 void BM_EngineFmnist256OneThread(benchmark::State& state) {
-  const Network net = load_workload(kRoot + "/workloads/fmnist_cnn.onnx");
-  const alloc::Dataset data = alloc::load_dataset("fashion-mnist:256");
-  const alloc::InferenceEngine engine(net, 1);
-  for (auto _ : state) benchmark::DoNotOptimize(engine.forward(data.images, data.count).data());
-  state.SetItemsProcessed(state.iterations() * data.count);
+  run_engine_fmnist256(state, 1, alloc::kernels::best_isa());
 }
 BENCHMARK(BM_EngineFmnist256OneThread)->Unit(benchmark::kMillisecond);
 
