@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <tuple>
 
@@ -359,16 +360,32 @@ StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOpti
   out.hardware = std::move(inputs.hardware);
   const std::vector<Point> points = expand_points(spec, out.hardware, out.networks.size(), out.configs);
   const PointEvaluator evaluator(spec, solvers, points, out);
+  out.point_done.assign(points.size(), 0);
+  if (options.restore) options.restore(out);
+  // The selected points in order; a point joins the finished prefix (point_done, point_finished,
+  // progress) once it and every earlier one are evaluated, whichever thread ends first.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    if ((options.selected.empty() || options.selected.at(i)) && !out.point_done[i]) order.push_back(i);
+  std::vector<char> evaluated(order.size(), 0);
+  std::size_t prefix = 0;
+  std::mutex mutex;  // guards evaluated, prefix and the calls below
+  auto stopped = [&] { return options.stop && options.stop->load(); };
   auto worker = [&] {
     auto scratch = std::make_shared<std::pair<sim::SimResult, sim::SimResult>>();  // reused across points
-    return [&, scratch](std::size_t i) { evaluator.evaluate(i, scratch->first, scratch->second); };
+    return [&, scratch](std::size_t k) {
+      if (stopped()) return;
+      evaluator.evaluate(order[k], scratch->first, scratch->second);
+      const std::lock_guard lock(mutex);
+      evaluated[k] = 1;
+      for (; prefix < order.size() && evaluated[prefix] && !stopped(); ++prefix) {
+        out.point_done[order[prefix]] = 1;
+        if (options.point_finished) options.point_finished(out, order[prefix]);
+        if (options.progress) options.progress(prefix + 1, order.size());
+      }
+    };
   };
-  // About 20 reports per study.
-  const ProgressFn progress = [&](std::size_t done, std::size_t total) {
-    if (options.progress && (done == total || done % std::max<std::size_t>(1, total / 20) == 0))
-      options.progress(done, total);
-  };
-  parallel_for(points.size(), options.threads, worker, progress);
+  parallel_for(order.size(), options.threads, worker);
   return out;
 }
 

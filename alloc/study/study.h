@@ -8,6 +8,7 @@
 // are split across threads, and the rows come out in the same order whatever the thread count.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -40,6 +41,9 @@ struct StudyRow {
   bool feasible = true;
   std::string status;  // "ok", or why not
 };
+// Every field of StudyRow is written and read back by alloc/study/study_records.cpp (resume, shards,
+// MPI): a new field must be added there too, or a resumed study would lose it.
+static_assert(sizeof(StudyRow) == 240, "a new StudyRow field: add it to study_records.cpp, then here");
 
 struct StudyPlan {  // one solved plan, shared by all points with its (curves, budget, solver)
   std::size_t workload = 0;
@@ -72,11 +76,29 @@ struct StudyResult {
   std::vector<StudyPlan> plans;
   std::vector<std::size_t> row_plan;  // per row, its plan index (kNoPlan: a "latency" row, see choice)
   std::vector<StudyRow> rows;         // point-major, then budget, then solver (equal first)
+  // Per point: its rows are complete (evaluated, or restored by the caller: study_records.h). After
+  // a stopped run, the evaluated points form a prefix of the selected ones in point order.
+  std::vector<char> point_done;
+  std::size_t rows_per_point() const { return configs.empty() ? 0 : rows.size() / configs.size(); }
 };
 
 struct StudyOptions {
   int threads = 2;
-  std::function<void(std::size_t done, std::size_t total)> progress;  // points simulated
+  // After each point that completes the in-order prefix: done = 1, 2, ..., total, the selected points.
+  std::function<void(std::size_t done, std::size_t total)> progress;
+  // One flag per point (expand order: hardware, workload, axes, last axis fastest): evaluate only
+  // these; empty: all. The others' rows are left default for the caller to restore.
+  std::vector<char> selected;
+  // Once *stop is true no point starts and none is added to the finished prefix; run_study returns
+  // when the points in flight end (their rows are dropped: point_done stays false).
+  const std::atomic<bool>* stop = nullptr;
+  // Called for each selected point in increasing point order, one call at a time, when its rows and
+  // those of every earlier selected point are complete: rows can be written as they come, in an
+  // order that does not depend on the threads.
+  std::function<void(const StudyResult& result, std::size_t point)> point_finished;
+  // Called once the study is set up (rows sized, plans solved), before any point runs: may fill
+  // points' rows from elsewhere (study_records.h) and mark them in point_done; those do not run.
+  std::function<void(StudyResult& result)> restore;
 };
 
 // Loads everything the spec names (InputError on any problem): configs, workloads, curves (the

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "alloc/curves.h"
 #include "sim/engine.h"
@@ -118,8 +119,16 @@ struct StudyArgs {
   int threads = 2;
   bool force = false;
   OutputFlags out;
+  // How the points run (tools/cli/study_run.h): continue an interrupted run in out_dir; only shard
+  // "I/N"; or none, their rows read from these shard folders (`bitsim merge`).
+  bool resume = false;
+  std::string shard;
+  std::vector<std::string> merge;
+  std::size_t stop_after_points = 0;  // for tests: stop as Ctrl-C would once this many points are written
 };
 int run_sweep(const StudyArgs& a);
 int run_codesign(const StudyArgs& a);
+// `bitsim merge OUT SHARD_DIR...`: the command the shards ran, with their rows, written to OUT.
+int run_merge(const StudyArgs& a);
 
 }  // namespace bitsim::tools

@@ -2,6 +2,7 @@
 #include "tools/cli/html_report.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -28,8 +29,18 @@ OutputDir::OutputDir(std::string dir, bool force) : m_dir(std::move(dir)), m_for
 void OutputDir::check(const std::vector<std::string>& names) const {
   for (const std::string& n : names) {
     check_no_symlinks(m_dir, n);
-    check_replaceable(path(n), m_force, m_dir);
+    check_replaceable(path(n), may_replace(n), m_dir);
   }
+}
+
+void OutputDir::allow_replacing(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  m_replaceable = std::move(names);
+}
+
+bool OutputDir::may_replace(const std::string& name) const {
+  return m_force || std::binary_search(m_replaceable.begin(), m_replaceable.end(), name) ||
+         std::find(m_written.begin(), m_written.end(), name) != m_written.end();
 }
 
 std::string OutputDir::path(const std::string& name) const { return (std::filesystem::path(m_dir) / name).string(); }
@@ -40,7 +51,9 @@ void OutputDir::write(const std::string& name, const std::string& text) const {
   std::filesystem::create_directories(p.parent_path(), ec);
   if (ec) throw InputError({p.parent_path().string(), 0, 0}, fmt::format("cannot create the folder: {}", ec.message()));
   check_no_symlinks(m_dir, name);
-  write_new_file(p.string(), text, m_force, m_dir);
+  const bool again = std::find(m_written.begin(), m_written.end(), name) != m_written.end();
+  write_new_file(p.string(), text, may_replace(name), m_dir);
+  if (!again) m_written.push_back(name);
 }
 
 std::string html_report(const std::string& title, const std::vector<ReportSection>& sections) {

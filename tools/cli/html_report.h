@@ -21,10 +21,19 @@ class OutputDir {
   std::string path(const std::string& name) const;
   void write(const std::string& name, const std::string& text) const;
   const std::string& dir() const { return m_dir; }
+  // Files bitsim wrote in this folder before (its run state, tools/cli/study_run.h): replaced
+  // without --force, as are the files this object wrote.
+  void allow_replacing(std::vector<std::string> names);
+  // The names written so far, each once, in the order first written.
+  const std::vector<std::string>& written() const { return m_written; }
 
  private:
+  bool may_replace(const std::string& name) const;
+
   std::string m_dir;
   bool m_force;
+  std::vector<std::string> m_replaceable;      // sorted
+  mutable std::vector<std::string> m_written;  // a record of what write() did, for the run state
 };
 
 struct ReportSection {

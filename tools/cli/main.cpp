@@ -197,9 +197,24 @@ Command study_command(CLI::App& app, const std::string& name, const std::string&
   cmd->add_option("spec", a->spec_path, "study file (YAML; README 'Sweep and co-design files')")->required();
   cmd->add_option("--out", a->out_dir, "write CSV, SVG plots, index.html and the inputs into this folder");
   cmd->add_option("--threads", a->threads, "worker threads (default 2)")->check(CLI::Range(1, 256));
-  cmd->add_flag("--force", a->force, "replace files in --out");
+  auto* force = cmd->add_flag("--force", a->force, "replace files in --out, and remove what bitsim wrote there before");
+  cmd->add_flag("--resume", a->resume, "continue the interrupted run in --out (the same study)")->excludes(force);
+  cmd->add_option("--shard", a->shard, "run only shard I of N (I/N) into --out; combine them with bitsim merge");
+  cmd->add_option("--stop-after-points", a->stop_after_points, "for tests: stop as Ctrl-C does after K points")
+      ->group("");  // hidden
   add_output_flags(cmd, a->out);
   return {cmd, [a, run] { return run(*a); }};
+}
+
+Command merge_command(CLI::App& app) {
+  auto a = std::make_shared<StudyArgs>();
+  CLI::App* cmd = app.add_subcommand("merge", "combine the folders of `sweep/codesign --shard I/N` into one result");
+  cmd->add_option("out", a->out_dir, "output folder: the outputs of the whole study")->required();
+  cmd->add_option("shards", a->merge, "the shard folders, every I of N once")->required();
+  cmd->add_option("--threads", a->threads, "worker threads (default 2)")->check(CLI::Range(1, 256));
+  cmd->add_flag("--force", a->force, "replace files in OUT, and remove what bitsim wrote there before");
+  add_output_flags(cmd, a->out);
+  return {cmd, [a] { return run_merge(*a); }};
 }
 
 Command list_command(CLI::App& app) {
@@ -234,6 +249,7 @@ int run_command_line(int argc, char** argv) {
       study_command(app, "sweep", "vary hardware parameters from a study file: images/s and speedup", run_sweep),
       study_command(app, "codesign", "hardware x bit budgets from a study file: the Pareto front of rate, error, cost",
                     run_codesign),
+      merge_command(app),
       {app.add_subcommand("explain-config", "every hardware YAML parameter with its unit and default"),
        run_explain_config},
       list_command(app),

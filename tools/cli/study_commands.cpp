@@ -17,6 +17,7 @@
 #include "sim/bit_plan.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/html_report.h"
+#include "tools/cli/study_run.h"
 #include "tools/cli/svg.h"
 
 namespace bitsim::tools {
@@ -64,25 +65,6 @@ Table configs_table(const StudyRun& r) {
   return t;
 }
 
-void run(StudyRun& r, int threads) {
-  StudyOptions options;
-  options.threads = threads;
-  const std::size_t total = r.spec.points();
-  // Long studies show progress: many points, or latency-aware rows (a solve per point).
-  const bool slow = total >= 200 || std::any_of(r.spec.solvers.begin(), r.spec.solvers.end(),
-                                                [](const SolverInfo* s) { return s->kind == SolverKind::Latency; });
-  options.progress = [total, slow](std::size_t done, std::size_t) {
-    if (slow) std::cerr << fmt::format("study: {}/{} points\n", done, total);
-  };
-  // The elapsed time goes to stderr only: written files are byte-identical from run to run.
-  const auto start = std::chrono::steady_clock::now();
-  r.result = run_study(r.spec, options);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cerr << fmt::format("study: {} points x {} plans = {} rows in {:.3g} s ({} threads)\n", total,
-                           r.result.rows.size() / std::max<std::size_t>(total, 1), r.result.rows.size(), seconds,
-                           threads);
-}
-
 Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_only) {
   std::vector<std::string> cols = {"hardware", "workload"};
   for (const auto& a : r.spec.vary) cols.push_back(a.key);
@@ -128,36 +110,31 @@ Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_o
 }
 
 // The inputs next to the outputs, and a study.yaml that names them: the folder reruns itself.
-std::vector<std::string> input_files(const StudyRun& r) {
-  std::vector<std::string> names = {"study.yaml"};
-  for (std::size_t h = 0; h < r.spec.hardware.size(); ++h)
-    names.push_back(
-        fmt::format("inputs/hardware-{}{}", h, std::filesystem::path(r.spec.hardware[h]).extension().string()));
-  for (std::size_t w = 0; w < r.spec.workloads.size(); ++w)
-    names.push_back(
-        fmt::format("inputs/workload-{}{}", w, std::filesystem::path(r.spec.workloads[w]).extension().string()));
-  if (!r.spec.curves_path.empty()) names.emplace_back("inputs/curves.csv");
-  return names;
+std::vector<StudyInputFile> input_files(const StudyRun& r) {
+  std::vector<StudyInputFile> files;
+  study::StudySpec copy = r.spec;  // the same study, naming the copies
+  auto add = [&](std::string& path, const std::string& name) {
+    files.push_back({name, path, read_text(path)});
+    path = name;
+  };
+  for (std::size_t h = 0; h < copy.hardware.size(); ++h)
+    add(copy.hardware[h],
+        fmt::format("inputs/hardware-{}{}", h, std::filesystem::path(copy.hardware[h]).extension().string()));
+  for (std::size_t w = 0; w < copy.workloads.size(); ++w)
+    add(copy.workloads[w],
+        fmt::format("inputs/workload-{}{}", w, std::filesystem::path(copy.workloads[w]).extension().string()));
+  if (!copy.curves_path.empty()) add(copy.curves_path, "inputs/curves.csv");
+  files.insert(
+      files.begin(),
+      {"study.yaml", r.spec.path,
+       study_spec_yaml(copy, fmt::format("written by bitsim from {}; inputs copied into inputs/", r.spec.path))});
+  return files;
 }
 
-void write_inputs(const OutputDir& out, const StudyRun& r) {
-  const std::vector<std::string> names = input_files(r);
-  study::StudySpec copy = r.spec;  // the same study, naming the copies
-  std::size_t k = 1;
-  for (std::string& path : copy.hardware) {
-    out.write(names[k], read_text(path));
-    path = names[k++];
-  }
-  for (std::string& path : copy.workloads) {
-    out.write(names[k], read_text(path));
-    path = names[k++];
-  }
-  if (!copy.curves_path.empty()) {
-    out.write(names[k], read_text(copy.curves_path));
-    copy.curves_path = names[k];
-  }
-  out.write("study.yaml",
-            study_spec_yaml(copy, fmt::format("written by bitsim from {}; inputs copied into inputs/", r.spec.path)));
+std::vector<std::string> input_names(const StudyRun& r) {
+  std::vector<std::string> names;
+  for (const StudyInputFile& f : input_files(r)) names.push_back(f.name);
+  return names;
 }
 
 // x of a row for plots: the first varied parameter's number (or its index), else the budget.
@@ -224,21 +201,34 @@ std::string csv_text(const Table& t) {
   return s.str();
 }
 
+// How the runner (tools/cli/study_run.h) writes this command's folder.
+StudyCommand study_command(const StudyRun& r, const std::string& name, std::vector<std::string> outputs) {
+  StudyCommand c;
+  c.name = name;
+  c.points = r.spec.points();
+  c.outputs = std::move(outputs);
+  c.inputs = input_files(r);
+  c.partial_csv = [&r](const StudyResult& result) {
+    StudyRun finished{r.spec, result};
+    finished.result.rows.clear();
+    const std::size_t per_point = result.rows_per_point();
+    for (std::size_t i = 0; i < result.rows.size(); ++i)
+      if (result.point_done[i / per_point]) finished.result.rows.push_back(result.rows[i]);
+    return csv_text(rows_table(finished, nullptr, false));
+  };
+  return c;
+}
+
 }  // namespace
 
 int run_sweep(const StudyArgs& a) {
-  std::optional<OutputDir> out;
   StudyRun r;
   r.spec = study::load_study_spec(a.spec_path);
-  if (!a.out_dir.empty()) {  // before the work: nothing the user wrote is replaced without --force
-    out.emplace(a.out_dir, a.force);
-    std::vector<std::string> names = {"sweep.csv", "speedup.svg", "rate.svg", "index.html"};
-    for (const std::string& n : input_files(r)) names.push_back(n);
-    out->check(names);
-  }
-  run(r, a.threads);
+  // Before the work: nothing the user wrote is replaced without --force.
+  StudyRunner runner(a, study_command(r, "sweep", {"sweep.csv", "speedup.svg", "rate.svg", "index.html"}));
+  if (const auto code = runner.run(r.spec, r.result)) return *code;
   const Table t = rows_table(r, nullptr, false);
-  if (out) {
+  if (OutputDir* out = runner.out()) {
     const XAxis x = x_axis(r.spec);
     out->write("sweep.csv", csv_text(t));
     out->write("speedup.svg",
@@ -248,7 +238,6 @@ int run_sweep(const StudyArgs& a) {
     out->write("rate.svg",
                line_chart({"Simulated inference rate", x.label, "images/s", x.log, true},
                           series_by(r, x, true, [](const StudyRow& row) { return row.inference_rate_per_s; })));
-    write_inputs(*out, r);
     ReportSection s;
     s.heading = "Sweep";
     s.paragraphs = {fmt::format("Study {} ({} points, {} rows). Rerun: bitsim sweep {}/study.yaml", a.spec_path,
@@ -261,9 +250,10 @@ int run_sweep(const StudyArgs& a) {
     s.paragraphs.emplace_back(
         "Below the results: the base hardware configs as resolved (every parameter); the "
         "varied parameters replace theirs at each point.");
-    s.links = input_files(r);
+    s.links = input_names(r);
     s.links.insert(s.links.begin(), "sweep.csv");
     out->write("index.html", html_report("bitsim sweep", {s}));
+    runner.finish();
     std::cerr << fmt::format("wrote {}/sweep.csv, speedup.svg, rate.svg, index.html and the inputs\n", a.out_dir);
   }
   print_rows(t, a.out.format());
@@ -348,7 +338,6 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
                 {"Co-design: images/s vs predicted output error", "predicted output error", "images/s", true, false},
                 pareto_scatter(r, front, [](const StudyRow& row) { return row.output_error; })));
   for (std::size_t k = 0; k < front_rows.size(); ++k) out.write(plan_files[k], front_plan_text(r, front_rows[k], k));
-  write_inputs(out, r);
   const study::CostWeights& c = r.spec.cost;
   ReportSection s;
   s.heading = "Pareto front";
@@ -366,34 +355,42 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
   const Table configs = configs_table(r);
   s.tables = {&best, &configs};
   s.links = {"codesign.csv", "pareto.csv"};
-  for (const std::string& n : input_files(r)) s.links.push_back(n);
+  for (const std::string& n : input_names(r)) s.links.push_back(n);
   out.write("index.html", html_report("bitsim codesign", {s}));
 }
 
 }  // namespace
 
 int run_codesign(const StudyArgs& a) {
-  std::optional<OutputDir> out;
   StudyRun r;
   r.spec = study::load_study_spec(a.spec_path);
-  if (!a.out_dir.empty()) {
-    out.emplace(a.out_dir, a.force);
-    std::vector<std::string> names = {"codesign.csv",    "pareto.csv",       "pareto-energy.svg", "pareto-area.svg",
-                                      "pareto-cost.svg", "pareto-error.svg", "index.html"};
-    for (const std::string& n : input_files(r)) names.push_back(n);
-    out->check(names);
-  }
-  run(r, a.threads);
+  StudyRunner runner(a, study_command(r, "codesign",
+                                      {"codesign.csv", "pareto.csv", "pareto-energy.svg", "pareto-area.svg",
+                                       "pareto-cost.svg", "pareto-error.svg", "index.html"}));
+  if (const auto code = runner.run(r.spec, r.result)) return *code;
   const std::vector<bool> front = pareto_rows(r.result.rows, r.spec.objectives);
   const Table all = rows_table(r, &front, false);
   const Table best = rows_table(r, &front, true);
-  if (out) {
+  if (OutputDir* out = runner.out()) {
     write_codesign_report(*out, r, a, all, best, front);
+    runner.finish();
     std::cerr << fmt::format("wrote {}/codesign.csv, pareto.csv, pareto-*.svg, plans/, index.html and the inputs\n",
                              a.out_dir);
   }
   print_rows(a.out.format() == Format::Text ? best : all, a.out.format());
   return 0;
+}
+
+int run_merge(const StudyArgs& a) {
+  // The command and study of the first shard; StudyRunner checks that every shard agrees.
+  if (a.merge.empty()) throw InputError({}, "merge: expected OUT and at least one shard folder");
+  const std::string state = (std::filesystem::path(a.merge.front()) / "bitsim-run.yaml").string();
+  if (!std::filesystem::exists(state))
+    throw InputError({}, fmt::format("{}: not a shard folder (bitsim-run.yaml is missing)", a.merge.front()));
+  const auto [command, spec] = study_run_command(state);
+  StudyArgs b = a;
+  b.spec_path = spec;
+  return command == "codesign" ? run_codesign(b) : run_sweep(b);
 }
 
 }  // namespace bitsim::tools
