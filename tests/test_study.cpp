@@ -4,6 +4,7 @@
 
 #include "alloc/plan_score.h"
 #include "alloc/study/study.h"
+#include "alloc/study/study_records.h"
 #include "alloc/study/study_spec.h"
 #include "test_util.h"
 
@@ -274,6 +275,89 @@ TEST(Study, ParetoFrontKeepsOnlyUndominatedRows) {
   EXPECT_EQ(pareto_rows(rows, {study::Objective::InferenceRate, study::Objective::OutputError, study::Objective::Energy,
                                study::Objective::Area}),
             (std::vector<bool>{true, false, true, true, true, false, false}));
+}
+
+template <typename Call>
+std::string error_text(Call&& call) {
+  try {
+    call();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Rows written as exact text and read into a run that evaluated none: every field the same, bit for
+// bit (resume, shards and MPI rely on it); a text cut off mid-point restores only whole points.
+TEST(StudyRecords, RowsRoundTripExactly) {
+  const study::StudySpec s = study::load_study_spec(kSmall);
+  StudyOptions order;
+  std::vector<std::size_t> finished;
+  order.point_finished = [&](const StudyResult&, std::size_t p) { finished.push_back(p); };
+  const StudyResult a = run_study(s, order);
+  EXPECT_EQ(finished, (std::vector<std::size_t>{0, 1, 2}));
+  std::string text(study::point_records_header());
+  for (std::size_t p = 0; p < 3; ++p) study::append_point_records(a, p, text);
+  StudyOptions none;
+  none.selected.assign(3, 0);
+  StudyResult b = run_study(s, none);
+  EXPECT_EQ(b.point_done, (std::vector<char>{0, 0, 0}));
+  const study::RestoredPoints restored = study::restore_point_records(b, text, "rows.csv");
+  EXPECT_EQ(restored.points, (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(restored.valid_bytes, text.size());
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (std::size_t i = 0; i < a.rows.size(); ++i) {
+    const StudyRow &x = a.rows[i], &y = b.rows[i];
+    EXPECT_EQ(std::tie(x.point, x.hardware, x.workload, x.axis_value, x.avg_bits, x.solver, x.rate_bits, x.output_error,
+                       x.inference_rate_per_s, x.speedup_vs_equal, x.speedup_vs_native, x.cost, x.energy_per_image_j,
+                       x.area_mm2, x.compute_bound, x.dram_bound, x.decode_bound, x.choice, x.proven_optimal,
+                       x.feasible, x.status),
+              std::tie(y.point, y.hardware, y.workload, y.axis_value, y.avg_bits, y.solver, y.rate_bits, y.output_error,
+                       y.inference_rate_per_s, y.speedup_vs_equal, y.speedup_vs_native, y.cost, y.energy_per_image_j,
+                       y.area_mm2, y.compute_bound, y.dram_bound, y.decode_bound, y.choice, y.proven_optimal,
+                       y.feasible, y.status))
+        << i;
+    EXPECT_EQ(a.row_plan[i], b.row_plan[i]);
+  }
+  EXPECT_EQ(a.native_rate_per_s, b.native_rate_per_s);
+  EXPECT_FALSE(a.rows.back().choice.empty());  // a latency row: its own plan travels with it
+
+  // Cut in the middle of point 1: point 0 only; the rest runs again.
+  StudyResult c = run_study(s, none);
+  const std::string cut = text.substr(0, text.find("\n1,") + 30);
+  const study::RestoredPoints part = study::restore_point_records(c, cut, "rows.csv");
+  EXPECT_EQ(part.points, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(part.valid_bytes, text.find("\n1,") + 1);
+  EXPECT_EQ(c.point_done, (std::vector<char>{1, 0, 0}));
+
+  // Malformed: named with its line.
+  StudyResult d = run_study(s, none);
+  std::string bad = text;
+  bad.replace(bad.find(",equal,"), 7, ",equal,x");
+  EXPECT_EQ(error_text([&] { study::restore_point_records(d, bad, "rows.csv"); }),
+            "rows.csv:2: error: plan: expected a number, got 'x0'");
+  StudyResult e = run_study(s, none);
+  EXPECT_EQ(error_text([&] { study::restore_point_records(e, text + text.substr(text.find('\n') + 1), "r"); }),
+            "r:20: error: point 0 is given twice");
+}
+
+// Only the selected points run, in point order whatever the threads; a stop ends the run between
+// points with a prefix of them done.
+TEST(Study, SelectedPointsAndStop) {
+  const study::StudySpec s = study::load_study_spec(kSmall);
+  StudyOptions o;
+  o.selected = {1, 0, 1};
+  std::vector<std::size_t> finished;
+  o.point_finished = [&](const StudyResult&, std::size_t p) { finished.push_back(p); };
+  const StudyResult r = run_study(s, o);
+  EXPECT_EQ(finished, (std::vector<std::size_t>{0, 2}));
+  EXPECT_EQ(r.point_done, (std::vector<char>{1, 0, 1}));
+  std::atomic<bool> stop{false};
+  StudyOptions st;
+  st.threads = 1;
+  st.stop = &stop;
+  st.point_finished = [&](const StudyResult&, std::size_t) { stop = true; };
+  EXPECT_EQ(run_study(s, st).point_done, (std::vector<char>{1, 0, 0}));
 }
 
 }  // namespace
