@@ -83,6 +83,10 @@ class StudyRunner {
   std::size_t m_merge_shards = 0;
   int m_journal = -1;  // the rows file, appended as points finish
   std::size_t m_restored = 0;
+  std::size_t m_finished_points = 0;  // by this process, written to the rows file
+  bool m_created_dir = false;
+  bool m_done = false;    // finish() or a written shard or partial result
+  int m_uncaught = 0;     // std::uncaught_exceptions() when constructed
   bool m_failed = false;  // MPI: rank 0 could not prepare the folder (and reports why)
 };
 
