@@ -521,11 +521,8 @@ std::optional<int> StudyRunner::run(const study::StudySpec& spec, study::StudyRe
       if (written == m_args.stop_after_points) g_stop = true;
       if (std::chrono::steady_clock::now() - last_flush >= kFlushInterval) flush();
     };
-  std::optional<ProgressLine> progress;
-  options.progress = [&](std::size_t done, std::size_t total) {
-    if (!progress) progress.emplace(m_restored);
-    (*progress)(done, total);
-  };
+  ProgressLine progress(m_restored);
+  options.progress = [&](std::size_t done, std::size_t total) { progress(done, total); };
   const auto start = std::chrono::steady_clock::now();
   result = study::run_study(spec, options);
   if (!buffer.empty()) flush();
@@ -593,12 +590,8 @@ std::optional<int> StudyRunner::run_mpi(const study::StudySpec& spec, study::Stu
   options.selected.assign(points, 0);
   for (std::size_t p = 0; p < points; ++p)
     options.selected[p] = p % static_cast<std::size_t>(size) == static_cast<std::size_t>(rank);
-  std::optional<ProgressLine> progress;
-  if (rank == 0)
-    options.progress = [&](std::size_t done, std::size_t total) {
-      if (!progress) progress.emplace(0);
-      (*progress)(done, total);
-    };
+  ProgressLine progress(0);
+  if (rank == 0) options.progress = [&](std::size_t done, std::size_t total) { progress(done, total); };
   // Every rank reaches the gather, a failed one with its error ("!message") instead of rows.
   std::string rows;
   std::exception_ptr error;
