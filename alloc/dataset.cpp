@@ -384,8 +384,9 @@ void check_input_shape(const Dataset& d, const std::optional<sim::Shape>& input)
   const bool fashion = d.name.starts_with("fashion-mnist");
   throw InputError({}, fmt::format("data set '{}': images are {}, the model's input is {}{}", d.name,
                                    shape_name(d.shape), shape_name(*input),
-                                   fashion ? "; give this model's images with --data: PATH.npy, PATH.npz, a folder "
-                                             "DIR[:N][:SPEC.yaml], or random:N[:SEED] (synthetic)"
+                                   fashion ? "; a model of other inputs needs its own images (--data, and allocate's "
+                                             "--eval-data): PATH.npy, PATH.npz, a folder DIR[:N][:SPEC.yaml], or "
+                                             "random:N[:SEED] (synthetic)"
                                            : ""));
 }
 
