@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <exception>
@@ -145,7 +146,7 @@ bool legacy_name(const std::string& name) {
                                               "pareto-error.svg",  "study.yaml",      "inputs/curves.csv"};
   static const std::regex numbered(
       R"((plans/pareto-(0|[1-9][0-9]*)\.yaml)|(inputs/(hardware|workload)-(0|[1-9][0-9]*)\.[A-Za-z0-9]+))");
-  return fixed.count(name) > 0 || std::regex_match(name, numbered);
+  return fixed.contains(name) || std::regex_match(name, numbered);
 }
 
 std::vector<std::string> legacy_files(const std::string& dir) {
@@ -242,7 +243,7 @@ class StopSignals {
 
 std::string duration_text(double seconds) {
   if (seconds < 60) return fmt::format("{:.1f} s", seconds);
-  const auto s = static_cast<long long>(seconds + 0.5);
+  const long long s = std::llround(seconds);
   if (s < 3600) return fmt::format("{} min {} s", s / 60, s % 60);
   return fmt::format("{} h {} min", s / 3600, s % 3600 / 60);
 }
@@ -435,7 +436,7 @@ void StudyRunner::check_shards() {
   }
   std::vector<std::string> missing;
   for (std::size_t i = 1; i <= m_merge_shards; ++i)
-    if (!seen.count(i)) missing.push_back(fmt::format("{}/{}", i, m_merge_shards));
+    if (!seen.contains(i)) missing.push_back(fmt::format("{}/{}", i, m_merge_shards));
   if (!missing.empty())
     throw InputError({}, fmt::format("merge: shard{} {} {} missing", missing.size() > 1 ? "s" : "",
                                      fmt::join(missing, ", "), missing.size() > 1 ? "are" : "is"));
@@ -500,7 +501,7 @@ std::optional<int> StudyRunner::run(const study::StudySpec& spec, study::StudyRe
   if (m_shard || !m_args.merge.empty()) {
     options.selected.assign(points, 0);
     for (std::size_t p = 0; m_args.merge.empty() && p < points; ++p)
-      options.selected[p] = in_shard(p, m_shard, m_shards);
+      options.selected[p] = in_shard(p, m_shard, m_shards) ? 1 : 0;
   }
   options.stop = &g_stop;
   if (m_args.resume || !m_args.merge.empty()) options.restore = [this](study::StudyResult& r) { restore(r); };
@@ -589,7 +590,7 @@ std::optional<int> StudyRunner::run_mpi(const study::StudySpec& spec, study::Stu
   const std::size_t points = spec.points();
   options.selected.assign(points, 0);
   for (std::size_t p = 0; p < points; ++p)
-    options.selected[p] = p % static_cast<std::size_t>(size) == static_cast<std::size_t>(rank);
+    options.selected[p] = p % static_cast<std::size_t>(size) == static_cast<std::size_t>(rank) ? 1 : 0;
   ProgressLine progress(0);
   if (rank == 0) options.progress = [&](std::size_t done, std::size_t total) { progress(done, total); };
   // Every rank reaches the gather, a failed one with its error ("!message") instead of rows.
