@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -18,7 +19,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -138,15 +138,29 @@ std::string first_difference(const std::string& there, const std::string& now) {
 
 // --- files bitsim wrote before --------------------------------------------------------------------
 
+// `text` starts with a decimal number (no leading zero) and then `rest`, where rest == "*" stands for
+// a dot and a non-empty alphanumeric extension.
+bool number_then(std::string_view text, std::string_view rest) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || (digits > 1 && text[0] == '0')) return false;
+  text.remove_prefix(digits);
+  if (rest != "*") return text == rest;
+  return text.size() > 1 && text[0] == '.' &&
+         std::all_of(text.begin() + 1, text.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
 // The names bitsim's sweep and codesign wrote before they kept a run state: matched exactly.
 bool legacy_name(const std::string& name) {
   static const std::set<std::string> fixed = {"sweep.csv",         "speedup.svg",     "rate.svg",
                                               "index.html",        "codesign.csv",    "pareto.csv",
                                               "pareto-energy.svg", "pareto-area.svg", "pareto-cost.svg",
                                               "pareto-error.svg",  "study.yaml",      "inputs/curves.csv"};
-  static const std::regex numbered(
-      R"((plans/pareto-(0|[1-9][0-9]*)\.yaml)|(inputs/(hardware|workload)-(0|[1-9][0-9]*)\.[A-Za-z0-9]+))");
-  return fixed.contains(name) || std::regex_match(name, numbered);
+  const std::string_view n = name;
+  for (const auto& [prefix, rest] :
+       {std::pair{"plans/pareto-", ".yaml"}, std::pair{"inputs/hardware-", "*"}, std::pair{"inputs/workload-", "*"}})
+    if (n.starts_with(prefix) && number_then(n.substr(std::string_view(prefix).size()), rest)) return true;
+  return fixed.contains(name);
 }
 
 std::vector<std::string> legacy_files(const std::string& dir) {
