@@ -1,6 +1,7 @@
 // The bitsim command-line program: parses arguments and dispatches to tools/cli/*_commands.cpp.
 // The only place that catches exceptions and chooses exit codes:
-//   0 success, 1 bad input (files, values, infeasible plan), 2 bad command line, 3 internal error.
+//   0 success, 1 bad input (files, values, infeasible plan), 2 bad command line, 3 internal error;
+//   130 a study stopped by Ctrl-C or SIGTERM (its partial result written: tools/cli/study_run.h).
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <iostream>
