@@ -173,7 +173,11 @@ elseif(CASE STREQUAL "mpi")
   bitsim(0 full codesign ${study} --out o)
   set(full_stdout "${out}")
   # As root (CI) Open MPI needs its consent flag; three ranks on however many cores.
-  execute_process(COMMAND ${MPIEXEC} --allow-run-as-root --oversubscribe -n 3 ${BITSIM} codesign ${study} --out o
+  # Under ASan (CI) the ranks run without leak checks: Open MPI keeps allocations of plugins it has
+  # unloaded by exit, which LeakSanitizer cannot attribute or suppress; the single-process tests
+  # check bitsim's own code paths for leaks.
+  execute_process(COMMAND ${MPIEXEC} --allow-run-as-root --oversubscribe -n 3 -x ASAN_OPTIONS=detect_leaks=0
+                          ${BITSIM} codesign ${study} --out o
                   WORKING_DIRECTORY ${OUTDIR}/other OUTPUT_VARIABLE o ERROR_VARIABLE e RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0 OR NOT e MATCHES "3 MPI ranks")
     message(FATAL_ERROR "mpirun -n 3 bitsim codesign: exit code ${rc}:\n${e}")
