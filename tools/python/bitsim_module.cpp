@@ -653,15 +653,7 @@ PYBIND11_MODULE(bitsim, m) {
       .def(
           "layers",
           [](const Network& net) {
-            Table t({"layer", "op", "inputs", "channels", "height", "width", "weights", "parameters", "macs", "gemm_m",
-                     "gemm_k", "gemm_n", "groups"});
-            for (const sim::Layer& l : net.layers()) {
-              std::string inputs;
-              for (int p : l.inputs)
-                inputs += (inputs.empty() ? "" : " ") + net.layer(static_cast<std::size_t>(p)).name;
-              t.add_row({l.name, std::string(sim::op_name(l.op)), inputs, l.output.channels, l.output.height,
-                         l.output.width, l.weights, l.parameters, l.macs, l.gemm.m, l.gemm.k, l.gemm.n, l.gemm.groups});
-            }
+            const Table t = study::workload_layer_table(net);
             return table_columns(t);
           },
           "every layer as columns (as `bitsim inspect`): layer, op, inputs, output channels/height/width, weights, "
@@ -921,7 +913,7 @@ PYBIND11_MODULE(bitsim, m) {
       "workload"_a = py::none(), "hw"_a = py::none(), "batch"_a = 1, "min_rate"_a = py::none(),
       "max_time_s"_a = py::none(), "max_error"_a = py::none(), "engine"_a = "analytical",
       "`bitsim allocate` as a dict: the fields of `allocate --json` (solver, goal, total_rate_bits, "
-      "total_distortion, proven_optimal, sizes, details, and with hw the hardware and simulated rate), "
+      "predicted_distortion, proven_optimal, sizes, details, and with hw the hardware and simulated rate), "
       "choices (columns), choice (option index per tensor of solved_curves), plan (a Plan, with "
       "workload) and solved_curves (the curves solved: as the hardware sees them, with storage formats and fused "
       "tensors on_chip). A size budget "
