@@ -375,6 +375,12 @@ Cell parameter_value(const HardwareConfig& hw, std::string_view key) {
   return p->value(hw);
 }
 
+std::vector<std::pair<std::string, Cell>> config_data(const HardwareConfig& hw) {
+  std::vector<std::pair<std::string, Cell>> out;
+  for (const auto& p : params()) out.emplace_back(parameter_column(p.info.key), p.value(hw));
+  return out;
+}
+
 void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,
                             const SourceLocation& where) {
   const Param* it = find_param(key);

@@ -158,6 +158,9 @@ std::vector<std::pair<std::string, std::string>> describe_config(const HardwareC
 // boolean. The key must be one of hardware_parameters() (a broken invariant otherwise).
 std::string parameter_column(std::string_view key);
 Cell parameter_value(const HardwareConfig& hw, std::string_view key);
+// Every parameter of `hw` as (parameter_column, parameter_value), in table order: the config as data
+// (JSON outputs, allocate's record), where describe_config() is the config as YAML would hold it.
+std::vector<std::pair<std::string, Cell>> config_data(const HardwareConfig& hw);
 
 // Sets one parameter by its key (as in hardware_parameters(), e.g. "dram.bandwidth") from the text
 // it would have in YAML (e.g. "4 GB/s"). Throws InputError at `where`: unknown key (with a

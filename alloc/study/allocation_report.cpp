@@ -63,8 +63,7 @@ Record allocation_record(const AllocationOutcome& o) {
   if (o.score.simulated) {
     const sim::SimResult& simulated = *o.score.simulated;
     r.add("hardware", "source", o.hw->source);
-    for (const sim::ParamInfo& p : sim::hardware_parameters())  // as data: numbers in base units
-      r.add("hardware", sim::parameter_column(p.key), sim::parameter_value(*o.hw, p.key));
+    for (const auto& [k, v] : sim::config_data(*o.hw)) r.add("hardware", k, v);
     r.add("batch", static_cast<std::int64_t>(o.batch));
     r.add("engine", o.engine);
     r.add("inference_rate_per_s", simulated.inference_rate_per_s);

@@ -105,6 +105,15 @@ py::dict record_dict(const Record& r) {
   return py::module_::import("json").attr("loads")(text.str());
 }
 
+// The config as data, as the CLI's JSON has it (sim::config_data: numbers in base units).
+py::dict config_data_dict(const HardwareConfig& hw) {
+  py::dict d;
+  d["source"] = hw.source;
+  for (const auto& [k, v] : sim::config_data(hw))
+    std::visit([&, key = py::str(k)](const auto& x) { d[key] = x; }, v);
+  return d;
+}
+
 py::dict config_dict(const HardwareConfig& hw) {
   py::dict d;
   d["source"] = hw.source;
@@ -395,7 +404,7 @@ py::dict simulate(const std::shared_ptr<Network>& net, const std::shared_ptr<Har
   const Table totals = study::simulation_totals_table(*net, model.model(), plan, r, detail ? &*detail : nullptr);
   py::dict out;
   out["workload"] = net->name();
-  out["hardware"] = config_dict(*hw);
+  out["hardware"] = config_data_dict(*hw);
   out["plan"] = plan.label;
   out["engine"] = engine_name;
   out["batch"] = batch;
