@@ -121,7 +121,8 @@ Param choice(std::string_view key, const NameTable<Enum, N>& names, std::string_
             if (v) hw.*field = *names.find(*v);
             return v.has_value();
           },
-          show, as_text(show)};
+          show,
+          as_text(show)};
 }
 
 // The checks between fields (or of values a field's own parse allows), in one place for the YAML
@@ -171,7 +172,8 @@ const std::vector<Param>& params() {
          if (v) hw.name = *v;
          return v.has_value();
        },
-       [](const HardwareConfig& hw) { return hw.name; }, [](const HardwareConfig& hw) { return Cell(hw.name); }},
+       [](const HardwareConfig& hw) { return hw.name; },
+       [](const HardwareConfig& hw) { return Cell(hw.name); }},
       integer("array.rows", 1, 1 << 20, "", "systolic array rows R (PEs)", &HardwareConfig::array_rows),
       integer("array.cols", 1, 1 << 20, "", "systolic array columns C (PEs)", &HardwareConfig::array_cols),
       choice("array.dataflow", kDataflowNames, "",
@@ -362,9 +364,9 @@ std::string parameter_column(std::string_view key) {
   std::string name(key);
   std::replace(name.begin(), name.end(), '.', '_');
   const std::string_view type = p->info.type;
-  for (const auto& [t, unit] : {std::pair{"size", "_bytes"}, std::pair{"bandwidth", "_bytes_per_s"},
-                                std::pair{"frequency", "_hz"}, std::pair{"time", "_s"}, std::pair{"energy", "_j"},
-                                std::pair{"area", "_mm2"}})
+  for (const auto& [t, unit] :
+       {std::pair{"size", "_bytes"}, std::pair{"bandwidth", "_bytes_per_s"}, std::pair{"frequency", "_hz"},
+        std::pair{"time", "_s"}, std::pair{"energy", "_j"}, std::pair{"area", "_mm2"}})
     if (type == t) name += unit;
   return name;
 }

@@ -2,6 +2,7 @@
 // one is run through the `bitsim` program, and each column it writes must be in that file's table,
 // in the table's order, and each column of the table must be written by one of the runs. So the
 // documented schema cannot drift from the code in either direction.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -118,9 +119,10 @@ std::string check_schema(const std::string& name, const std::vector<std::string>
       std::size_t k = at;
       while (k < schema.size() && !matches(schema[k], column)) ++k;
       if (k == schema.size()) {
-        const bool anywhere = std::any_of(schema.begin(), schema.end(), [&](const auto& e) { return matches(e, column); });
-        problems += run + ": column '" + column + "' " +
-                    (anywhere ? "is out of the README's order" : "is not in the README's table") + " (" + name + ")\n";
+        const bool anywhere =
+            std::any_of(schema.begin(), schema.end(), [&](const auto& e) { return matches(e, column); });
+        problems += fmt::format("{}: column '{}' {} ({})\n", run, column,
+                                anywhere ? "is out of the README's order" : "is not in the README's table", name);
         continue;
       }
       used[k] = true;
@@ -128,7 +130,7 @@ std::string check_schema(const std::string& name, const std::vector<std::string>
     }
   }
   for (std::size_t k = 0; k < schema.size(); ++k)
-    if (!used[k]) problems += "README's table " + name + " lists '" + schema[k] + "', which no run wrote\n";
+    if (!used[k]) problems += fmt::format("README's table {} lists '{}', which no run wrote\n", name, schema[k]);
   return problems;
 }
 
@@ -160,13 +162,11 @@ class CsvSchema : public ::testing::Test {
 };
 
 TEST_F(CsvSchema, Simulate) {
-  expect_schema(
-      "simulate",
-      {{"simulate",
-        csv_header(run({"simulate", "--hw", "configs/tpu.yaml", "--workload", "workloads/alexnet.yaml", "--csv"}))},
-       {"simulate --engine systemc",
-        csv_header(run({"simulate", "--engine", "systemc", "--hw", "configs/eyeriss.yaml", "--workload",
-                        "workloads/alexnet.yaml", "--bits", "4", "--csv"}))}});
+  expect_schema("simulate", {{"simulate", csv_header(run({"simulate", "--hw", "configs/tpu.yaml", "--workload",
+                                                          "workloads/alexnet.yaml", "--csv"}))},
+                             {"simulate --engine systemc",
+                              csv_header(run({"simulate", "--engine", "systemc", "--hw", "configs/eyeriss.yaml",
+                                              "--workload", "workloads/alexnet.yaml", "--bits", "4", "--csv"}))}});
 }
 
 TEST_F(CsvSchema, DemoAndInspect) {
@@ -177,22 +177,28 @@ TEST_F(CsvSchema, DemoAndInspect) {
 
 TEST_F(CsvSchema, Allocate) {
   const std::string report = (m_dir / "report").string();
-  const std::string hw = run({"allocate", "--workload", "workloads/alexnet.yaml", "--hw", "configs/tpu.yaml",
-                              "--avg-bits", "4", "--solver", "exact", "--out", (m_dir / "plan.yaml").string(),
-                              "--report", report, "--csv"});
+  const std::string hw =
+      run({"allocate", "--workload", "workloads/alexnet.yaml", "--hw", "configs/tpu.yaml", "--avg-bits", "4",
+           "--solver", "exact", "--out", (m_dir / "plan.yaml").string(), "--report", report, "--csv"});
   // Measured on a model: labelled evaluation data, then data without labels (the curves are cached
   // by the first run).
-  const std::vector<std::string> model = {"allocate", "--model",    "workloads/fmnist_cnn.onnx",
-                                          "--data",   "tests/data/numpy/fmnist16.npz:4", "--avg-bits",
-                                          "4",        "--solver",   "lagrangian",
+  const std::vector<std::string> model = {"allocate",
+                                          "--model",
+                                          "workloads/fmnist_cnn.onnx",
+                                          "--data",
+                                          "tests/data/numpy/fmnist16.npz:4",
+                                          "--avg-bits",
+                                          "4",
+                                          "--solver",
+                                          "lagrangian",
                                           "--csv"};
   std::vector<std::string> labelled = model, unlabelled = model;
   labelled.insert(labelled.end(), {"--eval-data", "tests/data/numpy/fmnist16.npz:4"});
   unlabelled.insert(unlabelled.end(), {"--eval-data", "random:4:1"});
   const std::string a = run(labelled), b = run(unlabelled);
-  expect_schema("allocate-record",
-                {{"allocate --hw", comment_keys(hw)}, {"allocate --model", comment_keys(a)},
-                 {"allocate --model (no labels)", comment_keys(b)}});
+  expect_schema("allocate-record", {{"allocate --hw", comment_keys(hw)},
+                                    {"allocate --model", comment_keys(a)},
+                                    {"allocate --model (no labels)", comment_keys(b)}});
   expect_schema("allocate-choices", {{"allocate --hw", csv_header(hw)}, {"allocate --model", csv_header(a)}});
   expect_schema("layers.csv", {{"layers.csv", csv_header(read_file(fs::path(report) / "layers.csv"))}});
 }
@@ -226,9 +232,9 @@ TEST_F(CsvSchema, CurvesAndAdditivity) {
   const fs::path curves = m_dir / "curves.csv";
   run({"curves", "--workload", "workloads/alexnet.yaml", "--out", curves.string()});
   expect_schema("curves", {{"curves --out", csv_header(read_file(curves))}});
-  expect_schema("additivity", {{"additivity", csv_header(run({"additivity", "--model", "workloads/fmnist_cnn.onnx",
-                                                              "--data", "tests/data/numpy/fmnist16.npz:4",
-                                                              "--samples", "2", "--csv"}))}});
+  expect_schema("additivity",
+                {{"additivity", csv_header(run({"additivity", "--model", "workloads/fmnist_cnn.onnx", "--data",
+                                                "tests/data/numpy/fmnist16.npz:4", "--samples", "2", "--csv"}))}});
 }
 
 // The checker itself: a column missing from the README, one out of its order, a documented column

@@ -504,10 +504,9 @@ int run_eval(const EvalArgs& a) {
   const study::PlanMeasurement m = study::measure_plan(net, plan ? &*plan : nullptr, data, calibration, calib);
   const std::string plan_name = plan ? plan->label : std::string("float32");
   // Without labels there is no accuracy: top-1 agreement with the float model, and the output SQNR.
-  Table t = m.labelled
-                ? Table({"model", "data", "images", "plan", "accuracy", "float_accuracy", "measured_output_mse"})
-                : Table({"model", "data", "images", "plan", "top1_agreement", "measured_output_mse",
-                         "measured_output_sqnr_db"});
+  Table t = m.labelled ? Table({"model", "data", "images", "plan", "accuracy", "float_accuracy", "measured_output_mse"})
+                       : Table({"model", "data", "images", "plan", "top1_agreement", "measured_output_mse",
+                                "measured_output_sqnr_db"});
   if (m.labelled)
     t.add_row({a.model_path, m.data, static_cast<std::int64_t>(m.images), plan_name, m.accuracy, m.float_accuracy,
                m.output_mse});

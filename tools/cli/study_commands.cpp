@@ -124,7 +124,9 @@ std::vector<RowColumn> row_columns(const StudyRun& r, const std::vector<bool>* f
       {"predicted_distortion", feasible([](const StudyRow& row) { return row.output_error; })},
       {"inference_rate_per_s", feasible([](const StudyRow& row) { return row.inference_rate_per_s; })},
       {"speedup_vs_equal",
-       [](const StudyRow& row) { return row.feasible && row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : missing(); }},
+       [](const StudyRow& row) {
+         return row.feasible && row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : missing();
+       }},
       {"speedup_vs_native", feasible([](const StudyRow& row) { return row.speedup_vs_native; })},
       {"compute_bound_layers", feasible([](const StudyRow& row) { return row.compute_bound; })},
       {"dram_bound_layers", feasible([](const StudyRow& row) { return row.dram_bound; })},
@@ -135,7 +137,8 @@ std::vector<RowColumn> row_columns(const StudyRun& r, const std::vector<bool>* f
   if (front) {
     cols.push_back({"hardware_cost", [](const StudyRow& row) { return Cell(row.cost); }});
     cols.push_back({"pareto", [&res, front](const StudyRow& row) {
-                      return Cell(std::string((*front)[static_cast<std::size_t>(&row - res.rows.data())] ? "yes" : "no"));
+                      return Cell(
+                          std::string((*front)[static_cast<std::size_t>(&row - res.rows.data())] ? "yes" : "no"));
                     }});
   }
   cols.push_back({"status", [](const StudyRow& row) { return Cell(row.feasible ? std::string("ok") : row.status); }});
@@ -282,10 +285,11 @@ int run_sweep(const StudyArgs& a) {
     write_inputs(*out, r);
     ReportSection s;
     s.heading = "Sweep";
-    s.paragraphs = {fmt::format("Study {} ({} points, {} rows). Rerun: bitsim sweep {}/study.yaml", a.spec_path,
-                                r.spec.points(), r.result.rows.size(), a.out_dir),
-                    "predicted_distortion is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
-                    "eq. 4); images/s come from the analytical model."};
+    s.paragraphs = {
+        fmt::format("Study {} ({} points, {} rows). Rerun: bitsim sweep {}/study.yaml", a.spec_path, r.spec.points(),
+                    r.result.rows.size(), a.out_dir),
+        "predicted_distortion is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
+        "eq. 4); images/s come from the analytical model."};
     s.images = {"speedup.svg", "rate.svg"};
     const Table configs = configs_table(r);
     s.tables = {&t, &configs};

@@ -109,8 +109,7 @@ py::dict record_dict(const Record& r) {
 py::dict config_data_dict(const HardwareConfig& hw) {
   py::dict d;
   d["source"] = hw.source;
-  for (const auto& [k, v] : sim::config_data(hw))
-    std::visit([&, key = py::str(k)](const auto& x) { d[key] = x; }, v);
+  for (const auto& [k, v] : sim::config_data(hw)) std::visit([&, key = py::str(k)](const auto& x) { d[key] = x; }, v);
   return d;
 }
 
