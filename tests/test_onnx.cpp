@@ -549,6 +549,7 @@ TEST(OnnxImport, DetectorHeadsMatchPyTorch) {
   const std::string dir = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/";
   const sim::NamedTensor input = sim::read_onnx_tensor(dir + "dethead_input_0.pb");
   std::vector<sim::NamedTensor> ref;
+  ref.reserve(3);
   for (int k = 0; k < 3; ++k) ref.push_back(sim::read_onnx_tensor(dir + "dethead_output_" + std::to_string(k) + ".pb"));
   const alloc::Activations got = alloc::InferenceEngine(net).forward(input.data, 2);
   std::vector<float> expected;  // per image, every output in turn
