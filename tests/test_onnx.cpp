@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -434,7 +435,7 @@ TEST(OnnxImport, LogitsLeaveOutTheOutputSoftmax) {
   const alloc::Activations z = alloc::InferenceEngine(logits, 1).forward(input, 1);
   const alloc::Activations p = alloc::InferenceEngine(probs, 1).forward(input, 1);
   ASSERT_EQ(z.size(), p.size());
-  double max_z = -INFINITY, sum = 0;
+  double max_z = -std::numeric_limits<double>::infinity(), sum = 0;
   for (const float v : z) max_z = std::max(max_z, static_cast<double>(v));
   for (const float v : z) sum += std::exp(v - max_z);
   for (std::size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(std::exp(z[i] - max_z) / sum, p[i], 1e-6) << i;
