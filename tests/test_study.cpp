@@ -91,8 +91,8 @@ TEST(StudySpec, PointCountCannotWrapAndMemoryIsBoundedUpFront) {
         "dram.bandwidth: {from: 1, to: 256, step: 1, unit: GB/s}"})
     vary += std::string("  ") + axis + "\n";
   EXPECT_EQ(spec_error(vary),
-            "F:5:3: error: the study has more than 2^64 points (1 x 1 x 256 x 256 x 256 x 256 x 256 x 256 x 256 x "
-            "256: hardware x workloads x varied values) x 1 budgets: more than 10 million");
+            "F:5:3: error: the study has more than 2^64 points (1 x 1 x 1 x 256 x 256 x 256 x 256 x 256 x 256 x 256 x "
+            "256: hardware x workloads x batches x varied values) x 1 budgets: more than 10 million");
   // 3 million points x 1 budget x (equal, lagrangian): 6 million rows of about 1 KiB.
   EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  array.rows: {from: 1, to: 2000, step: 1}\n"
                        "  array.cols: {from: 1, to: 1500, step: 1}\n"),
@@ -111,7 +111,7 @@ TEST(StudySpec, WrittenSpecReadsBackTheSame) {
   EXPECT_EQ(r.rate, s.rate);
   EXPECT_EQ(r.avg_bits, s.avg_bits);
   EXPECT_EQ(r.solvers, s.solvers);
-  EXPECT_EQ(r.batch, s.batch);
+  EXPECT_EQ(r.batches, s.batches);
   ASSERT_EQ(r.vary.size(), s.vary.size());
   EXPECT_EQ(r.vary[0].key, s.vary[0].key);
   EXPECT_EQ(r.vary[0].values, s.vary[0].values);

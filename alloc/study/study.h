@@ -23,6 +23,7 @@ namespace bitsim::study {
 struct StudyRow {
   std::size_t point = 0;  // index of the hardware point (hardware x workload x axis values)
   std::size_t hardware = 0, workload = 0;
+  int batch = 1;                        // images per batch (one of the spec's batches)
   std::vector<std::size_t> axis_value;  // per axis of the spec, the value's index
   double avg_bits = 0;
   std::string solver;
@@ -59,6 +60,13 @@ struct StudyInputs {
   std::vector<alloc::RateDistortionCurves> curves;  // per network
 };
 
+// A dimension of a study's points (a varied parameter, or the batch) whose values changed no row's
+// images/s, error, size, bottlenecks or feasibility; `text` says so, what did change and why.
+struct NoOpAxis {
+  std::string key;  // "batch" or a hardware parameter key
+  std::string text;
+};
+
 struct StudyResult {
   std::vector<sim::HardwareConfig> hardware;        // the base configs, as loaded
   std::vector<sim::HardwareConfig> configs;         // per point, resolved
@@ -72,6 +80,7 @@ struct StudyResult {
   std::vector<StudyPlan> plans;
   std::vector<std::size_t> row_plan;  // per row, its plan index (kNoPlan: a "latency" row, see choice)
   std::vector<StudyRow> rows;         // point-major, then budget, then solver (equal first)
+  std::vector<NoOpAxis> no_op_axes;   // in the spec's order: batch, then the vary axes
 };
 
 struct StudyOptions {
@@ -100,8 +109,21 @@ double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w)
 // A row's value of an objective, as a quantity to minimize (images/s negated).
 double objective_value(const StudyRow& row, Objective objective);
 
-// Rows not dominated in `objectives` (images/s higher, the others lower; a row equal in all to an
-// earlier one is dominated); feasible rows only.
+// Rows are compared only within their front group: the same workload (images/s and error of
+// different networks measure different things) at the same batch (images/s at batch 8 buys
+// throughput with latency; at batch 1 it is the latency). Curves and rate are one per study, so they
+// split nothing; hardware, budget and solver are what a front trades off.
+struct FrontGroup {
+  std::size_t workload = 0;
+  int batch = 1;
+  auto operator<=>(const FrontGroup&) const = default;
+};
+FrontGroup front_group(const StudyRow& row);
+// "resnet50, batch 1": the group as the outputs name it.
+std::string front_group_name(const StudyResult& result, const FrontGroup& group);
+
+// Rows not dominated in `objectives` by a row of their front group (images/s higher, the others
+// lower; a row equal in all to an earlier one is dominated); feasible rows only.
 std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows, const std::vector<Objective>& objectives);
 
 }  // namespace bitsim::study

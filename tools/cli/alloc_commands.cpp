@@ -268,7 +268,8 @@ int run_allocate(const AllocateArgs& a) {
   if (!a.hw_path.empty() && !net) throw InputError({}, "--hw needs --workload (the network to simulate)");
   if (!a.out_path.empty() && !net) throw InputError({}, "--out needs --workload (a plan names the workload's tensors)");
   std::optional<sim::HardwareConfig> hw;
-  if (!a.hw_path.empty()) hw = sim::load_hardware_config(a.hw_path);
+  if (!a.hw_settings.empty() && a.hw_path.empty()) throw InputError({}, "--set needs --hw (it overrides its parameters)");
+  if (!a.hw_path.empty()) hw = load_hardware(a.hw_path, a.hw_settings);
   std::optional<sim::AnalyticalModel> model;
   if (hw) model.emplace(*net, *hw, a.batch);
   // Storage format per tensor (fixed or entropy-coded, coded only with a decoder and where smaller);
@@ -368,10 +369,10 @@ int run_compare(const CompareArgs& a) {
   study::Comparison c;
   std::string header;
   if (a.table3) {
-    if (!a.source.workload_path.empty() || !a.hw_path.empty() || !a.source.curves_path.empty() ||
-        !a.source.model_path.empty())
+    if (!a.source.workload_path.empty() || !a.hw_path.empty() || !a.hw_settings.empty() ||
+        !a.source.curves_path.empty() || !a.source.model_path.empty())
       throw InputError({},
-                       "--table3 runs seed 004's four platform/model pairs: give no --hw, --workload, --curves "
+                       "--table3 runs seed 004's four platform/model pairs: give no --hw, --set, --workload, --curves "
                        "or --model");
     c = study::run_table3(spec, a.data_dir, parse_rate(a.source.rate));
     header = fmt::format("seed 004 Table 3 next to bitsim (analytical model, modelled curves, batch 1)\n{}\n",
@@ -381,7 +382,7 @@ int run_compare(const CompareArgs& a) {
     if (!net) throw InputError({}, "compare needs --workload (or --model), or --table3");
     if (a.hw_path.empty()) throw InputError({}, "compare needs --hw (or --table3)");
     study::StudyInputs inputs;
-    inputs.hardware.push_back(sim::load_hardware_config(a.hw_path));
+    inputs.hardware.push_back(load_hardware(a.hw_path, a.hw_settings));
     inputs.curves.push_back(load_source(a.source, net));
     inputs.networks.push_back(std::move(*net));
     c = study::run_compare(spec, std::move(inputs));

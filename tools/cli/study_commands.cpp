@@ -15,6 +15,7 @@
 #include "alloc/plan_score.h"
 #include "alloc/study/study.h"
 #include "sim/bit_plan.h"
+#include "sim/hw_config.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/html_report.h"
 #include "tools/cli/svg.h"
@@ -81,29 +82,44 @@ void run(StudyRun& r, int threads) {
   std::cerr << fmt::format("study: {} points x {} plans = {} rows in {:.3g} s ({} threads)\n", total,
                            r.result.rows.size() / std::max<std::size_t>(total, 1), r.result.rows.size(), seconds,
                            threads);
+  for (const NoOpAxis& w : r.result.no_op_axes) std::cerr << "warning: " << w.text << '\n';
 }
 
+// The no-op axes, for the report.
+std::vector<std::string> warning_paragraphs(const StudyRun& r) {
+  std::vector<std::string> out;
+  out.reserve(r.result.no_op_axes.size());
+  for (const NoOpAxis& w : r.result.no_op_axes) out.push_back("Warning: " + w.text + ".");
+  return out;
+}
+
+// The files of the K-th front point, relative to the output folder.
+std::string front_plan_file(std::size_t k) { return fmt::format("plans/pareto-{}.yaml", k); }
+std::string front_hw_file(std::size_t k) { return fmt::format("plans/pareto-{}.hw.yaml", k); }
+
 Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_only) {
-  std::vector<std::string> cols = {"hardware", "workload"};
+  std::vector<std::string> cols = {"hardware", "workload", "batch"};
   for (const auto& a : r.spec.vary) cols.push_back(a.key);
   for (const char* c : {"avg_bits", "solver", "rate_bits", "output_error", "inference_rate_per_s", "speedup_vs_equal",
                         "speedup_vs_native", "compute_bound_layers", "dram_bound_layers", "decode_bound_layers",
                         "energy_per_image_j", "area_mm2"})
     cols.emplace_back(c);
-  if (front) {
-    cols.emplace_back("hardware_cost");
-    cols.emplace_back("pareto");
-  }
+  if (front)
+    for (const char* c : {"hardware_cost", "pareto", "pareto_group", "plan_file", "hw_file"}) cols.emplace_back(c);
   cols.emplace_back("status");
   Table t(cols);
   const std::string dash = "-";
+  std::size_t front_index = 0;  // K of plans/pareto-K.*: front rows in row order
   for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
-    if (front_only && !(*front)[i]) continue;
+    const bool on_front = front && (*front)[i];
+    if (on_front) ++front_index;
+    if (front_only && !on_front) continue;
     const StudyRow& row = r.result.rows[i];
     std::vector<Cell> cells;
     cells.reserve(cols.size());  // one allocation of the final size (growth by doubling left 32 slots for 17)
     cells.emplace_back(r.result.configs[row.point].name);
     cells.emplace_back(r.result.networks[row.workload].name());
+    cells.emplace_back(static_cast<std::int64_t>(row.batch));
     for (std::size_t a = 0; a < r.spec.vary.size(); ++a) cells.emplace_back(r.spec.vary[a].values[row.axis_value[a]]);
     cells.emplace_back(row.avg_bits);
     cells.emplace_back(row.solver);
@@ -119,7 +135,10 @@ Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_o
     cells.emplace_back(row.area_mm2);
     if (front) {
       cells.emplace_back(row.cost);
-      cells.emplace_back(std::string((*front)[i] ? "yes" : "no"));
+      cells.emplace_back(std::string(on_front ? "yes" : "no"));
+      cells.emplace_back(front_group_name(r.result, front_group(row)));
+      cells.emplace_back(on_front ? front_plan_file(front_index - 1) : std::string());
+      cells.emplace_back(on_front ? front_hw_file(front_index - 1) : std::string());
     }
     cells.emplace_back(row.feasible ? std::string("ok") : row.status);
     t.add_row(std::move(cells));
@@ -210,6 +229,7 @@ std::vector<Series> series_by(const StudyRun& r, const XAxis& x, bool include_eq
     if (r.spec.vary.empty())
       name =
           fmt::format("{} {} {}", r.result.configs[row.point].name, r.result.networks[row.workload].name(), row.solver);
+    if (r.spec.batches.size() > 1) name += fmt::format(" batch={}", row.batch);
     auto [it, fresh] = index.try_emplace(name, out.size());
     if (fresh) out.push_back({name, {}, {}});
     out[it->second].x.push_back(r.spec.vary.empty() ? row.avg_bits : x.of_value[row.axis_value[0]]);
@@ -255,6 +275,7 @@ int run_sweep(const StudyArgs& a) {
                                 r.spec.points(), r.result.rows.size(), a.out_dir),
                     "output_error is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
                     "eq. 4); images/s come from the analytical model."};
+    for (std::string& w : warning_paragraphs(r)) s.paragraphs.push_back(std::move(w));
     s.images = {"speedup.svg", "rate.svg"};
     const Table configs = configs_table(r);
     s.tables = {&t, &configs};
@@ -295,6 +316,24 @@ std::vector<Series> pareto_scatter(const StudyRun& r, const std::vector<bool>& f
   return v;
 }
 
+// The front groups and their sizes, for the report.
+std::string front_groups_text(const StudyRun& r, const std::vector<bool>& front) {
+  std::map<FrontGroup, std::pair<std::size_t, std::size_t>> count;  // (front rows, rows)
+  for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
+    auto& [on, all] = count[front_group(r.result.rows[i])];
+    on += front[i] ? 1U : 0U;
+    ++all;
+  }
+  std::vector<std::string> parts;
+  parts.reserve(count.size());
+  for (const auto& [g, n] : count)
+    parts.push_back(fmt::format("{}: {} of {} rows", front_group_name(r.result, g), n.first, n.second));
+  return fmt::format("Fronts are computed per group of comparable rows, the same workload at the same batch (column "
+                     "pareto_group): images/s and error of different networks measure different things, and images/s "
+                     "at a larger batch buys throughput with latency. On the front: {}.",
+                     fmt::join(parts, "; "));
+}
+
 // The spec's objectives, e.g. "inference_rate, output_error, energy, area".
 std::string objectives_text(const study::StudySpec& spec) {
   std::vector<std::string> names;
@@ -303,19 +342,34 @@ std::string objectives_text(const study::StudySpec& spec) {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-// plans/pareto-K.yaml: the K-th front row's plan, headed by where it stands.
+// Where the K-th front row stands: "equal at 4 bits/value on tpu, resnet50 at batch 1: dram.bandwidth=8 GB/s".
+std::string front_point_line(const StudyRun& r, std::size_t row_index, std::size_t k) {
+  const StudyRow& row = r.result.rows[row_index];
+  std::string text = fmt::format("Pareto point {} of {}: {} at {} bits/value on {}", k,
+                                 front_group_name(r.result, front_group(row)), row.solver, row.avg_bits,
+                                 r.result.configs[row.point].name);
+  for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
+    text += fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
+  return text;
+}
+
+// plans/pareto-K.yaml: the K-th front row's plan, headed by where it stands and how to rerun it.
 std::string front_plan_text(const StudyRun& r, std::size_t row_index, std::size_t k) {
   const StudyRow& row = r.result.rows[row_index];
   const sim::HardwareConfig& hw = r.result.configs[row.point];
   const sim::Network& net = r.result.networks[row.workload];
   const RateDistortionCurves& curves = row_curves(r.result, row_index);
   std::ostringstream text;
-  text << fmt::format("# Pareto point {}: {} at {} bits/value on {}:", k, row.solver, row.avg_bits, hw.name);
-  for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
-    text << fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
+  text << "# " << front_point_line(r, row_index, k) << '\n';
   text << fmt::format(
-      "\n# {:.6g} images/s, predicted error {:.6g}, {:.6g} J per image, {:.6g} mm2, hardware cost {:.6g}\n",
+      "# {:.6g} images/s, predicted error {:.6g}, {:.6g} J per image, {:.6g} mm2, hardware cost {:.6g}\n",
       row.inference_rate_per_s, row.output_error, row.energy_per_image_j, row.area_mm2, row.cost);
+  const std::string workload_file = input_files(r).at(1 + r.spec.hardware.size() + row.workload);
+  text << fmt::format("# rerun in the output folder: bitsim simulate --hw {} --plan {} --workload {} --batch {}{}\n",
+                      front_hw_file(k), front_plan_file(k), workload_file, row.batch,
+                      r.spec.input_shape ? fmt::format(" --input-shape {},{},{}", r.spec.input_shape->channels,
+                                                       r.spec.input_shape->height, r.spec.input_shape->width)
+                                         : "");
   sim::write_bit_plan(text, net,
                       to_bit_plan(net, curves, row_allocation(r.result, row_index), static_cast<int>(hw.native_bits),
                                   fmt::format("{} at {} bits", row.solver, row.avg_bits)));
@@ -328,7 +382,10 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
   for (std::size_t i = 0; i < front.size(); ++i)
     if (front[i]) front_rows.push_back(i);
   std::vector<std::string> plan_files;
-  for (std::size_t k = 0; k < front_rows.size(); ++k) plan_files.push_back(fmt::format("plans/pareto-{}.yaml", k));
+  for (std::size_t k = 0; k < front_rows.size(); ++k) {
+    plan_files.push_back(front_plan_file(k));
+    plan_files.push_back(front_hw_file(k));
+  }
   out.check(plan_files);
   out.write("codesign.csv", csv_text(all));
   out.write("pareto.csv", csv_text(best));
@@ -347,7 +404,12 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
             scatter_chart(
                 {"Co-design: images/s vs predicted output error", "predicted output error", "images/s", true, false},
                 pareto_scatter(r, front, [](const StudyRow& row) { return row.output_error; })));
-  for (std::size_t k = 0; k < front_rows.size(); ++k) out.write(plan_files[k], front_plan_text(r, front_rows[k], k));
+  for (std::size_t k = 0; k < front_rows.size(); ++k) {
+    out.write(front_plan_file(k), front_plan_text(r, front_rows[k], k));
+    const sim::HardwareConfig& hw = r.result.configs[r.result.rows[front_rows[k]].point];
+    out.write(front_hw_file(k), sim::hardware_yaml(hw, front_point_line(r, front_rows[k], k) +
+                                                           "; its hardware, every parameter resolved"));
+  }
   write_inputs(out, r);
   const study::CostWeights& c = r.spec.cost;
   ReportSection s;
@@ -358,10 +420,13 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
       fmt::format("Hardware cost proxy = {} x PEs + {} x KiB of SRAM + {} x GB/s of DRAM bandwidth + {} x decoder "
                   "lanes (weights from the study file).",
                   c.pe, c.sram_kib, c.dram_gb_per_s, c.decoder_lane),
-      fmt::format("A row is on the front when no other row is at least as good in every objective ({}: images/s "
-                  "higher, the others lower). Energy per image and area: sim/energy.h, with the configs' energy and "
-                  "area keys. Each front row's plan is in plans/.",
-                  objectives_text(r.spec))};
+      fmt::format("A row is on the front when no other row of its front group is at least as good in every "
+                  "objective ({}: images/s higher, the others lower). Energy per image and area: sim/energy.h, with "
+                  "the configs' energy and area keys. Each front row's plan is plans/pareto-K.yaml and its hardware, "
+                  "every parameter resolved, plans/pareto-K.hw.yaml (columns plan_file and hw_file).",
+                  objectives_text(r.spec)),
+      front_groups_text(r, front)};
+  for (std::string& w : warning_paragraphs(r)) s.paragraphs.push_back(std::move(w));
   s.images = {"pareto-energy.svg", "pareto-area.svg", "pareto-error.svg", "pareto-cost.svg"};
   const Table configs = configs_table(r);
   s.tables = {&best, &configs};
