@@ -68,7 +68,7 @@ TEST(Units, FormatsWithTheShorterOfDecimalAndBinaryUnits) {
 }
 
 TEST(Units, FormattedQuantitiesReadBackExactly) {
-  for (const double v : {1.2345678901234e9, 1.0 / 3.0, 0.1 + 0.2, 5e-324, 1e300, 123456789012345678.0})
+  for (const double v : {1.2345678901234e9, 1.0 / 3.0, 0.1 + 0.2, 1e-300, 1e300, 123456789012345678.0, 0.0})
     for (const Dimension d : {Dimension::Bytes, Dimension::BytesPerSecond, Dimension::Hertz, Dimension::Seconds,
                               Dimension::Joules, Dimension::SquareMeters})
       EXPECT_EQ(parse_quantity(format_quantity(v, d), d), v) << format_quantity(v, d);

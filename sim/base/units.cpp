@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -104,7 +105,9 @@ std::string format_quantity(double value, Dimension dim) {
       std::string text = fmt::format("{:.6g} {}", value / pick->scale, pick->name);
       if (best.empty() || text.size() < best.size()) best = std::move(text);
     }
-    if (!(std::isfinite(value) && value >= 0) || parse_quantity(best, dim) == value) return best;
+    // (Subnormal values, far below any hardware's, only appear in messages: 6 digits will do.)
+    if (!(std::isfinite(value) && value >= std::numeric_limits<double>::min()) || parse_quantity(best, dim) == value)
+      return best;
     // Plain numbers before exponents, then shorter texts; the picked units before the others.
     auto better = [](const std::string& a, const std::string& b) {
       const bool ea = a.find('e') != std::string::npos, eb = b.find('e') != std::string::npos;
