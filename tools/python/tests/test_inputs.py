@@ -112,6 +112,12 @@ def test_with_params():
         hw.with_params({"dram.bandwith": "1 GB/s"})
     keys = [p["key"] for p in bitsim.hardware_parameters()]
     assert "dram.bandwidth" in keys and "array.rows" in keys
+    # Applied together, then checked against each other (as a study's vary and --set): raising the
+    # 8 KiB SRAM energy above the 32 KiB one's old value is fine when both are raised.
+    dear = hw.with_params({"energy.sram_8kib": "30 pJ", "energy.sram_32kib": "60 pJ"})
+    assert dear.config["energy.sram_32kib"] == "60 pJ"
+    with pytest.raises(bitsim.Error, match="energy.sram_32kib: expected from energy.sram_8kib"):
+        hw.with_params({"energy.sram_8kib": "30 pJ"})
 
 
 def test_plan_arrays():
