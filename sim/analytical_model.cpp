@@ -533,8 +533,7 @@ std::string unused_by_timing(const HardwareConfig& hw, std::string_view key) {
     return fmt::format("array.dataflow is {}: the row_stationary keys apply to rs only", dataflow_name(hw.dataflow));
   if (key == "row_stationary.zero_fraction" && !hw.rs_rlc)
     return "row_stationary.rlc is false: the zero fraction applies to run-length coded feature maps only";
-  if (key == "decoder.symbols_per_cycle" && hw.decoder_lanes == 0)
-    return "decoder.lanes is 0: there is no decoder";
+  if (key == "decoder.symbols_per_cycle" && hw.decoder_lanes == 0) return "decoder.lanes is 0: there is no decoder";
   if (prices_only(key)) return "it prices energy or area only";
   return {};
 }

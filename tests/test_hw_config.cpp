@@ -296,8 +296,9 @@ TEST(HardwareSettings, AppliedTogetherThenCheckedOnce) {
   EXPECT_DOUBLE_EQ(hw.energy.sram_32kib, 60e-12);
   // A cross-field problem is reported at the setting of the key it names; a bad value at its own.
   try {
-    set_hardware_parameters(hw, std::vector<HardwareSetting>{{"datapath.precision_scaling", "packed", {"--set p", 0, 0}},
-                                                             {"datapath.native_bits", "1", {"--set n", 0, 0}}});
+    set_hardware_parameters(hw,
+                            std::vector<HardwareSetting>{{"datapath.precision_scaling", "packed", {"--set p", 0, 0}},
+                                                         {"datapath.native_bits", "1", {"--set n", 0, 0}}});
     ADD_FAILURE() << "packed at 1 bit accepted";
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()),

@@ -312,9 +312,11 @@ TEST(StudySpec, BatchIsANumberOrAListWithoutRepeats) {
   EXPECT_EQ(spec_error("avg_bits: 2\nbatch: [1, 4, 1]\n"), "F:4:15: error: batch[2]: batch 1 is listed twice");
   EXPECT_EQ(spec_error("avg_bits: 2\nbatch: [1, 0]\n"),
             "F:4:12: error: batch[1]: expected an integer from 1 to 1000000, got '0'");
-  EXPECT_EQ(spec_error("avg_bits: 2\nbatch: []\n"), "F:4:8: error: batch: expected at least one batch size, got an empty list");
-  const std::string text = "hardware: " + std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml\nworkload: " +
-                           std::string(BITSIM_SOURCE_DIR) + "/workloads/alexnet.yaml\navg_bits: 2\nbatch: [1, 8]\n";
+  EXPECT_EQ(spec_error("avg_bits: 2\nbatch: []\n"),
+            "F:4:8: error: batch: expected at least one batch size, got an empty list");
+  const std::string text = "hardware: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/configs/tpu.yaml\nworkload: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/workloads/alexnet.yaml\navg_bits: 2\nbatch: [1, 8]\n";
   const StudySpec s = load_study_spec(testing::write_temp("batches.yaml", text));
   EXPECT_EQ(s.batches, (std::vector<int>{1, 8}));
   EXPECT_EQ(s.points(), 2u);
@@ -339,8 +341,8 @@ TEST(Study, AxesThatChangeNoRowAreFound) {
             "sram.weights changed no row's images/s, error or bottlenecks, only its energy, area and hardware cost "
             "(under dram.policy stream every layer fetches its weights from DRAM: the weight SRAM's size is not "
             "used)");
-  const std::string text = "hardware: " + std::string(BITSIM_SOURCE_DIR) + "/configs/tpu.yaml\nworkload: " +
-                           std::string(BITSIM_SOURCE_DIR) +
+  const std::string text = "hardware: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/configs/tpu.yaml\nworkload: " + std::string(BITSIM_SOURCE_DIR) +
                            "/workloads/alexnet.yaml\navg_bits: 2\nbatch: [1, 2]\nvary:\n  "
                            "row_stationary.psum_spad: [8, 24]\n  energy.dram_per_bit: [\"10 pJ\", \"20 pJ\"]\n  "
                            "dram.bandwidth: [\"2 GB/s\", \"4 GB/s\"]\n";

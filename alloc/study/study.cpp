@@ -155,21 +155,21 @@ std::vector<Point> expand_points(const StudySpec& spec, const std::vector<sim::H
   for (std::size_t h = 0; h < bases.size(); ++h)
     for (std::size_t w = 0; w < workloads; ++w)
       for (const int batch : spec.batches) {
-      std::vector<std::size_t> idx(spec.vary.size(), 0);
-      while (true) {
-        sim::HardwareConfig hw = bases[h];
-        std::vector<sim::HardwareSetting> settings;
-        settings.reserve(spec.vary.size());
-        for (std::size_t a = 0; a < spec.vary.size(); ++a)
-          settings.push_back({spec.vary[a].key, spec.vary[a].values[idx[a]], spec.vary[a].where});
-        sim::set_hardware_parameters(hw, settings);
-        configs.push_back(std::move(hw));
-        points.push_back({h, w, batch, idx});
-        std::size_t a = spec.vary.size();
-        while (a > 0 && ++idx[a - 1] == spec.vary[a - 1].values.size()) idx[--a] = 0;
-        if (a == 0) break;
+        std::vector<std::size_t> idx(spec.vary.size(), 0);
+        while (true) {
+          sim::HardwareConfig hw = bases[h];
+          std::vector<sim::HardwareSetting> settings;
+          settings.reserve(spec.vary.size());
+          for (std::size_t a = 0; a < spec.vary.size(); ++a)
+            settings.push_back({spec.vary[a].key, spec.vary[a].values[idx[a]], spec.vary[a].where});
+          sim::set_hardware_parameters(hw, settings);
+          configs.push_back(std::move(hw));
+          points.push_back({h, w, batch, idx});
+          std::size_t a = spec.vary.size();
+          while (a > 0 && ++idx[a - 1] == spec.vary[a - 1].values.size()) idx[--a] = 0;
+          if (a == 0) break;
+        }
       }
-    }
   return points;
 }
 
@@ -407,9 +407,10 @@ std::vector<NoOpAxis> find_no_op_axes(const StudySpec& spec, const std::vector<P
     std::string why = d == 0 ? "" : sim::unused_by_timing(out.configs.front(), key);
     for (std::size_t p = 1; p < points.size() && !why.empty(); ++p)
       if (sim::unused_by_timing(out.configs[p], key).empty()) why.clear();
-    const std::string what = cost ? fmt::format("{} changed no row's images/s, error or bottlenecks, only its energy, "
-                                                "area and hardware cost",
-                                                key)
+    const std::string what = cost ? fmt::format(
+                                        "{} changed no row's images/s, error or bottlenecks, only its energy, "
+                                        "area and hardware cost",
+                                        key)
                                   : fmt::format("{} changed no row: its {} values give the same rows", key, values);
     found.push_back({key, why.empty() ? what : fmt::format("{} ({})", what, why)});
   }

@@ -234,7 +234,8 @@ std::vector<int> read_batches(const yaml::Reader& r, const YAML::Node& node) {
       out.push_back(static_cast<int>(*v));
   };
   if (node.IsSequence()) {
-    if (node.size() == 0) r.diag.expected(yaml::where(r.file, node), "batch", "at least one batch size", "an empty list");
+    if (node.size() == 0)
+      r.diag.expected(yaml::where(r.file, node), "batch", "at least one batch size", "an empty list");
     for (std::size_t i = 0; i < node.size(); ++i) add(node[i], fmt::format("batch[{}]", i));
   } else {
     add(node, "batch");

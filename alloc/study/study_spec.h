@@ -62,7 +62,7 @@ struct StudySpec {
   alloc::RateKind rate = alloc::RateKind::Coded;  // of modelled curves
   std::vector<double> avg_bits;
   std::vector<const alloc::SolverInfo*> solvers;  // as listed, without repeats (equal is always run too)
-  std::vector<int> batches = {1};  // images per batch; each point is run at each (key `batch`)
+  std::vector<int> batches = {1};                 // images per batch; each point is run at each (key `batch`)
   std::vector<StudyAxis> vary;
   CostWeights cost;
   // Energy and area per image replace the cost proxy by default; `[inference_rate, output_error,

@@ -271,7 +271,8 @@ int run_allocate(const AllocateArgs& a) {
   if (!a.hw_path.empty() && !net) throw InputError({}, "--hw needs --workload (the network to simulate)");
   if (!a.out_path.empty() && !net) throw InputError({}, "--out needs --workload (a plan names the workload's tensors)");
   std::optional<sim::HardwareConfig> hw;
-  if (!a.hw_settings.empty() && a.hw_path.empty()) throw InputError({}, "--set needs --hw (it overrides its parameters)");
+  if (!a.hw_settings.empty() && a.hw_path.empty())
+    throw InputError({}, "--set needs --hw (it overrides its parameters)");
   if (!a.hw_path.empty()) hw = load_hardware(a.hw_path, a.hw_settings);
   std::optional<sim::AnalyticalModel> model;
   if (hw) model.emplace(*net, *hw, a.batch);

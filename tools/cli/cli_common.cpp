@@ -118,9 +118,10 @@ sim::HardwareConfig load_hardware(const std::string& hw_path, const std::vector<
 }
 
 void add_set_option(CLI::App* cmd, std::vector<std::string>& settings) {
-  cmd->add_option("--set", settings,
-                  "override a --hw parameter, repeatable: key=value with the keys and values of a study's vary (`bitsim "
-                  "explain-config`), e.g. --set \"dram.bandwidth=8 GB/s\" --set array.rows=64")
+  cmd->add_option(
+         "--set", settings,
+         "override a --hw parameter, repeatable: key=value with the keys and values of a study's vary (`bitsim "
+         "explain-config`), e.g. --set \"dram.bandwidth=8 GB/s\" --set array.rows=64")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }

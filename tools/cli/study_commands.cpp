@@ -328,10 +328,11 @@ std::string front_groups_text(const StudyRun& r, const std::vector<bool>& front)
   parts.reserve(count.size());
   for (const auto& [g, n] : count)
     parts.push_back(fmt::format("{}: {} of {} rows", front_group_name(r.result, g), n.first, n.second));
-  return fmt::format("Fronts are computed per group of comparable rows, the same workload at the same batch (column "
-                     "pareto_group): images/s and error of different networks measure different things, and images/s "
-                     "at a larger batch buys throughput with latency. On the front: {}.",
-                     fmt::join(parts, "; "));
+  return fmt::format(
+      "Fronts are computed per group of comparable rows, the same workload at the same batch (column "
+      "pareto_group): images/s and error of different networks measure different things, and images/s "
+      "at a larger batch buys throughput with latency. On the front: {}.",
+      fmt::join(parts, "; "));
 }
 
 // The spec's objectives, e.g. "inference_rate, output_error, energy, area".
@@ -345,9 +346,9 @@ std::string objectives_text(const study::StudySpec& spec) {
 // Where the K-th front row stands: "equal at 4 bits/value on tpu, resnet50 at batch 1: dram.bandwidth=8 GB/s".
 std::string front_point_line(const StudyRun& r, std::size_t row_index, std::size_t k) {
   const StudyRow& row = r.result.rows[row_index];
-  std::string text = fmt::format("Pareto point {} of {}: {} at {} bits/value on {}", k,
-                                 front_group_name(r.result, front_group(row)), row.solver, row.avg_bits,
-                                 r.result.configs[row.point].name);
+  std::string text =
+      fmt::format("Pareto point {} of {}: {} at {} bits/value on {}", k, front_group_name(r.result, front_group(row)),
+                  row.solver, row.avg_bits, r.result.configs[row.point].name);
   for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
     text += fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
   return text;
