@@ -354,10 +354,10 @@ void set_hardware_parameters(HardwareConfig& hw, std::span<const HardwareSetting
   }
   const auto problems = cross_field_problems(hw);
   if (problems.empty() || settings.empty()) return;
-  const auto& [key, message] = problems.front();
+  const std::string& key = problems.front().first;
   const auto at =
       std::find_if(settings.begin(), settings.end(), [&](const HardwareSetting& s) { return s.key == key; });
-  throw InputError(at != settings.end() ? at->where : settings.back().where, message);
+  throw InputError(at != settings.end() ? at->where : settings.back().where, problems.front().second);
 }
 
 void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "alloc/curves.h"
@@ -116,7 +117,8 @@ double objective_value(const StudyRow& row, Objective objective);
 struct FrontGroup {
   std::size_t workload = 0;
   int batch = 1;
-  auto operator<=>(const FrontGroup&) const = default;
+  bool operator==(const FrontGroup&) const = default;
+  bool operator<(const FrontGroup& o) const { return std::tie(workload, batch) < std::tie(o.workload, o.batch); }
 };
 FrontGroup front_group(const StudyRow& row);
 // "resnet50, batch 1": the group as the outputs name it.
