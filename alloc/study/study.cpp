@@ -362,6 +362,15 @@ class PointEvaluator {
   std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> m_native_plans;  // (workload, native bits)
 };
 
+// Why the model reads hardware parameter `key` at none of the points' configs; empty if it reads it
+// at one.
+std::string unused_at_every_point(const std::vector<sim::HardwareConfig>& configs, const std::string& key) {
+  std::string why = configs.empty() ? "" : sim::unused_by_timing(configs.front(), key);
+  for (std::size_t p = 1; p < configs.size() && !why.empty(); ++p)
+    if (sim::unused_by_timing(configs[p], key).empty()) why.clear();
+  return why;
+}
+
 // Whether two rows of the same plan slot differ in what the hardware buys (images/s, error, size,
 // bottlenecks, feasibility) or only in what it costs (energy, area, the cost proxy).
 bool performance_differs(const StudyRow& a, const StudyRow& b) {
@@ -403,10 +412,7 @@ std::vector<NoOpAxis> find_no_op_axes(const StudySpec& spec, const std::vector<P
       }
     }
     if (performance || (cost && sim::prices_only(key))) continue;
-    // Why, when the model says so at every point.
-    std::string why = d == 0 ? "" : sim::unused_by_timing(out.configs.front(), key);
-    for (std::size_t p = 1; p < points.size() && !why.empty(); ++p)
-      if (sim::unused_by_timing(out.configs[p], key).empty()) why.clear();
+    const std::string why = d == 0 ? "" : unused_at_every_point(out.configs, key);
     const std::string what = cost ? fmt::format(
                                         "{} changed no row's images/s, error or bottlenecks, only its energy, "
                                         "area and hardware cost",
@@ -429,6 +435,15 @@ StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOpti
   const RowSolvers solvers = row_solvers(spec);
   out.hardware = std::move(inputs.hardware);
   const std::vector<Point> points = expand_points(spec, out.hardware, out.networks.size(), out.configs);
+  for (const StudyAxis& a : spec.vary) {
+    if (!options.warning || a.values.size() < 2 || sim::prices_only(a.key)) continue;
+    const std::string why = unused_at_every_point(out.configs, a.key);
+    if (!why.empty())
+      options.warning(
+          fmt::format("{} can change no row's images/s, error or bottlenecks ({}): its {} values multiply "
+                      "the run time",
+                      a.key, why, a.values.size()));
+  }
   const PointEvaluator evaluator(spec, solvers, points, out);
   auto worker = [&] {
     auto scratch = std::make_shared<std::pair<sim::SimResult, sim::SimResult>>();  // reused across points

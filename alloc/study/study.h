@@ -87,6 +87,9 @@ struct StudyResult {
 struct StudyOptions {
   int threads = 2;
   std::function<void(std::size_t done, std::size_t total)> progress;  // points simulated
+  // Before the run, per varied parameter the model reads at no point (sim::unused_by_timing): it can
+  // change no row's images/s, only multiply the run time. After the run, StudyResult::no_op_axes.
+  std::function<void(const std::string& text)> warning;
 };
 
 // Loads everything the spec names (InputError on any problem): configs, workloads, curves (the

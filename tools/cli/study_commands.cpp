@@ -75,6 +75,7 @@ void run(StudyRun& r, int threads) {
   options.progress = [total, slow](std::size_t done, std::size_t) {
     if (slow) std::cerr << fmt::format("study: {}/{} points\n", done, total);
   };
+  options.warning = [](const std::string& text) { std::cerr << "warning: " << text << '\n'; };
   // The elapsed time goes to stderr only: written files are byte-identical from run to run.
   const auto start = std::chrono::steady_clock::now();
   r.result = run_study(r.spec, options);
