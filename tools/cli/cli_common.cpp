@@ -126,8 +126,9 @@ void add_set_option(CLI::App* cmd, std::vector<std::string>& settings) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
-sim::WorkloadOptions workload_options(const std::string& input_shape) {
+sim::WorkloadOptions workload_options(const std::string& input_shape, bool logits) {
   sim::WorkloadOptions options;
+  options.logits = logits;
   if (input_shape.empty()) return options;
   // Each dimension up to 2^31 - 1, as a workload file's (their product is checked by the network).
   std::vector<std::int64_t> v;

@@ -54,7 +54,7 @@ sim::HardwareConfig load_hardware(const std::string& hw_path, const std::vector<
 void add_set_option(CLI::App* cmd, std::vector<std::string>& settings);
 
 // --input-shape "C,H,W" (empty: none) -> workload options.
-sim::WorkloadOptions workload_options(const std::string& input_shape);
+sim::WorkloadOptions workload_options(const std::string& input_shape, bool logits = false);
 
 // --engine: analytical or systemc (InputError otherwise).
 sim::Engine parse_engine(const std::string& text);
