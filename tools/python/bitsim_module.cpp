@@ -700,6 +700,12 @@ PYBIND11_MODULE(bitsim, m) {
           "every parameter, resolved, as `simulate` echoes it: {'source': ..., 'array.rows': '256', ...}")
       .def("to_dict", &hardware_to_dict, "the resolved config as nested dicts, which hardware_from_dict() reads back")
       .def(
+          "to_yaml",
+          [](const HardwareConfig& hw, const std::string& comment) { return sim::hardware_yaml(hw, comment); },
+          "comment"_a = "written by bitsim",
+          "the resolved config as a bitsim YAML file's text, every parameter exact (as codesign's "
+          "plans/pareto-K.hw.yaml): load_hardware() of it gives an equal config")
+      .def(
           "with_params",
           [](const HardwareConfig& hw, const py::dict& params) {
             auto out = std::make_shared<HardwareConfig>(hw);

@@ -103,6 +103,15 @@ def test_bad_file_gives_its_location(tmp_path):
         bitsim.load_hardware(str(bad))
 
 
+def test_to_yaml_reads_back_equal(tmp_path):
+    hw = bitsim.load_hardware(path("configs/tpu.yaml")).with_params({"dram.bandwidth": "1.2345678901 GB/s"})
+    text = hw.to_yaml("a point")
+    assert text.startswith("# a point\n") and "bandwidth: 1.2345678901 GB/s" in text
+    f = tmp_path / "hw.yaml"
+    f.write_text(text)
+    assert bitsim.load_hardware(str(f)) == hw
+
+
 def test_with_params():
     hw = bitsim.load_hardware(path("configs/tpu.yaml"))
     slow = hw.with_params({"dram.bandwidth": "1 GB/s", "decoder.lanes": 8})
