@@ -384,8 +384,8 @@ bool cost_differs(const StudyRow& a, const StudyRow& b) {
 }
 
 // The dimensions of the points with more than one value (the batch, then each vary axis) whose
-// values change no row: each point's rows against those of the point that differs from it only in
-// that dimension's first value. A parameter that only prices the design is reported only if it
+// values change no row: each point's rows against those of the first point that differs from it
+// only in that dimension. A parameter that only prices the design is reported only if it
 // changed nothing at all.
 std::vector<NoOpAxis> find_no_op_axes(const StudySpec& spec, const std::vector<Point>& points, const StudyResult& out) {
   std::vector<NoOpAxis> found;
