@@ -8,8 +8,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "alloc/plan_score.h"
@@ -98,50 +100,90 @@ std::vector<std::string> warning_paragraphs(const StudyRun& r) {
 std::string front_plan_file(std::size_t k) { return fmt::format("plans/pareto-{}.yaml", k); }
 std::string front_hw_file(std::size_t k) { return fmt::format("plans/pareto-{}.hw.yaml", k); }
 
+// A varied parameter as a column: a hardware parameter by its data column (a number in base units,
+// sim::parameter_column), read back from the point's resolved config.
+bool is_hardware_key(const std::string& key) {
+  const auto params = sim::hardware_parameters();
+  return std::any_of(params.begin(), params.end(), [&](const sim::ParamInfo& p) { return p.key == key; });
+}
+
+// One column of sweep.csv / codesign.csv / pareto.csv: its name and how a row fills it. The list in
+// row_columns() is the one definition of those files' columns (README "CSV files" documents each,
+// and tests/csv_schema.cpp checks the two agree): add a column there, with its line in the README.
+struct RowColumn {
+  std::string name;
+  std::function<Cell(const StudyRow&)> value;
+};
+
+std::vector<RowColumn> row_columns(const StudyRun& r, const std::vector<bool>* front) {
+  const StudyResult& res = r.result;
+  // Figures of a plan that could not be solved or run do not exist: empty in CSV.
+  auto feasible = [](auto get) {
+    return [get](const StudyRow& row) { return row.feasible ? Cell(get(row)) : missing(); };
+  };
+  std::vector<RowColumn> cols = {
+      {"hardware", [&res](const StudyRow& row) { return Cell(res.configs[row.point].name); }},
+      {"workload", [&res](const StudyRow& row) { return Cell(res.networks[row.workload].name()); }},
+      {"batch", [](const StudyRow& row) { return Cell(static_cast<std::int64_t>(row.batch)); }}};
+  for (std::size_t a = 0; a < r.spec.vary.size(); ++a) {
+    const study::StudyAxis& axis = r.spec.vary[a];
+    if (is_hardware_key(axis.key))
+      cols.push_back({sim::parameter_column(axis.key), [&res, key = axis.key](const StudyRow& row) {
+                        return sim::parameter_value(res.configs[row.point], key);
+                      }});
+    else
+      cols.push_back({axis.key, [&axis, a](const StudyRow& row) { return Cell(axis.values[row.axis_value[a]]); }});
+  }
+  const std::vector<RowColumn> figures = {
+      {"avg_bits", [](const StudyRow& row) { return Cell(row.avg_bits); }},
+      {"solver", [](const StudyRow& row) { return Cell(row.solver); }},
+      {"rate_bits", feasible([](const StudyRow& row) { return row.rate_bits; })},
+      {"predicted_distortion", feasible([](const StudyRow& row) { return row.output_error; })},
+      {"inference_rate_per_s", feasible([](const StudyRow& row) { return row.inference_rate_per_s; })},
+      {"speedup_vs_equal",
+       [](const StudyRow& row) {
+         return row.feasible && row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : missing();
+       }},
+      {"speedup_vs_native", feasible([](const StudyRow& row) { return row.speedup_vs_native; })},
+      {"compute_bound_layers", feasible([](const StudyRow& row) { return row.compute_bound; })},
+      {"dram_bound_layers", feasible([](const StudyRow& row) { return row.dram_bound; })},
+      {"decode_bound_layers", feasible([](const StudyRow& row) { return row.decode_bound; })},
+      {"energy_per_image_j", feasible([](const StudyRow& row) { return row.energy_per_image_j; })},
+      {"area_mm2", [](const StudyRow& row) { return Cell(row.area_mm2); }}};
+  cols.insert(cols.end(), figures.begin(), figures.end());
+  if (front) {
+    cols.push_back({"hardware_cost", [](const StudyRow& row) { return Cell(row.cost); }});
+    cols.push_back({"pareto", [&res, front](const StudyRow& row) {
+                      return Cell(
+                          std::string((*front)[static_cast<std::size_t>(&row - res.rows.data())] ? "yes" : "no"));
+                    }});
+    cols.push_back(
+        {"pareto_group", [&res](const StudyRow& row) { return Cell(front_group_name(res, front_group(row))); }});
+    // The front rows' files: K of plans/pareto-K.* numbers the front rows in row order.
+    auto k_of = std::make_shared<std::vector<std::size_t>>(res.rows.size(), 0);
+    for (std::size_t i = 0, k = 0; i < res.rows.size(); ++i)
+      if ((*front)[i]) (*k_of)[i] = k++;
+    for (const auto& [name, file] : {std::pair{"plan_file", &front_plan_file}, std::pair{"hw_file", &front_hw_file}})
+      cols.push_back({name, [&res, front, k_of, file](const StudyRow& row) {
+                        const auto i = static_cast<std::size_t>(&row - res.rows.data());
+                        return (*front)[i] ? Cell((*file)((*k_of)[i])) : missing();
+                      }});
+  }
+  cols.push_back({"status", [](const StudyRow& row) { return Cell(row.feasible ? std::string("ok") : row.status); }});
+  return cols;
+}
+
 Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_only) {
-  std::vector<std::string> cols = {"hardware", "workload", "batch"};
-  for (const auto& a : r.spec.vary) cols.push_back(a.key);
-  for (const char* c : {"avg_bits", "solver", "rate_bits", "output_error", "inference_rate_per_s", "speedup_vs_equal",
-                        "speedup_vs_native", "compute_bound_layers", "dram_bound_layers", "decode_bound_layers",
-                        "energy_per_image_j", "area_mm2"})
-    cols.emplace_back(c);
-  if (front)
-    for (const char* c : {"hardware_cost", "pareto", "pareto_group", "plan_file", "hw_file"}) cols.emplace_back(c);
-  cols.emplace_back("status");
-  Table t(cols);
-  const std::string dash = "-";
-  std::size_t front_index = 0;  // K of plans/pareto-K.*: front rows in row order
+  const std::vector<RowColumn> cols = row_columns(r, front);
+  std::vector<std::string> names;
+  names.reserve(cols.size());
+  for (const RowColumn& c : cols) names.push_back(c.name);
+  Table t(names);
   for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
-    const bool on_front = front && (*front)[i];
-    if (on_front) ++front_index;
-    if (front_only && !on_front) continue;
-    const StudyRow& row = r.result.rows[i];
+    if (front_only && !(*front)[i]) continue;
     std::vector<Cell> cells;
-    cells.reserve(cols.size());  // one allocation of the final size (growth by doubling left 32 slots for 17)
-    cells.emplace_back(r.result.configs[row.point].name);
-    cells.emplace_back(r.result.networks[row.workload].name());
-    cells.emplace_back(static_cast<std::int64_t>(row.batch));
-    for (std::size_t a = 0; a < r.spec.vary.size(); ++a) cells.emplace_back(r.spec.vary[a].values[row.axis_value[a]]);
-    cells.emplace_back(row.avg_bits);
-    cells.emplace_back(row.solver);
-    if (row.feasible) {
-      for (const Cell& c :
-           {Cell(row.rate_bits), Cell(row.output_error), Cell(row.inference_rate_per_s),
-            row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : Cell(dash), Cell(row.speedup_vs_native),
-            Cell(row.compute_bound), Cell(row.dram_bound), Cell(row.decode_bound), Cell(row.energy_per_image_j)})
-        cells.push_back(c);
-    } else {
-      for (int k = 0; k < 9; ++k) cells.emplace_back(dash);
-    }
-    cells.emplace_back(row.area_mm2);
-    if (front) {
-      cells.emplace_back(row.cost);
-      cells.emplace_back(std::string(on_front ? "yes" : "no"));
-      cells.emplace_back(front_group_name(r.result, front_group(row)));
-      cells.emplace_back(on_front ? front_plan_file(front_index - 1) : std::string());
-      cells.emplace_back(on_front ? front_hw_file(front_index - 1) : std::string());
-    }
-    cells.emplace_back(row.feasible ? std::string("ok") : row.status);
+    cells.reserve(cols.size());  // one allocation of the final size
+    for (const RowColumn& c : cols) cells.push_back(c.value(r.result.rows[i]));
     t.add_row(std::move(cells));
   }
   return t;
@@ -272,10 +314,11 @@ int run_sweep(const StudyArgs& a) {
     write_inputs(*out, r);
     ReportSection s;
     s.heading = "Sweep";
-    s.paragraphs = {fmt::format("Study {} ({} points, {} rows). Rerun: bitsim sweep {}/study.yaml", a.spec_path,
-                                r.spec.points(), r.result.rows.size(), a.out_dir),
-                    "output_error is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
-                    "eq. 4); images/s come from the analytical model."};
+    s.paragraphs = {
+        fmt::format("Study {} ({} points, {} rows). Rerun: bitsim sweep {}/study.yaml", a.spec_path, r.spec.points(),
+                    r.result.rows.size(), a.out_dir),
+        "predicted_distortion is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
+        "eq. 4); images/s come from the analytical model."};
     for (std::string& w : warning_paragraphs(r)) s.paragraphs.push_back(std::move(w));
     s.images = {"speedup.svg", "rate.svg"};
     const Table configs = configs_table(r);
