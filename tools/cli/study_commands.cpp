@@ -163,11 +163,15 @@ std::vector<RowColumn> row_columns(const StudyRun& r, const std::vector<bool>* f
     auto k_of = std::make_shared<std::vector<std::size_t>>(res.rows.size(), 0);
     for (std::size_t i = 0, k = 0; i < res.rows.size(); ++i)
       if ((*front)[i]) (*k_of)[i] = k++;
-    for (const auto& [name, file] : {std::pair{"plan_file", &front_plan_file}, std::pair{"hw_file", &front_hw_file}})
-      cols.push_back({name, [&res, front, k_of, file](const StudyRow& row) {
+    using FileName = std::string (*)(std::size_t);
+    for (const std::pair<const char*, FileName>& column :
+         {std::pair<const char*, FileName>{"plan_file", &front_plan_file}, {"hw_file", &front_hw_file}}) {
+      const FileName file = column.second;
+      cols.push_back({column.first, [&res, front, k_of, file](const StudyRow& row) {
                         const auto i = static_cast<std::size_t>(&row - res.rows.data());
-                        return (*front)[i] ? Cell((*file)((*k_of)[i])) : missing();
+                        return (*front)[i] ? Cell(file((*k_of)[i])) : missing();
                       }});
+    }
   }
   cols.push_back({"status", [](const StudyRow& row) { return Cell(row.feasible ? std::string("ok") : row.status); }});
   return cols;
