@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -80,16 +81,24 @@ void activate(const Layer& l, float* data, std::size_t count) {
       }
       return;
     }
-    case sim::Activation::Softmax: {  // over channels, per pixel
-      const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
-      const std::size_t channels = static_cast<std::size_t>(l.output.channels);
-      for (std::size_t p = 0; p < plane; ++p) {
-        float top = -std::numeric_limits<float>::infinity();
-        for (std::size_t c = 0; c < channels; ++c) top = std::max(top, data[c * plane + p]);
-        float sum = 0;
-        for (std::size_t c = 0; c < channels; ++c) sum += data[c * plane + p] = std::exp(data[c * plane + p] - top);
-        for (std::size_t c = 0; c < channels; ++c) data[c * plane + p] /= sum;
-      }
+    case sim::Activation::Softmax: {  // along softmax_axis: `len` values `inner` apart, per (outer, inner)
+      const std::array<std::size_t, 3> dims{static_cast<std::size_t>(l.output.channels),
+                                            static_cast<std::size_t>(l.output.height),
+                                            static_cast<std::size_t>(l.output.width)};
+      const auto a = static_cast<std::size_t>(l.softmax_axis);
+      std::size_t outer = 1, inner = 1;
+      for (std::size_t d = 0; d < a; ++d) outer *= dims[d];
+      for (std::size_t d = a + 1; d < 3; ++d) inner *= dims[d];
+      const std::size_t len = dims[a];
+      for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t p = 0; p < inner; ++p) {
+          float* v = data + o * len * inner + p;
+          float top = -std::numeric_limits<float>::infinity();
+          for (std::size_t c = 0; c < len; ++c) top = std::max(top, v[c * inner]);
+          float sum = 0;
+          for (std::size_t c = 0; c < len; ++c) sum += v[c * inner] = std::exp(v[c * inner] - top);
+          for (std::size_t c = 0; c < len; ++c) v[c * inner] /= sum;
+        }
       return;
     }
   }
@@ -415,12 +424,30 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
         for (std::size_t j = 0; j < out_count; ++j) y[j] = big[j] * small[j / plane];
         break;
       }
-      case LayerOp::Concat: {
+      case LayerOp::Concat: {  // per index of the axes before concat_axis, each input's block in turn
+        const std::int64_t outer = l.concat_axis == 0   ? 1
+                                   : l.concat_axis == 1 ? l.output.channels
+                                                        : l.output.channels * l.output.height;
         float* at = y;
-        for (std::size_t k = 0; k < l.inputs.size(); ++k) {
-          const auto n = static_cast<std::size_t>(in_shape(k).count());
-          at = std::copy(input(k), input(k) + n, at);
-        }
+        for (std::int64_t o = 0; o < outer; ++o)
+          for (std::size_t k = 0; k < l.inputs.size(); ++k) {
+            const auto block = static_cast<std::size_t>(in_shape(k).count() / outer);
+            const float* from = input(k) + static_cast<std::size_t>(o) * block;
+            at = std::copy(from, from + block, at);
+          }
+        break;
+      }
+      case LayerOp::Transpose: {  // output (i0, i1, i2) is input value at axis perm[a] = i_a
+        const sim::Shape in = in_shape(0);
+        const std::array<std::int64_t, 3> stride{in.height * in.width, in.width, 1};
+        const std::int64_t s0 = stride[static_cast<std::size_t>(l.perm[0])],
+                           s1 = stride[static_cast<std::size_t>(l.perm[1])],
+                           s2 = stride[static_cast<std::size_t>(l.perm[2])];
+        const float* x = input(0);
+        float* o = y;
+        for (std::int64_t i0 = 0; i0 < l.output.channels; ++i0)
+          for (std::int64_t i1 = 0; i1 < l.output.height; ++i1)
+            for (std::int64_t i2 = 0; i2 < l.output.width; ++i2) *o++ = x[i0 * s0 + i1 * s1 + i2 * s2];
         break;
       }
       case LayerOp::Pad:
@@ -459,8 +486,8 @@ void InferenceEngine::run_layer(std::size_t i, std::vector<Activations>& outs, i
         const auto& s = *l.values;
         const std::size_t plane = static_cast<std::size_t>(l.output.height * l.output.width);
         const float* x = input(0);
-        for (std::size_t j = 0; j < out_count; ++j) {
-          const std::size_t c = s.weights.size() == 1 ? 0 : j / plane;
+        for (std::size_t j = 0; j < out_count; ++j) {  // one value for all, one per channel or one per value
+          const std::size_t c = s.weights.size() == 1 ? 0 : s.weights.size() == out_count ? j : j / plane;
           y[j] = x[j] * s.weights[c] + s.bias[c];
         }
         break;

@@ -120,6 +120,7 @@ RateDistortionCurves modelled_curves(const sim::Network& net, const ModelOptions
       case sim::LayerOp::Slice:
       case sim::LayerOp::Reshape:
       case sim::LayerOp::Shuffle:
+      case sim::LayerOp::Transpose:
         nonnegative[i] = sim::nonnegative(l.activation) || inputs_nonneg;
         break;
       case sim::LayerOp::Pad:  // the fill is a copy of the input, or the constant

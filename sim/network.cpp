@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <queue>
+#include <utility>
 
 #include "sim/base/checked.h"
 
@@ -126,6 +127,12 @@ class ShapeInference {
                    fmt::format("{}: {} must be from {} to {}, got {}", layer.name, what, least, kMaxDimension, v));
       ok = false;
     };
+    if (layer.activation == Activation::Softmax && (layer.softmax_axis < 0 || layer.softmax_axis > 2)) {
+      m_diag.error(layer.where,
+                   fmt::format("{}: the softmax axis must be 0 (channels), 1 (height) or 2 (width), got {}", layer.name,
+                               layer.softmax_axis));
+      ok = false;
+    }
     for (const auto& [what, v] : at_least_one) check(what, v, 1);
     for (const auto& [what, v] : at_least_zero) check(what, v, 0);
     return ok;
@@ -196,8 +203,24 @@ class ShapeInference {
         }
         layer.output = producers[0]->output;
         return;
+      case LayerOp::Transpose: {
+        if (!arity(layer, producers, 1, 1)) return;
+        std::array<int, 3> sorted = layer.perm;
+        std::sort(sorted.begin(), sorted.end());
+        if (sorted != std::array<int, 3>{0, 1, 2}) {
+          m_diag.error(layer.where, fmt::format("{}.perm: expected a permutation of 0, 1, 2, got {}, {}, {}",
+                                                layer.name, layer.perm[0], layer.perm[1], layer.perm[2]));
+          return;
+        }
+        const std::array<std::int64_t, 3> in = axes(producers[0]->output);
+        layer.output = {in[static_cast<std::size_t>(layer.perm[0])], in[static_cast<std::size_t>(layer.perm[1])],
+                        in[static_cast<std::size_t>(layer.perm[2])]};
+        return;
+      }
     }
   }
+
+  static std::array<std::int64_t, 3> axes(const Shape& s) { return {s.channels, s.height, s.width}; }
 
   // ONNX Slice per axis with a positive step: start and end counted from the end when negative,
   // clamped to [0, size]; ceil((end - start) / step) values, at least one.
@@ -413,20 +436,31 @@ class ShapeInference {
     layer.output = {in.channels, in.height + w.pad_h + w.pad_h_end, in.width + w.pad_w + w.pad_w_end};
   }
 
+  // Inputs equal in every axis but concat_axis, joined along it.
   void concat(Layer& layer, const std::vector<const Layer*>& producers) {
     if (!arity(layer, producers, 2, SIZE_MAX)) return;
-    Shape out = producers[0]->output;
-    out.channels = 0;
+    if (layer.concat_axis < 0 || layer.concat_axis > 2) {
+      m_diag.error(layer.where, fmt::format("{}.axis: expected 0 (channels), 1 (height) or 2 (width), got {}",
+                                            layer.name, layer.concat_axis));
+      return;
+    }
+    const auto a = static_cast<std::size_t>(layer.concat_axis);
+    std::array<std::int64_t, 3> out = axes(producers[0]->output);
+    out[a] = 0;
     for (const Layer* p : producers) {
-      if (p->output.height != out.height || p->output.width != out.width) {
+      std::array<std::int64_t, 3> in = axes(p->output);
+      const std::int64_t along = std::exchange(in[a], out[a]);
+      if (in != out) {
+        static constexpr std::array<std::string_view, 3> kOthers{"height and width", "channels and width",
+                                                                 "channels and height"};
         m_diag.error(layer.where,
-                     fmt::format("{}: concat needs inputs of one height and width, got {} ({}) and {} ({})", layer.name,
+                     fmt::format("{}: concat needs inputs of one {}, got {} ({}) and {} ({})", layer.name, kOthers[a],
                                  producers[0]->name, shape_text(producers[0]->output), p->name, shape_text(p->output)));
         return;
       }
-      out.channels += p->output.channels;
+      out[a] += along;
     }
-    layer.output = out;
+    layer.output = {out[0], out[1], out[2]};
   }
 
   Diagnostics& m_diag;

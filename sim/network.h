@@ -3,6 +3,7 @@
 // Boost.Graph used to order and check the edges stays inside network.cpp.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -18,8 +19,10 @@
 
 namespace bitsim::sim {
 
-// Scale: y = x * scale[c] + shift[c] per channel (or one value for all), e.g. an input
-// normalization imported from ONNX; elementwise, off the array like add. Mul: the product of two
+// Scale: y = x * scale[c] + shift[c] per channel (or one value for all, or one per C x H x W value,
+// e.g. a detector's box decode against its prior boxes), e.g. an input normalization imported from
+// ONNX; elementwise, off the array like add. Its constants are not weights: not quantized, not
+// fetched (held on chip with the layer's instructions; not modelled). Mul: the product of two
 // tensors of one shape, or of a C x H x W tensor and a C x 1 x 1 one (a squeeze-excitation gate).
 // Pad: height and width grown by the window's pads (a standalone ONNX Pad; zero padding right
 // before a conv is folded into the conv instead). Add, Concat, Scale, Mul and Pad move data, off the array.
@@ -31,8 +34,13 @@ namespace bitsim::sim {
 // Slice: a strided box of the input (channels, height, width ranges; ONNX Slice and each output of
 // Split). Reshape: the same values under another C x H x W view (an ONNX Reshape that keeps their
 // order). Shuffle: channels viewed as groups x (C / groups), transposed (ShuffleNet's channel
-// shuffle). Slice, Reshape and Shuffle move data, off the array (hardware that addresses them in
-// place would not: not modelled).
+// shuffle). Transpose: the C x H x W axes permuted (an ONNX Transpose that keeps the batch axis first,
+// e.g. a detector head's N, C, H, W -> N, H, W, C). Slice, Reshape, Shuffle and Transpose move data,
+// off the array: every value read from and written to memory once, like concat and pad (hardware
+// that addresses them in place would not: not modelled).
+// Tensors that are not images map onto C x H x W by their dimensions after the batch, in order:
+// [N, C, H, W] is C x H x W, [N, A, B] is A x B x 1 (e.g. a detector's [N, boxes, K] is boxes x K x 1),
+// [N, F] is F x 1 x 1; the values' order is ONNX's in every case.
 enum class LayerOp {
   Input,
   Conv,
@@ -48,7 +56,8 @@ enum class LayerOp {
   ConvTranspose,
   Slice,
   Reshape,
-  Shuffle
+  Shuffle,
+  Transpose
 };
 
 inline constexpr NameTable kLayerOpNames{std::array{
@@ -59,14 +68,14 @@ inline constexpr NameTable kLayerOpNames{std::array{
     NamedValue<LayerOp>{LayerOp::Mul, "mul"}, NamedValue<LayerOp>{LayerOp::Pad, "pad"},
     NamedValue<LayerOp>{LayerOp::Resize, "resize"}, NamedValue<LayerOp>{LayerOp::ConvTranspose, "convtranspose"},
     NamedValue<LayerOp>{LayerOp::Slice, "slice"}, NamedValue<LayerOp>{LayerOp::Reshape, "reshape"},
-    NamedValue<LayerOp>{LayerOp::Shuffle, "shuffle"}}};
+    NamedValue<LayerOp>{LayerOp::Shuffle, "shuffle"}, NamedValue<LayerOp>{LayerOp::Transpose, "transpose"}}};
 static_assert(kLayerOpNames.complete());
 constexpr std::string_view op_name(LayerOp op) { return kLayerOpNames.name(op); }
 
-// The function applied to a layer's output (after any bias). Softmax runs over the channels of
-// each pixel (for an FC layer: over its outputs). Clip: min(max(x, clip_min), clip_max), for the
-// clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max). LeakyRelu: x < 0 ? alpha x : x
-// with alpha = leaky_alpha; PRelu the same with one slope per channel (prelu_slope, or one for all).
+// The function applied to a layer's output (after any bias). Softmax runs along one axis
+// (softmax_axis: over the channels of each pixel by default; for an FC layer: over its outputs). Clip: min(max(x,
+// clip_min), clip_max), for the clips that are not a ReLU (ReLU and ReLU6 are Relu, with relu_max). LeakyRelu: x < 0 ?
+// alpha x : x with alpha = leaky_alpha; PRelu the same with one slope per channel (prelu_slope, or one for all).
 enum class Activation { None, Relu, Sigmoid, HardSigmoid, HardSwish, Softmax, Clip, Tanh, LeakyRelu, PRelu, Exp };
 inline constexpr NameTable kActivationNames{std::array{
     NamedValue<Activation>{Activation::None, "none"}, NamedValue<Activation>{Activation::Relu, "relu"},
@@ -141,7 +150,7 @@ struct Window {
 // Trained values of a layer, when the network was imported with them (ONNX). Conv weights are
 // [out_channels][in_channels / groups][kernel_h][kernel_w] (ConvTranspose, as ONNX stores them:
 // [in_channels][out_channels / groups][kernel_h][kernel_w]), FC weights [out][in] (in = C x H x W
-// flattened in that order); scale layers keep their per-channel scale and shift here.
+// flattened in that order); scale layers keep their scale and shift here (1, C or C x H x W values).
 struct LayerValues {
   std::vector<float> weights;
   std::vector<float> bias;  // empty: none
@@ -171,6 +180,9 @@ struct LayerAttributes {
   ResizeSpec resize;                                // Resize
   SliceSpec slice;                                  // Slice
   Shape view;                                       // Reshape: the output's C x H x W
+  int concat_axis = 0;                              // Concat: the axis joined (0 channels, 1 height, 2 width)
+  int softmax_axis = 0;                             // Softmax: the axis normalized over (the same numbering)
+  std::array<int, 3> perm{0, 1, 2};                 // Transpose: output axis a is input axis perm[a]
   std::shared_ptr<const LayerValues> values;        // null unless imported with trained values
   SourceLocation where;
 };

@@ -6,17 +6,23 @@
 //   BatchNormalization after a conv or fc used only by it -> folded into its weights and bias;
 //   elsewhere -> a per-channel scale layer
 //   Relu, Clip (min 0: ReLU / ReLU6; other bounds: clip), Sigmoid, HardSigmoid, HardSwish, Softmax
-//   (over channels; over all values of [N, F] rows only when they flatten a 1 x 1 map) -> the
+//   (along one axis after the batch, e.g. over channels or the classes of [N, boxes, K]; over all
+//   values of [N, F] rows only when they flatten a 1 x 1 map) -> the
 //   producing layer's activation when it is used only by them, else an identity scale layer that
 //   carries the activation
 //   MaxPool, AveragePool (explicit or auto_pad, ceil_mode, count_include_pad), GlobalAveragePool -> pooling
 //   Add of two layers -> add; Sub of two layers -> a scale layer (x -1) on the second, then add;
 //   Mul of two layers (equal shapes, or a C x 1 x 1 gate) -> mul; Div of two layers: unsupported
 //   Add/Sub/Mul/Div with a constant, constant - x -> scale (constants broadcast the ONNX way, from
-//   the last axis: scalars and ones that vary along axis 1 only, e.g. [C, 1, 1], are supported)
-//   Concat on the channel axis -> concat; Flatten, Reshape to [N, -1] or [N, C*H*W], Identity,
-//   Dropout -> no layer
-//   Transpose of a 2-D constant -> folded; of a computed tensor, only the identity permutation
+//   the last axis: scalars, ones that vary along axis 1 only, e.g. [C, 1, 1], and others that do not
+//   grow the tensor, expanded to one value per C x H x W value, e.g. a detector's prior boxes)
+//   Concat on any axis but the batch -> concat; Flatten, Reshape to [N, -1] or [N, C*H*W],
+//   Identity, Dropout -> no layer
+//   Transpose of a 2-D constant -> folded; of a computed tensor of rank 2 to 4 that keeps the batch
+//   axis first -> transpose (the identity: no layer)
+//   Tensors that are not images are C x H x W maps by their dimensions after the batch (network.h);
+//   operators along one axis (Concat, Softmax, Slice, Transpose, per-value constants) need the
+//   layer's map to be those dimensions, not a flattened map (checked, the node named)
 //   Graph input [N, C, H, W], [N, C, L] (a C x L x 1 map) or [N, F]
 //   Pad of height and width: zeros read only by Convs -> folded into their pads; otherwise (any
 //   constant, edge, reflect; also zeros before a pool) -> a pad layer

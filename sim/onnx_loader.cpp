@@ -399,12 +399,15 @@ class Importer {
     } else if (op == "Concat" && n.input_size() == 1) {  // one input: the identity
       alias(n, layer_input(n, 0));
     } else if (op == "Concat") {
-      if (axis_attr(n, 1) != 1) fail(n, "only concatenation along the channel axis (1) is supported");
       LayerSpec spec;
       spec.name = layer_name(n);
       spec.op = LayerOp::Concat;
-      for (int i = 0; i < n.input_size(); ++i)
-        spec.inputs.push_back(m_specs[static_cast<std::size_t>(layer_input(n, i))].name);
+      spec.concat_axis = map_axis_of(n, 0, int_attr(n, "axis", 1), "concatenation");
+      for (int i = 0; i < n.input_size(); ++i) {
+        const int in = layer_input(n, i);
+        spec.inputs.push_back(m_specs[static_cast<std::size_t>(in)].name);
+        if (spec.concat_axis > 0) require_dims(n, i, in);
+      }
       push(spec, n.output(0));
     } else {
       fail(n, fmt::format("unsupported operator; supported: {}", fmt::join(supported_ops(), ", ")));
@@ -438,17 +441,71 @@ class Importer {
     return it == m_rank.end() ? 4 : it->second;
   }
 
+  // The rank of a value: its static shape's, else rank_of's.
+  int static_rank(const std::string& value) const {
+    const auto it = m_prepared.shapes.find(value);
+    return it == m_prepared.shapes.end() ? rank_of(value) : static_cast<int>(it->second.size());
+  }
+
+  // The C x H x W axis (0, 1, 2) that ONNX axis `axis` of node n's input `input` stands for
+  // (negative: counted from its rank), for an operator `what` working along one axis; the batch
+  // axis and tensors of rank above 4 are refused.
+  int map_axis_of(const onnx::NodeProto& n, int input, std::int64_t axis, std::string_view what) const {
+    const int rank = static_rank(n.input(input));
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) fail(n, fmt::format("axis {} is outside a rank-{} tensor", axis, rank));
+    if (axis == 0) fail(n, fmt::format("{} along the batch axis (0) is not supported", what));
+    if (rank > 4) fail(n, fmt::format("{} of a rank-{} tensor is not supported (ranks 2 to 4 are)", what, rank));
+    return static_cast<int>(axis) - 1;
+  }
+
+  // Node n works along an axis of its input `input`, computed by `layer`: that layer's C x H x W
+  // must be the tensor's dimensions after the batch (not a flattened map, whose rows hold C x H x W
+  // values in one axis). Checked once shapes are known, where the tensor's static shape is.
+  void require_dims(const onnx::NodeProto& n, int input, int layer) {
+    const auto dims = map_of(n.input(input));
+    if (!dims) return;
+    const auto& shape = m_prepared.shapes.at(n.input(input));
+    std::vector<std::int64_t> after(shape.begin() + 1, shape.end());
+    m_shape_checks.push_back({&n, m_specs[static_cast<std::size_t>(layer)].name,
+                              [dims = *dims, after](const Shape& s) {
+                                return Shape{dims[0], dims[1], dims[2]} == s
+                                           ? std::string()
+                                           : fmt::format("the tensor [N, {}] is not", fmt::join(after, ", "));
+                              },
+                              "(a flattened map: operators along one axis need the map itself)"});
+  }
+
   // Transposing a 2-D constant (a weight matrix) is folded; on computed tensors only the identity
   // permutation (a no-op) is accepted.
   void transpose(const onnx::NodeProto& n) {
     const Value v = value(n, 0);
     const auto perm = ints_attr(n, "perm");
     if (v.layer >= 0) {
-      // No perm reverses the dimensions (not the identity on the 2-D and more tensors imported here).
-      bool identity = !perm.empty();
-      for (std::size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<std::int64_t>(i);
-      if (!identity) fail(n, "only layout-preserving transposes of computed tensors (perm 0, 1, 2, ...) are supported");
-      alias(n, v.layer);
+      const int rank = static_rank(n.input(0));
+      // No perm reverses the dimensions: the batch axis goes last.
+      if (perm.empty() || perm[0] != 0)
+        fail(n, fmt::format("perm [{}] moves the batch axis; only transposes within each image (perm[0] = 0) are "
+                            "supported",
+                            perm.empty() ? "reversed" : fmt::format("{}", fmt::join(perm, ", "))));
+      if (static_cast<int>(perm.size()) != rank)
+        fail(n, fmt::format("perm has {} entries for a rank-{} tensor", perm.size(), rank));
+      if (rank > 4) fail(n, fmt::format("only transposes of tensors of rank 2 to 4 are supported, got rank {}", rank));
+      LayerSpec spec;  // ONNX axis a >= 1 is map axis a - 1; the map's trailing axes of size 1 stay
+      for (int a = 1; a < rank; ++a) {
+        const std::int64_t from = perm[static_cast<std::size_t>(a)];
+        if (from < 1 || from >= rank) fail(n, fmt::format("perm [{}] is not a permutation", fmt::join(perm, ", ")));
+        spec.perm[static_cast<std::size_t>(a - 1)] = static_cast<int>(from - 1);
+      }
+      if (spec.perm == std::array<int, 3>{0, 1, 2}) {  // the identity: no layer
+        alias(n, v.layer);
+        return;
+      }
+      spec.name = layer_name(n);
+      spec.op = LayerOp::Transpose;
+      spec.inputs = {m_specs[static_cast<std::size_t>(v.layer)].name};
+      require_dims(n, 0, v.layer);
+      push(spec, n.output(0));
       return;
     }
     const NamedTensor& c = *v.constant;
@@ -850,13 +907,23 @@ class Importer {
         return;
       }
       act.activation = Activation::Softmax;
+      // Before opset 13, axis k means every axis from k on, flattened: one axis only when k is the last.
+      const int rank = static_rank(n.input(0));
       const std::int64_t axis = axis_attr(n, opset() < 13 ? 1 : -1);
       const bool rows = rank_of(n.input(0)) == 2;
-      if (axis != 1) fail(n, "only a softmax over channels (axis 1, or 1 / -1 of [N, F] rows) is supported");
-      // Over every C x H x W value: on rows (a flattened map), and over axis 1 before opset 13.
-      if (rows || opset() < 13) all_values = rows ? "its input is a flattened map" : "axis 1 before opset 13";
+      if (axis == 1) {
+        // Over every C x H x W value: on rows (a flattened map), and over axis 1 before opset 13.
+        if (rows || opset() < 13) all_values = rows ? "its input is a flattened map" : "axis 1 before opset 13";
+      } else if (axis >= 2 && axis < rank && (opset() >= 13 || axis == rank - 1)) {
+        act.softmax_axis = map_axis_of(n, 0, axis, "a softmax");  // e.g. the classes of a detector's [N, boxes, K]
+      } else {
+        fail(n, fmt::format("a softmax along axis {} of a rank-{} tensor is not supported (one axis after the batch "
+                            "is; before opset 13, axis 1 or the last axis)",
+                            axis, rank));
+      }
     }
     const int l = layer_input(n, data_input);
+    if (act.softmax_axis > 0) require_dims(n, data_input, l);
     // A clamp after a clamp (ReLU then ReLU6, tf2onnx's Max then Min) is one clamp to the two
     // ranges' intersection, in the same output path.
     if (const auto merged = merged_clamp(n, l, data_input, act)) {
@@ -881,6 +948,7 @@ class Importer {
     t.hard_beta = act.hard_beta;
     t.leaky_alpha = act.leaky_alpha;
     t.prelu_slope = act.prelu_slope;
+    t.softmax_axis = act.softmax_axis;
     if (!all_values.empty())  // the same as over channels when H = W = 1
       m_shape_checks.push_back({&n, t.name,
                                 [all_values](const Shape& s) {
@@ -1005,6 +1073,7 @@ class Importer {
       spec.slice.end[static_cast<std::size_t>(a)] = ends[k];
       spec.slice.step[static_cast<std::size_t>(a)] = steps[k];
     }
+    require_dims(n, 0, layer_input(n, 0));
     push(spec, n.output(0));
   }
 
@@ -1027,6 +1096,7 @@ class Importer {
     }
     if (static_cast<int>(sizes.size()) != n.output_size()) fail(n, "expected one split size per output");
     const int input = layer_input(n, 0);
+    require_dims(n, 0, input);
     std::int64_t at = 0;
     for (int i = 0; i < n.output_size(); ++i) {
       const std::int64_t size = sizes[static_cast<std::size_t>(i)];
@@ -1110,6 +1180,44 @@ class Importer {
     push(spec, n.output(0));
   }
 
+  // Constant c broadcast (ONNX's rule, from the last axis) over one image of node n's computed input
+  // `input`: one value per C x H x W value, in ONNX order. The input's static shape is needed, and
+  // c may not grow it (a dimension of c is 1 or the input's; the batch's is 1).
+  std::vector<float> per_value_constant(const onnx::NodeProto& n, int input, const NamedTensor& c) const {
+    const auto it = m_prepared.shapes.find(n.input(input));
+    const auto refuse = [&](std::string_view why) {
+      fail(n, fmt::format("the constant '{}' (dims [{}]) varies along more than the channel axis, {}", c.name,
+                          fmt::join(c.dims, ", "), why));
+    };
+    if (it == m_prepared.shapes.end()) refuse("and the tensor's shape is not static (give --input-shape)");
+    const std::vector<std::int64_t>& shape = it->second;
+    if (shape.size() < 2 || shape.size() > 4 || c.dims.size() > shape.size())
+      refuse(fmt::format("and does not broadcast onto the [{}] tensor without growing it (ranks 2 to 4 are supported)",
+                         fmt::join(shape, ", ")));
+    const std::size_t lead = shape.size() - c.dims.size();  // the tensor's axes c has no dimension for
+    std::vector<std::int64_t> stride(shape.size(), 0);      // c's stride along each of the tensor's axes
+    std::int64_t step = 1;
+    for (std::size_t d = c.dims.size(); d-- > 0;) {
+      const std::size_t axis = lead + d;
+      if (c.dims[d] != 1 && (c.dims[d] != shape[axis] || axis == 0))
+        refuse(fmt::format("and does not broadcast onto the [{}] tensor without growing it", fmt::join(shape, ", ")));
+      stride[axis] = c.dims[d] == 1 ? 0 : step;
+      step *= c.dims[d];
+    }
+    std::int64_t count = 1;
+    for (std::size_t a = 1; a < shape.size(); ++a) count *= shape[a];
+    std::vector<float> out(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) {  // i: the index in one image; its coordinates from the last axis
+      std::int64_t rest = i, at = 0;
+      for (std::size_t a = shape.size(); a-- > 1;) {
+        at += (rest % shape[a]) * stride[a];
+        rest /= shape[a];
+      }
+      out[static_cast<std::size_t>(i)] = c.data[static_cast<std::size_t>(at)];
+    }
+    return out;
+  }
+
   void arithmetic(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     const Value a = value(n, 0), b = value(n, 1);
@@ -1146,22 +1254,21 @@ class Importer {
     const int l = a.layer >= 0 ? a.layer : b.layer;
     const NamedTensor& c = *(a.layer >= 0 ? b.constant : a.constant);
     // ONNX broadcasting aligns the constant's dimensions with the tensor's last ones: one value per
-    // channel means every dimension but the channel axis (1) is 1 ([C, 1, 1] for [N, C, H, W]).
+    // channel means every dimension but the channel axis (1) is 1 ([C, 1, 1] for [N, C, H, W]); a
+    // constant that varies along other axes is expanded to one value per C x H x W value.
     const int r = rank_of(n.input(computed));
-    for (std::size_t d = 0; d < c.dims.size(); ++d) {
-      const auto axis = r - static_cast<int>(c.dims.size()) + static_cast<int>(d);
-      if (c.dims[d] != 1 && axis != 1)
-        fail(n, fmt::format("the constant '{}' (dims [{}]) varies along axis {} of a rank-{} tensor; supported: "
-                            "scalars and one value per channel (axis 1)",
-                            c.name, fmt::join(c.dims, ", "), axis, r));
-    }
+    bool per_value = false;
+    for (std::size_t d = 0; d < c.dims.size(); ++d)
+      per_value = per_value || (c.dims[d] != 1 && r - static_cast<int>(c.dims.size()) + static_cast<int>(d) != 1);
+    const std::vector<float> values = per_value ? per_value_constant(n, computed, c) : c.data;
+    if (per_value) require_dims(n, computed, l);
     // A bias after MatMul/Gemm/Conv.
     LayerSpec& prev = m_specs[static_cast<std::size_t>(l)];
-    if (op == "Add" && (prev.op == LayerOp::FullyConnected || prev.op == LayerOp::Conv) && absorbable(n, l, computed) &&
-        static_cast<std::int64_t>(c.data.size()) == prev.out_channels) {
+    if (op == "Add" && !per_value && (prev.op == LayerOp::FullyConnected || prev.op == LayerOp::Conv) &&
+        absorbable(n, l, computed) && static_cast<std::int64_t>(values.size()) == prev.out_channels) {
       LayerValues& v = values_of(l);
-      if (v.bias.empty()) v.bias.assign(c.data.size(), 0.0f);
-      for (std::size_t i = 0; i < c.data.size(); ++i) v.bias[i] += c.data[i];
+      if (v.bias.empty()) v.bias.assign(values.size(), 0.0f);
+      for (std::size_t i = 0; i < values.size(); ++i) v.bias[i] += values[i];
       prev.bias = true;
       ++m_folded_bias;
       alias(n, l);
@@ -1171,28 +1278,46 @@ class Importer {
     int target = l;
     if (prev.op != LayerOp::Scale || !absorbable(n, l, computed)) target = push_scale(n, l, {1.0f}, {0.0f});
     LayerValues& v = values_of(target);
-    const std::size_t k = std::max(c.data.size(), v.weights.size());
-    if (c.data.size() != 1 && v.weights.size() != 1 && c.data.size() != v.weights.size())
-      fail(n, "constants must be scalars or one value per channel");
+    std::vector<float> x = values;
+    if (x.size() != 1 && v.weights.size() != 1 && x.size() != v.weights.size()) {
+      // One per channel and one per value: the channel's value repeated over its H x W plane.
+      const auto dims = map_of(n.input(computed));
+      const std::size_t count = dims ? static_cast<std::size_t>((*dims)[0] * (*dims)[1] * (*dims)[2]) : 0;
+      const std::size_t channels = dims ? static_cast<std::size_t>((*dims)[0]) : 0;
+      const auto per_value_of = [&](std::vector<float>& per_channel) {
+        std::vector<float> out;
+        for (float f : per_channel) out.insert(out.end(), count / channels, f);
+        per_channel = std::move(out);
+      };
+      if (count > 0 && x.size() == count && v.weights.size() == channels) {
+        per_value_of(v.weights);
+        per_value_of(v.bias);
+      } else if (count > 0 && v.weights.size() == count && x.size() == channels) {
+        per_value_of(x);
+      } else {
+        fail(n, "constants must be scalars, one value per channel or one per value");
+      }
+    }
+    const std::size_t k = std::max(x.size(), v.weights.size());
     if (v.weights.size() < k) {
       v.weights.resize(k, v.weights[0]);
       v.bias.resize(k, v.bias[0]);
     }
     for (std::size_t i = 0; i < k; ++i) {
-      const float x = c.data[c.data.size() == 1 ? 0 : i];
-      if (op == "Add") v.bias[i] += x;
-      if (op == "Sub" && computed == 0) v.bias[i] -= x;
+      const float xi = x[x.size() == 1 ? 0 : i];
+      if (op == "Add") v.bias[i] += xi;
+      if (op == "Sub" && computed == 0) v.bias[i] -= xi;
       if (op == "Sub" && computed == 1) {  // c - (k x + b)
         v.weights[i] = -v.weights[i];
-        v.bias[i] = x - v.bias[i];
+        v.bias[i] = xi - v.bias[i];
       }
       if (op == "Mul") {
-        v.weights[i] *= x;
-        v.bias[i] *= x;
+        v.weights[i] *= xi;
+        v.bias[i] *= xi;
       }
       if (op == "Div") {
-        v.weights[i] /= x;
-        v.bias[i] /= x;
+        v.weights[i] /= xi;
+        v.bias[i] /= xi;
       }
     }
     alias(n, target);
@@ -1207,9 +1332,10 @@ class Importer {
         bias = l.bias ? static_cast<std::size_t>(l.op == LayerOp::FullyConnected ? l.gemm.n : l.output.channels) : 0;
         want = static_cast<std::size_t>(l.weights) - bias;
       } else if (l.op == LayerOp::Scale) {
-        if (l.values->weights.size() != 1 && static_cast<std::int64_t>(l.values->weights.size()) != l.output.channels)
-          fail_model(fmt::format("layer '{}': {} per-channel constants for {} channels", l.name,
-                                 l.values->weights.size(), l.output.channels));
+        const auto size = static_cast<std::int64_t>(l.values->weights.size());
+        if (size != 1 && size != l.output.channels && size != l.output.count())
+          fail_model(fmt::format("layer '{}': {} constants for {} channels ({} values)", l.name, size,
+                                 l.output.channels, l.output.count()));
         continue;
       }
       if (l.values->weights.size() != want || l.values->bias.size() != bias)

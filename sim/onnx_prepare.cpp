@@ -339,7 +339,6 @@ class Preparer {
     note_folded();
     absorb_input_transposes(g);
     absorb_flatten_transposes(g);
-    drop_output_transposes(g);
     drop_dead_nodes(g);
     drop_unused_initializers(g);
     list_unsupported(g);
@@ -992,35 +991,6 @@ class Preparer {
     for (auto& t : *g.mutable_initializer())
       if (t.name() == name) return &t;
     return nullptr;
-  }
-
-  // Stage 3c: a transpose of a computed tensor read only as a graph output.
-  void drop_output_transposes(onnx::GraphProto& g) {
-    int dropped = 0;
-    for (bool again = true; again;) {
-      again = false;
-      for (const auto& t : g.node()) {
-        if (t.op_type() != "Transpose" || !is_graph_output(g, t.output(0)) || !readers(g, t.output(0)).empty() ||
-            m_consts.contains(t.input(0)))
-          continue;
-        const std::string from = t.output(0), to = t.input(0);
-        if (is_graph_output(g, to)) continue;
-        erase_node(g, &t);
-        for (auto& o : *g.mutable_output())
-          if (o.name() == from) {
-            o.set_name(to);
-            o.clear_type();
-          }
-        ++dropped;
-        again = true;
-        break;
-      }
-    }
-    if (dropped > 0) {
-      m_out.notes.push_back(
-          fmt::format("dropped {} transpose(s) of graph outputs (their layout is not modelled)", dropped));
-      infer_shapes();
-    }
   }
 
   // Nodes no graph output depends on (exporters leave some, e.g. unused shape computations): gone,

@@ -8,9 +8,8 @@
 //      Shape -> Gather -> Concat -> Reshape flatten of exporters is a Reshape with a constant shape;
 //   3. layout: a Transpose NHWC -> NCHW right after the graph input is absorbed (the network reads
 //      N, C, H, W); a Transpose NCHW -> NHWC before a flatten that feeds only matrix products with
-//      constant weights is absorbed into those weights (their rows permuted to C, H, W order); a
-//      Transpose whose only reader is a graph output is dropped (the output's layout does not
-//      change any time, traffic or error bitsim reports);
+//      constant weights is absorbed into those weights (their rows permuted to C, H, W order); other
+//      transposes (within each image) are layers, so that outputs keep the graph's layout;
 //   4. operators: every node whose operator the mapping does not import is listed at once, with
 //      counts and node names.
 // Each stage says what it did (notes, printed by `inspect`).

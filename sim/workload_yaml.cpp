@@ -91,6 +91,7 @@ class LayerReader {
       case LayerOp::Slice:
       case LayerOp::Reshape:
       case LayerOp::Shuffle:
+      case LayerOp::Transpose:
         break;
     }
     spec.window.pad_h_end = spec.window.pad_h;  // the YAML format pads symmetrically

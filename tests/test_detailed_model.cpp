@@ -209,9 +209,14 @@ TEST(TraceJson, ParserIsStrict) {
 
 struct Case {
   const char* hw;
-  const char* workload;
+  const char* workload;  // workloads/NAME.yaml, or a path under the source folder ending in .onnx
   int bits;
 };
+
+Network case_workload(const Case& c) {
+  const std::string name = c.workload;
+  return load_workload(name.ends_with(".onnx") ? kRoot + "/" + name : kRoot + "/workloads/" + name + ".yaml");
+}
 
 // Upper bound on what pipelining a layer through its tiles adds to the slowest stage: each of
 // the other stages' share of one tile, twice (fill and drain), plus the DRAM latency of a read
@@ -225,7 +230,7 @@ class Agreement : public ::testing::TestWithParam<Case> {};
 TEST_P(Agreement, WithoutPrefetchAndWithUnlimitedBuffersEachLayerMatchesTheAnalyticalModel) {
   const Case& c = GetParam();
   const HardwareConfig hw = load_hardware_config(kRoot + "/configs/" + c.hw + ".yaml");
-  const Network net = load_workload(kRoot + "/workloads/" + c.workload + ".yaml");
+  const Network net = case_workload(c);
   const BitPlan plan = BitPlan::uniform(net, c.bits, c.bits);
   const SimResult analytical = AnalyticalModel(net, hw).evaluate(plan);
   DetailedOptions options;
@@ -249,7 +254,7 @@ TEST_P(Agreement, WithoutPrefetchAndWithUnlimitedBuffersEachLayerMatchesTheAnaly
 TEST_P(Agreement, WithPrefetchTheTotalStaysBetweenTheResourceBoundsAndTheLayerSum) {
   const Case& c = GetParam();
   const HardwareConfig hw = load_hardware_config(kRoot + "/configs/" + c.hw + ".yaml");
-  const Network net = load_workload(kRoot + "/workloads/" + c.workload + ".yaml");
+  const Network net = case_workload(c);
   const BitPlan plan = BitPlan::uniform(net, c.bits, c.bits);
   const SimResult analytical = AnalyticalModel(net, hw).evaluate(plan);
   for (bool unlimited : {true, false}) {
@@ -278,10 +283,15 @@ TEST_P(Agreement, WithPrefetchTheTotalStaysBetweenTheResourceBoundsAndTheLayerSu
 INSTANTIATE_TEST_SUITE_P(ShippedModels, Agreement,
                          ::testing::Values(Case{"tpu", "resnet50", 2}, Case{"tpu", "resnet50", 8},
                                            Case{"tpu", "mobilenet_v1", 4}, Case{"eyeriss", "resnet50", 4},
-                                           Case{"eyeriss", "mobilenet_v1", 16}),
+                                           Case{"eyeriss", "mobilenet_v1", 16},
+                                           // detector heads: transposes, reshapes, concats along any axis
+                                           Case{"tpu", "tests/data/onnx/dethead.onnx", 8}),
                          [](const auto& test) {
-                           return std::string(test.param.hw) + "_" + test.param.workload + "_" +
-                                  std::to_string(test.param.bits);
+                           std::string name = std::string(test.param.hw) + "_" + test.param.workload + "_" +
+                                              std::to_string(test.param.bits);
+                           for (char& ch : name)
+                             if (std::isalnum(static_cast<unsigned char>(ch)) == 0) ch = '_';
+                           return name;
                          });
 
 // One FC layer (1024 -> 1024 weights, 1M values) on a 16x16 array at 1 GHz.

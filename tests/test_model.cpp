@@ -61,6 +61,32 @@ TEST(AnalyticalModel, StreamPolicyAtEightBits) {
   EXPECT_EQ(r.compute_cycles, 552);
 }
 
+// A detector head's transpose (ONNX only: built from specs) moves its tensor, off the array: it reads
+// the conv's 64 output bytes and writes 64, no compute cycles, no weights.
+TEST(AnalyticalModel, TransposeMovesItsTensorOffTheArray) {
+  LayerSpec in;
+  in.name = "in";
+  in.op = LayerOp::Input;
+  in.input_shape = {2, 4, 4};
+  LayerSpec a;
+  a.name = "a";
+  a.op = LayerOp::Conv;
+  a.out_channels = 4;
+  LayerSpec t;
+  t.name = "t";
+  t.op = LayerOp::Transpose;
+  t.perm = {1, 2, 0};
+  const Network net = Network::build("head", {in, a, t});
+  const HardwareConfig hw = tiny_hw();
+  const SimResult r = AnalyticalModel(net, hw).evaluate(BitPlan::uniform(net, 8, 8));
+  ASSERT_TRUE(r.feasible);
+  EXPECT_EQ(net.layer(2).output, (Shape{4, 4, 4}));
+  EXPECT_DOUBLE_EQ(r.layers[2].dram_bytes, 128);
+  EXPECT_EQ(r.layers[2].compute_cycles, 0);
+  EXPECT_NEAR(r.layers[2].time_s, 128e-9, 1e-18);
+  EXPECT_EQ(r.layers[2].bottleneck, Bottleneck::Dram);
+}
+
 TEST(AnalyticalModel, WeightsOnlyOverlapAddsActivationTransfersToCompute) {
   // dram.overlap: weights (the Eyeriss chip): a layer's input reads and output writes wait for its
   // compute; only weight fetches overlap it. a: 25 ns of compute + (32 + 64) B = 96 ns of activation

@@ -267,5 +267,40 @@ TEST(NetworkLimits, WindowsGroupsAndShapesOutOfRangeAreRefused) {
             "x: its weights overflow 64-bit integers (limit 1099511627776)");
 }
 
+// Data-movement layers of detector heads (issue 13): a transpose permutes C, H, W; a concat joins
+// along any axis, its inputs equal in the other two; wrong attributes are named.
+TEST(NetworkMoves, TransposeAndConcatAlongAnAxis) {
+  LayerSpec t;  // named x by input_and
+  t.op = LayerOp::Transpose;
+  t.perm = {1, 2, 0};  // N, C, H, W -> N, H, W, C
+  std::vector<LayerSpec> specs = input_and(t, Shape{3, 4, 5});
+  EXPECT_EQ(Network::build("n", specs).layer(1).output, (Shape{4, 5, 3}));
+  t.perm = {1, 1, 0};
+  EXPECT_EQ(build_error(input_and(t)), "x.perm: expected a permutation of 0, 1, 2, got 1, 1, 0");
+
+  LayerSpec other;  // a second input: 3 x 2 x 5 (height 2)
+  other.name = "other";
+  other.op = LayerOp::Input;
+  other.input_shape = {3, 2, 5};
+  LayerSpec cat;
+  cat.op = LayerOp::Concat;
+  cat.concat_axis = 1;
+  specs = input_and(cat, Shape{3, 4, 5});
+  specs[1].name = "cat";
+  specs[1].inputs = {"input", "other"};
+  specs.insert(specs.begin() + 1, other);
+  const Network joined = Network::build("n", specs);
+  EXPECT_EQ(joined.layer(*joined.find("cat")).output, (Shape{3, 6, 5}));
+  EXPECT_EQ(joined.layer(*joined.find("cat")).macs, 0);
+  specs[2].concat_axis = 0;  // channels: the heights differ
+  EXPECT_EQ(build_error(specs),
+            "cat: concat needs inputs of one height and width, got input (3x4x5) and other (3x2x5)");
+  specs[2].concat_axis = 2;
+  EXPECT_EQ(build_error(specs),
+            "cat: concat needs inputs of one channels and height, got input (3x4x5) and other (3x2x5)");
+  specs[2].concat_axis = 3;
+  EXPECT_EQ(build_error(specs), "cat.axis: expected 0 (channels), 1 (height) or 2 (width), got 3");
+}
+
 }  // namespace
 }  // namespace bitsim::sim

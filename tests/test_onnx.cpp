@@ -2,8 +2,10 @@
 // libonnx-testdata: model.onnx with input and reference output tensors), which nobody here wrote.
 #include <gtest/gtest.h>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -109,6 +111,16 @@ const char* kCases[] = {
     "node/test_flatten_default_axis",
     "node/test_reshape_reduced_dims",
     "node/test_transpose_all_permutations_0",
+    // Operators along one axis of [N, A, B] (an A x B x 1 map; issue 13's detector heads): softmax along
+    // the last axis (opset 13), a transpose within each image, a constant broadcast along the last axis.
+    "node/test_softmax_axis_2",
+    "node/test_softmax_negative_axis",
+    "node/test_softmax_default_axis",
+    "node/test_transpose_all_permutations_1",
+    "node/test_add_bcast",
+    "node/test_sub_bcast",
+    "node/test_mul_bcast",
+    "node/test_div_bcast",
     // Activations and global reductions of issue 13.
     "pytorch-converted/test_PReLU_2d",
     "pytorch-converted/test_PReLU_2d_multiparam",
@@ -200,19 +212,21 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish, Identity, LeakyRelu, MatMul, Max, MaxPool, "
             "Min, Mul, PRelu, Pad, ReduceMax, ReduceMean, Relu, Reshape, Resize, Sigmoid, Slice, Softmax, Split, "
             "Squeeze, Sub, Tanh, Transpose, Unsqueeze, Upsample");
-  // A transpose read only as a graph output is dropped (its layout changes no figure bitsim reports);
-  // tests/data/onnx/layouts.onnx has the transposes in the middle of a network.
-  EXPECT_EQ(onnx_error("node/test_transpose_default"), "(no error)");
-  EXPECT_EQ(onnx_error("node/test_softmax_axis_2"),
-            "F: error: node 'y' (Softmax): only a softmax over channels (axis 1, or 1 / -1 of [N, F] rows) is "
-            "supported");
-  // x [3, 4, 5] + y [5]: y broadcasts along the last axis, not per channel.
+  // A transpose is computed within each image (a layer; tests/data/onnx/dethead.onnx has them mid-graph
+  // and at a graph output); the default perm reverses the axes, the batch's too.
+  EXPECT_EQ(onnx_error("node/test_transpose_default"),
+            "F: error: node 'transposed' (Transpose): perm [reversed] moves the batch axis; only transposes within "
+            "each image (perm[0] = 0) are supported");
+  EXPECT_EQ(onnx_error("node/test_softmax_axis_0"),
+            "F: error: node 'y' (Softmax): a softmax along axis 0 of a rank-3 tensor is not supported (one axis after "
+            "the batch is; before opset 13, axis 1 or the last axis)");
+  // x [3, 4, 5] + y [2, 4, 5]: y varies along the batch axis (bitsim runs one image at a time); a [5]
+  // constant, broadcast along the last axis, is a backend case above.
   sim::OnnxOptions bcast;
-  bcast.constants.push_back(sim::read_onnx_tensor(kTestData + "node/test_add_bcast/test_data_set_0/input_1.pb"));
-  EXPECT_EQ(
-      onnx_error("node/test_add_bcast", bcast),
-      "F: error: node 'sum' (Add): the constant 'y' (dims [5]) varies along axis 2 of a rank-3 tensor; supported: "
-      "scalars and one value per channel (axis 1)");
+  bcast.constants.push_back({"y", {2, 4, 5}, std::vector<float>(40, 1.0f)});
+  EXPECT_EQ(onnx_error("node/test_add_bcast", bcast),
+            "F: error: node 'sum' (Add): the constant 'y' (dims [2, 4, 5]) varies along more than the channel axis, "
+            "and does not broadcast onto the [3, 4, 5] tensor without growing it");
   // Clip with min above max (the backend case's bounds are graph inputs, given here as constants).
   sim::OnnxOptions clip;
   clip.constants.push_back({"min", {}, {1.0f}});
@@ -251,6 +265,15 @@ TEST(OnnxImport, UnsupportedOperatorsAndFilesAreNamed) {
             "F: error: node 'softmax' (Softmax): a softmax over all C x H x W values (its input is a flattened map) "
             "is not supported on the 3x4x4 output of 'conv' (only over channels)");
   EXPECT_EQ(model_error("poolsoftmax"), "(no error)");
+  // Axis operations of detector heads that would compute something else (make_test_models.py head_refusals).
+  EXPECT_EQ(model_error("transposebatch"),
+            "F: error: node 'transpose' (Transpose): perm [1, 0, 2, 3] moves the batch axis; only transposes within "
+            "each image (perm[0] = 0) are supported");
+  EXPECT_EQ(model_error("concatbatch"),
+            "F: error: node 'concat' (Concat): concatenation along the batch axis (0) is not supported");
+  EXPECT_EQ(model_error("flatslice"),
+            "F: error: node 'slice' (Slice): the tensor [N, 48] is not the 3x4x4 output of 'conv' (a flattened map: "
+            "operators along one axis need the map itself)");
   EXPECT_EQ(model_error("samepads"), "F: error: node 'conv' (Conv): pads and auto_pad SAME together");
   EXPECT_EQ(model_error("padwrap"),
             "F: error: node 'pad' (Pad): mode 'wrap' is not supported (constant, edge and reflect are)");
@@ -412,7 +435,7 @@ TEST(OnnxImport, LogitsLeaveOutTheOutputSoftmax) {
   const alloc::Activations z = alloc::InferenceEngine(logits, 1).forward(input, 1);
   const alloc::Activations p = alloc::InferenceEngine(probs, 1).forward(input, 1);
   ASSERT_EQ(z.size(), p.size());
-  double max_z = -INFINITY, sum = 0;
+  double max_z = -std::numeric_limits<double>::infinity(), sum = 0;
   for (const float v : z) max_z = std::max(max_z, static_cast<double>(v));
   for (const float v : z) sum += std::exp(v - max_z);
   for (std::size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(std::exp(z[i] - max_z) / sum, p[i], 1e-6) << i;
@@ -525,6 +548,49 @@ TEST(OnnxImport, ShuffleSliceAndReshapeMatchPyTorch) {
   EXPECT_EQ(net.layer(*net.find("/Reshape_2")).op, sim::LayerOp::Reshape);
   EXPECT_EQ(net.layer(*net.find("/Reshape_2")).output, (sim::Shape{8, 2, 4}));
   expect_matches_pytorch(net, "shuffle");
+}
+
+// dethead.onnx: detector heads exported at opset 11 (make_test_models.py DetectorHeads): class and box
+// maps transposed to N, H, W, C mid-graph, reshaped to [N, boxes, K] and concatenated along the boxes
+// axis, Softmax over the last axis, boxes decoded against [1, boxes, 2] priors (per-value scale
+// constants, Slices and Concat of the last axis, Exp, Sub), and a YOLOX-style head concatenated along
+// axis 2 and transposed at the graph output. Three outputs, each against PyTorch's.
+TEST(OnnxImport, DetectorHeadsMatchPyTorch) {
+  const sim::Network net = test_model("dethead");
+  const sim::Layer& nhwc = net.layer(*net.find("/Transpose"));
+  EXPECT_EQ(nhwc.op, sim::LayerOp::Transpose);
+  EXPECT_EQ(nhwc.perm, (std::array<int, 3>{1, 2, 0}));
+  EXPECT_EQ(nhwc.output, (sim::Shape{8, 8, 4}));
+  const sim::Layer& scores = net.layer(*net.find("/Concat_2"));  // boxes x classes, softmax over the classes
+  EXPECT_EQ(scores.concat_axis, 0);
+  EXPECT_EQ(scores.activation, sim::Activation::Softmax);
+  EXPECT_EQ(scores.softmax_axis, 1);
+  EXPECT_EQ(scores.output, (sim::Shape{160, 2, 1}));
+  EXPECT_EQ(net.layer(*net.find("/Concat_6")).concat_axis, 1);
+  EXPECT_EQ(net.layer(*net.find("/Mul")).values->weights.size(), 320u);  // one per value of 160 x 2
+  const sim::Layer& yolo = net.layer(*net.find("/Transpose_4"));
+  EXPECT_EQ(yolo.perm, (std::array<int, 3>{1, 0, 2}));
+  EXPECT_EQ(yolo.output, (sim::Shape{80, 6, 1}));
+  ASSERT_EQ(net.outputs().size(), 3u);
+  EXPECT_EQ(net.total_macs(), 13824 + 9216 + 2048 + 512 + 4096 + 1024 + 3072 + 768);  // the convs' formula
+
+  const std::string dir = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/";
+  const sim::NamedTensor input = sim::read_onnx_tensor(dir + "dethead_input_0.pb");
+  std::vector<sim::NamedTensor> ref;
+  ref.reserve(3);
+  for (int k = 0; k < 3; ++k) ref.push_back(sim::read_onnx_tensor(dir + "dethead_output_" + std::to_string(k) + ".pb"));
+  const alloc::Activations got = alloc::InferenceEngine(net).forward(input.data, 2);
+  std::vector<float> expected;  // per image, every output in turn
+  for (std::size_t n = 0; n < 2; ++n)
+    for (const sim::NamedTensor& y : ref) {
+      const std::size_t per = y.data.size() / 2;
+      expected.insert(expected.end(), y.data.begin() + static_cast<std::ptrdiff_t>(n * per),
+                      y.data.begin() + static_cast<std::ptrdiff_t>((n + 1) * per));
+    }
+  ASSERT_EQ(got.size(), expected.size());
+  EXPECT_EQ(got.size(), 2u * (160 * 2 + 160 * 4 + 80 * 6));
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected[i], 1e-5 + 1e-4 * std::fabs(expected[i])) << "value " << i;
 }
 
 // padconv.onnx: an asymmetric zero Pad (top 2, left 1, bottom 1, right 0) folded into a stride-2 Conv.

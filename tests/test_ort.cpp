@@ -130,13 +130,15 @@ const OrtCase kCases[] = {
     {"se", "tests/data/onnx/se.onnx", 4, 18, -1.0f, 1.0f, std::nullopt},
     {"shuffle", "tests/data/onnx/shuffle.onnx", 4, 19, -1.0f, 1.0f, std::nullopt},
     {"twoheads", "tests/data/onnx/twoheads.onnx", 4, 20, -1.0f, 1.0f, std::nullopt},
+    {"dethead", "tests/data/onnx/dethead.onnx", 4, 21, -1.0f, 1.0f, std::nullopt},
     {"fmnist_cnn", "workloads/fmnist_cnn.onnx", 300, 22, 0.0f, 1.0f, std::nullopt},
     {"ppocr_cls", "tests/data/thirdparty/ppocr_cls.onnx", 8, 23, -1.0f, 1.0f, sim::Shape{3, 48, 192}},
 };
 
 // Models of tests/data/onnx that bitsim refuses on purpose (tests/test_onnx.cpp checks each message):
 // it would compute something else than ONNX does, or the model is malformed.
-const std::set<std::string> kRefused = {"flatsoftmax", "matmulmap", "padwrap", "rankmul", "samepads", "softmax11"};
+const std::set<std::string> kRefused = {"concatbatch", "flatslice", "flatsoftmax", "matmulmap",     "padwrap",
+                                        "rankmul",     "samepads",  "softmax11",   "transposebatch"};
 
 bool has_note(const sim::Network& net, const std::string& text) {
   const std::vector<std::string>& notes = net.notes();

@@ -320,6 +320,83 @@ class ShuffleBlock(nn.Module):
         return torch.exp(y.reshape(n, 8, h // 2, w) * 0.1)
 
 
+class DetectorHeads(nn.Module):
+    """Detector heads (issue 13) on a two-level trunk, exported at opset 11 like the npm detectors:
+    an SSD-style head (each level's class and box maps transposed N, C, H, W -> N, H, W, C mid-graph,
+    reshaped to [N, -1, K] with the batch size computed by Shape -> Gather, concatenated along the
+    boxes axis; Softmax over the last axis; the boxes decoded against prior boxes: Slices of the last
+    axis, Mul/Add with a [1, boxes, 2] constant, Exp, Sub/Add of computed tensors, Concat along the
+    last axis) and a YOLOX-style head (each level reshaped to [N, K, H*W], concatenated along axis 2,
+    transposed to [N, boxes, K] at the graph output)."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Conv2d(3, 8, 3, 1, 1)
+        self.down = nn.Conv2d(8, 8, 3, 2, 1)
+        self.cls = nn.ModuleList([nn.Conv2d(8, 2 * 2, 1), nn.Conv2d(8, 2 * 2, 1)])  # 2 anchors x 2 classes
+        self.box = nn.ModuleList([nn.Conv2d(8, 2 * 4, 1), nn.Conv2d(8, 2 * 4, 1)])
+        self.yolo = nn.ModuleList([nn.Conv2d(8, 6, 1), nn.Conv2d(8, 6, 1)])
+        boxes = 2 * 8 * 8 + 2 * 4 * 4
+        self.register_buffer("priors", torch.cat([torch.rand(1, boxes, 2), torch.rand(1, boxes, 2) * 0.5 + 0.1], 2))
+
+    def forward(self, x):
+        a = torch.relu(self.trunk(x))
+        levels = [a, torch.relu(self.down(a))]
+        n = x.shape[0]
+        scores = torch.cat([c(f).permute(0, 2, 3, 1).reshape(n, -1, 2) for c, f in zip(self.cls, levels)], 1)
+        boxes = torch.cat([b(f).permute(0, 2, 3, 1).reshape(n, -1, 4) for b, f in zip(self.box, levels)], 1)
+        centers = boxes[:, :, :2] * 0.1 * self.priors[:, :, 2:] + self.priors[:, :, :2]
+        sizes = torch.exp(boxes[:, :, 2:] * 0.2) * self.priors[:, :, 2:]
+        corners = torch.cat([centers - sizes / 2, centers + sizes / 2], 2)
+        yolo = torch.cat([y(f).reshape(n, 6, -1) for y, f in zip(self.yolo, levels)], 2).permute(0, 2, 1)
+        return torch.softmax(scores, dim=2), corners, yolo
+
+
+def detector_heads(out):
+    """dethead.onnx and its reference input and outputs (dethead_output_0.pb to _2.pb)."""
+    torch.manual_seed(9)
+    net = DetectorHeads().eval()
+    x = torch.rand(2, 3, 8, 8)
+    with torch.no_grad():
+        ys = net(x)
+    names = ["scores", "boxes", "yolo"]
+    torch.onnx.export(net, x, f"{out}/dethead.onnx", input_names=["x"], output_names=names, opset_version=11,
+                      do_constant_folding=False)
+    with open(f"{out}/dethead_input_0.pb", "wb") as f:
+        f.write(numpy_helper.from_array(x.numpy(), "x").SerializeToString())
+    for k, (y, name) in enumerate(zip(ys, names)):
+        with open(f"{out}/dethead_output_{k}.pb", "wb") as f:
+            f.write(numpy_helper.from_array(y.numpy(), name).SerializeToString())
+    print(f"wrote {out}/dethead.onnx and its reference input/outputs")
+
+
+def head_refusals(out):
+    """Axis operations bitsim must refuse rather than compute otherwise than ONNX: a Transpose that
+    moves the batch axis (transposebatch.onnx), a Concat along the batch axis (concatbatch.onnx),
+    and a Slice of a flattened map's rows (flatslice.onnx: [N, C*H*W] is not the C x H x W map)."""
+    from onnx import TensorProto, helper
+    torch.manual_seed(10)
+    w = numpy_helper.from_array(torch.randn(3, 3, 1, 1).numpy(), "w")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4, 4])
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv")
+    cases = {
+        "transposebatch": ([helper.make_node("Transpose", ["c"], ["y"], name="transpose", perm=[1, 0, 2, 3])],
+                           [3, 2, 4, 4], []),
+        "concatbatch": ([helper.make_node("Relu", ["c"], ["r"], name="relu"),
+                         helper.make_node("Concat", ["c", "r"], ["y"], name="concat", axis=0)], [4, 3, 4, 4], []),
+        "flatslice": ([helper.make_node("Flatten", ["c"], ["f"], name="flatten"),
+                       helper.make_node("Slice", ["f", "starts", "ends", "axes"], ["y"], name="slice")], [2, 5],
+                      [numpy_helper.from_array(np.array(v, dtype=np.int64), k) for k, v in
+                       [("starts", [0]), ("ends", [5]), ("axes", [1])]]),
+    }
+    for name, (nodes, shape, consts) in cases.items():
+        graph = helper.make_graph([conv] + nodes, name, [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+                                  [w] + consts)
+        with open(f"{out}/{name}.onnx", "wb") as f:
+            f.write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+        print(f"wrote {out}/{name}.onnx")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/onnx"
     os.makedirs(out, exist_ok=True)
@@ -344,6 +421,8 @@ def main():
     twoheads(out)
     torch.manual_seed(8)
     export(ShuffleBlock(), torch.rand(2, 3, 8, 8), out, "shuffle", fold_constants=True)
+    detector_heads(out)
+    head_refusals(out)
 
 
 if __name__ == "__main__":
