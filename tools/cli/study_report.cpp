@@ -154,8 +154,8 @@ PanelPlan plan_panels(std::vector<Dim> dims) {
       p.panels *= d.labels.size();
       p.kept.push_back(std::move(d));
     } else {
-      notes.push_back(fmt::format("{} = {} (its {} other values: in the CSV)", d.key, d.labels.back(),
-                                  d.labels.size() - 1));
+      notes.push_back(fmt::format("{} = {} (its {} other value{}: in the CSV)", d.key, d.labels.back(),
+                                  d.labels.size() - 1, d.labels.size() == 2 ? "" : "s"));
       p.pinned.push_back(std::move(d));
     }
   }
@@ -403,6 +403,7 @@ Figure front_figure(const StudySpec& spec, const StudyResult& result, const std:
   Figure f;
   f.axes = std::move(axes);
   f.lines = false;
+  f.shared_x = false;
   f.shared_y = false;
   const std::size_t panels = std::min(result.networks.size(), kMaxPanels);
   if (result.networks.size() > panels)

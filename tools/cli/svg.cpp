@@ -320,8 +320,8 @@ std::string facet_chart(const Figure& figure) {
   const std::size_t n = std::max<std::size_t>(figure.panels.size(), 1);
   const std::size_t cols = std::min(figure.columns > 0 ? figure.columns : auto_columns(n), n);
   const std::size_t rows = (n + cols - 1) / cols;
-  double pw = n == 1 ? 560 : 250;
-  const double ph = n == 1 ? 360 : 170;
+  double pw = n == 1 ? 560 : n <= 3 ? 400 : 250;
+  const double ph = n == 1 ? 360 : n <= 3 ? 270 : 170;
   for (const Panel& p : figure.panels) pw = std::max(pw, text_width_px(p.title, 12) + 4);
   std::vector<const std::vector<Series>*> all;
   for (const Panel& p : figure.panels) all.push_back(&p.series);
@@ -350,7 +350,7 @@ std::string facet_chart(const Figure& figure) {
     const Panel& p = figure.panels[i];
     const double ox = left + static_cast<double>(i % cols) * cell_w + margin_l;
     const double oy = top + static_cast<double>(i / cols) * cell_h + 22;
-    Scale x = fit(xs, axes.log_x, ox, ox + pw, false);
+    Scale x = fit(figure.shared_x ? xs : values_of(p.series, true), axes.log_x, ox, ox + pw, false);
     Scale y = yscale[i];
     y.from = oy + ph;
     y.to = oy;
@@ -372,11 +372,11 @@ std::string facet_chart(const Figure& figure) {
 }
 
 std::string line_chart(const Axes& axes, const std::vector<Series>& series) {
-  return facet_chart({axes, "", {{"", series}}, true, true, 1});
+  return facet_chart({axes, "", {{"", series}}, true, true, true, 1});
 }
 
 std::string scatter_chart(const Axes& axes, const std::vector<Series>& series) {
-  return facet_chart({axes, "", {{"", series}}, false, true, 1});
+  return facet_chart({axes, "", {{"", series}}, false, true, true, 1});
 }
 
 namespace {
@@ -485,14 +485,16 @@ std::string bar_panels(const Axes& axes, const std::vector<Bars>& panels) {
     for (const std::string& c : b.categories) label_w = std::max(label_w, text_width_px(c, 11));
   }
   // Wide enough for every category's bars; labels upright where they fit, else slanted.
-  const double slot = std::max({9.0, 5.0 * static_cast<double>(series_max) + 4, std::min(label_w + 8, 120.0)});
+  const double pw = std::max(
+      560.0, std::max({9.0, 5.0 * static_cast<double>(series_max) + 4, std::min(label_w + 8, 120.0)}) *
+                 static_cast<double>(n_max));
+  const double ph = 260, slot = pw / static_cast<double>(n_max);
   const bool slanted = label_w + 8 > slot;
   const double label_h = slanted ? std::min(label_w * 0.87 + 12, 150.0) : 22;
   const double label_font = slanted && slot < 14 ? 8 : 11;
   std::vector<Scale> yscale;
   for (const Bars& b : panels) yscale.push_back(fit(values_of(b.series, false), axes.log_y, 0, 1, true));
   const double margin_l = y_label_room(yscale);
-  const double pw = std::max(560.0, slot * static_cast<double>(n_max)), ph = 260;
   const double top = header_px(""), left = 30;
   const double panel_h = 22 + ph + label_h + 10;
   // The legend: bar groups, or one entry per (style, hollow) of the series.
