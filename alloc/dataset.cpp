@@ -113,12 +113,6 @@ DataSpec parse_spec(const std::string& spec) {
 
 std::string shape_name(const sim::Shape& s) { return fmt::format("{}x{}x{}", s.channels, s.height, s.width); }
 
-void check_input_shape(const Dataset& d, const std::optional<sim::Shape>& input) {
-  if (input && !(d.shape == *input))
-    throw InputError({}, fmt::format("data set '{}': images are {}, the model's input is {}", d.name,
-                                     shape_name(d.shape), shape_name(*input)));
-}
-
 Dataset load_fashion_mnist(const DataSpec& s, const std::string& spec) {
   const std::string prefix = s.name == "fashion-mnist" ? "t10k" : "train";
   std::vector<std::uint32_t> idims, ldims;
@@ -382,6 +376,18 @@ std::vector<unsigned char> read_idx(const std::string& path, std::vector<std::ui
                      fmt::format("IDX file holds {} bytes of data, its header says {}", bytes.size() - header,
                                  total ? fmt::format("{}", *total) : std::string("more than 2^64")));
   return {bytes.begin() + static_cast<long>(header), bytes.end()};
+}
+
+void check_input_shape(const Dataset& d, const std::optional<sim::Shape>& input) {
+  if (!input || d.shape == *input) return;
+  // Fashion-MNIST is the default --data: a model of other images needs its own, and the message says how.
+  const bool fashion = d.name.starts_with("fashion-mnist");
+  throw InputError({}, fmt::format("data set '{}': images are {}, the model's input is {}{}", d.name,
+                                   shape_name(d.shape), shape_name(*input),
+                                   fashion ? "; a model of other inputs needs its own images (--data, and allocate's "
+                                             "--eval-data): PATH.npy, PATH.npz, a folder DIR[:N][:SPEC.yaml], or "
+                                             "random:N[:SEED] (synthetic)"
+                                           : ""));
 }
 
 Dataset load_dataset(const std::string& spec, const std::optional<sim::Shape>& input) {

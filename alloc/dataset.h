@@ -47,6 +47,10 @@ inline constexpr std::size_t kMaxDataBytes = std::size_t{1} << 30;
 // than kMaxDataBytes of images; for folders, undecodable or oversized images and bad labels too.
 Dataset load_dataset(const std::string& spec, const std::optional<sim::Shape>& input = std::nullopt);
 
+// InputError when `d`'s images are not of the model's per-image shape `input` (nothing without one);
+// for Fashion-MNIST (the commands' default --data) the message says which other data --data takes.
+void check_input_shape(const Dataset& d, const std::optional<sim::Shape>& input);
+
 // What `spec` reads, for cache keys: the spec itself, and for a file also the FNV-1a hash of its
 // bytes (a file changed under the same name is other data); for a folder, of the names and bytes of
 // the spec, the labels CSV and the images taken. InputError if a file cannot be read.

@@ -473,7 +473,9 @@ TEST(NumpyData, BadSpecsAreNamed) {
             "limit of 1073741824 bytes (1 GiB): ask for fewer");
   if (have_fashion_mnist()) {
     EXPECT_EQ(spec_error("fashion-mnist:2"),
-              "error: data set 'fashion-mnist:2': images are 1x28x28, the model's input is 1x2x2");
+              "error: data set 'fashion-mnist:2': images are 1x28x28, the model's input is 1x2x2; a model of other "
+              "inputs needs its own images (--data, and allocate's --eval-data): PATH.npy, PATH.npz, a folder "
+              "DIR[:N][:SPEC.yaml], or random:N[:SEED] (synthetic)");
   }
 }
 

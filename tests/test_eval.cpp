@@ -259,7 +259,10 @@ TEST(MeasurePlan, FloatQuantizedAndTheWrongShape) {
     study::measure_plan(other, nullptr, data, {}, 0);
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(), "error: data set 'fashion-mnist:16': images are 1x28x28, the model's input is 3x12x12");
+    EXPECT_STREQ(e.what(),
+                 "error: data set 'fashion-mnist:16': images are 1x28x28, the model's input is 3x12x12; a model of "
+                 "other inputs needs its own images (--data, and allocate's --eval-data): PATH.npy, PATH.npz, a folder "
+                 "DIR[:N][:SPEC.yaml], or random:N[:SEED] (synthetic)");
   }
 }
 

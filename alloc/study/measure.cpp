@@ -13,10 +13,7 @@ namespace bitsim::study {
 PlanMeasurement measure_plan(const sim::Network& net, const sim::BitPlan* plan, const alloc::Dataset& test,
                              std::span<const float> calibration, int calibration_count) {
   const sim::Shape& input = net.layer(0).output;
-  if (!(test.shape == input))
-    throw InputError({}, fmt::format("data set '{}': images are {}x{}x{}, the model's input is {}x{}x{}", test.name,
-                                     test.shape.channels, test.shape.height, test.shape.width, input.channels,
-                                     input.height, input.width));
+  alloc::check_input_shape(test, input);
   const alloc::InferenceEngine engine(net);
   PlanMeasurement m;
   m.data = test.name;

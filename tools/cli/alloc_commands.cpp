@@ -48,8 +48,10 @@ Dataset load_data(const std::string& spec, const sim::Network& net, std::ostream
   return d;
 }
 
-// The curves of a command: from --curves, measured with --model, else modelled from --workload.
-RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::Network>& net) {
+// The curves of a command: from --curves, measured with --model (on `calibration` when the caller
+// has read --data already), else modelled from --workload.
+RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::Network>& net,
+                                 const Dataset* calibration = nullptr) {
   if (!s.curves_path.empty()) return load_curves(s.curves_path);
   if (!s.model_path.empty()) {
     const RateKind rate = parse_rate(s.rate);
@@ -64,7 +66,8 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
     if (!cached.problem.empty())
       std::cerr << fmt::format("warning: {}: {}; measuring again\n", cached_curves_path(cache, key), cached.problem);
     const InferenceEngine engine(*net);
-    const Dataset calibration = load_data(s.data, *net, std::cerr);
+    std::optional<Dataset> own;
+    if (!calibration) calibration = &own.emplace(load_data(s.data, *net, std::cerr));
     MeasureOptions options;
     options.rate = rate;
     int last = -1;
@@ -74,7 +77,7 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
         std::cerr << fmt::format("measuring curves: {}/{} settings ({}%)\n", done, total, pct);
       last = pct;
     };
-    RateDistortionCurves curves = measured_curves(engine, calibration, options);
+    RateDistortionCurves curves = measured_curves(engine, *calibration, options);
     if (const std::string problem = store_cached_curves(cache, key, curves); !problem.empty())
       std::cerr << fmt::format("warning: measured curves not cached: {}\n", problem);
     return curves;
@@ -272,9 +275,16 @@ int run_allocate(const AllocateArgs& a) {
   if (!a.hw_path.empty()) hw = sim::load_hardware_config(a.hw_path);
   std::optional<sim::AnalyticalModel> model;
   if (hw) model.emplace(*net, *hw, a.batch);
+  // With a real model, both data sets are read before the curves are measured: a wrong one fails now.
+  std::optional<Dataset> calibration, eval;
+  if (!a.source.model_path.empty()) {
+    calibration = load_data(a.source.data, *net, std::cerr);
+    eval = load_data(a.eval_data, *net, std::cerr);
+  }
   // Storage format per tensor (fixed or entropy-coded, coded only with a decoder and where smaller);
   // on a datapath that fuses layers, their inputs are no tensors: not quantized, not budgeted.
-  const RateDistortionCurves curves = study::curves_to_solve(load_source(a.source, net), model ? &*model : nullptr);
+  const RateDistortionCurves curves = study::curves_to_solve(
+      load_source(a.source, net, calibration ? &*calibration : nullptr), model ? &*model : nullptr);
   study::AllocationGoal goal = latency ? latency_goal(a) : study::AllocationGoal{};
   if (!latency || a.budget_bits >= 0 || a.avg_bits >= 0)
     goal.budget_bits = budget_from(curves, a.budget_bits, a.avg_bits);
@@ -291,11 +301,9 @@ int run_allocate(const AllocateArgs& a) {
   o.eval_data = a.eval_data;
   o.plan_path = a.out_path;
   // With a real model: the plan's measured output error and accuracy, next to the prediction.
-  if (!a.source.model_path.empty()) {
-    const Dataset calibration = load_data(a.source.data, *net, std::cerr);
-    const Dataset eval = load_data(a.eval_data, *net, std::cerr);
-    o.measured = study::measure_plan(*net, &*plan, eval, calibration.images, calibration.count);
-    o.eval_data = eval.name;
+  if (eval) {
+    o.measured = study::measure_plan(*net, &*plan, *eval, calibration->images, calibration->count);
+    o.eval_data = eval->name;
   }
   if (!a.out_path.empty()) {
     std::ostringstream text;
