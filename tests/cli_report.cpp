@@ -40,7 +40,7 @@ int bitsim(const std::string& args, const std::string& tag) {
 
 // A report folder written by `command` (sweep, codesign) for `study`.
 fs::path report(const std::string& command, const fs::path& study, const std::string& name) {
-  const fs::path out = kWork / name;
+  fs::path out = kWork / name;
   fs::remove_all(out);
   EXPECT_EQ(bitsim(command + " '" + study.string() + "' --out '" + out.string() + "'", name), 0)
       << read_file(kWork / (name + ".stderr"));
@@ -121,8 +121,7 @@ TEST(CliReport, MultiParameterSweepHasFacetsHeatmapAndSummariesNotRows) {
   const std::set<std::string> colours = legend_colours(rate);
   EXPECT_EQ(colours.size(), 4U);
   for (const std::string& c : colours)
-    EXPECT_NE(std::string("#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #F0E442").find(c),
-              std::string::npos)
+    EXPECT_NE(std::string("#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #F0E442").find(c), std::string::npos)
         << c;
   // The heatmap: dram.bandwidth x array.rows per (hardware, workload), every cell with a value.
   const std::string heat = read_file(out / "heatmap.svg");
@@ -135,8 +134,8 @@ TEST(CliReport, ManySeriesSplitIntoPanelsAndPinnedParametersAreNamed) {
   // dimension; with array.rows that makes 8 panels, and array.cols and decoder.lanes are pinned.
   const fs::path study = kWork / "many.yaml";
   fs::create_directories(kWork);
-  std::ofstream(study) << "hardware: " << (kRoot / "configs/tpu.yaml").string() << "\nworkload: "
-                       << (kRoot / "workloads/alexnet.yaml").string()
+  std::ofstream(study) << "hardware: " << (kRoot / "configs/tpu.yaml").string()
+                       << "\nworkload: " << (kRoot / "workloads/alexnet.yaml").string()
                        << "\navg_bits: [2, 3, 4, 5]\nsolvers: [lagrangian, exact]\nvary:\n"
                           "  dram.bandwidth: [\"2 GB/s\", \"8 GB/s\"]\n  array.rows: [32, 128]\n"
                           "  array.cols: [32, 128]\n  decoder.lanes: [16, 64]\n";

@@ -328,8 +328,7 @@ namespace {
 // The report of `compare --report`: the table, images/s per solver as bars on a linear axis, one
 // panel per hardware config (their rates differ by orders of magnitude), with seed 004's Table 3
 // figures as outlined bars beside bitsim's equal and lagrangian, and index.html.
-void write_compare_report(const OutputDir& dir, const std::string& header, const study::Comparison& c,
-                          const Table& t) {
+void write_compare_report(const OutputDir& dir, const std::string& header, const study::Comparison& c, const Table& t) {
   std::ostringstream csv;
   t.write_csv(csv);
   dir.write("compare.csv", csv.str());

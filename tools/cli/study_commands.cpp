@@ -251,8 +251,8 @@ int run_codesign(const StudyArgs& a) {
   const Table best = rows_table(r, &front, true);
   if (out) {
     write_codesign_report(*out, r, a, all, best, front);
-    std::cerr << fmt::format("wrote {}/codesign.csv, pareto.csv, the summaries and plots, plans/, index.html and the inputs\n",
-                             a.out_dir);
+    std::cerr << fmt::format(
+        "wrote {}/codesign.csv, pareto.csv, the summaries and plots, plans/, index.html and the inputs\n", a.out_dir);
   }
   print_rows(a.out.format() == Format::Text ? best : all, a.out.format());
   return 0;

@@ -204,7 +204,8 @@ Dim axis_dim(const StudySpec& spec, std::size_t a) {
 Figure pair_figure(const StudySpec& spec, const StudyResult& result, const Pair& pair, const std::string& title,
                    const std::string& y_label, bool include_equal, double (*y)(const StudyRow&)) {
   const bool varied = !spec.vary.empty();
-  const AxisInfo x = varied ? axis_info(spec.vary.front()) : AxisInfo{"avg_bits", "average bits per value", true, false, {}};
+  const AxisInfo x =
+      varied ? axis_info(spec.vary.front()) : AxisInfo{"avg_bits", "average bits per value", true, false, {}};
   std::size_t solvers = spec.solvers.size() + (include_equal ? 1 : 0);
   for (const alloc::SolverInfo* s : spec.solvers)
     if (s == &alloc::equal_solver()) --solvers;  // listed, and counted once
@@ -214,9 +215,9 @@ Figure pair_figure(const StudySpec& spec, const StudyResult& result, const Pair&
   for (std::size_t a = 1; a < spec.vary.size(); ++a) dims.push_back(axis_dim(spec, a));
   const PanelPlan plan = plan_panels(std::move(dims));
   Figure f;
-  f.axes = {fmt::format("{}: {}, {}", title, result.hardware[pair.hardware].name,
-                        result.networks[pair.workload].name()),
-            x.label, y_label, x.log, false};
+  f.axes = {
+      fmt::format("{}: {}, {}", title, result.hardware[pair.hardware].name, result.networks[pair.workload].name()),
+      x.label, y_label, x.log, false};
   f.note = plan.note;
   if (plan.kept.size() >= 2 && plan.kept_count.back() <= 4) f.columns = plan.kept_count.back();
   f.panels.resize(plan.panels);
@@ -225,11 +226,11 @@ Figure pair_figure(const StudySpec& spec, const StudyResult& result, const Pair&
   std::map<std::string, std::pair<std::string, int>> series_key;  // order key -> (name, style)
   for (const StudyRow& row : result.rows)
     if (row.feasible && (include_equal || row.solver != alloc::equal_solver().name)) {
-      const std::string k = budget_in_series ? fmt::format("{:012.4f} {}", row.avg_bits, solver_order_key(spec, row.solver))
-                                             : solver_order_key(spec, row.solver);
-      series_key.try_emplace(k, budget_in_series ? fmt::format("{}, {}", bits_label(row.avg_bits), row.solver)
-                                                 : row.solver,
-                             0);
+      const std::string k = budget_in_series
+                                ? fmt::format("{:012.4f} {}", row.avg_bits, solver_order_key(spec, row.solver))
+                                : solver_order_key(spec, row.solver);
+      series_key.try_emplace(
+          k, budget_in_series ? fmt::format("{}, {}", bits_label(row.avg_bits), row.solver) : row.solver, 0);
     }
   int style = 0;
   for (auto& [k, v] : series_key) v.second = style++;
@@ -239,9 +240,11 @@ Figure pair_figure(const StudySpec& spec, const StudyResult& result, const Pair&
     if (!include_equal && row.solver == alloc::equal_solver().name) continue;
     const std::optional<std::size_t> panel = panel_of(plan, spec, row);
     if (!panel) continue;
-    const std::string k = budget_in_series ? fmt::format("{:012.4f} {}", row.avg_bits, solver_order_key(spec, row.solver))
-                                           : solver_order_key(spec, row.solver);
-    const auto& [name, st] = series_key.at(k);
+    const std::string k = budget_in_series
+                              ? fmt::format("{:012.4f} {}", row.avg_bits, solver_order_key(spec, row.solver))
+                              : solver_order_key(spec, row.solver);
+    const std::string& name = series_key.at(k).first;
+    const int st = series_key.at(k).second;
     std::vector<Series>& ss = f.panels[*panel].series;
     auto it = std::find_if(ss.begin(), ss.end(), [&](const Series& s) { return s.name == name; });
     if (it == ss.end()) it = ss.insert(ss.end(), {name, {}, {}, st, false});
@@ -259,7 +262,9 @@ Figure pair_figure(const StudySpec& spec, const StudyResult& result, const Pair&
 }
 
 double rate_of(const StudyRow& row) { return row.inference_rate_per_s; }
-double speedup_of(const StudyRow& row) { return row.speedup_vs_equal > 0 ? row.speedup_vs_equal : std::numeric_limits<double>::quiet_NaN(); }
+double speedup_of(const StudyRow& row) {
+  return row.speedup_vs_equal > 0 ? row.speedup_vs_equal : std::numeric_limits<double>::quiet_NaN();
+}
 
 // The solver and budget the heatmap fixes: the first solver the study lists (equal if none), its first budget.
 std::string heat_solver(const StudySpec& spec) {
@@ -278,9 +283,9 @@ HeatmapFigure heatmap(const StudySpec& spec, const StudyResult& result, std::siz
   for (std::size_t a = 0; a < spec.vary.size(); ++a)
     if (a != ax && a != ay && spec.vary[a].values.size() > 1) others.push_back(spec.vary[a].key);
   h.title = fmt::format("Simulated images/s over {} and {}", spec.vary[ax].key, spec.vary[ay].key);
-  h.note = fmt::format("{}, {} bits per value{}", solver, bits,
-                       others.empty() ? std::string()
-                                      : fmt::format("; each cell the best over {}", fmt::join(others, ", ")));
+  h.note = fmt::format(
+      "{}, {} bits per value{}", solver, bits,
+      others.empty() ? std::string() : fmt::format("; each cell the best over {}", fmt::join(others, ", ")));
   const std::vector<Pair> pairs = pairs_of(spec);
   h.x_label = spec.vary[ax].key;
   h.y_label = spec.vary[ay].key;
@@ -288,8 +293,8 @@ HeatmapFigure heatmap(const StudySpec& spec, const StudyResult& result, std::siz
   const std::size_t nx = spec.vary[ax].values.size(), ny = spec.vary[ay].values.size();
   for (std::size_t p = 0; p < std::min(pairs.size(), kMaxFigures); ++p) {
     HeatPanel panel;
-    panel.title = fmt::format("{}, {}", result.hardware[pairs[p].hardware].name,
-                              result.networks[pairs[p].workload].name());
+    panel.title =
+        fmt::format("{}, {}", result.hardware[pairs[p].hardware].name, result.networks[pairs[p].workload].name());
     panel.x_labels = spec.vary[ax].values;
     panel.y_labels = spec.vary[ay].values;
     panel.values.assign(nx * ny, std::numeric_limits<double>::quiet_NaN());
@@ -367,8 +372,10 @@ constexpr double kTargets[] = {0.25, 0.5, 0.75, 0.9, 1.0};
 // Per (workload, budget) and target (a fraction of the best images/s there): the row of least chip
 // area reaching it (ties: less energy per image, then the earlier row).
 Table cheapest_reaching(const StudySpec& spec, const StudyResult& result) {
-  std::vector<std::string> cols = {"workload", "avg_bits", "target_fraction", "target_inference_rate_per_s",
-                                   "area_mm2", "inference_rate_per_s", "energy_per_image_j"};
+  std::vector<std::string> cols = {"workload",          "avg_bits",
+                                   "target_fraction",   "target_inference_rate_per_s",
+                                   "area_mm2",          "inference_rate_per_s",
+                                   "energy_per_image_j"};
   add_config_columns(cols, spec, -1);
   cols.emplace_back("output_error");
   Table t(cols);
@@ -381,13 +388,15 @@ Table cheapest_reaching(const StudySpec& spec, const StudyResult& result) {
       for (double f : kTargets) {
         const StudyRow* pick = nullptr;
         for (const StudyRow& row : result.rows) {
-          if (!row.feasible || row.workload != w || row.avg_bits != bits || row.inference_rate_per_s < f * top) continue;
+          if (!row.feasible || row.workload != w || row.avg_bits != bits || row.inference_rate_per_s < f * top)
+            continue;
           if (!pick || row.area_mm2 < pick->area_mm2 ||
               (row.area_mm2 == pick->area_mm2 && row.energy_per_image_j < pick->energy_per_image_j))
             pick = &row;
         }
-        std::vector<Cell> cells = {result.networks[w].name(), bits, f, f * top, pick->area_mm2,
-                                   pick->inference_rate_per_s, pick->energy_per_image_j};
+        std::vector<Cell> cells = {
+            result.networks[w].name(), bits, f, f * top, pick->area_mm2, pick->inference_rate_per_s,
+            pick->energy_per_image_j};
         add_config_cells(cells, spec, result, *pick, -1);
         cells.emplace_back(pick->output_error);
         t.add_row(std::move(cells));
@@ -446,8 +455,10 @@ Table configs_table(const StudyResult& result) {
   return t;
 }
 
-constexpr const char* kFrontPlots[][2] = {
-    {"pareto-energy.svg", "energy"}, {"pareto-area.svg", "area"}, {"pareto-error.svg", "error"}, {"pareto-cost.svg", "cost"}};
+constexpr const char* kFrontPlots[][2] = {{"pareto-energy.svg", "energy"},
+                                          {"pareto-area.svg", "area"},
+                                          {"pareto-error.svg", "error"},
+                                          {"pareto-cost.svg", "cost"}};
 
 }  // namespace
 
@@ -472,11 +483,12 @@ void write_study_report(const OutputDir& out, const StudySpec& spec, const Study
   // The study: what varied, where every row is.
   ReportSection study;
   study.heading = "Study";
-  study.paragraphs.push_back(fmt::format("Study {}: {} hardware config(s) x {} workload(s) x {} varied parameter(s) "
-                                         "= {} points; {} rows (budgets x solvers, equal included). Every row is in "
-                                         "{}; this page holds summaries and plots. Rerun: bitsim {} {}/study.yaml",
-                                         info.spec_path, spec.hardware.size(), spec.workloads.size(), spec.vary.size(),
-                                         spec.points(), result.rows.size(), info.rows_csv, command, info.out_dir));
+  study.paragraphs.push_back(
+      fmt::format("Study {}: {} hardware config(s) x {} workload(s) x {} varied parameter(s) "
+                  "= {} points; {} rows (budgets x solvers, equal included). Every row is in "
+                  "{}; this page holds summaries and plots. Rerun: bitsim {} {}/study.yaml",
+                  info.spec_path, spec.hardware.size(), spec.workloads.size(), spec.vary.size(), spec.points(),
+                  result.rows.size(), info.rows_csv, command, info.out_dir));
   for (const study::StudyAxis& a : spec.vary)
     study.paragraphs.push_back(fmt::format("{}: {}", a.key, fmt::join(a.values, ", ")));
   study.paragraphs.push_back(fmt::format("Budgets (bits per value): {}. Solvers: equal (the baseline){}.",
@@ -504,18 +516,18 @@ void write_study_report(const OutputDir& out, const StudySpec& spec, const Study
         {"Co-design: images/s vs energy per image", "energy per image (J)", "images/s", true, false},
         {"Co-design: images/s vs chip area", "area (mm2)", "images/s", false, false},
         {"Co-design: images/s vs predicted output error", "predicted output error", "images/s", true, false},
-        {"Co-design: images/s vs hardware cost (the study's proxy)", "hardware cost (proxy)", "images/s", false, false}};
-    double (*const xs[])(const StudyRow&) = {[](const StudyRow& r) { return r.energy_per_image_j; },
-                                             [](const StudyRow& r) { return r.area_mm2; },
-                                             [](const StudyRow& r) { return r.output_error; },
-                                             [](const StudyRow& r) { return r.cost; }};
+        {"Co-design: images/s vs hardware cost (the study's proxy)", "hardware cost (proxy)", "images/s", false,
+         false}};
+    double (*const xs[])(const StudyRow&) = {
+        [](const StudyRow& r) { return r.energy_per_image_j; }, [](const StudyRow& r) { return r.area_mm2; },
+        [](const StudyRow& r) { return r.output_error; }, [](const StudyRow& r) { return r.cost; }};
     for (std::size_t k = 0; k < std::size(kFrontPlots); ++k) {
       out.write(kFrontPlots[k][0], facet_chart(front_figure(spec, result, *front, axes[k], xs[k])));
       s.images.emplace_back(kFrontPlots[k][0]);
     }
     if (info.front)
-      s.tables.push_back({fmt::format("The front's rows ({})", info.front->rows().size()), info.front, kMaxFrontRows,
-                          "pareto.csv"});
+      s.tables.push_back(
+          {fmt::format("The front's rows ({})", info.front->rows().size()), info.front, kMaxFrontRows, "pareto.csv"});
     sections.push_back(std::move(s));
   }
 
@@ -528,12 +540,13 @@ void write_study_report(const OutputDir& out, const StudySpec& spec, const Study
     ReportSection s;
     s.heading = "Best configurations";
     const std::string x = spec.vary.empty() ? "hardware config" : spec.vary.front().key;
-    s.tables.push_back({fmt::format("Most images/s per {} (each workload and budget): the configuration that gives it",
-                                    x),
-                        &best, 200, "best.csv"});
-    s.tables.push_back({"Least chip area reaching a target (a fraction of the best images/s of the workload at that "
-                        "budget)",
-                        &cheapest, 200, "cheapest.csv"});
+    s.tables.push_back(
+        {fmt::format("Most images/s per {} (each workload and budget): the configuration that gives it", x), &best, 200,
+         "best.csv"});
+    s.tables.push_back(
+        {"Least chip area reaching a target (a fraction of the best images/s of the workload at that "
+         "budget)",
+         &cheapest, 200, "cheapest.csv"});
     s.links = {"best.csv", "cheapest.csv"};
     sections.push_back(std::move(s));
   }
@@ -558,7 +571,8 @@ void write_study_report(const OutputDir& out, const StudySpec& spec, const Study
     if (!left_out.empty()) s.paragraphs.push_back(left_out);
     for (std::size_t p = 0; p < drawn_pairs(spec); ++p) {
       const std::string file = fmt::format("rate-{}.svg", pairs[p].file_suffix);
-      out.write(file, facet_chart(pair_figure(spec, result, pairs[p], "Simulated images/s", "images/s", true, rate_of)));
+      out.write(file,
+                facet_chart(pair_figure(spec, result, pairs[p], "Simulated images/s", "images/s", true, rate_of)));
       s.images.push_back(file);
     }
     sections.push_back(std::move(s));
@@ -591,8 +605,9 @@ void write_study_report(const OutputDir& out, const StudySpec& spec, const Study
   {
     ReportSection s;
     s.heading = "Hardware configs";
-    s.paragraphs.emplace_back("The base configs as resolved (every parameter); the varied parameters replace theirs "
-                              "at each point.");
+    s.paragraphs.emplace_back(
+        "The base configs as resolved (every parameter); the varied parameters replace theirs "
+        "at each point.");
     s.tables.push_back({"", &configs, 1000, ""});
     s.links = info.links;
     sections.push_back(std::move(s));

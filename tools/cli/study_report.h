@@ -16,9 +16,9 @@
 
 namespace bitsim::tools {
 
-inline constexpr std::size_t kMaxPanels = 12;   // per figure; further combinations are pinned
-inline constexpr std::size_t kMaxFigures = 8;   // (hardware, workload) figures per plot kind
-inline constexpr std::size_t kMaxSeries = 8;    // lines per panel before the budget becomes a panel
+inline constexpr std::size_t kMaxPanels = 12;      // per figure; further combinations are pinned
+inline constexpr std::size_t kMaxFigures = 8;      // (hardware, workload) figures per plot kind
+inline constexpr std::size_t kMaxSeries = 8;       // lines per panel before the budget becomes a panel
 inline constexpr std::size_t kMaxFrontRows = 100;  // front rows on the page (all in pareto.csv)
 
 enum class StudyKind { Sweep, Codesign };

@@ -77,10 +77,15 @@ struct Scale {
   }
   std::vector<double> ticks() const {
     std::vector<double> out;
-    if (log) {
-      for (double d = std::pow(10.0, std::floor(std::log10(lo))); d <= hi * 1.0001; d *= 10)
-        for (double m : {1.0, 2.0, 5.0})
-          if (d * m >= lo * 0.9999 && d * m <= hi * 1.0001) out.push_back(d * m);
+    if (log) {  // 1, 2, 5 per decade; every digit where that leaves fewer than three ticks
+      for (const bool fine : {false, true}) {
+        out.clear();
+        for (double d = std::pow(10.0, std::floor(std::log10(lo))); d <= hi * 1.0001; d *= 10)
+          for (double m : {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0})
+            if ((fine || m == 1 || m == 2 || m == 5) && d * m >= lo * 0.9999 && d * m <= hi * 1.0001)
+              out.push_back(d * m);
+        if (out.size() >= 3) break;
+      }
       return out;
     }
     const double raw = (hi - lo) / 6, mag = std::pow(10.0, std::floor(std::log10(raw)));
@@ -123,8 +128,8 @@ std::string marker(int shape, double x, double y, double r, const char* colour, 
       return fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" {}", px(x - r), px(y - r), px(2 * r),
                          px(2 * r), paint);
     case 2:
-      return fmt::format("<path d=\"M{} {}L{} {}L{} {}Z\" {}", px(x), px(y - 1.2 * r), px(x + 1.1 * r),
-                         px(y + 0.8 * r), px(x - 1.1 * r), px(y + 0.8 * r), paint);
+      return fmt::format("<path d=\"M{} {}L{} {}L{} {}Z\" {}", px(x), px(y - 1.2 * r), px(x + 1.1 * r), px(y + 0.8 * r),
+                         px(x - 1.1 * r), px(y + 0.8 * r), paint);
     case 3:
       return fmt::format("<path d=\"M{} {}L{} {}L{} {}L{} {}Z\" {}", px(x), px(y - 1.3 * r), px(x + 1.3 * r), px(y),
                          px(x), px(y + 1.3 * r), px(x - 1.3 * r), px(y), paint);
@@ -213,15 +218,17 @@ std::size_t auto_columns(std::size_t panels) {
   return 4;
 }
 
-// Tick labels of one axis, thinned so that neighbours do not overlap along `length` pixels.
-std::vector<double> thin_ticks(const std::vector<double>& ticks, double length, bool horizontal) {
-  if (ticks.size() < 2) return ticks;
-  double widest = 0;
-  for (double t : ticks) widest = std::max(widest, horizontal ? text_width_px(num(t), 11) + 8 : 16.0);
-  const double room = length / static_cast<double>(ticks.size() - 1);
-  const std::size_t every = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(widest / room)));
+// Tick labels of one axis, thinned so that neighbours do not overlap (by their pixel positions:
+// log axes space them unevenly).
+std::vector<double> thin_ticks(const Scale& scale, bool horizontal) {
   std::vector<double> out;
-  for (std::size_t i = 0; i < ticks.size(); i += every) out.push_back(ticks[i]);
+  double last = 0;
+  for (double t : scale.ticks()) {
+    const double p = scale(t), room = horizontal ? text_width_px(num(t), 11) + 8 : 16.0;
+    if (!out.empty() && std::abs(p - last) < room) continue;
+    out.push_back(t);
+    last = p;
+  }
   return out;
 }
 
@@ -234,7 +241,7 @@ std::vector<double> values_of(const std::vector<Series>& series, bool x) {
 // Grid lines, tick labels and the frame of one plot area.
 void draw_frame(std::string& body, const Scale& x, const Scale& y, bool x_ticks) {
   const double x0 = x.from, x1 = x.to, y0 = y.from, y1 = y.to;
-  for (double t : thin_ticks(y.ticks(), y0 - y1, false)) {
+  for (double t : thin_ticks(y, false)) {
     const double p = y(t);
     body += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e4e4e4\"/>\n", px(x0), px(p), px(x1),
                         px(p));
@@ -242,7 +249,7 @@ void draw_frame(std::string& body, const Scale& x, const Scale& y, bool x_ticks)
                         px(p + 4), num(t));
   }
   if (x_ticks)
-    for (double t : thin_ticks(x.ticks(), x1 - x0, true)) {
+    for (double t : thin_ticks(x, true)) {
       const double p = x(t);
       body += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e4e4e4\"/>\n", px(p), px(y0), px(p),
                           px(y1));
@@ -324,6 +331,7 @@ std::string facet_chart(const Figure& figure) {
   const double ph = n == 1 ? 360 : n <= 3 ? 270 : 170;
   for (const Panel& p : figure.panels) pw = std::max(pw, text_width_px(p.title, 12) + 4);
   std::vector<const std::vector<Series>*> all;
+  all.reserve(figure.panels.size());
   for (const Panel& p : figure.panels) all.push_back(&p.series);
   const std::vector<LegendEntry> legend = legend_entries(all);
   // Scales: x shared by every panel; y shared or per panel.
@@ -335,6 +343,7 @@ std::string facet_chart(const Figure& figure) {
   }
   const Axes& axes = figure.axes;
   std::vector<Scale> yscale;
+  yscale.reserve(figure.panels.size());
   for (const Panel& p : figure.panels)
     yscale.push_back(fit(figure.shared_y ? ys : values_of(p.series, false), axes.log_y, 0, 1, !axes.log_y));
   const double margin_l = y_label_room(yscale);
@@ -349,7 +358,8 @@ std::string facet_chart(const Figure& figure) {
   for (std::size_t i = 0; i < figure.panels.size(); ++i) {
     const Panel& p = figure.panels[i];
     const double ox = left + static_cast<double>(i % cols) * cell_w + margin_l;
-    const double oy = top + static_cast<double>(i / cols) * cell_h + 22;
+    const std::size_t grid_row = i / cols;
+    const double oy = top + static_cast<double>(grid_row) * cell_h + 22;
     Scale x = fit(figure.shared_x ? xs : values_of(p.series, true), axes.log_x, ox, ox + pw, false);
     Scale y = yscale[i];
     y.from = oy + ph;
@@ -383,8 +393,7 @@ namespace {
 
 // Viridis (matplotlib's default colour map) through five of its stops; t in [0, 1].
 std::string viridis(double t) {
-  static constexpr double kStops[5][3] = {
-      {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  static constexpr double kStops[5][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
   t = std::clamp(t, 0.0, 1.0) * 4;
   const std::size_t i = std::min<std::size_t>(static_cast<std::size_t>(t), 3);
   const double f = t - static_cast<double>(i);
@@ -396,7 +405,7 @@ std::string viridis(double t) {
 
 std::string heatmap_chart(const HeatmapFigure& figure) {
   const std::size_t n = std::max<std::size_t>(figure.panels.size(), 1);
-  const std::size_t cols = std::min<std::size_t>(n, 3);
+  const std::size_t cols = std::min<std::size_t>(auto_columns(n), 3);
   const std::size_t rows = (n + cols - 1) / cols;
   std::size_t nx = 1, ny = 1;
   double x_label_w = 0, y_label_w = 0, title_w = 0;
@@ -424,7 +433,8 @@ std::string heatmap_chart(const HeatmapFigure& figure) {
   for (std::size_t i = 0; i < figure.panels.size(); ++i) {
     const HeatPanel& p = figure.panels[i];
     const double ox = left + static_cast<double>(i % cols) * panel_w + margin_l;
-    const double oy = top + static_cast<double>(i / cols) * panel_h + 22;
+    const std::size_t grid_row = i / cols;
+    const double oy = top + static_cast<double>(grid_row) * panel_h + 22;
     body += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
                         px(ox + cell_w * static_cast<double>(p.x_labels.size()) / 2), px(oy - 6), esc(p.title));
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -450,7 +460,8 @@ std::string heatmap_chart(const HeatmapFigure& figure) {
         }
         const double t = hi > lo ? (v - lo) / (hi - lo) : 1;
         body += fmt::format(
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} = {}, {} = {}: {}</title></rect>\n",
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} = {}, {} = {}: "
+            "{}</title></rect>\n",
             px(cx), px(cy), px(cell_w), px(cell_h), viridis(t), esc(figure.x_label), esc(p.x_labels[xi]),
             esc(figure.y_label), esc(p.y_labels[yi]), num(v));
         if (cell_text)
@@ -462,8 +473,9 @@ std::string heatmap_chart(const HeatmapFigure& figure) {
       body += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\n",
                           px(ox + cell_w * (static_cast<double>(xi) + 0.5)), px(oy + grid_h + 14), esc(p.x_labels[xi]));
     if (std::isfinite(lo))
-      body += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#444\">colour: {} (dark) to {} (light)</text>\n",
-                          px(ox), px(oy + grid_h + 32), short_num(lo), short_num(hi));
+      body +=
+          fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#444\">colour: {} (dark) to {} (light)</text>\n",
+                      px(ox), px(oy + grid_h + 32), short_num(lo), short_num(hi));
   }
   const double grid_all = static_cast<double>(cols) * panel_w;
   body += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(left + grid_all / 2),
@@ -485,14 +497,15 @@ std::string bar_panels(const Axes& axes, const std::vector<Bars>& panels) {
     for (const std::string& c : b.categories) label_w = std::max(label_w, text_width_px(c, 11));
   }
   // Wide enough for every category's bars; labels upright where they fit, else slanted.
-  const double pw = std::max(
-      560.0, std::max({9.0, 5.0 * static_cast<double>(series_max) + 4, std::min(label_w + 8, 120.0)}) *
-                 static_cast<double>(n_max));
+  const double pw =
+      std::max(560.0, std::max({9.0, 5.0 * static_cast<double>(series_max) + 4, std::min(label_w + 8, 120.0)}) *
+                          static_cast<double>(n_max));
   const double ph = 260, slot = pw / static_cast<double>(n_max);
   const bool slanted = label_w + 8 > slot;
   const double label_h = slanted ? std::min(label_w * 0.87 + 12, 150.0) : 22;
   const double label_font = slanted && slot < 14 ? 8 : 11;
   std::vector<Scale> yscale;
+  yscale.reserve(panels.size());
   for (const Bars& b : panels) yscale.push_back(fit(values_of(b.series, false), axes.log_y, 0, 1, true));
   const double margin_l = y_label_room(yscale);
   const double top = header_px(""), left = 30;
@@ -504,6 +517,7 @@ std::string bar_panels(const Axes& axes, const std::vector<Bars>& panels) {
       legend.push_back({panels.front().group_names[g], {series_style(g).colour, 0, ""}, false, false});
   } else {
     std::vector<const std::vector<Series>*> all;
+    all.reserve(panels.size());
     for (const Bars& b : panels) all.push_back(&b.series);
     legend = legend_entries(all);
   }
@@ -536,9 +550,8 @@ std::string bar_panels(const Axes& axes, const std::vector<Bars>& panels) {
       for (std::size_t k = 0; k < n && k < sr.y.size(); ++k) {
         const double v = sr.y[k];
         if (!std::isfinite(v)) continue;
-        const std::size_t group = bars.bar_group.empty()
-                                      ? (sr.style >= 0 ? static_cast<std::size_t>(sr.style) : s)
-                                      : static_cast<std::size_t>(bars.bar_group[k]);
+        const std::size_t group = bars.bar_group.empty() ? (sr.style >= 0 ? static_cast<std::size_t>(sr.style) : s)
+                                                         : static_cast<std::size_t>(bars.bar_group[k]);
         const char* colour = series_style(group).colour;
         const double l = ox + cat * (static_cast<double>(k) + 0.1) + per * static_cast<double>(s);
         const double base_v = axes.log_y ? y.lo : 0.0;

@@ -54,9 +54,9 @@ struct Figure {
   Axes axes;
   std::string note;  // a line under the title: fixed parameters, what was left out
   std::vector<Panel> panels;
-  bool lines = true;      // polylines through the points (else markers only)
-  bool shared_x = true;   // one x range for every panel (else each panel its own)
-  bool shared_y = true;   // one y range for every panel (else each panel its own)
+  bool lines = true;        // polylines through the points (else markers only)
+  bool shared_x = true;     // one x range for every panel (else each panel its own)
+  bool shared_y = true;     // one y range for every panel (else each panel its own)
   std::size_t columns = 0;  // panels per row; 0: chosen from the panel count
 };
 
