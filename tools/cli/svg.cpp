@@ -218,6 +218,18 @@ std::size_t auto_columns(std::size_t panels) {
   return 4;
 }
 
+// Panels in rows of `cols` cells: panel i's plot area starts at (x(i), y(i)), after the y labels'
+// margin and the panel's title.
+struct Grid {
+  std::size_t cols = 1;
+  double left = 0, top = 0, cell_w = 0, cell_h = 0, margin_l = 0;
+  double x(std::size_t i) const { return left + static_cast<double>(i % cols) * cell_w + margin_l; }
+  double y(std::size_t i) const {
+    const std::size_t row = i / cols;
+    return top + static_cast<double>(row) * cell_h + 22;
+  }
+};
+
 // Tick labels of one axis, thinned so that neighbours do not overlap (by their pixel positions:
 // log axes space them unevenly).
 std::vector<double> thin_ticks(const Scale& scale, bool horizontal) {
@@ -355,11 +367,10 @@ std::string facet_chart(const Figure& figure) {
   width = std::max({width, text_width_px(axes.title, 15) + 32, text_width_px(figure.note) + 32});
   const double height = std::max(top + static_cast<double>(rows) * cell_h + 30, top + legend_h);
   std::string body = svg_open(width, height, axes.title, figure.note);
+  const Grid grid{cols, left, top, cell_w, cell_h, margin_l};
   for (std::size_t i = 0; i < figure.panels.size(); ++i) {
     const Panel& p = figure.panels[i];
-    const double ox = left + static_cast<double>(i % cols) * cell_w + margin_l;
-    const std::size_t grid_row = i / cols;
-    const double oy = top + static_cast<double>(grid_row) * cell_h + 22;
+    const double ox = grid.x(i), oy = grid.y(i);
     Scale x = fit(figure.shared_x ? xs : values_of(p.series, true), axes.log_x, ox, ox + pw, false);
     Scale y = yscale[i];
     y.from = oy + ph;
@@ -430,11 +441,10 @@ std::string heatmap_chart(const HeatmapFigure& figure) {
                                  text_width_px(figure.note) + 32});
   const double height = top + static_cast<double>(rows) * panel_h + 30;
   std::string body = svg_open(width, height, figure.title, figure.note);
+  const Grid grid{cols, left, top, panel_w, panel_h, margin_l};
   for (std::size_t i = 0; i < figure.panels.size(); ++i) {
     const HeatPanel& p = figure.panels[i];
-    const double ox = left + static_cast<double>(i % cols) * panel_w + margin_l;
-    const std::size_t grid_row = i / cols;
-    const double oy = top + static_cast<double>(grid_row) * panel_h + 22;
+    const double ox = grid.x(i), oy = grid.y(i);
     body += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
                         px(ox + cell_w * static_cast<double>(p.x_labels.size()) / 2), px(oy - 6), esc(p.title));
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
