@@ -37,12 +37,17 @@ std::string entry_header(const std::string& payload) {
 
 }  // namespace
 
-std::string curves_cache_key(const std::string& model_path, const std::string& data, RateKind rate) {
+std::string curves_cache_key(const std::string& model_path, const sim::WorkloadOptions& import, const std::string& data,
+                             RateKind rate) {
   std::ifstream in(model_path, std::ios::binary);
   if (!in) throw InputError({model_path, 0, 0}, "cannot open file for reading");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::uint64_t h = fnv1a(kFnvOffset, bytes);
   h = fnv1a(h, fmt::format("|{}|{}|{}", data, rate_kind_name(rate), kMeasurementVersion));
+  // Import options only when given, so that the keys of models imported as they are stay as they were.
+  if (const auto& s = import.input_shape)
+    h = fnv1a(h, fmt::format("|input {}x{}x{}", s->channels, s->height, s->width));
+  if (import.logits) h = fnv1a(h, "|logits");
   return fmt::format("{:016x}", h);
 }
 

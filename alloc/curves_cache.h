@@ -1,5 +1,6 @@
 // A cache of measured curves, so that `allocate --model` does not measure the same model on the
-// same images twice. The key is a hash of the model file's bytes, the calibration data, the rate
+// same images twice. The key is a hash of the model file's bytes, how it was imported (an input
+// shape given for symbolic dimensions, softmax outputs left out), the calibration data, the rate
 // kind and the measurement settings' version; the value is the curves CSV (which round-trips
 // exactly) under a checksum line, verified on every read. The folder is $BITSIM_CACHE_DIR, else $XDG_CACHE_HOME/bitsim,
 // else ~/.cache/bitsim.
@@ -9,10 +10,12 @@
 #include <string>
 
 #include "alloc/curves.h"
+#include "sim/workload.h"
 
 namespace bitsim::alloc {
 
-std::string curves_cache_key(const std::string& model_path, const std::string& data, RateKind rate);
+std::string curves_cache_key(const std::string& model_path, const sim::WorkloadOptions& import, const std::string& data,
+                             RateKind rate);
 // The default folder (see above); empty when none can be determined.
 std::string default_cache_dir();
 

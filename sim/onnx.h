@@ -46,6 +46,10 @@ struct OnnxOptions {
   std::optional<Shape> input_shape;
   // Graph inputs to treat as constants (the ONNX backend test cases feed weights as inputs).
   std::vector<NamedTensor> constants;
+  // Leave out a Softmax whose output is a graph output: the network's output is then its input, the
+  // logits. Output MSE on probabilities hides errors where the softmax saturates (most values near 0
+  // or 1) and is far from additive across tensors; on logits it is not. Top-1 is the same either way.
+  bool logits = false;
 };
 
 Network load_onnx(const std::string& path, const OnnxOptions& options = {});

@@ -128,7 +128,10 @@ class Importer {
         ++m_uses[in];
         m_readers[in].push_back(&n);
       }
-    for (const auto& o : g.output()) ++m_uses[o.name()];
+    for (const auto& o : g.output()) {
+      ++m_uses[o.name()];
+      m_graph_outputs.insert(o.name());
+    }
 
     for (const auto& in : g.input()) {
       if (m_values.contains(in.name())) continue;  // an initializer listed as input
@@ -154,6 +157,11 @@ class Importer {
     if (m_negated > 0)
       notes.push_back(fmt::format("imported {} Sub node(s) of two computed tensors as an Add of a negating scale layer",
                                   m_negated));
+    if (m_left_out_softmax > 0)
+      notes.push_back(
+          fmt::format("left out {} Softmax node(s) computing graph outputs (logits): the outputs are their "
+                      "inputs",
+                      m_left_out_softmax));
     if (m_folded_bias > 0)
       notes.push_back(fmt::format("folded {} Add node(s) into the preceding layers' bias", m_folded_bias));
     // Named by its file: exporters' graph names say little (every PyTorch export is "torch_jit").
@@ -835,7 +843,12 @@ class Importer {
                                                : fmt::format("{} slopes do not match the channels of", slopes);
                                   },
                                   "(one slope, or one per channel)"});
-    } else {  // Softmax
+    } else {                                                            // Softmax
+      if (m_options.logits && m_graph_outputs.contains(n.output(0))) {  // left out: the output is its input
+        alias(n, layer_input(n, 0));
+        ++m_left_out_softmax;
+        return;
+      }
       act.activation = Activation::Softmax;
       const std::int64_t axis = axis_attr(n, opset() < 13 ? 1 : -1);
       const bool rows = rank_of(n.input(0)) == 2;
@@ -1221,6 +1234,8 @@ class Importer {
   int m_folded_bn = 0;
   int m_folded_bias = 0;
   int m_negated = 0;
+  int m_left_out_softmax = 0;
+  std::set<std::string, std::less<>> m_graph_outputs;
   // Checks that need shapes, run once the network is built: on the output of `layer`, read by
   // `node`, `problem` says what is wrong ("" if nothing), `supported` what would be accepted.
   struct ShapeCheck {
@@ -1275,6 +1290,7 @@ Network load_onnx(const std::string& path, const OnnxOptions& options) {
 Network load_onnx_workload(const std::string& path, const WorkloadOptions& options) {
   OnnxOptions onnx;
   onnx.input_shape = options.input_shape;
+  onnx.logits = options.logits;
   return load_onnx(path, onnx);
 }
 

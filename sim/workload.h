@@ -11,9 +11,11 @@
 
 namespace bitsim::sim {
 
-// Settings some formats need: the input shape of an ONNX model with symbolic dimensions.
+// Settings some formats need: the input shape of an ONNX model with symbolic dimensions; `logits`:
+// an ONNX Softmax that produces a graph output is left out (sim/onnx.h, OnnxOptions::logits).
 struct WorkloadOptions {
   std::optional<Shape> input_shape;
+  bool logits = false;
 };
 
 struct WorkloadFormat {

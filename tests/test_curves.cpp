@@ -247,10 +247,16 @@ namespace {
 
 TEST(CurvesCache, StoresAndReusesByModelDataAndRate) {
   const std::string model = std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/padconv.onnx";
-  const std::string key = curves_cache_key(model, "fashion-mnist-train:64", RateKind::Coded);
-  EXPECT_EQ(key, curves_cache_key(model, "fashion-mnist-train:64", RateKind::Coded));
-  EXPECT_NE(key, curves_cache_key(model, "fashion-mnist-train:65", RateKind::Coded));
-  EXPECT_NE(key, curves_cache_key(model, "fashion-mnist-train:64", RateKind::Entropy));
+  const std::string key = curves_cache_key(model, {}, "fashion-mnist-train:64", RateKind::Coded);
+  EXPECT_EQ(key, curves_cache_key(model, {}, "fashion-mnist-train:64", RateKind::Coded));
+  EXPECT_NE(key, curves_cache_key(model, {}, "fashion-mnist-train:65", RateKind::Coded));
+  EXPECT_NE(key, curves_cache_key(model, {}, "fashion-mnist-train:64", RateKind::Entropy));
+  // The same file imported otherwise is another network: an input shape, softmax outputs left out.
+  sim::WorkloadOptions shaped, logits;
+  shaped.input_shape = sim::Shape{1, 28, 28};
+  logits.logits = true;
+  EXPECT_NE(key, curves_cache_key(model, shaped, "fashion-mnist-train:64", RateKind::Coded));
+  EXPECT_NE(key, curves_cache_key(model, logits, "fashion-mnist-train:64", RateKind::Coded));
   const std::string dir = testing::temp_path("cache");
   EXPECT_FALSE(load_cached_curves(dir, key).curves);
   EXPECT_EQ(load_cached_curves(dir, key).problem, "");  // absent is no problem

@@ -391,6 +391,33 @@ TEST(OnnxImport, ActivationsMatchPyTorch) {
   expect_matches_pytorch(net, "acts");
 }
 
+// With OnnxOptions::logits the Softmax computing the graph output is left out: the same layers, the
+// last without its activation, and the softmax of its output is the model's output.
+TEST(OnnxImport, LogitsLeaveOutTheOutputSoftmax) {
+  sim::OnnxOptions options;
+  options.logits = true;
+  const sim::Network logits = sim::load_onnx(std::string(BITSIM_SOURCE_DIR) + "/tests/data/onnx/acts.onnx", options);
+  const sim::Network probs = test_model("acts");
+  ASSERT_EQ(logits.layers().size(), probs.layers().size());
+  EXPECT_EQ(logits.layer(*logits.find("/fc/Gemm")).activation, sim::Activation::None);
+  EXPECT_EQ(logits.layer(*logits.find("/c1/Conv")).activation, sim::Activation::HardSwish);  // only the output's
+  const std::vector<std::string>& notes = logits.notes();
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+    return n.find("left out 1 Softmax node(s) computing graph outputs") != std::string::npos;
+  }));
+  const sim::Shape in = probs.layer(0).output;
+  std::vector<float> input(static_cast<std::size_t>(in.count()));
+  for (std::size_t i = 0; i < input.size(); ++i)
+    input[i] = static_cast<float>(static_cast<double>(i * 37 % 101) / 101.0 - 0.5);
+  const alloc::Activations z = alloc::InferenceEngine(logits, 1).forward(input, 1);
+  const alloc::Activations p = alloc::InferenceEngine(probs, 1).forward(input, 1);
+  ASSERT_EQ(z.size(), p.size());
+  double max_z = -INFINITY, sum = 0;
+  for (const float v : z) max_z = std::max(max_z, static_cast<double>(v));
+  for (const float v : z) sum += std::exp(v - max_z);
+  for (std::size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(std::exp(z[i] - max_z) / sum, p[i], 1e-6) << i;
+}
+
 // se.onnx: a squeeze-excitation gate, Mul of a C x H x W map and a C x 1 x 1 gate.
 TEST(OnnxImport, SqueezeExcitationMulMatchesPyTorch) {
   const sim::Network net = test_model("se");

@@ -56,7 +56,8 @@ RateDistortionCurves load_source(const CurveSource& s, const std::optional<sim::
   if (!s.model_path.empty()) {
     const RateKind rate = parse_rate(s.rate);
     const std::string cache = default_cache_dir();
-    const std::string key = curves_cache_key(s.model_path, dataset_identity(s.data), rate);
+    const std::string key =
+        curves_cache_key(s.model_path, workload_options(s.input_shape, s.logits), dataset_identity(s.data), rate);
     CachedCurves cached = load_cached_curves(cache, key);
     if (cached.curves) {
       std::cerr << fmt::format("measured curves: reusing {}\n", cached_curves_path(cache, key));
@@ -93,7 +94,7 @@ std::optional<sim::Network> load_network(const CurveSource& s) {
   if (!s.model_path.empty()) {
     if (!s.workload_path.empty())
       throw InputError({}, "give --model or --workload, not both (the model is the workload)");
-    return sim::load_workload(s.model_path, "onnx", workload_options(s.input_shape));
+    return sim::load_workload(s.model_path, "onnx", workload_options(s.input_shape, s.logits));
   }
   if (s.workload_path.empty()) return std::nullopt;
   return sim::load_workload(s.workload_path, s.workload_format, workload_options(s.input_shape));
@@ -510,7 +511,7 @@ int run_additivity(const AdditivityArgs& a) {
 }
 
 int run_eval(const EvalArgs& a) {
-  const sim::Network net = sim::load_workload(a.model_path, "onnx", workload_options(a.input_shape));
+  const sim::Network net = sim::load_workload(a.model_path, "onnx", workload_options(a.input_shape, a.logits));
   std::ostringstream data_notes;
   const Dataset data = load_data(a.data, net, data_notes);
   std::optional<sim::BitPlan> plan;

@@ -101,8 +101,9 @@ bool same_path(const std::string& a, const std::string& b) {
   return !ec_a && !ec_b && ca == cb;
 }
 
-sim::WorkloadOptions workload_options(const std::string& input_shape) {
+sim::WorkloadOptions workload_options(const std::string& input_shape, bool logits) {
   sim::WorkloadOptions options;
+  options.logits = logits;
   if (input_shape.empty()) return options;
   // Each dimension up to 2^31 - 1, as a workload file's (their product is checked by the network).
   std::vector<std::int64_t> v;

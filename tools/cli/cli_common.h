@@ -47,7 +47,7 @@ void write_new_file(const std::string& path, const std::string& text, bool force
 bool same_path(const std::string& a, const std::string& b);
 
 // --input-shape "C,H,W" (empty: none) -> workload options.
-sim::WorkloadOptions workload_options(const std::string& input_shape);
+sim::WorkloadOptions workload_options(const std::string& input_shape, bool logits = false);
 
 // --engine: analytical or systemc (InputError otherwise).
 sim::Engine parse_engine(const std::string& text);

@@ -49,6 +49,7 @@ struct CurveSource {
   std::string model_path;                                           // measured curves: an ONNX model ...
   std::string data = "fashion-mnist-train:64";                      // ... and its calibration images
   std::string input_shape;                                          // for ONNX models with symbolic dimensions
+  bool logits = false;  // with --model: a Softmax computing a graph output left out (sim/onnx.h)
 };
 
 struct CurvesArgs {
@@ -106,6 +107,7 @@ struct EvalArgs {
   std::string data = "fashion-mnist";
   std::string plan_path;
   std::string bits;
+  bool logits = false;  // a Softmax computing a graph output left out (sim/onnx.h)
   int calibration = 256;
   OutputFlags out;
 };

@@ -17,6 +17,10 @@ namespace {
 
 using namespace bitsim::tools;
 
+constexpr const char* kLogitsHelp =
+    "with an ONNX model: leave out a Softmax that computes a graph output, so that output error is measured "
+    "on the logits (top-1 is the same)";
+
 void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
   cmd->add_option("--curves", s.curves_path, "rate-distortion curves CSV (default: modelled from --workload)");
   auto* w = cmd->add_option("--workload", s.workload_path, "network (.yaml, or SCALE-Sim topology .csv)");
@@ -36,6 +40,7 @@ void add_curve_source(CLI::App* cmd, CurveSource& s, bool workload_required) {
                   "with --model: calibration images: fashion-mnist[-train][:N], PATH.npy or PATH.npz[:N][:nchw|:nhwc], "
                   "a folder of PNG/JPEG images DIR[:N][:SPEC.yaml], random:N[:SEED] (default fashion-mnist-train:64)");
   cmd->add_option("--input-shape", s.input_shape, "C,H,W of an ONNX model whose input has symbolic dimensions");
+  cmd->add_flag("--logits", s.logits, kLogitsHelp);
 }
 
 // Each command: its options bound to an argument struct, and the function that runs it.
@@ -177,6 +182,7 @@ Command eval_command(CLI::App& app) {
   auto* eval = app.add_subcommand("eval", "top-1 accuracy and output error of an ONNX model, float or quantized");
   eval->add_option("--model", eval_args.model_path, "ONNX model")->required();
   eval->add_option("--input-shape", eval_args.input_shape, "C,H,W of a model with symbolic dimensions");
+  eval->add_flag("--logits", eval_args.logits, kLogitsHelp);
   eval->add_option("--data", eval_args.data,
                    "fashion-mnist[-train][:N], PATH.npy or PATH.npz[:N][:nchw|:nhwc], a folder of PNG/JPEG images "
                    "DIR[:N][:SPEC.yaml], or random:N[:SEED] (default: fashion-mnist)");

@@ -8,7 +8,8 @@
 #   C,H,W: --input-shape, for a model whose input has symbolic dimensions
 # Variables: BITS (default "2 3 4 6"), SOLVERS ("equal lagrangian exact"),
 #   HW ("configs/tpu.yaml configs/eyeriss.yaml"), BITSIM (build/bitsim), OUT (a new temporary folder),
-#   ADDITIVITY (random subsets for `bitsim additivity` on the calibration images, seed 1; default 0: none).
+#   ADDITIVITY (random subsets for `bitsim additivity` on the calibration images, seed 1; default 0: none),
+#   LOGITS (1: pass --logits, so that errors are measured before a softmax that computes an output).
 # Every command is deterministic; the curves are measured afresh (an empty cache under OUT), timed.
 # A row's plan is allocated once per config (storage formats depend on the hardware's decoder): where
 # the configs' sizes or errors differ, the cell shows each, in HW's order.
@@ -21,6 +22,7 @@ fi
 model=$1 calib=$2 eval_data=$3
 shape_args=()
 [[ $# -eq 4 ]] && shape_args=(--input-shape "$4")
+[[ ${LOGITS:-0} == 1 ]] && shape_args+=(--logits)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bitsim=${BITSIM:-$root/build/bitsim}
 bits_list=${BITS:-2 3 4 6}
