@@ -94,11 +94,15 @@ std::vector<Pair> pairs_of(const StudySpec& spec) {
 
 std::size_t drawn_pairs(const StudySpec& spec) { return std::min(pairs_of(spec).size(), kMaxFigures); }
 
-// The first numeric varied parameters with more than one value (the heatmap's axes).
+// The numeric varied parameters with 2 to kMaxHeatValues values (the heatmap's axes: one with more
+// would make cells too small to read).
+constexpr std::size_t kMaxHeatValues = 40;
 std::vector<std::size_t> numeric_axes(const StudySpec& spec) {
   std::vector<std::size_t> out;
   for (std::size_t a = 0; a < spec.vary.size(); ++a)
-    if (spec.vary[a].values.size() > 1 && axis_info(spec.vary[a]).numeric) out.push_back(a);
+    if (spec.vary[a].values.size() > 1 && spec.vary[a].values.size() <= kMaxHeatValues &&
+        axis_info(spec.vary[a]).numeric)
+      out.push_back(a);
   return out;
 }
 

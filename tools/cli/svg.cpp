@@ -305,6 +305,7 @@ void draw_series(std::string& body, const Series& s, const Style& st, const Scal
       continue;
     const double px_ = x(s.x[k]), py = y(s.y[k]);
     path += fmt::format("{}{},{}", path.empty() ? "" : " ", px(px_), px(py));
+    if (lines && s.x.size() > 400) continue;  // a long line reads without markers, and stays a small file
     markers += marker(st.marker, px_, py, r, st.colour.c_str(), s.hollow);
     markers += s.x.size() <= 400  // tooltips; large series stay small files
                    ? fmt::format("><title>{}: {}, {}</title>{}\n", esc(s.name), num(s.x[k]), num(s.y[k]),
