@@ -493,8 +493,13 @@ void write_study_report(const OutputDir& out, const StudySpec& spec, const Study
                   "{}; this page holds summaries and plots. Rerun: bitsim {} {}/study.yaml",
                   info.spec_path, spec.hardware.size(), spec.workloads.size(), spec.vary.size(), spec.points(),
                   result.rows.size(), info.rows_csv, command, info.out_dir));
-  for (const study::StudyAxis& a : spec.vary)
-    study.paragraphs.push_back(fmt::format("{}: {}", a.key, fmt::join(a.values, ", ")));
+  if (!spec.vary.empty()) {
+    std::vector<std::string> axes;
+    axes.reserve(spec.vary.size());
+    for (const study::StudyAxis& a : spec.vary)
+      axes.push_back(fmt::format("{} ({})", a.key, fmt::join(a.values, ", ")));
+    study.paragraphs.push_back(fmt::format("Varied: {}.", fmt::join(axes, "; ")));
+  }
   study.paragraphs.push_back(fmt::format("Budgets (bits per value): {}. Solvers: equal (the baseline){}.",
                                          fmt::join(spec.avg_bits, ", "), [&] {
                                            std::string s;
