@@ -314,11 +314,20 @@ HeatmapFigure heatmap(const StudySpec& spec, const StudyResult& result, std::siz
   return h;
 }
 
+// A varied parameter in the summary CSVs: its column and a row's value, named and written as the
+// rows' CSV (sweep.csv) names and writes them, in this one place.
+std::string axis_column(const StudySpec& spec, std::size_t a) { return spec.vary[a].key; }
+Cell axis_cell(const StudySpec& spec, const StudyRow& row, std::size_t a) {
+  return spec.vary[a].values[row.axis_value[a]];
+}
+// The rows' CSV name of the predicted output error.
+constexpr const char* kErrorColumn = "output_error";
+
 // The columns naming a row's configuration: hardware and every varied parameter, budget, solver.
 void add_config_columns(std::vector<std::string>& cols, const StudySpec& spec, int skip_axis) {
   cols.emplace_back("hardware");
   for (std::size_t a = 0; a < spec.vary.size(); ++a)
-    if (static_cast<int>(a) != skip_axis) cols.push_back(spec.vary[a].key);
+    if (static_cast<int>(a) != skip_axis) cols.push_back(axis_column(spec, a));
   cols.emplace_back("solver");
 }
 
@@ -326,7 +335,7 @@ void add_config_cells(std::vector<Cell>& cells, const StudySpec& spec, const Stu
                       int skip_axis) {
   cells.emplace_back(result.hardware[row.hardware].name);
   for (std::size_t a = 0; a < spec.vary.size(); ++a)
-    if (static_cast<int>(a) != skip_axis) cells.emplace_back(spec.vary[a].values[row.axis_value[a]]);
+    if (static_cast<int>(a) != skip_axis) cells.push_back(axis_cell(spec, row, a));
   cells.emplace_back(row.solver);
 }
 
@@ -334,11 +343,11 @@ void add_config_cells(std::vector<Cell>& cells, const StudySpec& spec, const Stu
 // the configuration that gives it. Without varied parameters, per hardware config.
 Table best_per_x(const StudySpec& spec, const StudyResult& result) {
   const bool varied = !spec.vary.empty();
-  const std::string x = varied ? spec.vary.front().key : "hardware";
+  const std::string x = varied ? axis_column(spec, 0) : "hardware";
   std::vector<std::string> cols = {"workload", "avg_bits", x, "best_inference_rate_per_s"};
   add_config_columns(cols, spec, varied ? 0 : -1);
   if (!varied) cols.erase(std::find(cols.begin() + 4, cols.end(), "hardware"));
-  for (const char* c : {"output_error", "energy_per_image_j", "area_mm2"}) cols.emplace_back(c);
+  for (const char* c : {kErrorColumn, "energy_per_image_j", "area_mm2"}) cols.emplace_back(c);
   Table t(cols);
   const std::size_t nx = varied ? spec.vary.front().values.size() : spec.hardware.size();
   std::map<std::tuple<std::size_t, std::size_t, std::size_t>, std::size_t> best;  // (workload, budget, x) -> row
@@ -358,7 +367,7 @@ Table best_per_x(const StudySpec& spec, const StudyResult& result) {
         if (it == best.end()) continue;
         const StudyRow& row = result.rows[it->second];
         std::vector<Cell> cells = {result.networks[w].name(), spec.avg_bits[b],
-                                   varied ? Cell(spec.vary.front().values[xv]) : Cell(result.hardware[xv].name),
+                                   varied ? axis_cell(spec, row, 0) : Cell(result.hardware[xv].name),
                                    row.inference_rate_per_s};
         if (varied) {
           add_config_cells(cells, spec, result, row, 0);
@@ -381,7 +390,7 @@ Table cheapest_reaching(const StudySpec& spec, const StudyResult& result) {
                                    "area_mm2",          "inference_rate_per_s",
                                    "energy_per_image_j"};
   add_config_columns(cols, spec, -1);
-  cols.emplace_back("output_error");
+  cols.emplace_back(kErrorColumn);
   Table t(cols);
   for (std::size_t w = 0; w < result.networks.size(); ++w)
     for (double bits : spec.avg_bits) {
