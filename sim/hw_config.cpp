@@ -28,7 +28,17 @@ struct Param {
   // Parses `node` into `hw`; reports into `r` and returns false on a bad value.
   std::function<bool(const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw)> read;
   std::function<std::string(const HardwareConfig& hw)> show;
+  // The value as data: a number in the unit of parameter_column(), or the text of a choice.
+  std::function<Cell(const HardwareConfig& hw)> value;
 };
+
+// Text-valued parameters (names, choices, booleans) are data as they are written.
+std::function<Cell(const HardwareConfig&)> as_text(std::function<std::string(const HardwareConfig&)> show) {
+  return [show = std::move(show)](const HardwareConfig& hw) { return Cell(show(hw)); };
+}
+
+// Areas are data in mm2, the one exception to base units (README "CSV files"); the rest in base units.
+double data_scale(Dimension dim) { return dim == Dimension::SquareMeters ? 1e6 : 1; }
 
 Param quantity(std::string_view key, std::string_view type, Dimension dim, std::string_view def, std::string_view desc,
                double HardwareConfig::*field, bool allow_unlimited = false) {
@@ -51,7 +61,8 @@ Param quantity(std::string_view key, std::string_view type, Dimension dim, std::
           },
           [=](const HardwareConfig& hw) {
             return std::isinf(hw.*field) ? std::string("unlimited") : format_quantity(hw.*field, dim);
-          }};
+          },
+          [=](const HardwareConfig& hw) { return Cell(hw.*field * data_scale(dim)); }};
 }
 
 Param integer(std::string_view key, std::int64_t min, std::int64_t max, std::string_view def, std::string_view desc,
@@ -62,7 +73,8 @@ Param integer(std::string_view key, std::int64_t min, std::int64_t max, std::str
             if (v) hw.*field = *v;
             return v.has_value();
           },
-          [=](const HardwareConfig& hw) { return fmt::format("{}", hw.*field); }};
+          [=](const HardwareConfig& hw) { return fmt::format("{}", hw.*field); },
+          [=](const HardwareConfig& hw) { return Cell(hw.*field); }};
 }
 
 // A plain number > 0, no unit.
@@ -74,7 +86,8 @@ Param number(std::string_view key, std::string_view def, std::string_view desc, 
             if (v && *v > 0) hw.*field = *v;
             return v && *v > 0;
           },
-          [=](const HardwareConfig& hw) { return fmt::format("{}", hw.*field); }};
+          [=](const HardwareConfig& hw) { return fmt::format("{}", hw.*field); },
+          [=](const HardwareConfig& hw) { return Cell(hw.*field); }};
 }
 
 // A quantity of one of the config's sub-structs (energy, area), >= 0.
@@ -92,7 +105,8 @@ Param sub_quantity(std::string_view key, std::string_view type, Dimension dim, s
             (hw.*section).*field = *v;
             return true;
           },
-          [=](const HardwareConfig& hw) { return format_quantity((hw.*section).*field, dim); }};
+          [=](const HardwareConfig& hw) { return format_quantity((hw.*section).*field, dim); },
+          [=](const HardwareConfig& hw) { return Cell((hw.*section).*field * data_scale(dim)); }};
 }
 
 // One of a closed set, spelt as its name table says; the type column lists the names.
@@ -100,13 +114,15 @@ template <typename Enum, std::size_t N>
 Param choice(std::string_view key, const NameTable<Enum, N>& names, std::string_view def, std::string_view desc,
              Enum HardwareConfig::*field) {
   static const std::string type = names.choices();  // one per name table: the ParamInfo keeps a view
+  auto show = [=](const HardwareConfig& hw) { return std::string(names.name(hw.*field)); };
   return {{key, type, def, desc},
           [=](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
             const auto v = r.choice(node, std::string(key), names.names());
             if (v) hw.*field = *names.find(*v);
             return v.has_value();
           },
-          [=](const HardwareConfig& hw) { return std::string(names.name(hw.*field)); }};
+          show,
+          as_text(show)};
 }
 
 // The checks between fields (or of values a field's own parse allows), in one place for the YAML
@@ -156,7 +172,8 @@ const std::vector<Param>& params() {
          if (v) hw.name = *v;
          return v.has_value();
        },
-       [](const HardwareConfig& hw) { return hw.name; }},
+       [](const HardwareConfig& hw) { return hw.name; },
+       [](const HardwareConfig& hw) { return Cell(hw.name); }},
       integer("array.rows", 1, 1 << 20, "", "systolic array rows R (PEs)", &HardwareConfig::array_rows),
       integer("array.cols", 1, 1 << 20, "", "systolic array columns C (PEs)", &HardwareConfig::array_cols),
       choice("array.dataflow", kDataflowNames, "",
@@ -235,7 +252,8 @@ const std::vector<Param>& params() {
          if (v) hw.rs_rlc = *v;
          return v.has_value();
        },
-       [](const HardwareConfig& hw) { return std::string(hw.rs_rlc ? "true" : "false"); }},
+       [](const HardwareConfig& hw) { return std::string(hw.rs_rlc ? "true" : "false"); },
+       [](const HardwareConfig& hw) { return Cell(std::string(hw.rs_rlc ? "true" : "false")); }},
       {{"row_stationary.zero_fraction", "number", "0",
         "dataflow rs with rlc: fraction of zeros in the coded feature maps (0 to 1; a property of the data)"},
        [](const yaml::Reader& r, const YAML::Node& node, HardwareConfig& hw) {
@@ -248,7 +266,8 @@ const std::vector<Param>& params() {
          hw.rs_zero_fraction = *v;
          return true;
        },
-       [](const HardwareConfig& hw) { return fmt::format("{}", hw.rs_zero_fraction); }},
+       [](const HardwareConfig& hw) { return fmt::format("{}", hw.rs_zero_fraction); },
+       [](const HardwareConfig& hw) { return Cell(hw.rs_zero_fraction); }},
       quantity("decoder.table", "size", Dimension::Bytes, "8 KiB",
                "per decoder lane, the table it reads one 64-bit entry of per symbol: the decoder's energy per symbol "
                "(SRAM rule of energy.sram_*) and area (area.sram_bit); ours, see sim/energy_table.h",
@@ -280,7 +299,8 @@ const std::vector<Param>& params() {
          if (v) hw.energy.mac_width = *kMacWidthNames.find(*v);
          return v.has_value();
        },
-       [](const HardwareConfig& hw) { return std::string(kMacWidthNames.name(hw.energy.mac_width)); }},
+       [](const HardwareConfig& hw) { return std::string(kMacWidthNames.name(hw.energy.mac_width)); },
+       [](const HardwareConfig& hw) { return Cell(std::string(kMacWidthNames.name(hw.energy.mac_width))); }},
       sub_quantity("energy.register_per_bit", "energy", Dimension::Joules, "0.009 pJ",
                    "os/ws/is: a pipeline-register bit written (Aladdin's 40 nm register, as Accelergy's Aladdin "
                    "plug-in); per MAC os writes 4 x native_bits, ws and is 3 x",
@@ -293,7 +313,8 @@ const std::vector<Param>& params() {
          if (v) hw.energy.rf_access_in_macs = *v;
          return v.has_value();
        },
-       [](const HardwareConfig& hw) { return fmt::format("{}", hw.energy.rf_access_in_macs); }},
+       [](const HardwareConfig& hw) { return fmt::format("{}", hw.energy.rf_access_in_macs); },
+       [](const HardwareConfig& hw) { return Cell(hw.energy.rf_access_in_macs); }},
       sub_quantity("area.mult_8bit", "area", Dimension::SquareMeters, "282 um2",
                    "8-bit integer multiplier (Horowitz 2014, 45 nm); scaled by the product of the widths / 64",
                    &HardwareConfig::area, &AreaParams::mult_8bit),
@@ -329,11 +350,44 @@ std::vector<std::pair<std::string, std::string>> describe_config(const HardwareC
   return out;
 }
 
-void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,
-                            const SourceLocation& where) {
+namespace {
+const Param* find_param(std::string_view key) {
   const auto& table = params();
   const auto it = std::find_if(table.begin(), table.end(), [&](const Param& p) { return p.info.key == key; });
-  if (it == table.end()) {
+  return it == table.end() ? nullptr : &*it;
+}
+}  // namespace
+
+std::string parameter_column(std::string_view key) {
+  const Param* p = find_param(key);
+  BITSIM_CHECK(p != nullptr);
+  std::string name(key);
+  std::replace(name.begin(), name.end(), '.', '_');
+  const std::string_view type = p->info.type;
+  for (const auto& [t, unit] :
+       {std::pair{"size", "_bytes"}, std::pair{"bandwidth", "_bytes_per_s"}, std::pair{"frequency", "_hz"},
+        std::pair{"time", "_s"}, std::pair{"energy", "_j"}, std::pair{"area", "_mm2"}})
+    if (type == t) name += unit;
+  return name;
+}
+
+Cell parameter_value(const HardwareConfig& hw, std::string_view key) {
+  const Param* p = find_param(key);
+  BITSIM_CHECK(p != nullptr);
+  return p->value(hw);
+}
+
+std::vector<std::pair<std::string, Cell>> config_data(const HardwareConfig& hw) {
+  std::vector<std::pair<std::string, Cell>> out;
+  for (const auto& p : params()) out.emplace_back(parameter_column(p.info.key), p.value(hw));
+  return out;
+}
+
+void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,
+                            const SourceLocation& where) {
+  const Param* it = find_param(key);
+  if (it == nullptr) {
+    const auto& table = params();
     std::vector<std::string> keys;
     keys.reserve(table.size());
     for (const auto& p : table) keys.emplace_back(p.info.key);

@@ -13,6 +13,7 @@
 
 #include "sim/base/diagnostics.h"
 #include "sim/base/names.h"
+#include "sim/base/table.h"
 #include "sim/energy_table.h"
 
 namespace bitsim::sim {
@@ -149,6 +150,17 @@ std::span<const ParamInfo> hardware_parameters();
 
 // The resolved value of every parameter, in table order, as it would be written in YAML.
 std::vector<std::pair<std::string, std::string>> describe_config(const HardwareConfig& hw);
+
+// A parameter as a column of data (CSV, JSON): its key in snake_case with the unit of its value,
+// "dram.bandwidth" -> "dram_bandwidth_bytes_per_s" (sizes _bytes, bandwidths _bytes_per_s,
+// frequencies _hz, times _s, energies _j, areas _mm2; integers, numbers and choices no suffix), and
+// its value in `hw`: a number in that unit (unlimited bandwidth: +inf), or the text of a choice or
+// boolean. The key must be one of hardware_parameters() (a broken invariant otherwise).
+std::string parameter_column(std::string_view key);
+Cell parameter_value(const HardwareConfig& hw, std::string_view key);
+// Every parameter of `hw` as (parameter_column, parameter_value), in table order: the config as data
+// (JSON outputs, allocate's record), where describe_config() is the config as YAML would hold it.
+std::vector<std::pair<std::string, Cell>> config_data(const HardwareConfig& hw);
 
 // Sets one parameter by its key (as in hardware_parameters(), e.g. "dram.bandwidth") from the text
 // it would have in YAML (e.g. "4 GB/s"). Throws InputError at `where`: unknown key (with a

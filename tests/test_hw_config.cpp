@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <cmath>
 #include <fstream>
+#include <limits>
+#include <set>
+#include <tuple>
 
 #include "sim/base/diagnostics.h"
 #include "sim/hw_config.h"
@@ -254,6 +257,48 @@ TEST(ScaleSimConfig, BadCfgGetsLocatedErrors) {
 TEST(HardwareConfigFile, UnknownExtension) {
   EXPECT_EQ(config_error("x.json", "{}"),
             "F: error: cannot tell the hardware config format: expected a .yaml, .yml or SCALE-Sim .cfg file");
+}
+
+}  // namespace
+}  // namespace bitsim::sim
+
+namespace bitsim::sim {
+namespace {
+
+// Every parameter as a data column: its unit in the name, its value a number in that unit (areas in
+// mm2, the README's one exception to base units), choices as text; set from YAML text and read back.
+TEST(ParameterColumns, NamesCarryTheUnitAndValuesAreBaseUnits) {
+  HardwareConfig hw = load_hardware_config(kRoot + "/configs/eyeriss.yaml");
+  const SourceLocation here{"test", 1, 1};
+  const std::vector<std::tuple<std::string, std::string, std::string, Cell>> cases = {
+      {"dram.bandwidth", "4 GB/s", "dram_bandwidth_bytes_per_s", 4e9},
+      {"dram.bandwidth", "unlimited", "dram_bandwidth_bytes_per_s", std::numeric_limits<double>::infinity()},
+      {"sram.weights", "181.5 KB", "sram_weights_bytes", 181500.0},
+      {"sram.activations", "2 KiB", "sram_activations_bytes", 2048.0},
+      {"clock", "700 MHz", "clock_hz", 7e8},
+      {"dram.latency", "100 ns", "dram_latency_s", 100e-9},
+      {"energy.dram_per_bit", "20 pJ", "energy_dram_per_bit_j", 20e-12},
+      {"area.mult_8bit", "282 um2", "area_mult_8bit_mm2", 282e-12 * 1e6},
+      {"array.rows", "32", "array_rows", std::int64_t{32}},
+      {"decoder.symbols_per_cycle", "2", "decoder_symbols_per_cycle", 2.0},
+      {"array.dataflow", "os", "array_dataflow", std::string("os")},
+      {"row_stationary.rlc", "true", "row_stationary_rlc", std::string("true")},
+  };
+  for (const auto& [key, text, column, value] : cases) {
+    set_hardware_parameter(hw, key, text, here);
+    EXPECT_EQ(parameter_column(key), column);
+    const Cell got = parameter_value(hw, key);
+    if (std::holds_alternative<double>(value) && std::isfinite(std::get<double>(value)))  // unit scaling rounds
+      EXPECT_DOUBLE_EQ(std::get<double>(got), std::get<double>(value)) << key << ": " << text;
+    else
+      EXPECT_EQ(got, value) << key << ": " << text;
+  }
+  // Every parameter has one, and no two share a column name.
+  std::set<std::string> names;
+  for (const ParamInfo& p : hardware_parameters()) {
+    EXPECT_TRUE(names.insert(parameter_column(p.key)).second) << p.key;
+    EXPECT_EQ(parameter_column(p.key).find('.'), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace {
 
 // A size in bits: whole numbers (every rate is rounded up to whole bits) print exactly in text too.
 Cell bits_cell(double v) {
-  if (v < 0) return std::string("n/a");
+  if (v < 0) return missing();  // a size the coder could not give
   return v == std::floor(v) && v < 0x1p53 ? Cell(static_cast<std::int64_t>(v)) : Cell(v);
 }
 
@@ -33,7 +33,7 @@ Record allocation_record(const AllocationOutcome& o) {
   r.add("rate_kind", std::string(rate_kind_name(curves.rate)));
   r.add("curves", curves.source);
   r.add("provenance", curves.provenance);
-  r.add("total_rate_bits", bits_cell(alloc.rate_bits));
+  r.add("rate_bits", bits_cell(alloc.rate_bits));
   if (std::isfinite(o.budget)) r.add("unused_bits", bits_cell(o.budget - alloc.rate_bits));
   if (values > 0) r.add("avg_bits_per_value", alloc.rate_bits / values);
   if (const std::size_t on_chip = on_chip_tensors(curves); on_chip > 0)
@@ -41,7 +41,7 @@ Record allocation_record(const AllocationOutcome& o) {
           fmt::format("{} activation tensors stay inside the fused datapath (datapath.fusion): not quantized, "
                       "not in the budget",
                       on_chip));
-  r.add("total_distortion", alloc.distortion);
+  r.add("predicted_distortion", alloc.distortion);
   r.add("distortion_kind", std::string("predicted: sum of per-tensor contributions (seed 004 eq. 4)"));
   if (o.measured) {
     r.add("eval_data", o.eval_data);
@@ -63,7 +63,7 @@ Record allocation_record(const AllocationOutcome& o) {
   if (o.score.simulated) {
     const sim::SimResult& simulated = *o.score.simulated;
     r.add("hardware", "source", o.hw->source);
-    for (const auto& [k, v] : sim::describe_config(*o.hw)) r.add("hardware", k, v);
+    for (const auto& [k, v] : sim::config_data(*o.hw)) r.add("hardware", k, v);
     r.add("batch", static_cast<std::int64_t>(o.batch));
     r.add("engine", o.engine);
     r.add("inference_rate_per_s", simulated.inference_rate_per_s);

@@ -69,7 +69,7 @@ std::vector<std::string> columns(bool paper) {
 Table comparison_table(const Comparison& c) {
   const bool paper = c.table3;
   Table t(columns(paper));
-  const Cell dash = std::string("-");
+  const Cell none = missing();  // a figure that does not exist: empty in CSV
   for (const StudyRow& row : c.result.rows) {
     if (!c.equal_listed && row.solver == alloc::equal_solver().name) continue;
     const sim::HardwareConfig& hw = c.result.configs[row.point];
@@ -79,24 +79,24 @@ Table comparison_table(const Comparison& c) {
     cells.emplace_back(row.avg_bits);
     cells.emplace_back(row.solver);
     if (!row.feasible) {
-      while (cells.size() + 2 < t.columns().size()) cells.push_back(dash);
-      cells.push_back(dash);
-      cells.push_back(paper ? dash : Cell(row.status));
+      while (cells.size() + 2 < t.columns().size()) cells.push_back(none);
+      cells.push_back(none);
+      cells.push_back(paper ? none : Cell(row.status));  // paper rows have no status column
       t.add_row(std::move(cells));
       continue;
     }
     for (const Cell& v :
          {Cell(row.rate_bits), Cell(row.rate_bits / 8), Cell(row.output_error), Cell(row.inference_rate_per_s),
-          row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : dash, Cell(row.speedup_vs_native),
+          row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : none, Cell(row.speedup_vs_native),
           Cell(row.dram_bound), Cell(row.energy_per_image_j), Cell(row.area_mm2)})
       cells.push_back(v);
     if (paper) {
       const Table3Cell* ref = find_table3_cell(hw.name, workload, row.avg_bits);
       const bool equal = row.solver == alloc::equal_solver().name, ours = row.solver == alloc::lagrangian_solver().name;
       const double paper_rate = ref && (equal || ours) ? (equal ? ref->equal_rate_per_s : ref->ours_rate_per_s) : 0;
-      cells.push_back(paper_rate > 0 ? Cell(paper_rate) : dash);
-      cells.push_back(paper_rate > 0 ? Cell(row.inference_rate_per_s / paper_rate) : dash);
-      cells.push_back(ref && ours ? Cell(ref->ours_rate_per_s / ref->equal_rate_per_s) : dash);
+      cells.push_back(paper_rate > 0 ? Cell(paper_rate) : none);
+      cells.push_back(paper_rate > 0 ? Cell(row.inference_rate_per_s / paper_rate) : none);
+      cells.push_back(ref && ours ? Cell(ref->ours_rate_per_s / ref->equal_rate_per_s) : none);
     } else {
       cells.emplace_back(std::string(row.proven_optimal ? "yes" : "no"));
       cells.emplace_back(std::string("ok"));

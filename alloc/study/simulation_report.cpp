@@ -53,6 +53,18 @@ const std::vector<std::string>& analytical_columns() {
 
 }  // namespace
 
+Table workload_layer_table(const Network& net) {
+  Table t({"layer", "op", "inputs", "channels", "height", "width", "weights", "parameters", "macs", "gemm_m", "gemm_k",
+           "gemm_n", "groups"});
+  for (const Layer& l : net.layers()) {
+    std::string inputs;
+    for (int p : l.inputs) inputs += (inputs.empty() ? "" : " ") + net.layer(static_cast<std::size_t>(p)).name;
+    t.add_row({l.name, std::string(op_name(l.op)), inputs, l.output.channels, l.output.height, l.output.width,
+               l.weights, l.parameters, l.macs, l.gemm.m, l.gemm.k, l.gemm.n, l.gemm.groups});
+  }
+  return t;
+}
+
 Table simulation_layer_table(const Network& net, const AnalyticalModel& model, const BitPlan& plan, const SimResult& r,
                              const DetailedResult* detail) {
   const ActivationTraffic& traffic = model.traffic();
@@ -70,7 +82,7 @@ Table simulation_layer_table(const Network& net, const AnalyticalModel& model, c
     const EnergyBreakdown e = layer_energy(model, i, plan, x);
     std::vector<Cell> row = {l.name,
                              std::string(op_name(l.op)),
-                             anchor >= 0 ? net.layer(static_cast<std::size_t>(anchor)).name : std::string("-"),
+                             anchor >= 0 ? net.layer(static_cast<std::size_t>(anchor)).name : std::string(),
                              l.macs * r.batch,
                              l.weights,
                              x.compute_cycles,
@@ -90,7 +102,7 @@ Table simulation_layer_table(const Network& net, const AnalyticalModel& model, c
                              rep.sram_filter_reads,
                              rep.sram_ofmap_writes,
                              rep.sram_psum_reads,
-                             model.array_cost(i).mapping.empty() ? std::string("-") : model.array_cost(i).mapping,
+                             model.array_cost(i).mapping,
                              e.dram_j,
                              e.sram_j,
                              e.pe_j,

@@ -13,6 +13,11 @@
 
 namespace bitsim::study {
 
+// `bitsim inspect`: one row per layer (inputs included): layer, op, inputs (space-separated names),
+// channels, height, width (of its output), weights, parameters, macs (per image), gemm_m, gemm_k,
+// gemm_n, groups.
+Table workload_layer_table(const sim::Network& net);
+
 // One row per layer (network inputs left out): layer, op, fused_into, macs, weights, compute_cycles,
 // dram_bytes, weight_bytes, input_bytes, output_bytes, dram_time_s, decode_time_s, compute_time_s,
 // time_s, bottleneck, then SCALE-Sim's report columns (folds, utilization, mapping_efficiency,

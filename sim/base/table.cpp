@@ -13,15 +13,24 @@ void Table::add_row(std::vector<Cell> row) {
   m_rows.push_back(std::move(row));
 }
 
+namespace {
+// NaN is missing(): `missing_text`; infinities keep their sign; finite values are the caller's.
+std::optional<std::string> non_finite_text(double v, const char* missing_text) {
+  if (std::isnan(v)) return std::string(missing_text);
+  if (std::isinf(v)) return std::string(v > 0 ? "inf" : "-inf");
+  return std::nullopt;
+}
+}  // namespace
+
 std::string format_cell_text(const Cell& c) {
   if (const auto* i = std::get_if<std::int64_t>(&c)) return fmt::format("{}", *i);
-  if (const auto* d = std::get_if<double>(&c)) return std::isfinite(*d) ? fmt::format("{:.4g}", *d) : "inf";
+  if (const auto* d = std::get_if<double>(&c)) return non_finite_text(*d, "-").value_or(fmt::format("{:.4g}", *d));
   return std::get<std::string>(c);
 }
 
 std::string format_cell_exact(const Cell& c) {
   if (const auto* i = std::get_if<std::int64_t>(&c)) return fmt::format("{}", *i);
-  if (const auto* d = std::get_if<double>(&c)) return std::isfinite(*d) ? fmt::format("{}", *d) : "inf";
+  if (const auto* d = std::get_if<double>(&c)) return non_finite_text(*d, "").value_or(fmt::format("{}", *d));
   return std::get<std::string>(c);
 }
 

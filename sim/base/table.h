@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -13,6 +14,11 @@ namespace bitsim {
 
 using Cell = std::variant<std::int64_t, double, std::string>;
 
+// A value that does not exist (a paper figure for a row the paper lacks, the time of an infeasible
+// plan): a NaN that CSV writes as an empty field, text as "-" and JSON as null. Infinity stays a
+// value ("inf"; JSON null), e.g. an unlimited DRAM bandwidth.
+inline Cell missing() { return std::numeric_limits<double>::quiet_NaN(); }
+
 class Table {
  public:
   explicit Table(std::vector<std::string> columns) : m_columns(std::move(columns)) {}
@@ -21,7 +27,7 @@ class Table {
   const std::vector<std::vector<Cell>>& rows() const { return m_rows; }
 
   void write_text(std::ostream& out) const;  // numbers to 4 significant digits, right-aligned
-  void write_csv(std::ostream& out) const;   // full precision (shortest round-trip)
+  void write_csv(std::ostream& out) const;   // full precision (shortest round-trip); missing() empty
 
  private:
   std::vector<std::string> m_columns;

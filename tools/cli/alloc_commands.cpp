@@ -185,8 +185,7 @@ void write_allocate_report(const OutputDir& dir, const std::string& summary, con
                                : t.bottleneck == sim::Bottleneck::Decode ? 2
                                                                          : 0);
     }
-    layers.add_row({l.name, l.weights > 0 ? Cell(w) : Cell(std::string("-")),
-                    std::isnan(act) ? Cell(std::string("-")) : Cell(act), t.time_s,
+    layers.add_row({l.name, l.weights > 0 ? Cell(w) : missing(), std::isnan(act) ? missing() : Cell(act), t.time_s,
                     std::string(sim::bottleneck_name(t.bottleneck)), sim::layer_energy(model, i, plan, t).total_j()});
   }
   dir.write("bits.svg", bar_chart({"Bits per value by layer (coded size / values)", "layer", "bits per value"}, bits));
@@ -469,7 +468,7 @@ int run_additivity(const AdditivityArgs& a) {
   const InferenceEngine engine(*net);
   const Dataset calibration = load_data(a.source.data, *net, std::cerr);
   const auto points = measure_additivity(engine, calibration, curves, a.samples, a.seed);
-  Table t({"sample", "tensors", "predicted_mse", "measured_mse", "ratio"});
+  Table t({"sample", "tensors", "predicted_distortion", "measured_output_mse", "ratio"});
   double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, ratio = 0;
   for (std::size_t k = 0; k < points.size(); ++k) {
     const auto& p = points[k];
@@ -528,8 +527,9 @@ int run_eval(const EvalArgs& a) {
   const study::PlanMeasurement m = study::measure_plan(net, plan ? &*plan : nullptr, data, calibration, calib);
   const std::string plan_name = plan ? plan->label : std::string("float32");
   // Without labels there is no accuracy: top-1 agreement with the float model, and the output SQNR.
-  Table t = m.labelled ? Table({"model", "data", "images", "plan", "accuracy", "float_accuracy", "output_mse"})
-                       : Table({"model", "data", "images", "plan", "top1_agreement", "output_mse", "output_sqnr_db"});
+  Table t = m.labelled ? Table({"model", "data", "images", "plan", "accuracy", "float_accuracy", "measured_output_mse"})
+                       : Table({"model", "data", "images", "plan", "top1_agreement", "measured_output_mse",
+                                "measured_output_sqnr_db"});
   if (m.labelled)
     t.add_row({a.model_path, m.data, static_cast<std::int64_t>(m.images), plan_name, m.accuracy, m.float_accuracy,
                m.output_mse});

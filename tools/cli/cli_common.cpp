@@ -48,9 +48,7 @@ void json_config(JsonWriter& j, const sim::HardwareConfig& hw) {
   j.key("hardware");
   j.begin_object();
   j.field("source", Cell(hw.source));
-  for (const auto& [k, v] : sim::describe_config(hw)) {
-    j.field(k, Cell(v));
-  }
+  for (const auto& [k, v] : sim::config_data(hw)) j.field(k, v);
   j.end_object();
 }
 

@@ -91,7 +91,7 @@ int run_simulate(const SimulateArgs& a) {
 }
 
 int run_demo(const DemoArgs& a) {
-  Table t({"hardware", "workload", "bits", "dram_bytes", "compute_time_s", "time_s", "inference_rate_per_s",
+  Table t({"hardware", "workload", "bits", "native", "dram_bytes", "compute_time_s", "time_s", "inference_rate_per_s",
            "speedup_vs_native", "dram_bound_layers", "compute_bound_layers", "energy_per_image_j", "area_mm2"});
   for (const char* hw_name : {"tpu", "eyeriss"}) {
     const HardwareConfig hw = load_hardware_config(fmt::format("{}/configs/{}.yaml", a.data_dir, hw_name));
@@ -106,7 +106,9 @@ int run_demo(const DemoArgs& a) {
         const BottleneckCounts bound = count_bottlenecks(r);
         double compute_s = 0;
         for (const auto& l : r.layers) compute_s += l.compute_time_s;
-        t.add_row({hw.name, net.name(), plan.label, r.dram_bytes, compute_s, r.time_s, r.inference_rate_per_s,
+        const bool is_native = std::string(bits) == "native";
+        t.add_row({hw.name, net.name(), is_native ? hw.native_bits : std::int64_t{std::stoi(bits)},
+                   std::string(is_native ? "yes" : "no"), r.dram_bytes, compute_s, r.time_s, r.inference_rate_per_s,
                    r.inference_rate_per_s / native.inference_rate_per_s, bound.dram, bound.compute,
                    inference_energy(model, plan, r).total_j() / r.batch, chip_area(hw).total_m2() * 1e6});
       }
@@ -143,15 +145,7 @@ int run_list_formats() {
 
 int run_inspect(const InspectArgs& a) {
   const Network net = load_workload(a.workload_path, a.workload_format, workload_options(a.input_shape));
-  Table t({"layer", "op", "inputs", "output_shape", "weights", "parameters", "macs", "gemm_m", "gemm_k", "gemm_n",
-           "groups"});
-  for (const Layer& l : net.layers()) {
-    std::string inputs;
-    for (int p : l.inputs) inputs += (inputs.empty() ? "" : " ") + net.layer(static_cast<std::size_t>(p)).name;
-    t.add_row({l.name, std::string(op_name(l.op)), inputs,
-               fmt::format("{}x{}x{}", l.output.channels, l.output.height, l.output.width), l.weights, l.parameters,
-               l.macs, l.gemm.m, l.gemm.k, l.gemm.n, l.gemm.groups});
-  }
+  const Table t = study::workload_layer_table(net);
   switch (a.out.format()) {
     case Format::Json: {
       JsonWriter j(std::cout);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -57,45 +58,78 @@ void run(StudyRun& r, int threads) {
                            threads);
 }
 
-Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_only) {
-  std::vector<std::string> cols = {"hardware", "workload"};
-  for (const auto& a : r.spec.vary) cols.push_back(a.key);
-  for (const char* c : {"avg_bits", "solver", "rate_bits", "output_error", "inference_rate_per_s", "speedup_vs_equal",
-                        "speedup_vs_native", "compute_bound_layers", "dram_bound_layers", "decode_bound_layers",
-                        "energy_per_image_j", "area_mm2"})
-    cols.emplace_back(c);
-  if (front) {
-    cols.emplace_back("hardware_cost");
-    cols.emplace_back("pareto");
+// A varied parameter as a column: a hardware parameter by its data column (a number in base units,
+// sim::parameter_column), read back from the point's resolved config.
+bool is_hardware_key(const std::string& key) {
+  const auto params = sim::hardware_parameters();
+  return std::any_of(params.begin(), params.end(), [&](const sim::ParamInfo& p) { return p.key == key; });
+}
+
+// One column of sweep.csv / codesign.csv / pareto.csv: its name and how a row fills it. The list in
+// row_columns() is the one definition of those files' columns (README "CSV files" documents each,
+// and tests/csv_schema.cpp checks the two agree): add a column there, with its line in the README.
+struct RowColumn {
+  std::string name;
+  std::function<Cell(const StudyRow&)> value;
+};
+
+std::vector<RowColumn> row_columns(const StudyRun& r, const std::vector<bool>* front) {
+  const StudyResult& res = r.result;
+  // Figures of a plan that could not be solved or run do not exist: empty in CSV.
+  auto feasible = [](auto get) {
+    return [get](const StudyRow& row) { return row.feasible ? Cell(get(row)) : missing(); };
+  };
+  std::vector<RowColumn> cols = {
+      {"hardware", [&res](const StudyRow& row) { return Cell(res.configs[row.point].name); }},
+      {"workload", [&res](const StudyRow& row) { return Cell(res.networks[row.workload].name()); }}};
+  for (std::size_t a = 0; a < r.spec.vary.size(); ++a) {
+    const study::StudyAxis& axis = r.spec.vary[a];
+    if (is_hardware_key(axis.key))
+      cols.push_back({sim::parameter_column(axis.key), [&res, key = axis.key](const StudyRow& row) {
+                        return sim::parameter_value(res.configs[row.point], key);
+                      }});
+    else
+      cols.push_back({axis.key, [&axis, a](const StudyRow& row) { return Cell(axis.values[row.axis_value[a]]); }});
   }
-  cols.emplace_back("status");
-  Table t(cols);
-  const std::string dash = "-";
+  const std::vector<RowColumn> figures = {
+      {"avg_bits", [](const StudyRow& row) { return Cell(row.avg_bits); }},
+      {"solver", [](const StudyRow& row) { return Cell(row.solver); }},
+      {"rate_bits", feasible([](const StudyRow& row) { return row.rate_bits; })},
+      {"predicted_distortion", feasible([](const StudyRow& row) { return row.output_error; })},
+      {"inference_rate_per_s", feasible([](const StudyRow& row) { return row.inference_rate_per_s; })},
+      {"speedup_vs_equal",
+       [](const StudyRow& row) {
+         return row.feasible && row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : missing();
+       }},
+      {"speedup_vs_native", feasible([](const StudyRow& row) { return row.speedup_vs_native; })},
+      {"compute_bound_layers", feasible([](const StudyRow& row) { return row.compute_bound; })},
+      {"dram_bound_layers", feasible([](const StudyRow& row) { return row.dram_bound; })},
+      {"decode_bound_layers", feasible([](const StudyRow& row) { return row.decode_bound; })},
+      {"energy_per_image_j", feasible([](const StudyRow& row) { return row.energy_per_image_j; })},
+      {"area_mm2", [](const StudyRow& row) { return Cell(row.area_mm2); }}};
+  cols.insert(cols.end(), figures.begin(), figures.end());
+  if (front) {
+    cols.push_back({"hardware_cost", [](const StudyRow& row) { return Cell(row.cost); }});
+    cols.push_back({"pareto", [&res, front](const StudyRow& row) {
+                      return Cell(
+                          std::string((*front)[static_cast<std::size_t>(&row - res.rows.data())] ? "yes" : "no"));
+                    }});
+  }
+  cols.push_back({"status", [](const StudyRow& row) { return Cell(row.feasible ? std::string("ok") : row.status); }});
+  return cols;
+}
+
+Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_only) {
+  const std::vector<RowColumn> cols = row_columns(r, front);
+  std::vector<std::string> names;
+  names.reserve(cols.size());
+  for (const RowColumn& c : cols) names.push_back(c.name);
+  Table t(names);
   for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
     if (front_only && !(*front)[i]) continue;
-    const StudyRow& row = r.result.rows[i];
     std::vector<Cell> cells;
-    cells.reserve(cols.size());  // one allocation of the final size (growth by doubling left 32 slots for 17)
-    cells.emplace_back(r.result.configs[row.point].name);
-    cells.emplace_back(r.result.networks[row.workload].name());
-    for (std::size_t a = 0; a < r.spec.vary.size(); ++a) cells.emplace_back(r.spec.vary[a].values[row.axis_value[a]]);
-    cells.emplace_back(row.avg_bits);
-    cells.emplace_back(row.solver);
-    if (row.feasible) {
-      for (const Cell& c :
-           {Cell(row.rate_bits), Cell(row.output_error), Cell(row.inference_rate_per_s),
-            row.speedup_vs_equal > 0 ? Cell(row.speedup_vs_equal) : Cell(dash), Cell(row.speedup_vs_native),
-            Cell(row.compute_bound), Cell(row.dram_bound), Cell(row.decode_bound), Cell(row.energy_per_image_j)})
-        cells.push_back(c);
-    } else {
-      for (int k = 0; k < 9; ++k) cells.emplace_back(dash);
-    }
-    cells.emplace_back(row.area_mm2);
-    if (front) {
-      cells.emplace_back(row.cost);
-      cells.emplace_back(std::string((*front)[i] ? "yes" : "no"));
-    }
-    cells.emplace_back(row.feasible ? std::string("ok") : row.status);
+    cells.reserve(cols.size());  // one allocation of the final size
+    for (const RowColumn& c : cols) cells.push_back(c.value(r.result.rows[i]));
     t.add_row(std::move(cells));
   }
   return t;

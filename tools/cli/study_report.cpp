@@ -314,40 +314,45 @@ HeatmapFigure heatmap(const StudySpec& spec, const StudyResult& result, std::siz
   return h;
 }
 
-// A varied parameter in the summary CSVs: its column and a row's value, named and written as the
-// rows' CSV (sweep.csv) names and writes them, in this one place.
-std::string axis_column(const StudySpec& spec, std::size_t a) { return spec.vary[a].key; }
-Cell axis_cell(const StudySpec& spec, const StudyRow& row, std::size_t a) {
-  return spec.vary[a].values[row.axis_value[a]];
+// A varied parameter in the summary CSVs, as the rows' CSV (sweep.csv) names and writes it (README
+// "CSV files"): a hardware parameter by its data column in base units, read from the point's
+// resolved config; anything else by its key, as written.
+std::string axis_column(const StudySpec& spec, std::size_t a) {
+  const auto params = sim::hardware_parameters();
+  const std::string& key = spec.vary[a].key;
+  const bool hardware =
+      std::any_of(params.begin(), params.end(), [&](const sim::ParamInfo& p) { return p.key == key; });
+  return hardware ? sim::parameter_column(key) : key;
 }
-// The rows' CSV name of the predicted output error.
-constexpr const char* kErrorColumn = "output_error";
+Cell axis_cell(const StudySpec& spec, const StudyResult& result, const StudyRow& row, std::size_t a) {
+  const std::string& key = spec.vary[a].key;
+  if (axis_column(spec, a) == key) return spec.vary[a].values[row.axis_value[a]];
+  return sim::parameter_value(result.configs[row.point], key);
+}
 
-// The columns naming a row's configuration: hardware and every varied parameter, budget, solver.
-void add_config_columns(std::vector<std::string>& cols, const StudySpec& spec, int skip_axis) {
+// The columns naming a row's configuration and its figures: hardware, every varied parameter,
+// solver, then images/s, area, energy and predicted error (the summaries' common tail).
+void add_row_columns(std::vector<std::string>& cols, const StudySpec& spec) {
   cols.emplace_back("hardware");
-  for (std::size_t a = 0; a < spec.vary.size(); ++a)
-    if (static_cast<int>(a) != skip_axis) cols.push_back(axis_column(spec, a));
-  cols.emplace_back("solver");
+  for (std::size_t a = 0; a < spec.vary.size(); ++a) cols.push_back(axis_column(spec, a));
+  for (const char* c : {"solver", "inference_rate_per_s", "area_mm2", "energy_per_image_j", "predicted_distortion"})
+    cols.emplace_back(c);
 }
 
-void add_config_cells(std::vector<Cell>& cells, const StudySpec& spec, const StudyResult& result, const StudyRow& row,
-                      int skip_axis) {
+void add_row_cells(std::vector<Cell>& cells, const StudySpec& spec, const StudyResult& result, const StudyRow& row) {
   cells.emplace_back(result.hardware[row.hardware].name);
-  for (std::size_t a = 0; a < spec.vary.size(); ++a)
-    if (static_cast<int>(a) != skip_axis) cells.push_back(axis_cell(spec, row, a));
+  for (std::size_t a = 0; a < spec.vary.size(); ++a) cells.push_back(axis_cell(spec, result, row, a));
   cells.emplace_back(row.solver);
+  for (double v : {row.inference_rate_per_s, row.area_mm2, row.energy_per_image_j, row.output_error})
+    cells.emplace_back(v);
 }
 
-// Per (workload, budget, value of the first varied parameter): the row with the most images/s, and
-// the configuration that gives it. Without varied parameters, per hardware config.
+// Per (workload, budget, value of the first varied parameter; without varied parameters, hardware
+// config): the row with the most images/s, i.e. the configuration that gives it.
 Table best_per_x(const StudySpec& spec, const StudyResult& result) {
   const bool varied = !spec.vary.empty();
-  const std::string x = varied ? axis_column(spec, 0) : "hardware";
-  std::vector<std::string> cols = {"workload", "avg_bits", x, "best_inference_rate_per_s"};
-  add_config_columns(cols, spec, varied ? 0 : -1);
-  if (!varied) cols.erase(std::find(cols.begin() + 4, cols.end(), "hardware"));
-  for (const char* c : {kErrorColumn, "energy_per_image_j", "area_mm2"}) cols.emplace_back(c);
+  std::vector<std::string> cols = {"workload", "avg_bits"};
+  add_row_columns(cols, spec);
   Table t(cols);
   const std::size_t nx = varied ? spec.vary.front().values.size() : spec.hardware.size();
   std::map<std::tuple<std::size_t, std::size_t, std::size_t>, std::size_t> best;  // (workload, budget, x) -> row
@@ -365,16 +370,8 @@ Table best_per_x(const StudySpec& spec, const StudyResult& result) {
       for (std::size_t xv = 0; xv < nx; ++xv) {
         auto it = best.find({w, b, xv});
         if (it == best.end()) continue;
-        const StudyRow& row = result.rows[it->second];
-        std::vector<Cell> cells = {result.networks[w].name(), spec.avg_bits[b],
-                                   varied ? axis_cell(spec, row, 0) : Cell(result.hardware[xv].name),
-                                   row.inference_rate_per_s};
-        if (varied) {
-          add_config_cells(cells, spec, result, row, 0);
-        } else {
-          cells.emplace_back(row.solver);
-        }
-        for (double v : {row.output_error, row.energy_per_image_j, row.area_mm2}) cells.emplace_back(v);
+        std::vector<Cell> cells = {result.networks[w].name(), spec.avg_bits[b]};
+        add_row_cells(cells, spec, result, result.rows[it->second]);
         t.add_row(std::move(cells));
       }
   return t;
@@ -385,12 +382,8 @@ constexpr double kTargets[] = {0.25, 0.5, 0.75, 0.9, 1.0};
 // Per (workload, budget) and target (a fraction of the best images/s there): the row of least chip
 // area reaching it (ties: less energy per image, then the earlier row).
 Table cheapest_reaching(const StudySpec& spec, const StudyResult& result) {
-  std::vector<std::string> cols = {"workload",          "avg_bits",
-                                   "target_fraction",   "target_inference_rate_per_s",
-                                   "area_mm2",          "inference_rate_per_s",
-                                   "energy_per_image_j"};
-  add_config_columns(cols, spec, -1);
-  cols.emplace_back(kErrorColumn);
+  std::vector<std::string> cols = {"workload", "avg_bits", "target_fraction", "target_inference_rate_per_s"};
+  add_row_columns(cols, spec);
   Table t(cols);
   for (std::size_t w = 0; w < result.networks.size(); ++w)
     for (double bits : spec.avg_bits) {
@@ -407,11 +400,9 @@ Table cheapest_reaching(const StudySpec& spec, const StudyResult& result) {
               (row.area_mm2 == pick->area_mm2 && row.energy_per_image_j < pick->energy_per_image_j))
             pick = &row;
         }
-        std::vector<Cell> cells = {
-            result.networks[w].name(), bits, f, f * top, pick->area_mm2, pick->inference_rate_per_s,
-            pick->energy_per_image_j};
-        add_config_cells(cells, spec, result, *pick, -1);
-        cells.emplace_back(pick->output_error);
+        if (!pick) continue;
+        std::vector<Cell> cells = {result.networks[w].name(), bits, f, f * top};
+        add_row_cells(cells, spec, result, *pick);
         t.add_row(std::move(cells));
       }
     }
@@ -518,8 +509,8 @@ void write_study_report(const OutputDir& out, const StudySpec& spec, const Study
                                          }()));
   for (const std::string& p : info.paragraphs) study.paragraphs.push_back(p);
   study.paragraphs.emplace_back(
-      "output_error is the predicted output error (sum of the per-tensor curve distortions, seed 004 eq. 4); images/s "
-      "come from the analytical model; energy per image and area from sim/energy.h.");
+      "predicted_distortion is the predicted output error (sum of the per-tensor curve distortions, seed 004 eq. 4); "
+      "images/s come from the analytical model; energy per image and area from sim/energy.h.");
   study.links = {info.rows_csv};
   sections.push_back(std::move(study));
 

@@ -105,6 +105,14 @@ py::dict record_dict(const Record& r) {
   return py::module_::import("json").attr("loads")(text.str());
 }
 
+// The config as data, as the CLI's JSON has it (sim::config_data: numbers in base units).
+py::dict config_data_dict(const HardwareConfig& hw) {
+  py::dict d;
+  d["source"] = hw.source;
+  for (const auto& [k, v] : sim::config_data(hw)) std::visit([&, key = py::str(k)](const auto& x) { d[key] = x; }, v);
+  return d;
+}
+
 py::dict config_dict(const HardwareConfig& hw) {
   py::dict d;
   d["source"] = hw.source;
@@ -395,7 +403,7 @@ py::dict simulate(const std::shared_ptr<Network>& net, const std::shared_ptr<Har
   const Table totals = study::simulation_totals_table(*net, model.model(), plan, r, detail ? &*detail : nullptr);
   py::dict out;
   out["workload"] = net->name();
-  out["hardware"] = config_dict(*hw);
+  out["hardware"] = config_data_dict(*hw);
   out["plan"] = plan.label;
   out["engine"] = engine_name;
   out["batch"] = batch;
@@ -653,15 +661,7 @@ PYBIND11_MODULE(bitsim, m) {
       .def(
           "layers",
           [](const Network& net) {
-            Table t({"layer", "op", "inputs", "channels", "height", "width", "weights", "parameters", "macs", "gemm_m",
-                     "gemm_k", "gemm_n", "groups"});
-            for (const sim::Layer& l : net.layers()) {
-              std::string inputs;
-              for (int p : l.inputs)
-                inputs += (inputs.empty() ? "" : " ") + net.layer(static_cast<std::size_t>(p)).name;
-              t.add_row({l.name, std::string(sim::op_name(l.op)), inputs, l.output.channels, l.output.height,
-                         l.output.width, l.weights, l.parameters, l.macs, l.gemm.m, l.gemm.k, l.gemm.n, l.gemm.groups});
-            }
+            const Table t = study::workload_layer_table(net);
             return table_columns(t);
           },
           "every layer as columns (as `bitsim inspect`): layer, op, inputs, output channels/height/width, weights, "
@@ -921,7 +921,7 @@ PYBIND11_MODULE(bitsim, m) {
       "workload"_a = py::none(), "hw"_a = py::none(), "batch"_a = 1, "min_rate"_a = py::none(),
       "max_time_s"_a = py::none(), "max_error"_a = py::none(), "engine"_a = "analytical",
       "`bitsim allocate` as a dict: the fields of `allocate --json` (solver, goal, total_rate_bits, "
-      "total_distortion, proven_optimal, sizes, details, and with hw the hardware and simulated rate), "
+      "predicted_distortion, proven_optimal, sizes, details, and with hw the hardware and simulated rate), "
       "choices (columns), choice (option index per tensor of solved_curves), plan (a Plan, with "
       "workload) and solved_curves (the curves solved: as the hardware sees them, with storage formats and fused "
       "tensors on_chip). A size budget "

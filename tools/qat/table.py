@@ -32,7 +32,7 @@ def bits_per_value(w, plan):
 def main(out):
     out = pathlib.Path(out)
     w = bitsim.load_workload("workloads/fmnist_cnn.onnx")
-    print("| config | target images/s | method | model measured | accuracy | output_mse | bits/value | simulated images/s | wall time |")
+    print("| config | target images/s | method | model measured | accuracy | measured_output_mse | bits/value | simulated images/s | wall time |")
     print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |")
     for cfg_dir in sorted(p for p in out.iterdir() if (p / "target.txt").exists()):
         hw = bitsim.load_hardware(f"configs/{cfg_dir.name}.yaml")
@@ -47,7 +47,7 @@ def main(out):
             rate = float(model.layer_timing(plan)["inference_rate_per_s"])
             t = (d / "time.txt").read_text().strip() if (d / "time.txt").exists() else ""
             measured = "fine-tuned" if (d / "model").exists() else "shipped"
-            print(f"| {cfg_dir.name} | {target:.1f} | {m} | {measured} | {ev['accuracy']:.4f} | {ev['output_mse']:.4g} | "
+            print(f"| {cfg_dir.name} | {target:.1f} | {m} | {measured} | {ev['accuracy']:.4f} | {ev['measured_output_mse']:.4g} | "
                   f"{bits_per_value(w, plan):.3f} | {rate:.1f} | {t} |")
 
 

@@ -86,7 +86,7 @@ for b in $bits_list; do
       echo "| $b | $s | $failed |"
       continue
     fi
-    row="| $b | $s | $(cell avg_bits_per_value %.3f "${files[@]}") | $(cell total_distortion %.4g "${files[@]}")"
+    row="| $b | $s | $(cell avg_bits_per_value %.3f "${files[@]}") | $(cell predicted_distortion %.4g "${files[@]}")"
     row+=" | $(cell measured_output_mse %.4g "${files[@]}") | $(cell $quality %.4f "${files[@]}") |"
     for f in "${files[@]}"; do row+=" $(jq -r .inference_rate_per_s "$f" | awk '{printf($1 >= 1000 ? "%.0f" : "%.4g", $1)}') |"; done
     echo "$row"
