@@ -218,6 +218,16 @@ std::size_t auto_columns(std::size_t panels) {
   return 4;
 }
 
+// The x label under a grid of panels `grid_w` wide (its baseline `below` pixels under `top`), and the
+// y label turned along the grid's left edge.
+void draw_axis_labels(std::string& body, double left, double top, double grid_w, double below,
+                      const std::string& x_label, const std::string& y_label) {
+  body += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(left + grid_w / 2),
+                      px(top + below), esc(x_label));
+  body += fmt::format("<text x=\"16\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {0})\">{1}</text>\n",
+                      px(top + (below - 16) / 2), esc(y_label));
+}
+
 // Panels in rows of `cols` cells: panel i's plot area starts at (x(i), y(i)), after the y labels'
 // margin and the panel's title.
 struct Grid {
@@ -384,11 +394,7 @@ std::string facet_chart(const Figure& figure) {
       draw_series(body, p.series[s], style_of(p.series[s], s), x, y, figure.lines, n == 1 ? 3.5 : 3);
   }
   const double grid_w = static_cast<double>(cols) * cell_w;
-  body += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(left + grid_w / 2),
-                      px(top + static_cast<double>(rows) * cell_h + 16), esc(axes.x_label));
-  const double mid = top + static_cast<double>(rows) * cell_h / 2;
-  body += fmt::format("<text x=\"16\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {0})\">{1}</text>\n",
-                      px(mid), esc(axes.y_label));
+  draw_axis_labels(body, left, top, grid_w, static_cast<double>(rows) * cell_h + 16, axes.x_label, axes.y_label);
   if (!legend.empty()) draw_legend(body, left + grid_w + 12, top + 22, legend, false, figure.lines);
   return body + "</svg>\n";
 }
@@ -488,12 +494,8 @@ std::string heatmap_chart(const HeatmapFigure& figure) {
           fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#444\">colour: {} (dark) to {} (light)</text>\n",
                       px(ox), px(oy + grid_h + 32), short_num(lo), short_num(hi));
   }
-  const double grid_all = static_cast<double>(cols) * panel_w;
-  body += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(left + grid_all / 2),
-                      px(top + static_cast<double>(rows) * panel_h + 14), esc(figure.x_label));
-  const double mid = top + static_cast<double>(rows) * panel_h / 2;
-  body += fmt::format("<text x=\"16\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {0})\">{1}</text>\n",
-                      px(mid), esc(figure.y_label));
+  draw_axis_labels(body, left, top, static_cast<double>(cols) * panel_w, static_cast<double>(rows) * panel_h + 14,
+                   figure.x_label, figure.y_label);
   return body + "</svg>\n";
 }
 
