@@ -220,6 +220,9 @@ TEST_F(CsvSchema, Studies) {
                           {"sweep.csv", csv_header(read_file(sweep / "sweep.csv"))},
                           {"codesign.csv", csv_header(read_file(codesign / "codesign.csv"))},
                           {"pareto.csv", csv_header(read_file(codesign / "pareto.csv"))}});
+  expect_schema("best", {{"sweep best.csv", csv_header(read_file(sweep / "best.csv"))},
+                         {"codesign best.csv", csv_header(read_file(codesign / "best.csv"))}});
+  expect_schema("cheapest", {{"sweep cheapest.csv", csv_header(read_file(sweep / "cheapest.csv"))}});
   // The varied parameter is a number in base units: "2 GB/s" is 2e9 B/s.
   const std::vector<std::string> rows = lines_of(read_file(sweep / "sweep.csv"));
   ASSERT_GE(rows.size(), 2u);

@@ -20,7 +20,7 @@
 #include "sim/hw_config.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/html_report.h"
-#include "tools/cli/svg.h"
+#include "tools/cli/study_report.h"
 
 namespace bitsim::tools {
 
@@ -28,16 +28,6 @@ using namespace bitsim::alloc;
 using namespace bitsim::study;
 
 namespace {
-
-// "4 GB/s" -> (4, "GB/s"); nothing when the text does not start with a number.
-std::optional<std::pair<double, std::string>> leading_number(const std::string& text) {
-  double v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc()) return std::nullopt;
-  std::string unit(end, text.data() + text.size());
-  unit.erase(0, unit.find_first_not_of(' '));
-  return std::pair(v, unit);
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -50,22 +40,6 @@ struct StudyRun {
   study::StudySpec spec;
   StudyResult result;
 };
-
-// The resolved base configs (every parameter, defaults included), for the report.
-Table configs_table(const StudyRun& r) {
-  std::vector<std::string> cols = {"parameter"};
-  const std::vector<sim::HardwareConfig>& bases = r.result.hardware;
-  for (const sim::HardwareConfig& hw : bases) cols.push_back(hw.name + " (" + hw.source + ")");
-  Table t(cols);
-  if (bases.empty()) return t;
-  const auto first = sim::describe_config(bases.front());
-  for (std::size_t i = 0; i < first.size(); ++i) {
-    std::vector<Cell> row = {first[i].first};
-    for (const auto& hw : bases) row.emplace_back(sim::describe_config(hw)[i].second);
-    t.add_row(std::move(row));
-  }
-  return t;
-}
 
 void run(StudyRun& r, int threads) {
   StudyOptions options;
@@ -226,65 +200,6 @@ void write_inputs(const OutputDir& out, const StudyRun& r) {
             study_spec_yaml(copy, fmt::format("written by bitsim from {}; inputs copied into inputs/", r.spec.path)));
 }
 
-// x of a row for plots: the first varied parameter's number (or its index), else the budget.
-struct XAxis {
-  std::string label;
-  bool log = false;
-  std::vector<double> of_value;  // per value of axis 0
-};
-
-XAxis x_axis(const study::StudySpec& spec) {
-  XAxis x;
-  if (spec.vary.empty()) {
-    x.label = "average bits per value";
-    return x;
-  }
-  const study::StudyAxis& a = spec.vary.front();
-  std::string unit;
-  bool numeric = true;
-  for (const std::string& v : a.values) {
-    const auto n = leading_number(v);
-    if (!n) {
-      numeric = false;
-      break;
-    }
-    unit = n->second;
-    x.of_value.push_back(n->first);
-  }
-  if (!numeric) {
-    x.of_value.clear();
-    for (std::size_t i = 0; i < a.values.size(); ++i) x.of_value.push_back(static_cast<double>(i));
-    x.label = a.key + " (value index)";
-    return x;
-  }
-  x.label = unit.empty() ? a.key : fmt::format("{} ({})", a.key, unit);
-  const auto [lo, hi] = std::minmax_element(x.of_value.begin(), x.of_value.end());
-  x.log = *lo > 0 && *hi / *lo >= 16;
-  return x;
-}
-
-// One series per (hardware, workload, budget, solver, other axes); y picked from the row.
-std::vector<Series> series_by(const StudyRun& r, const XAxis& x, bool include_equal, double (*y)(const StudyRow&)) {
-  std::map<std::string, std::size_t> index;
-  std::vector<Series> out;
-  for (const StudyRow& row : r.result.rows) {
-    if (!row.feasible || (!include_equal && row.solver == equal_solver().name)) continue;
-    std::string name = fmt::format("{} {} {}b {}", r.result.configs[row.point].name,
-                                   r.result.networks[row.workload].name(), row.avg_bits, row.solver);
-    for (std::size_t a = 1; a < r.spec.vary.size(); ++a)
-      name += fmt::format(" {}={}", r.spec.vary[a].key, r.spec.vary[a].values[row.axis_value[a]]);
-    if (r.spec.vary.empty())
-      name =
-          fmt::format("{} {} {}", r.result.configs[row.point].name, r.result.networks[row.workload].name(), row.solver);
-    if (r.spec.batches.size() > 1) name += fmt::format(" batch={}", row.batch);
-    auto [it, fresh] = index.try_emplace(name, out.size());
-    if (fresh) out.push_back({name, {}, {}});
-    out[it->second].x.push_back(r.spec.vary.empty() ? row.avg_bits : x.of_value[row.axis_value[0]]);
-    out[it->second].y.push_back(y(row));
-  }
-  return out;
-}
-
 std::string csv_text(const Table& t) {
   std::ostringstream s;
   t.write_csv(s);
@@ -299,70 +214,30 @@ int run_sweep(const StudyArgs& a) {
   r.spec = study::load_study_spec(a.spec_path);
   if (!a.out_dir.empty()) {  // before the work: nothing the user wrote is replaced without --force
     out.emplace(a.out_dir, a.force);
-    std::vector<std::string> names = {"sweep.csv", "speedup.svg", "rate.svg", "index.html"};
+    std::vector<std::string> names = study_report_files(r.spec, StudyKind::Sweep);
+    names.emplace_back("sweep.csv");
     for (const std::string& n : input_files(r)) names.push_back(n);
     out->check(names);
   }
   run(r, a.threads);
   const Table t = rows_table(r, nullptr, false);
   if (out) {
-    const XAxis x = x_axis(r.spec);
     out->write("sweep.csv", csv_text(t));
-    out->write("speedup.svg",
-               line_chart({"Speedup of each solver over equal allocation (same average bits)", x.label,
-                           "speedup vs equal (images/s ratio)", x.log, false},
-                          series_by(r, x, false, [](const StudyRow& row) { return row.speedup_vs_equal; })));
-    out->write("rate.svg",
-               line_chart({"Simulated inference rate", x.label, "images/s", x.log, true},
-                          series_by(r, x, true, [](const StudyRow& row) { return row.inference_rate_per_s; })));
     write_inputs(*out, r);
-    ReportSection s;
-    s.heading = "Sweep";
-    s.paragraphs = {
-        fmt::format("Study {} ({} points, {} rows). Rerun: bitsim sweep {}/study.yaml", a.spec_path, r.spec.points(),
-                    r.result.rows.size(), a.out_dir),
-        "predicted_distortion is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
-        "eq. 4); images/s come from the analytical model."};
-    for (std::string& w : warning_paragraphs(r)) s.paragraphs.push_back(std::move(w));
-    s.images = {"speedup.svg", "rate.svg"};
-    const Table configs = configs_table(r);
-    s.tables = {&t, &configs};
-    s.paragraphs.emplace_back(
-        "Below the results: the base hardware configs as resolved (every parameter); the "
-        "varied parameters replace theirs at each point.");
-    s.links = input_files(r);
-    s.links.insert(s.links.begin(), "sweep.csv");
-    out->write("index.html", html_report("bitsim sweep", {s}));
-    std::cerr << fmt::format("wrote {}/sweep.csv, speedup.svg, rate.svg, index.html and the inputs\n", a.out_dir);
+    StudyReportInfo info;
+    info.spec_path = a.spec_path;
+    info.out_dir = a.out_dir;
+    info.rows_csv = "sweep.csv";
+    info.paragraphs = warning_paragraphs(r);
+    info.links = input_files(r);
+    write_study_report(*out, r.spec, r.result, nullptr, info);
+    std::cerr << fmt::format("wrote {}/sweep.csv, the summaries and plots, index.html and the inputs\n", a.out_dir);
   }
   print_rows(t, a.out.format());
   return 0;
 }
 
 namespace {
-
-// images/s against x per row, one series per budget, and the Pareto front as its own series.
-std::vector<Series> pareto_scatter(const StudyRun& r, const std::vector<bool>& front, double (*x)(const StudyRow&)) {
-  std::map<double, Series> by_bits;
-  Series f{"Pareto front", {}, {}};
-  for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
-    const StudyRow& row = r.result.rows[i];
-    if (!row.feasible) continue;
-    Series& s = by_bits[row.avg_bits];
-    s.name = fmt::format("{} bits/value", row.avg_bits);
-    s.x.push_back(x(row));
-    s.y.push_back(row.inference_rate_per_s);
-    if (front[i]) {
-      f.x.push_back(x(row));
-      f.y.push_back(row.inference_rate_per_s);
-    }
-  }
-  std::vector<Series> v;
-  v.reserve(by_bits.size() + 1);
-  for (auto& [bits, s] : by_bits) v.push_back(std::move(s));
-  v.push_back(std::move(f));
-  return v;
-}
 
 // The front groups and their sizes, for the report.
 std::string front_groups_text(const StudyRun& r, const std::vector<bool>& front) {
@@ -438,21 +313,6 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
   out.check(plan_files);
   out.write("codesign.csv", csv_text(all));
   out.write("pareto.csv", csv_text(best));
-  out.write("pareto-energy.svg",
-            scatter_chart({"Co-design: images/s vs energy per image (front: the study's objectives)",
-                           "energy per image (J)", "images/s", true, false},
-                          pareto_scatter(r, front, [](const StudyRow& row) { return row.energy_per_image_j; })));
-  out.write("pareto-area.svg",
-            scatter_chart({"Co-design: images/s vs chip area (front: the study's objectives)", "area (mm2)", "images/s",
-                           false, false},
-                          pareto_scatter(r, front, [](const StudyRow& row) { return row.area_mm2; })));
-  out.write("pareto-cost.svg", scatter_chart({"Co-design: images/s vs hardware cost (front: the study's objectives)",
-                                              "hardware cost (proxy)", "images/s", false, false},
-                                             pareto_scatter(r, front, [](const StudyRow& row) { return row.cost; })));
-  out.write("pareto-error.svg",
-            scatter_chart(
-                {"Co-design: images/s vs predicted output error", "predicted output error", "images/s", true, false},
-                pareto_scatter(r, front, [](const StudyRow& row) { return row.output_error; })));
   for (std::size_t k = 0; k < front_rows.size(); ++k) {
     out.write(front_plan_file(k), front_plan_text(r, front_rows[k], k));
     const sim::HardwareConfig& hw = r.result.configs[r.result.rows[front_rows[k]].point];
@@ -461,11 +321,13 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
   }
   write_inputs(out, r);
   const study::CostWeights& c = r.spec.cost;
-  ReportSection s;
-  s.heading = "Pareto front";
-  s.paragraphs = {
-      fmt::format("Study {} ({} points, {} rows). Rerun: bitsim codesign {}/study.yaml", a.spec_path, r.spec.points(),
-                  r.result.rows.size(), a.out_dir),
+  StudyReportInfo info;
+  info.kind = StudyKind::Codesign;
+  info.spec_path = a.spec_path;
+  info.out_dir = a.out_dir;
+  info.rows_csv = "codesign.csv";
+  info.front = &best;
+  info.paragraphs = {
       fmt::format("Hardware cost proxy = {} x PEs + {} x KiB of SRAM + {} x GB/s of DRAM bandwidth + {} x decoder "
                   "lanes (weights from the study file).",
                   c.pe, c.sram_kib, c.dram_gb_per_s, c.decoder_lane),
@@ -475,13 +337,10 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
                   "every parameter resolved, plans/pareto-K.hw.yaml (columns plan_file and hw_file).",
                   objectives_text(r.spec)),
       front_groups_text(r, front)};
-  for (std::string& w : warning_paragraphs(r)) s.paragraphs.push_back(std::move(w));
-  s.images = {"pareto-energy.svg", "pareto-area.svg", "pareto-error.svg", "pareto-cost.svg"};
-  const Table configs = configs_table(r);
-  s.tables = {&best, &configs};
-  s.links = {"codesign.csv", "pareto.csv"};
-  for (const std::string& n : input_files(r)) s.links.push_back(n);
-  out.write("index.html", html_report("bitsim codesign", {s}));
+  for (std::string& w : warning_paragraphs(r)) info.paragraphs.push_back(std::move(w));
+  info.links = {"pareto.csv"};
+  for (const std::string& n : input_files(r)) info.links.push_back(n);
+  write_study_report(out, r.spec, r.result, &front, info);
 }
 
 }  // namespace
@@ -492,8 +351,9 @@ int run_codesign(const StudyArgs& a) {
   r.spec = study::load_study_spec(a.spec_path);
   if (!a.out_dir.empty()) {
     out.emplace(a.out_dir, a.force);
-    std::vector<std::string> names = {"codesign.csv",    "pareto.csv",       "pareto-energy.svg", "pareto-area.svg",
-                                      "pareto-cost.svg", "pareto-error.svg", "index.html"};
+    std::vector<std::string> names = study_report_files(r.spec, StudyKind::Codesign);
+    names.emplace_back("codesign.csv");
+    names.emplace_back("pareto.csv");
     for (const std::string& n : input_files(r)) names.push_back(n);
     out->check(names);
   }
@@ -503,8 +363,8 @@ int run_codesign(const StudyArgs& a) {
   const Table best = rows_table(r, &front, true);
   if (out) {
     write_codesign_report(*out, r, a, all, best, front);
-    std::cerr << fmt::format("wrote {}/codesign.csv, pareto.csv, pareto-*.svg, plans/, index.html and the inputs\n",
-                             a.out_dir);
+    std::cerr << fmt::format(
+        "wrote {}/codesign.csv, pareto.csv, the summaries and plots, plans/, index.html and the inputs\n", a.out_dir);
   }
   print_rows(a.out.format() == Format::Text ? best : all, a.out.format());
   return 0;
