@@ -521,4 +521,25 @@ BottleneckCounts count_bottlenecks(const SimResult& r) {
   return c;
 }
 
+std::string unused_by_timing(const HardwareConfig& hw, std::string_view key) {
+  const bool rs = hw.dataflow == Dataflow::RowStationary;
+  const bool stream = hw.dram_policy == DramPolicy::Stream;
+  if (key == "sram.weights" && stream)
+    return "under dram.policy stream every layer fetches its weights from DRAM: the weight SRAM's size is not used";
+  if (key == "sram.activations" && stream && hw.shortcut == ShortcutPolicy::Dram && !rs)
+    return "under dram.policy stream with datapath.shortcut dram (dataflow not rs) no activation stays on chip: the "
+           "activation SRAM's size is not used";
+  if (key.starts_with("row_stationary.") && !rs)
+    return fmt::format("array.dataflow is {}: the row_stationary keys apply to rs only", dataflow_name(hw.dataflow));
+  if (key == "row_stationary.zero_fraction" && !hw.rs_rlc)
+    return "row_stationary.rlc is false: the zero fraction applies to run-length coded feature maps only";
+  if (key == "decoder.symbols_per_cycle" && hw.decoder_lanes == 0) return "decoder.lanes is 0: there is no decoder";
+  if (prices_only(key)) return "it prices energy or area only";
+  return {};
+}
+
+bool prices_only(std::string_view key) {
+  return key == "decoder.table" || key.starts_with("energy.") || key.starts_with("area.");
+}
+
 }  // namespace bitsim::sim

@@ -221,4 +221,12 @@ class AnalyticalModel {
   std::string m_infeasible;  // the first layer no mapping fits, and why
 };
 
+// Why this model's times (and so images/s, bottlenecks and feasibility) cannot depend on the
+// hardware parameter `key` at `hw`, e.g. "under dram.policy stream no weight stays on chip"; empty
+// when they may. Conservative: only what the model's code guarantees (tests/test_model.cpp checks
+// each case). Energy and area may still depend on it (sim/energy.h).
+std::string unused_by_timing(const HardwareConfig& hw, std::string_view key);
+// The parameters that only price a design (energy.*, area.*, decoder.table): no model time reads them.
+bool prices_only(std::string_view key);
+
 }  // namespace bitsim::sim

@@ -383,33 +383,63 @@ std::vector<std::pair<std::string, Cell>> config_data(const HardwareConfig& hw) 
   return out;
 }
 
-void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,
-                            const SourceLocation& where) {
-  const Param* it = find_param(key);
-  if (it == nullptr) {
-    const auto& table = params();
-    std::vector<std::string> keys;
-    keys.reserve(table.size());
-    for (const auto& p : table) keys.emplace_back(p.info.key);
-    const std::string guess = did_you_mean(key, keys);
-    throw InputError(where, fmt::format("'{}' is not a hardware parameter{} (see `bitsim explain-config`)", key,
-                                        guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess)));
-  }
-  Diagnostics diag;
-  const yaml::Reader r{where.file, diag};
-  it->read(r, YAML::Node(value), hw);
-  std::string problem;
-  if (diag.empty()) {
-    const auto problems = cross_field_problems(hw);
-    if (!problems.empty()) problem = problems.front().second;
-  } else {
-    try {
-      diag.throw_if_any();
-    } catch (const InputError& e) {
-      problem = e.diagnostics().front().message;
+void set_hardware_parameters(HardwareConfig& hw, std::span<const HardwareSetting> settings) {
+  for (const HardwareSetting& s : settings) {
+    const Param* it = find_param(s.key);
+    if (it == nullptr) {
+      const auto& table = params();
+      std::vector<std::string> keys;
+      keys.reserve(table.size());
+      for (const auto& p : table) keys.emplace_back(p.info.key);
+      const std::string guess = did_you_mean(s.key, keys);
+      throw InputError(s.where, fmt::format("'{}' is not a hardware parameter{} (see `bitsim explain-config`)", s.key,
+                                            guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess)));
+    }
+    Diagnostics diag;
+    const yaml::Reader r{s.where.file, diag};
+    it->read(r, YAML::Node(s.value), hw);
+    if (!diag.empty()) {
+      try {
+        diag.throw_if_any();
+      } catch (const InputError& e) {
+        throw InputError(s.where, e.diagnostics().front().message);
+      }
     }
   }
-  if (!problem.empty()) throw InputError(where, problem);
+  const auto problems = cross_field_problems(hw);
+  if (problems.empty() || settings.empty()) return;
+  const std::string& key = problems.front().first;
+  const auto at =
+      std::find_if(settings.begin(), settings.end(), [&](const HardwareSetting& s) { return s.key == key; });
+  throw InputError(at != settings.end() ? at->where : settings.back().where, problems.front().second);
+}
+
+void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,
+                            const SourceLocation& where) {
+  const HardwareSetting setting{key, value, where};
+  set_hardware_parameters(hw, std::span(&setting, 1));
+}
+
+std::string hardware_yaml(const HardwareConfig& hw, const std::string& comment) {
+  // Sections in the order of their first key in the table (the loader reads any order).
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> sections;
+  for (const auto& [key, value] : describe_config(hw)) {
+    const auto dot = key.find('.');
+    const std::string section = dot == std::string::npos ? "" : key.substr(0, dot);
+    auto it = std::find_if(sections.begin(), sections.end(), [&](const auto& s) { return s.first == section; });
+    if (it == sections.end()) it = sections.insert(sections.end(), {section, {}});
+    it->second.emplace_back(dot == std::string::npos ? key : key.substr(dot + 1), value);
+  }
+  YAML::Emitter e;
+  e << YAML::Comment(comment) << YAML::BeginMap;
+  for (const auto& [section, entries] : sections) {
+    if (!section.empty()) e << YAML::Key << section << YAML::Value << YAML::BeginMap;
+    for (const auto& [leaf, value] : entries) e << YAML::Key << leaf << YAML::Value << value;
+    if (!section.empty()) e << YAML::EndMap;
+  }
+  e << YAML::EndMap;
+  BITSIM_CHECK(e.good());
+  return std::string(e.c_str()) + "\n";
 }
 
 namespace {

@@ -162,9 +162,24 @@ Cell parameter_value(const HardwareConfig& hw, std::string_view key);
 // (JSON outputs, allocate's record), where describe_config() is the config as YAML would hold it.
 std::vector<std::pair<std::string, Cell>> config_data(const HardwareConfig& hw);
 
-// Sets one parameter by its key (as in hardware_parameters(), e.g. "dram.bandwidth") from the text
-// it would have in YAML (e.g. "4 GB/s"). Throws InputError at `where`: unknown key (with a
-// did-you-mean), or "key: expected ..., got ...".
+// The resolved config as bitsim YAML: every parameter, in table order, each value as exact text
+// (read_hardware_yaml gives back a config equal to `hw`, `source` aside); `comment` heads it.
+std::string hardware_yaml(const HardwareConfig& hw, const std::string& comment);
+
+// One parameter by its key (as in hardware_parameters(), e.g. "dram.bandwidth") and the text it
+// would have in YAML (e.g. "4 GB/s"): a study's `vary` value, a `--set key=value`, a Python dict entry.
+struct HardwareSetting {
+  std::string key;
+  std::string value;
+  SourceLocation where;  // where the setting was written, for its errors
+};
+
+// Applies every setting, then checks the fields against each other once, so that their order does
+// not matter. Throws InputError at a setting's `where`: unknown key (with a did-you-mean),
+// "key: expected ..., got ...", or a cross-field problem (at the setting of the key it is reported
+// at, else at the last setting).
+void set_hardware_parameters(HardwareConfig& hw, std::span<const HardwareSetting> settings);
+// One setting.
 void set_hardware_parameter(HardwareConfig& hw, const std::string& key, const std::string& value,
                             const SourceLocation& where);
 

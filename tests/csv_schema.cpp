@@ -220,12 +220,15 @@ TEST_F(CsvSchema, Studies) {
                           {"sweep.csv", csv_header(read_file(sweep / "sweep.csv"))},
                           {"codesign.csv", csv_header(read_file(codesign / "codesign.csv"))},
                           {"pareto.csv", csv_header(read_file(codesign / "pareto.csv"))}});
+  expect_schema("best", {{"sweep best.csv", csv_header(read_file(sweep / "best.csv"))},
+                         {"codesign best.csv", csv_header(read_file(codesign / "best.csv"))}});
+  expect_schema("cheapest", {{"sweep cheapest.csv", csv_header(read_file(sweep / "cheapest.csv"))}});
   // The varied parameter is a number in base units: "2 GB/s" is 2e9 B/s.
   const std::vector<std::string> rows = lines_of(read_file(sweep / "sweep.csv"));
   ASSERT_GE(rows.size(), 2u);
-  EXPECT_EQ(csv_header(rows[0])[2], "dram_bandwidth_bytes_per_s");
-  EXPECT_EQ(rows[1].substr(0, rows[1].find(',', rows[1].find(',', rows[1].find(',') + 1) + 1)),
-            "tpu,alexnet,2000000000");
+  EXPECT_EQ(csv_header(rows[0])[2], "batch");
+  EXPECT_EQ(csv_header(rows[0])[3], "dram_bandwidth_bytes_per_s");
+  EXPECT_EQ(rows[1].substr(0, rows[1].find(",2,")), "tpu,alexnet,1,2000000000");  // (then avg_bits 2)
 }
 
 TEST_F(CsvSchema, CurvesAndAdditivity) {

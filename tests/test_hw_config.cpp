@@ -259,6 +259,65 @@ TEST(HardwareConfigFile, UnknownExtension) {
             "F: error: cannot tell the hardware config format: expected a .yaml, .yml or SCALE-Sim .cfg file");
 }
 
+// A front point's hardware file (codesign's plans/pareto-K.hw.yaml) is the resolved config written
+// out: it must read back to the same config, every value exact, whatever the values.
+TEST(HardwareYaml, ResolvedConfigWrittenOutReadsBackEqual) {
+  std::vector<HardwareConfig> configs;
+  for (const char* name : {"tpu", "eyeriss", "eyeriss_jssc", "eyeriss_ws"})
+    configs.push_back(load_hardware_config(kRoot + "/configs/" + name + ".yaml"));
+  HardwareConfig odd = configs.front();
+  const std::vector<HardwareSetting> settings = {{"dram.bandwidth", "1.2345678901 GB/s", {}},
+                                                 {"clock", "333.3333333 MHz", {}},
+                                                 {"sram.weights", "181.5 KB", {}},
+                                                 {"energy.add_8bit", "0.0301 pJ", {}},
+                                                 {"dram.latency", "unlimited", {}}};
+  EXPECT_THROW(set_hardware_parameters(odd, settings), InputError);  // latency cannot be unlimited
+  set_hardware_parameters(odd, std::span(settings).first(4));
+  configs.push_back(odd);
+  HardwareConfig unlimited = configs.front();
+  set_hardware_parameter(unlimited, "dram.bandwidth", "unlimited", {});
+  configs.push_back(unlimited);
+  for (const HardwareConfig& hw : configs) {
+    const std::string text = hardware_yaml(hw, "a comment");
+    EXPECT_EQ(text.rfind("# a comment\n", 0), 0u) << text;
+    HardwareConfig back = read_hardware_yaml(text, "back.yaml");
+    back.source = hw.source;
+    EXPECT_EQ(back, hw) << text;
+  }
+}
+
+// A study's vary values and --set apply together: the fields are checked against each other once
+// all are set, so an order that passes through an invalid config is no error.
+TEST(HardwareSettings, AppliedTogetherThenCheckedOnce) {
+  HardwareConfig hw = load_hardware_config(kRoot + "/configs/tpu.yaml");
+  // sram_32kib must be at least sram_8kib: raising both, the first alone would break that.
+  const std::vector<HardwareSetting> raise = {{"energy.sram_8kib", "30 pJ", {"--set a", 0, 0}},
+                                              {"energy.sram_32kib", "60 pJ", {"--set b", 0, 0}}};
+  HardwareConfig one_by_one = hw;
+  EXPECT_THROW(set_hardware_parameter(one_by_one, raise[0].key, raise[0].value, {}), InputError);
+  set_hardware_parameters(hw, raise);
+  EXPECT_DOUBLE_EQ(hw.energy.sram_32kib, 60e-12);
+  // A cross-field problem is reported at the setting of the key it names; a bad value at its own.
+  try {
+    set_hardware_parameters(hw,
+                            std::vector<HardwareSetting>{{"datapath.precision_scaling", "packed", {"--set p", 0, 0}},
+                                                         {"datapath.native_bits", "1", {"--set n", 0, 0}}});
+    ADD_FAILURE() << "packed at 1 bit accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--set p: error: datapath.precision_scaling: packed needs datapath.native_bits >= 2");
+  }
+  try {
+    set_hardware_parameters(hw, std::vector<HardwareSetting>{{"array.rows", "64", {"--set r", 0, 0}},
+                                                             {"array.colz", "64", {"--set c", 0, 0}}});
+    ADD_FAILURE() << "unknown key accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--set c: error: 'array.colz' is not a hardware parameter (did you mean 'array.cols'?) (see `bitsim "
+              "explain-config`)");
+  }
+}
+
 }  // namespace
 }  // namespace bitsim::sim
 

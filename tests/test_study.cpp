@@ -92,8 +92,8 @@ TEST(StudySpec, PointCountCannotWrapAndMemoryIsBoundedUpFront) {
         "dram.bandwidth: {from: 1, to: 256, step: 1, unit: GB/s}"})
     vary += std::string("  ") + axis + "\n";
   EXPECT_EQ(spec_error(vary),
-            "F:5:3: error: the study has more than 2^64 points (1 x 1 x 256 x 256 x 256 x 256 x 256 x 256 x 256 x "
-            "256: hardware x workloads x varied values) x 1 budgets: more than 10 million");
+            "F:5:3: error: the study has more than 2^64 points (1 x 1 x 1 x 256 x 256 x 256 x 256 x 256 x 256 x 256 x "
+            "256: hardware x workloads x batches x varied values) x 1 budgets: more than 10 million");
   // 3 million points x 1 budget x (equal, lagrangian): 6 million rows of about 1 KiB.
   EXPECT_EQ(spec_error("avg_bits: [2]\nvary:\n  array.rows: {from: 1, to: 2000, step: 1}\n"
                        "  array.cols: {from: 1, to: 1500, step: 1}\n"),
@@ -112,7 +112,7 @@ TEST(StudySpec, WrittenSpecReadsBackTheSame) {
   EXPECT_EQ(r.rate, s.rate);
   EXPECT_EQ(r.avg_bits, s.avg_bits);
   EXPECT_EQ(r.solvers, s.solvers);
-  EXPECT_EQ(r.batch, s.batch);
+  EXPECT_EQ(r.batches, s.batches);
   ASSERT_EQ(r.vary.size(), s.vary.size());
   EXPECT_EQ(r.vary[0].key, s.vary[0].key);
   EXPECT_EQ(r.vary[0].values, s.vary[0].values);
@@ -308,14 +308,14 @@ TEST(StudyRecords, RowsRoundTripExactly) {
   ASSERT_EQ(a.rows.size(), b.rows.size());
   for (std::size_t i = 0; i < a.rows.size(); ++i) {
     const StudyRow &x = a.rows[i], &y = b.rows[i];
-    EXPECT_EQ(std::tie(x.point, x.hardware, x.workload, x.axis_value, x.avg_bits, x.solver, x.rate_bits, x.output_error,
-                       x.inference_rate_per_s, x.speedup_vs_equal, x.speedup_vs_native, x.cost, x.energy_per_image_j,
-                       x.area_mm2, x.compute_bound, x.dram_bound, x.decode_bound, x.choice, x.proven_optimal,
-                       x.feasible, x.status),
-              std::tie(y.point, y.hardware, y.workload, y.axis_value, y.avg_bits, y.solver, y.rate_bits, y.output_error,
-                       y.inference_rate_per_s, y.speedup_vs_equal, y.speedup_vs_native, y.cost, y.energy_per_image_j,
-                       y.area_mm2, y.compute_bound, y.dram_bound, y.decode_bound, y.choice, y.proven_optimal,
-                       y.feasible, y.status))
+    EXPECT_EQ(std::tie(x.point, x.hardware, x.workload, x.batch, x.axis_value, x.avg_bits, x.solver, x.rate_bits,
+                       x.output_error, x.inference_rate_per_s, x.speedup_vs_equal, x.speedup_vs_native, x.cost,
+                       x.energy_per_image_j, x.area_mm2, x.compute_bound, x.dram_bound, x.decode_bound, x.choice,
+                       x.proven_optimal, x.feasible, x.status),
+              std::tie(y.point, y.hardware, y.workload, y.batch, y.axis_value, y.avg_bits, y.solver, y.rate_bits,
+                       y.output_error, y.inference_rate_per_s, y.speedup_vs_equal, y.speedup_vs_native, y.cost,
+                       y.energy_per_image_j, y.area_mm2, y.compute_bound, y.dram_bound, y.decode_bound, y.choice,
+                       y.proven_optimal, y.feasible, y.status))
         << i;
     EXPECT_EQ(a.row_plan[i], b.row_plan[i]);
   }
@@ -358,6 +358,91 @@ TEST(Study, SelectedPointsAndStop) {
   st.stop = &stop;
   st.point_finished = [&](const StudyResult&, std::size_t) { stop = true; };
   EXPECT_EQ(run_study(s, st).point_done, (std::vector<char>{1, 0, 0}));
+}
+
+// Issue 14: images/s and error of different networks, or at different batches, are not comparable;
+// a mixed study's front per (workload, batch) must be the front of that workload and batch alone.
+TEST(Study, MixedStudyFrontsEqualEachWorkloadAndBatchAlone) {
+  const StudySpec mixed = load_study_spec(std::string(BITSIM_SOURCE_DIR) + "/tests/data/study/fronts.yaml");
+  ASSERT_EQ(mixed.workloads.size(), 2u);
+  ASSERT_EQ(mixed.batches, (std::vector<int>{1, 4}));
+  const StudyResult all = run_study(mixed);
+  const std::vector<bool> front = pareto_rows(all.rows, mixed.objectives);
+  for (std::size_t w = 0; w < mixed.workloads.size(); ++w)
+    for (const int batch : mixed.batches) {
+      StudySpec alone = mixed;
+      alone.workloads = {mixed.workloads[w]};
+      alone.batches = {batch};
+      const StudyResult one = run_study(alone);
+      const std::vector<bool> one_front = pareto_rows(one.rows, alone.objectives);
+      std::vector<bool> in_mixed;  // the group's rows keep their order in the mixed study
+      for (std::size_t i = 0; i < all.rows.size(); ++i)
+        if (front_group(all.rows[i]) == FrontGroup{w, batch}) {
+          in_mixed.push_back(front[i]);
+          const StudyRow& r = all.rows[i];
+          const StudyRow& o = one.rows[in_mixed.size() - 1];
+          EXPECT_EQ(r.inference_rate_per_s, o.inference_rate_per_s);
+          EXPECT_EQ(o.batch, batch);
+        }
+      EXPECT_EQ(in_mixed, one_front) << mixed.workloads[w] << " batch " << batch;
+      const auto on = std::count(one_front.begin(), one_front.end(), true);
+      EXPECT_GT(on, 0);
+      EXPECT_LT(on, static_cast<std::ptrdiff_t>(one_front.size()));
+    }
+  EXPECT_EQ(front_group_name(all, front_group(all.rows.back())), "mobilenet_v1, batch 4");
+}
+
+TEST(StudySpec, BatchIsANumberOrAListWithoutRepeats) {
+  EXPECT_EQ(spec_error("avg_bits: 2\nbatch: [1, 4, 1]\n"), "F:4:15: error: batch[2]: batch 1 is listed twice");
+  EXPECT_EQ(spec_error("avg_bits: 2\nbatch: [1, 0]\n"),
+            "F:4:12: error: batch[1]: expected an integer from 1 to 1000000, got '0'");
+  EXPECT_EQ(spec_error("avg_bits: 2\nbatch: []\n"),
+            "F:4:8: error: batch: expected at least one batch size, got an empty list");
+  const std::string text = "hardware: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/configs/tpu.yaml\nworkload: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/workloads/alexnet.yaml\navg_bits: 2\nbatch: [1, 8]\n";
+  const StudySpec s = load_study_spec(testing::write_temp("batches.yaml", text));
+  EXPECT_EQ(s.batches, (std::vector<int>{1, 8}));
+  EXPECT_EQ(s.points(), 2u);
+  const StudySpec back = load_study_spec(testing::write_temp("batches_rt.yaml", study_spec_yaml(s, "c")));
+  EXPECT_EQ(back.batches, s.batches);
+  // Every row carries its batch; batch 8 shares each weight fetch among 8 images.
+  const StudyResult r = run_study(s);
+  ASSERT_EQ(r.rows.size(), 4u);  // 2 points x (equal, lagrangian)
+  EXPECT_EQ(r.rows[0].batch, 1);
+  EXPECT_EQ(r.rows[2].batch, 8);
+  EXPECT_GT(r.rows[2].inference_rate_per_s, r.rows[0].inference_rate_per_s);
+}
+
+// Issue 14's example: the weight SRAM varied under dram.policy stream changes no row's images/s;
+// a parameter that changes nothing at all is reported as such, one that only prices the design is
+// not reported when it prices it, and the batch and the bandwidth, which change rows, are not.
+TEST(Study, AxesThatChangeNoRowAreFound) {
+  StudyOptions options;
+  std::vector<std::string> before;  // what the model foresees, before the run
+  options.warning = [&](const std::string& text) { before.push_back(text); };
+  const StudyResult r =
+      run_study(load_study_spec(std::string(BITSIM_SOURCE_DIR) + "/tests/data/study/noop_sram.yaml"), options);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0],
+            "sram.weights can change no row's images/s, error or bottlenecks (under dram.policy stream every layer "
+            "fetches its weights from DRAM: the weight SRAM's size is not used): its 3 values multiply the run time");
+  ASSERT_EQ(r.no_op_axes.size(), 1u);
+  EXPECT_EQ(r.no_op_axes[0].key, "sram.weights");
+  EXPECT_EQ(r.no_op_axes[0].text,
+            "sram.weights changed no row's images/s, error or bottlenecks, only its energy, area and hardware cost "
+            "(under dram.policy stream every layer fetches its weights from DRAM: the weight SRAM's size is not "
+            "used)");
+  const std::string text = "hardware: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/configs/tpu.yaml\nworkload: " + std::string(BITSIM_SOURCE_DIR) +
+                           "/workloads/alexnet.yaml\navg_bits: 2\nbatch: [1, 2]\nvary:\n  "
+                           "row_stationary.psum_spad: [8, 24]\n  energy.dram_per_bit: [\"10 pJ\", \"20 pJ\"]\n  "
+                           "dram.bandwidth: [\"2 GB/s\", \"4 GB/s\"]\n";
+  const StudyResult s = run_study(load_study_spec(testing::write_temp("noop.yaml", text)));
+  ASSERT_EQ(s.no_op_axes.size(), 1u);
+  EXPECT_EQ(s.no_op_axes[0].text,
+            "row_stationary.psum_spad changed no row: its 2 values give the same rows (array.dataflow is ws: the "
+            "row_stationary keys apply to rs only)");
 }
 
 }  // namespace

@@ -55,13 +55,23 @@ TEST(Units, FormatsWithTheShorterOfDecimalAndBinaryUnits) {
   EXPECT_EQ(format_quantity(185856.0, Dimension::Bytes), "181.5 KiB");
   EXPECT_EQ(format_quantity(4194304.0, Dimension::Bytes), "4 MiB");
   EXPECT_EQ(format_quantity(181500.0, Dimension::Bytes), "181.5 KB");
-  EXPECT_EQ(format_quantity(732421875.0, Dimension::Hertz), "732.422 MHz");
-  EXPECT_EQ(format_quantity(1e-7, Dimension::Seconds), "100 ns");
+  // Six digits only where they read back exactly (resolved configs are written out and read back).
+  EXPECT_EQ(format_quantity(732421875.0, Dimension::Hertz), "732.421875 MHz");
+  EXPECT_EQ(format_quantity(100 * 1e-9, Dimension::Seconds), "100 ns");
+  EXPECT_EQ(format_quantity(1e-7, Dimension::Seconds), "0.1 us");  // 100 x 1e-9 is not 1e-7
   EXPECT_EQ(format_quantity(0, Dimension::Seconds), "0 s");
   EXPECT_EQ(format_quantity(1.3e-9 / 64, Dimension::Joules), "20.3125 pJ");
-  EXPECT_EQ(format_quantity(0.009e-12, Dimension::Joules), "9 fJ");
+  EXPECT_EQ(format_quantity(0.009e-12, Dimension::Joules), "0.009 pJ");  // 9 x 1e-15 is another double
+  EXPECT_EQ(format_quantity(9 * 1e-15, Dimension::Joules), "9 fJ");
   EXPECT_EQ(format_quantity(282e-12, Dimension::SquareMeters), "282 um2");
   EXPECT_EQ(format_quantity(0.346e-12, Dimension::SquareMeters), "0.346 um2");
+}
+
+TEST(Units, FormattedQuantitiesReadBackExactly) {
+  for (const double v : {1.2345678901234e9, 1.0 / 3.0, 0.1 + 0.2, 1e-300, 1e300, 123456789012345678.0, 0.0})
+    for (const Dimension d : {Dimension::Bytes, Dimension::BytesPerSecond, Dimension::Hertz, Dimension::Seconds,
+                              Dimension::Joules, Dimension::SquareMeters})
+      EXPECT_EQ(parse_quantity(format_quantity(v, d), d), v) << format_quantity(v, d);
 }
 
 TEST(DidYouMean, SuggestsOnlyCloseWords) {

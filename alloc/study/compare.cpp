@@ -13,7 +13,7 @@ namespace bitsim::study {
 Comparison run_compare(const CompareSpec& spec, StudyInputs inputs) {
   Comparison c;
   c.spec.avg_bits = spec.avg_bits;
-  c.spec.batch = spec.batch;
+  c.spec.batches = {spec.batch};
   if (spec.solvers.empty()) {
     for (const alloc::SolverInfo& s : alloc::solvers()) c.spec.solvers.push_back(&s);
   } else {

@@ -53,6 +53,12 @@ double objective_value(const StudyRow& row, Objective objective) {
   return 0;
 }
 
+FrontGroup front_group(const StudyRow& row) { return {row.workload, row.batch}; }
+
+std::string front_group_name(const StudyResult& result, const FrontGroup& group) {
+  return fmt::format("{}, batch {}", result.networks.at(group.workload).name(), group.batch);
+}
+
 std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows, const std::vector<Objective>& objectives) {
   // Each feasible row's objective values, row-major.
   const std::size_t k = objectives.size();
@@ -63,15 +69,19 @@ std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows, const std::vect
     order.push_back(i);
     for (std::size_t o = 0; o < k; ++o) values[i * k + o] = objective_value(rows[i], objectives[o]);
   }
-  // Lexicographically by the objectives, then by index: a row can only be dominated by one before it.
+  // By front group, then lexicographically by the objectives, then by index: a row can only be
+  // dominated by one before it in its group.
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (front_group(rows[a]) != front_group(rows[b])) return front_group(rows[a]) < front_group(rows[b]);
     for (std::size_t o = 0; o < k; ++o)
       if (values[a * k + o] != values[b * k + o]) return values[a * k + o] < values[b * k + o];
     return a < b;
   });
   std::vector<bool> front(rows.size(), false);
-  std::vector<std::size_t> kept;
-  for (std::size_t i : order) {
+  std::vector<std::size_t> kept;  // the front so far of the current group
+  for (std::size_t n = 0; n < order.size(); ++n) {
+    const std::size_t i = order[n];
+    if (n > 0 && front_group(rows[order[n - 1]]) != front_group(rows[i])) kept.clear();
     const bool dominated = std::any_of(kept.begin(), kept.end(), [&](std::size_t q) {
       for (std::size_t o = 0; o < k; ++o)
         if (values[q * k + o] > values[i * k + o]) return false;
@@ -134,28 +144,33 @@ RowSolvers row_solvers(const StudySpec& spec) {
 
 struct Point {
   std::size_t hardware, workload;
+  int batch;
   std::vector<std::size_t> axis_value;
 };
 
-// Hardware points: base config x varied parameters (last axis fastest), per workload; their
-// resolved configs are appended to `configs`.
+// Points: base config x workload x batch x varied parameters (last axis fastest); their resolved
+// configs are appended to `configs`.
 std::vector<Point> expand_points(const StudySpec& spec, const std::vector<sim::HardwareConfig>& bases,
                                  std::size_t workloads, std::vector<sim::HardwareConfig>& configs) {
   std::vector<Point> points;
   for (std::size_t h = 0; h < bases.size(); ++h)
-    for (std::size_t w = 0; w < workloads; ++w) {
-      std::vector<std::size_t> idx(spec.vary.size(), 0);
-      while (true) {
-        sim::HardwareConfig hw = bases[h];
-        for (std::size_t a = 0; a < spec.vary.size(); ++a)
-          sim::set_hardware_parameter(hw, spec.vary[a].key, spec.vary[a].values[idx[a]], spec.vary[a].where);
-        configs.push_back(std::move(hw));
-        points.push_back({h, w, idx});
-        std::size_t a = spec.vary.size();
-        while (a > 0 && ++idx[a - 1] == spec.vary[a - 1].values.size()) idx[--a] = 0;
-        if (a == 0) break;
+    for (std::size_t w = 0; w < workloads; ++w)
+      for (const int batch : spec.batches) {
+        std::vector<std::size_t> idx(spec.vary.size(), 0);
+        while (true) {
+          sim::HardwareConfig hw = bases[h];
+          std::vector<sim::HardwareSetting> settings;
+          settings.reserve(spec.vary.size());
+          for (std::size_t a = 0; a < spec.vary.size(); ++a)
+            settings.push_back({spec.vary[a].key, spec.vary[a].values[idx[a]], spec.vary[a].where});
+          sim::set_hardware_parameters(hw, settings);
+          configs.push_back(std::move(hw));
+          points.push_back({h, w, batch, idx});
+          std::size_t a = spec.vary.size();
+          while (a > 0 && ++idx[a - 1] == spec.vary[a - 1].values.size()) idx[--a] = 0;
+          if (a == 0) break;
+        }
       }
-    }
   return points;
 }
 
@@ -178,7 +193,7 @@ class PointEvaluator {
   void evaluate(std::size_t i, sim::SimResult& r, sim::SimResult& native) const {
     const Point& pt = m_points[i];
     const sim::HardwareConfig& hw = m_out.configs[i];
-    const sim::AnalyticalModel model(m_out.networks[pt.workload], hw, m_spec.batch);
+    const sim::AnalyticalModel model(m_out.networks[pt.workload], hw, pt.batch);
     model.evaluate(m_native_plans.at({pt.workload, hw.native_bits}), native);
     m_out.native_rate_per_s[i] = native.inference_rate_per_s;
     const double cost = hardware_cost(hw, m_spec.cost);
@@ -191,6 +206,7 @@ class PointEvaluator {
         row.point = i;
         row.hardware = pt.hardware;
         row.workload = pt.workload;
+        row.batch = pt.batch;
         row.axis_value = pt.axis_value;
         row.avg_bits = m_spec.avg_bits[b];
         row.cost = cost;
@@ -224,7 +240,7 @@ class PointEvaluator {
       const auto [it, added] =
           index.emplace(std::tuple{w, hw.fusion, hw.decoder_lanes != 0}, m_out.datapath_curves.size());
       if (added) {
-        const sim::AnalyticalModel model(m_out.networks[w], hw, m_spec.batch);
+        const sim::AnalyticalModel model(m_out.networks[w], hw, m_points[i].batch);
         m_out.datapath_curves.push_back(alloc::curves_for_hardware(m_out.curves[w], model));
         m_curves_workload.push_back(w);
       }
@@ -347,7 +363,75 @@ class PointEvaluator {
   std::map<std::pair<std::size_t, std::int64_t>, sim::BitPlan> m_native_plans;  // (workload, native bits)
 };
 
+// Why the model reads hardware parameter `key` at none of the points' configs; empty if it reads it
+// at one.
+std::string unused_at_every_point(const std::vector<sim::HardwareConfig>& configs, const std::string& key) {
+  std::string why = configs.empty() ? "" : sim::unused_by_timing(configs.front(), key);
+  for (std::size_t p = 1; p < configs.size() && !why.empty(); ++p)
+    if (sim::unused_by_timing(configs[p], key).empty()) why.clear();
+  return why;
+}
+
+// Whether two rows of the same plan slot differ in what the hardware buys (images/s, error, size,
+// bottlenecks, feasibility) or only in what it costs (energy, area, the cost proxy).
+bool performance_differs(const StudyRow& a, const StudyRow& b) {
+  return a.feasible != b.feasible || a.status != b.status || a.inference_rate_per_s != b.inference_rate_per_s ||
+         a.output_error != b.output_error || a.rate_bits != b.rate_bits || a.speedup_vs_equal != b.speedup_vs_equal ||
+         a.speedup_vs_native != b.speedup_vs_native || a.compute_bound != b.compute_bound ||
+         a.dram_bound != b.dram_bound || a.decode_bound != b.decode_bound;
+}
+bool cost_differs(const StudyRow& a, const StudyRow& b) {
+  return a.energy_per_image_j != b.energy_per_image_j || a.area_mm2 != b.area_mm2 || a.cost != b.cost;
+}
+
+// The dimensions of the points with more than one value (the batch, then each vary axis) whose
+// values change no row: each point's rows against those of the first point that differs from it
+// only in that dimension. A parameter that only prices the design is reported only if it
+// changed nothing at all.
+std::vector<NoOpAxis> no_op_axes_of(const StudySpec& spec, const StudyResult& out) {
+  std::vector<NoOpAxis> found;
+  const std::size_t n = out.configs.size();  // one per point
+  if (n == 0) return found;
+  BITSIM_CHECK(out.rows.size() % n == 0);
+  const std::size_t per_point = out.rows.size() / n;
+  // A point's coordinates, from its first row.
+  const auto at = [&](std::size_t p) -> const StudyRow& { return out.rows[p * per_point]; };
+  // Dimension 0 is the batch, 1 + a the vary axis a.
+  for (std::size_t d = 0; d <= spec.vary.size(); ++d) {
+    const std::size_t values = d == 0 ? spec.batches.size() : spec.vary[d - 1].values.size();
+    if (values < 2) continue;
+    const std::string key = d == 0 ? "batch" : spec.vary[d - 1].key;
+    std::map<std::vector<std::size_t>, std::size_t> first;  // the point's other coordinates -> first such point
+    bool performance = false, cost = false;
+    for (std::size_t p = 0; p < n && !performance; ++p) {
+      std::vector<std::size_t> others = {at(p).hardware, at(p).workload};
+      others.push_back(d == 0 ? 0 : static_cast<std::size_t>(at(p).batch));
+      for (std::size_t a = 0; a < spec.vary.size(); ++a) others.push_back(a + 1 == d ? 0 : at(p).axis_value[a]);
+      const std::size_t q = first.try_emplace(std::move(others), p).first->second;
+      for (std::size_t o = 0; o < per_point && q != p; ++o) {
+        const StudyRow& a = out.rows[p * per_point + o];
+        const StudyRow& b = out.rows[q * per_point + o];
+        performance = performance || performance_differs(a, b);
+        cost = cost || cost_differs(a, b);
+      }
+    }
+    if (performance || (cost && sim::prices_only(key))) continue;
+    const std::string why = d == 0 ? "" : unused_at_every_point(out.configs, key);
+    const std::string what = cost ? fmt::format(
+                                        "{} changed no row's images/s, error or bottlenecks, only its energy, "
+                                        "area and hardware cost",
+                                        key)
+                                  : fmt::format("{} changed no row: its {} values give the same rows", key, values);
+    found.push_back({key, why.empty() ? what : fmt::format("{} ({})", what, why)});
+  }
+  return found;
+}
+
 }  // namespace
+
+std::vector<NoOpAxis> find_no_op_axes(const StudySpec& spec, const StudyResult& result) {
+  return no_op_axes_of(spec, result);
+}
 
 StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOptions& options) {
   BITSIM_CHECK(inputs.curves.size() == inputs.networks.size());
@@ -359,6 +443,15 @@ StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOpti
   const RowSolvers solvers = row_solvers(spec);
   out.hardware = std::move(inputs.hardware);
   const std::vector<Point> points = expand_points(spec, out.hardware, out.networks.size(), out.configs);
+  for (const StudyAxis& a : spec.vary) {
+    if (!options.warning || a.values.size() < 2 || sim::prices_only(a.key)) continue;
+    const std::string why = unused_at_every_point(out.configs, a.key);
+    if (!why.empty())
+      options.warning(
+          fmt::format("{} can change no row's images/s, error or bottlenecks ({}): its {} values multiply "
+                      "the run time",
+                      a.key, why, a.values.size()));
+  }
   const PointEvaluator evaluator(spec, solvers, points, out);
   out.point_done.assign(points.size(), 0);
   if (options.restore) options.restore(out);
@@ -386,6 +479,10 @@ StudyResult run_study(const StudySpec& spec, StudyInputs inputs, const StudyOpti
     };
   };
   parallel_for(order.size(), options.threads, worker);
+  // With every point's rows (run, or restored): the axes that changed none. A caller that gathers
+  // rows from elsewhere afterwards (MPI) calls find_no_op_axes itself.
+  if (std::count(out.point_done.begin(), out.point_done.end(), 1) == static_cast<std::ptrdiff_t>(points.size()))
+    out.no_op_axes = find_no_op_axes(spec, out);
   return out;
 }
 

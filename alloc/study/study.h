@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "alloc/curves.h"
@@ -24,6 +25,7 @@ namespace bitsim::study {
 struct StudyRow {
   std::size_t point = 0;  // index of the hardware point (hardware x workload x axis values)
   std::size_t hardware = 0, workload = 0;
+  int batch = 1;                        // images per batch (one of the spec's batches)
   std::vector<std::size_t> axis_value;  // per axis of the spec, the value's index
   double avg_bits = 0;
   std::string solver;
@@ -43,7 +45,7 @@ struct StudyRow {
 };
 // Every field of StudyRow is written and read back by alloc/study/study_records.cpp (resume, shards,
 // MPI): a new field must be added there too, or a resumed study would lose it.
-static_assert(sizeof(StudyRow) == 240, "a new StudyRow field: add it to study_records.cpp, then here");
+static_assert(sizeof(StudyRow) == 248, "a new StudyRow field: add it to study_records.cpp, then here");
 
 struct StudyPlan {  // one solved plan, shared by all points with its (curves, budget, solver)
   std::size_t workload = 0;
@@ -63,6 +65,13 @@ struct StudyInputs {
   std::vector<alloc::RateDistortionCurves> curves;  // per network
 };
 
+// A dimension of a study's points (a varied parameter, or the batch) whose values changed no row's
+// images/s, error, size, bottlenecks or feasibility; `text` says so, what did change and why.
+struct NoOpAxis {
+  std::string key;  // "batch" or a hardware parameter key
+  std::string text;
+};
+
 struct StudyResult {
   std::vector<sim::HardwareConfig> hardware;        // the base configs, as loaded
   std::vector<sim::HardwareConfig> configs;         // per point, resolved
@@ -80,6 +89,7 @@ struct StudyResult {
   // a stopped run, the evaluated points form a prefix of the selected ones in point order.
   std::vector<char> point_done;
   std::size_t rows_per_point() const { return configs.empty() ? 0 : rows.size() / configs.size(); }
+  std::vector<NoOpAxis> no_op_axes;  // in the spec's order: batch, then the vary axes
 };
 
 struct StudyOptions {
@@ -99,6 +109,9 @@ struct StudyOptions {
   // Called once the study is set up (rows sized, plans solved), before any point runs: may fill
   // points' rows from elsewhere (study_records.h) and mark them in point_done; those do not run.
   std::function<void(StudyResult& result)> restore;
+  // Before the run, per varied parameter the model reads at no point (sim::unused_by_timing): it can
+  // change no row's images/s, only multiply the run time. After the run, StudyResult::no_op_axes.
+  std::function<void(const std::string& text)> warning;
 };
 
 // Loads everything the spec names (InputError on any problem): configs, workloads, curves (the
@@ -122,8 +135,27 @@ double hardware_cost(const sim::HardwareConfig& hw, const study::CostWeights& w)
 // A row's value of an objective, as a quantity to minimize (images/s negated).
 double objective_value(const StudyRow& row, Objective objective);
 
-// Rows not dominated in `objectives` (images/s higher, the others lower; a row equal in all to an
-// earlier one is dominated); feasible rows only.
+// Rows are compared only within their front group: the same workload (images/s and error of
+// different networks measure different things) at the same batch (images/s at batch 8 buys
+// throughput with latency; at batch 1 it is the latency). Curves and rate are one per study, so they
+// split nothing; hardware, budget and solver are what a front trades off.
+struct FrontGroup {
+  std::size_t workload = 0;
+  int batch = 1;
+  bool operator==(const FrontGroup&) const = default;
+  bool operator<(const FrontGroup& o) const { return std::tie(workload, batch) < std::tie(o.workload, o.batch); }
+};
+FrontGroup front_group(const StudyRow& row);
+// "resnet50, batch 1": the group as the outputs name it.
+std::string front_group_name(const StudyResult& result, const FrontGroup& group);
+
+// Rows not dominated in `objectives` by a row of their front group (images/s higher, the others
+// lower; a row equal in all to an earlier one is dominated); feasible rows only.
 std::vector<bool> pareto_rows(const std::vector<StudyRow>& rows, const std::vector<Objective>& objectives);
+
+// The batch and vary axes with more than one value whose values changed no row (each point's rows
+// against those of a point differing only there), given every point's rows; run_study sets
+// StudyResult::no_op_axes with it when it has them all.
+std::vector<NoOpAxis> find_no_op_axes(const StudySpec& spec, const StudyResult& result);
 
 }  // namespace bitsim::study

@@ -13,7 +13,7 @@ namespace bitsim::study {
 namespace {
 
 constexpr std::string_view kHeader =
-    "point,hardware,workload,axis_values,avg_bits,solver,plan,rate_bits,output_error,inference_rate_per_s,"
+    "point,hardware,workload,batch,axis_values,avg_bits,solver,plan,rate_bits,output_error,inference_rate_per_s,"
     "speedup_vs_equal,speedup_vs_native,hardware_cost,energy_per_image_j,area_mm2,compute_bound,dram_bound,"
     "decode_bound,proven_optimal,feasible,native_rate_per_s,choice,status\n";
 
@@ -91,7 +91,7 @@ void append_point_records(const StudyResult& result, std::size_t point, std::str
   auto it = std::back_inserter(out);
   for (std::size_t i = point * per_point; i < (point + 1) * per_point; ++i) {
     const StudyRow& r = result.rows[i];
-    fmt::format_to(it, "{},{},{},", r.point, r.hardware, r.workload);
+    fmt::format_to(it, "{},{},{},{},", r.point, r.hardware, r.workload, r.batch);
     append_list(out, r.axis_value);
     fmt::format_to(it, ",{},{},", r.avg_bits, r.solver);
     if (result.row_plan[i] != kNoPlan) fmt::format_to(it, "{}", result.row_plan[i]);
@@ -145,6 +145,7 @@ RestoredPoints restore_point_records(StudyResult& result, std::string_view text,
     r.point = point;
     r.hardware = rd.number<std::size_t>("hardware");
     r.workload = rd.number<std::size_t>("workload");
+    r.batch = rd.number<int>("batch");
     r.axis_value = rd.list<std::size_t>("axis_values");
     r.avg_bits = rd.number<double>("avg_bits");
     r.solver = std::string(rd.field("solver"));

@@ -18,6 +18,7 @@ namespace bitsim::study {
 namespace {
 
 constexpr std::size_t kMaxAxisValues = 100000;
+constexpr std::int64_t kMaxBatch = 1000000;  // as simulate --batch
 // Limits of a whole study (README "Study files"), checked before anything runs.
 constexpr std::size_t kMaxPointBudgets = 10'000'000;  // points x budgets
 // A study keeps its rows for its outputs: 10 KiB per point measured on codesign.yaml (README
@@ -25,16 +26,16 @@ constexpr std::size_t kMaxPointBudgets = 10'000'000;  // points x budgets
 constexpr std::size_t kBytesPerRow = 1024;
 constexpr std::size_t kMaxStudyBytes = std::size_t{4} << 30;
 
-// hardware x workloads x the size of every axis; empty when the product does not fit in size_t.
+// hardware x workloads x batches x the size of every axis; empty when the product does not fit in size_t.
 std::optional<std::size_t> point_count(const StudySpec& s) {
-  std::optional<std::size_t> n = checked_mul(s.hardware.size(), s.workloads.size());
+  std::optional<std::size_t> n = checked_mul(checked_mul(s.hardware.size(), s.workloads.size()), s.batches.size());
   for (const StudyAxis& a : s.vary) n = checked_mul(n, a.values.size());
   return n;
 }
 
 // The factors of point_count, for messages: "1 x 1 x 65536 x 65536".
 std::string point_factors(const StudySpec& s) {
-  std::vector<std::size_t> f{s.hardware.size(), s.workloads.size()};
+  std::vector<std::size_t> f{s.hardware.size(), s.workloads.size(), s.batches.size()};
   for (const StudyAxis& a : s.vary) f.push_back(a.values.size());
   return fmt::format("{}", fmt::join(f, " x "));
 }
@@ -53,7 +54,7 @@ void check_study_size(const StudySpec& s, const SourceLocation& at) {
   const std::optional<std::size_t> runs = checked_mul(points, budgets);
   if (!runs || *runs > kMaxPointBudgets)
     throw InputError(at,
-                     fmt::format("the study has {} points ({}: hardware x workloads x varied values) x {} "
+                     fmt::format("the study has {} points ({}: hardware x workloads x batches x varied values) x {} "
                                  "budgets: more than 10 million",
                                  points ? fmt::format("{}", *points) : "more than 2^64", point_factors(s), budgets));
   const std::size_t rows = *runs * solvers_per_budget(s);  // <= 10 million x a handful of solvers
@@ -221,6 +222,27 @@ std::vector<StudyAxis> read_vary(const yaml::Reader& r, const YAML::Node& vary) 
   return out;
 }
 
+// Images per batch: a number or a list of them, without repeats.
+std::vector<int> read_batches(const yaml::Reader& r, const YAML::Node& node) {
+  std::vector<int> out;
+  auto add = [&](const YAML::Node& n, const std::string& key) {
+    const auto v = r.integer(n, key, 1, kMaxBatch);
+    if (!v) return;
+    if (std::find(out.begin(), out.end(), *v) != out.end())
+      r.diag.error(yaml::where(r.file, n), fmt::format("{}: batch {} is listed twice", key, *v));
+    else
+      out.push_back(static_cast<int>(*v));
+  };
+  if (node.IsSequence()) {
+    if (node.size() == 0)
+      r.diag.expected(yaml::where(r.file, node), "batch", "at least one batch size", "an empty list");
+    for (std::size_t i = 0; i < node.size(); ++i) add(node[i], fmt::format("batch[{}]", i));
+  } else {
+    add(node, "batch");
+  }
+  return out.empty() ? std::vector<int>{1} : out;
+}
+
 void read_cost(const yaml::Reader& r, const YAML::Node& cost, CostWeights& out) {
   if (!r.require_map(cost, "cost")) return;
   r.reject_unknown_keys(cost, "cost", {"pe", "sram_kib", "dram_gb_per_s", "decoder_lane"});
@@ -290,7 +312,7 @@ StudySpec load_study_spec(const std::string& path) {
       s.rate = *alloc::kRateKindNames.find(*v);
   s.avg_bits = read_avg_bits(r, root);
   s.solvers = read_solvers(r, root);
-  if (root["batch"]) s.batch = static_cast<int>(r.integer(root["batch"], "batch", 1, 1000000).value_or(1));
+  if (root["batch"]) s.batches = read_batches(r, root["batch"]);
   if (root["vary"]) s.vary = read_vary(r, root["vary"]);
   if (root["cost"]) read_cost(r, root["cost"], s.cost);
   if (root["objectives"]) s.objectives = read_objectives(r, root["objectives"]);
@@ -323,7 +345,11 @@ std::string study_spec_yaml(const StudySpec& spec, const std::string& comment) {
   e << YAML::Key << "solvers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const alloc::SolverInfo* s : spec.solvers) e << std::string(s->name);
   e << YAML::EndSeq;
-  e << YAML::Key << "batch" << YAML::Value << spec.batch;
+  e << YAML::Key << "batch" << YAML::Value;
+  if (spec.batches.size() == 1)
+    e << spec.batches.front();
+  else
+    e << YAML::Flow << spec.batches;
   if (!spec.vary.empty()) {
     e << YAML::Key << "vary" << YAML::Value << YAML::BeginMap;
     for (const StudyAxis& a : spec.vary) {

@@ -8,7 +8,7 @@
 //   rate: coded                      # fixed | entropy | coded (modelled curves)
 //   avg_bits: [2, 4]
 //   solvers: [lagrangian]            # `equal` is always run: it is the baseline of speedup_vs_equal
-//   batch: 1
+//   batch: 1                         # or a list: every point at each batch
 //   vary:                            # the cross product of every axis
 //     dram.bandwidth: ["1 GB/s", "2 GB/s", "4 GB/s"]
 //     array.rows: {from: 64, to: 256, step: 64}
@@ -62,14 +62,14 @@ struct StudySpec {
   alloc::RateKind rate = alloc::RateKind::Coded;  // of modelled curves
   std::vector<double> avg_bits;
   std::vector<const alloc::SolverInfo*> solvers;  // as listed, without repeats (equal is always run too)
-  int batch = 1;
+  std::vector<int> batches = {1};                 // images per batch; each point is run at each (key `batch`)
   std::vector<StudyAxis> vary;
   CostWeights cost;
   // Energy and area per image replace the cost proxy by default; `[inference_rate, output_error,
   // hardware_cost]` is the front before energy and area.
   std::vector<Objective> objectives = {Objective::InferenceRate, Objective::OutputError, Objective::Energy,
                                        Objective::Area};
-  // hardware x workloads x product of axis sizes; load_study_spec guarantees it fits (a spec built
+  // hardware x workloads x batches x product of axis sizes; load_study_spec guarantees it fits (a spec built
   // otherwise whose count overflows is a broken invariant).
   std::size_t points() const;
 };

@@ -2,10 +2,13 @@
 #include "sim/base/units.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <span>
+#include <vector>
 
 #include "sim/base/text.h"
 
@@ -84,8 +87,12 @@ std::optional<double> parse_quantity(std::string_view text, Dimension dim) {
 
 std::string format_quantity(double value, Dimension dim) {
   // The largest unit of each family (decimal, binary) that keeps the number >= 1; of the two
-  // texts, the shorter wins, so 4 MiB prints as "4 MiB" and 13 GB/s as "13 GB/s".
+  // texts, the shorter wins, so 4 MiB prints as "4 MiB" and 13 GB/s as "13 GB/s". The text must
+  // read back to exactly `value` (a resolved config written out reads back equal): if neither
+  // does, the shortest that does at 6 significant digits in any unit ("0.03 pJ", not
+  // "29.999999999999996 fJ"), then with more digits, else the base unit's round-trip text.
   return with_units(dim, [&](std::span<const Unit> units) {
+    std::vector<const Unit*> picks;
     std::string best;
     for (const bool binary : {false, true}) {
       const Unit* pick = nullptr;
@@ -94,10 +101,31 @@ std::string format_quantity(double value, Dimension dim) {
         if (pick == nullptr || (u.scale <= value && (pick->scale > value || u.scale > pick->scale))) pick = &u;
       }
       if (pick == nullptr) continue;
+      picks.push_back(pick);
       std::string text = fmt::format("{:.6g} {}", value / pick->scale, pick->name);
       if (best.empty() || text.size() < best.size()) best = std::move(text);
     }
-    return best;
+    // (Subnormal values, far below any hardware's, only appear in messages: 6 digits will do.)
+    if (!(std::isfinite(value) && value >= std::numeric_limits<double>::min()) || parse_quantity(best, dim) == value)
+      return best;
+    // Plain numbers before exponents, then shorter texts; the picked units before the others.
+    auto better = [](const std::string& a, const std::string& b) {
+      const bool ea = a.find('e') != std::string::npos, eb = b.find('e') != std::string::npos;
+      return ea != eb ? !ea : a.size() < b.size();
+    };
+    std::vector<const Unit*> all;
+    for (const Unit& u : units) all.push_back(&u);
+    for (int digits = 6; digits <= 17; ++digits)
+      for (const auto* candidates : {&picks, &all}) {
+        std::string exact;
+        for (const Unit* u : *candidates) {
+          std::string text = fmt::format("{:.{}g} {}", value / u->scale, digits, u->name);
+          if (parse_quantity(text, dim) == value && (exact.empty() || better(text, exact))) exact = std::move(text);
+        }
+        if (!exact.empty()) return exact;
+      }
+    const auto base = std::find_if(units.begin(), units.end(), [](const Unit& u) { return u.scale == 1.0; });
+    return base == units.end() ? best : fmt::format("{} {}", value, base->name);
   });
 }
 

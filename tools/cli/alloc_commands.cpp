@@ -1,5 +1,6 @@
 // Commands on the bits side: curves, allocate, compare, list solvers.
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -196,7 +197,7 @@ void write_allocate_report(const OutputDir& dir, const std::string& summary, con
   s.heading = "Plan";
   s.paragraphs = {summary};
   s.images = {"bits.svg", "time.svg"};
-  s.tables = {&layers, &choices};
+  s.tables = {{"", &layers, 2000, "layers.csv"}, {"", &choices, 2000, ""}};
   s.links = {"plan.yaml", "layers.csv"};
   dir.write("index.html", html_report("bitsim allocate", {s}));
 }
@@ -271,7 +272,9 @@ int run_allocate(const AllocateArgs& a) {
   if (!a.hw_path.empty() && !net) throw InputError({}, "--hw needs --workload (the network to simulate)");
   if (!a.out_path.empty() && !net) throw InputError({}, "--out needs --workload (a plan names the workload's tensors)");
   std::optional<sim::HardwareConfig> hw;
-  if (!a.hw_path.empty()) hw = sim::load_hardware_config(a.hw_path);
+  if (!a.hw_settings.empty() && a.hw_path.empty())
+    throw InputError({}, "--set needs --hw (it overrides its parameters)");
+  if (!a.hw_path.empty()) hw = load_hardware(a.hw_path, a.hw_settings);
   std::optional<sim::AnalyticalModel> model;
   if (hw) model.emplace(*net, *hw, a.batch);
   // With a real model, both data sets are read before the curves are measured: a wrong one fails now.
@@ -324,36 +327,58 @@ int run_allocate(const AllocateArgs& a) {
 
 namespace {
 
-// The report of `compare --report`: the table, images/s per solver as bars, index.html.
-void write_compare_report(const OutputDir& dir, const std::string& header, const Table& t, bool table3) {
+// The report of `compare --report`: the table, images/s per solver as bars on a linear axis, one
+// panel per hardware config (their rates differ by orders of magnitude), with seed 004's Table 3
+// figures as outlined bars beside bitsim's equal and lagrangian, and index.html.
+void write_compare_report(const OutputDir& dir, const std::string& header, const study::Comparison& c, const Table& t) {
   std::ostringstream csv;
   t.write_csv(csv);
   dir.write("compare.csv", csv.str());
-  // images/s per row label, one bar per solver.
-  Bars bars;
-  std::map<std::string, std::size_t> series_of;
-  const std::size_t off = table3 ? 2 : 0;
-  for (const auto& row : t.rows()) {
-    std::string label = format_cell_text(row[off]) + " bits";
-    if (table3) label = fmt::format("{} {} {}", std::get<std::string>(row[0]), std::get<std::string>(row[1]), label);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::string> solvers;  // in row order: one style per solver
+  for (const study::StudyRow& row : c.result.rows)
+    if (std::find(solvers.begin(), solvers.end(), row.solver) == solvers.end()) solvers.push_back(row.solver);
+  std::vector<Bars> panels;
+  std::map<std::size_t, std::size_t> panel_of;  // hardware index -> panel
+  for (const study::StudyRow& row : c.result.rows) {
+    if (!c.equal_listed && row.solver == equal_solver().name) continue;
+    auto [pit, fresh_panel] = panel_of.try_emplace(row.hardware, panels.size());
+    if (fresh_panel) {
+      panels.emplace_back();
+      panels.back().title = c.result.hardware[row.hardware].name;
+    }
+    Bars& bars = panels[pit->second];
+    const std::string& workload = c.result.networks[row.workload].name();
+    const std::string label =
+        c.table3 ? fmt::format("{}, {} bits", workload, row.avg_bits) : fmt::format("{} bits", row.avg_bits);
     if (bars.categories.empty() || bars.categories.back() != label) bars.categories.push_back(label);
-    const std::string solver = std::get<std::string>(row[off + 1]);
-    auto [it, fresh] = series_of.try_emplace(solver, bars.series.size());
-    if (fresh) bars.series.push_back({solver, {}, {}});
-    Series& s = bars.series[it->second];
-    s.y.resize(bars.categories.size(), std::numeric_limits<double>::quiet_NaN());
-    const Cell& rate = row[off + 5];
-    s.y.back() =
-        std::holds_alternative<double>(rate) ? std::get<double>(rate) : std::numeric_limits<double>::quiet_NaN();
+    const auto style = static_cast<int>(std::find(solvers.begin(), solvers.end(), row.solver) - solvers.begin());
+    const study::Table3Cell* paper =
+        c.table3 ? study::find_table3_cell(c.result.hardware[row.hardware].name, workload, row.avg_bits) : nullptr;
+    const bool equal = row.solver == equal_solver().name, ours = row.solver == lagrangian_solver().name;
+    auto put = [&](const std::string& name, bool hollow, double v) {
+      auto it = std::find_if(bars.series.begin(), bars.series.end(), [&](const Series& s) { return s.name == name; });
+      if (it == bars.series.end()) it = bars.series.insert(bars.series.end(), {name, {}, {}, style, hollow});
+      it->y.resize(bars.categories.size(), nan);
+      it->y.back() = v;
+    };
+    put(row.solver, false, row.feasible ? row.inference_rate_per_s : nan);
+    if (paper && (equal || ours))
+      put(equal ? "equal, seed 004" : "ours (lagrangian), seed 004", true,
+          equal ? paper->equal_rate_per_s : paper->ours_rate_per_s);
   }
-  dir.write("rates.svg", bar_chart({"Simulated images/s per solver", "", "images/s", false, table3}, bars));
+  dir.write("rates.svg",
+            bar_panels({c.table3 ? "Simulated images/s per solver, seed 004's Table 3 outlined beside bitsim's"
+                                 : "Simulated images/s per solver",
+                        "", "images/s", false, false},
+                       panels));
   ReportSection s;
-  s.heading = table3 ? "Seed 004 Table 3 and bitsim" : "Equal vs optimized allocation";
+  s.heading = c.table3 ? "Seed 004 Table 3 and bitsim" : "Equal vs optimized allocation";
   s.paragraphs = {header};
-  if (table3)
+  if (c.table3)
     for (const std::string& n : study::table3_note_lines()) s.paragraphs.emplace_back(n);
   s.images = {"rates.svg"};
-  s.tables = {&t};
+  s.tables = {{"", &t, 2000, "compare.csv"}};
   s.links = {"compare.csv"};
   dir.write("index.html", html_report("bitsim compare", {s}));
 }
@@ -376,10 +401,10 @@ int run_compare(const CompareArgs& a) {
   study::Comparison c;
   std::string header;
   if (a.table3) {
-    if (!a.source.workload_path.empty() || !a.hw_path.empty() || !a.source.curves_path.empty() ||
-        !a.source.model_path.empty())
+    if (!a.source.workload_path.empty() || !a.hw_path.empty() || !a.hw_settings.empty() ||
+        !a.source.curves_path.empty() || !a.source.model_path.empty())
       throw InputError({},
-                       "--table3 runs seed 004's four platform/model pairs: give no --hw, --workload, --curves "
+                       "--table3 runs seed 004's four platform/model pairs: give no --hw, --set, --workload, --curves "
                        "or --model");
     c = study::run_table3(spec, a.data_dir, parse_rate(a.source.rate));
     header = fmt::format("seed 004 Table 3 next to bitsim (analytical model, modelled curves, batch 1)\n{}\n",
@@ -389,7 +414,7 @@ int run_compare(const CompareArgs& a) {
     if (!net) throw InputError({}, "compare needs --workload (or --model), or --table3");
     if (a.hw_path.empty()) throw InputError({}, "compare needs --hw (or --table3)");
     study::StudyInputs inputs;
-    inputs.hardware.push_back(sim::load_hardware_config(a.hw_path));
+    inputs.hardware.push_back(load_hardware(a.hw_path, a.hw_settings));
     inputs.curves.push_back(load_source(a.source, net));
     inputs.networks.push_back(std::move(*net));
     c = study::run_compare(spec, std::move(inputs));
@@ -401,7 +426,7 @@ int run_compare(const CompareArgs& a) {
   }
   const Table t = study::comparison_table(c);
   if (report) {
-    write_compare_report(*report, header, t, a.table3);
+    write_compare_report(*report, header, c, t);
     std::cerr << fmt::format("wrote {}/compare.csv, rates.svg, index.html\n", a.report_dir);
   }
   switch (a.out.format()) {

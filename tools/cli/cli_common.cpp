@@ -99,6 +99,31 @@ bool same_path(const std::string& a, const std::string& b) {
   return !ec_a && !ec_b && ca == cb;
 }
 
+sim::HardwareConfig load_hardware(const std::string& hw_path, const std::vector<std::string>& settings) {
+  sim::HardwareConfig hw = sim::load_hardware_config(hw_path);
+  std::vector<sim::HardwareSetting> parsed;
+  parsed.reserve(settings.size());
+  for (const std::string& text : settings) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError({"--set", 0, 0}, fmt::format("expected key=value (a hardware parameter key, as in a study's "
+                                                    "vary, e.g. --set \"dram.bandwidth=8 GB/s\"), got '{}'",
+                                                    text));
+    parsed.push_back({text.substr(0, eq), text.substr(eq + 1), {fmt::format("--set '{}'", text), 0, 0}});
+  }
+  sim::set_hardware_parameters(hw, parsed);
+  return hw;
+}
+
+void add_set_option(CLI::App* cmd, std::vector<std::string>& settings) {
+  cmd->add_option(
+         "--set", settings,
+         "override a --hw parameter, repeatable: key=value with the keys and values of a study's vary (`bitsim "
+         "explain-config`), e.g. --set \"dram.bandwidth=8 GB/s\" --set array.rows=64")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 sim::WorkloadOptions workload_options(const std::string& input_shape, bool logits) {
   sim::WorkloadOptions options;
   options.logits = logits;

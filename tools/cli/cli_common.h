@@ -46,6 +46,13 @@ void write_new_file(const std::string& path, const std::string& text, bool force
 // Whether two paths name the same file, existing or not (`R/plan.yaml` and `./R/plan.yaml`).
 bool same_path(const std::string& a, const std::string& b);
 
+// --hw with its --set overrides: each "key=value" with the keys and value texts of a study's `vary`
+// (`bitsim explain-config`), applied together by sim::set_hardware_parameters. Errors name the flag
+// and the setting: "--set 'dram.bandwdth=8 GB/s': error: 'dram.bandwdth' is not a hardware parameter
+// (did you mean 'dram.bandwidth'?) ...".
+sim::HardwareConfig load_hardware(const std::string& hw_path, const std::vector<std::string>& settings);
+void add_set_option(CLI::App* cmd, std::vector<std::string>& settings);
+
 // --input-shape "C,H,W" (empty: none) -> workload options.
 sim::WorkloadOptions workload_options(const std::string& input_shape, bool logits = false);
 

@@ -13,6 +13,7 @@ namespace bitsim::tools {
 
 struct SimulateArgs {
   std::string hw_path, workload_path, workload_format = "auto", bits, plan_path;
+  std::vector<std::string> hw_settings;  // --set key=value
   std::string input_shape;
   int batch = 1;
   std::string engine{sim::engine_name(sim::Engine::Analytical)};
@@ -67,6 +68,7 @@ struct AllocateArgs {
   double avg_bits = -1;
   std::string solver;
   std::string hw_path;
+  std::vector<std::string> hw_settings;  // --set key=value
   int batch = 1;
   // Latency-aware allocation (alloc/solvers/latency_solver.h): one of these targets.
   double min_rate = -1;   // images/s: minimize error s.t. rate >= this
@@ -83,6 +85,7 @@ int run_allocate(const AllocateArgs& a);
 struct CompareArgs {
   CurveSource source;
   std::string hw_path;
+  std::vector<std::string> hw_settings;  // --set key=value
   std::string avg_bits = "2,4";
   std::string solvers;  // comma-separated; empty = all, and the latency-aware row
   int batch = 1;

@@ -36,11 +36,20 @@ class OutputDir {
   mutable std::vector<std::string> m_written;  // a record of what write() did, for the run state
 };
 
+// A table on the page: at most `max_rows` of its rows (the page stays small whatever the study's
+// size), and where rows are left out a line naming `full_file`, which holds them all.
+struct ReportTable {
+  std::string caption;  // plain text (escaped); may be empty
+  const Table* table = nullptr;
+  std::size_t max_rows = 200;
+  std::string full_file;  // e.g. "pareto.csv"
+};
+
 struct ReportSection {
   std::string heading;
   std::vector<std::string> paragraphs;  // plain text (escaped)
   std::vector<std::string> images;      // SVG files in the folder
-  std::vector<const Table*> tables;
+  std::vector<ReportTable> tables;
   std::vector<std::string> links;  // files in the folder (CSV, YAML)
 };
 

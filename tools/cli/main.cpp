@@ -55,6 +55,7 @@ Command simulate_command(CLI::App& app) {
   SimulateArgs& sim_args = *a;
   auto* simulate = app.add_subcommand("simulate", "per-layer time, traffic and bottleneck of one bit plan");
   simulate->add_option("--hw", sim_args.hw_path, "hardware config (.yaml, or SCALE-Sim .cfg)")->required();
+  add_set_option(simulate, sim_args.hw_settings);
   simulate->add_option("--workload", sim_args.workload_path, "network (.yaml, or SCALE-Sim topology .csv)")->required();
   simulate->add_option("--workload-format", sim_args.workload_format, "auto, yaml, scalesim, scalesim-gemm or onnx");
   simulate->add_option("--input-shape", sim_args.input_shape, "C,H,W of an ONNX model with symbolic dimensions");
@@ -117,6 +118,7 @@ Command allocate_command(CLI::App& app) {
       ->excludes(budget);
   allocate->add_option("--solver", alloc_args.solver, "see `bitsim list solvers` (latency targets: 'latency')");
   allocate->add_option("--hw", alloc_args.hw_path, "hardware config: simulate the plan");
+  add_set_option(allocate, alloc_args.hw_settings);
   allocate->add_option("--batch", alloc_args.batch, "images per batch")->check(CLI::Range(1, 1000000));
   auto* min_rate =
       allocate->add_option("--min-rate", alloc_args.min_rate, "latency-aware: least error at >= R images/s")
@@ -150,6 +152,7 @@ Command compare_command(CLI::App& app) {
   auto* compare = app.add_subcommand("compare", "equal vs each solver at each budget: size, error, images/s");
   add_curve_source(compare, compare_args.source, false);
   compare->add_option("--hw", compare_args.hw_path, "hardware config");
+  add_set_option(compare, compare_args.hw_settings);
   compare->add_flag("--table3", compare_args.table3,
                     "seed 004 Table 3: TPU/Eyeriss x ResNet-50/MobileNet-v1 next to the paper's figures");
   compare_args.data_dir = BITSIM_SOURCE_DIR;

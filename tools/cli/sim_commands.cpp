@@ -18,7 +18,7 @@ namespace bitsim::tools {
 using namespace bitsim::sim;
 
 int run_simulate(const SimulateArgs& a) {
-  const HardwareConfig hw = load_hardware_config(a.hw_path);
+  const HardwareConfig hw = load_hardware(a.hw_path, a.hw_settings);
   const Network net = load_workload(a.workload_path, a.workload_format, workload_options(a.input_shape));
   const BitPlan plan =
       !a.plan_path.empty() ? load_bit_plan(a.plan_path, net) : parse_bits(a.bits.empty() ? "native" : a.bits, net, hw);

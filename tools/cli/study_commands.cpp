@@ -11,15 +11,17 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "alloc/plan_score.h"
 #include "alloc/study/study.h"
 #include "sim/bit_plan.h"
+#include "sim/hw_config.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/html_report.h"
+#include "tools/cli/study_report.h"
 #include "tools/cli/study_run.h"
-#include "tools/cli/svg.h"
 
 namespace bitsim::tools {
 
@@ -27,16 +29,6 @@ using namespace bitsim::alloc;
 using namespace bitsim::study;
 
 namespace {
-
-// "4 GB/s" -> (4, "GB/s"); nothing when the text does not start with a number.
-std::optional<std::pair<double, std::string>> leading_number(const std::string& text) {
-  double v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc()) return std::nullopt;
-  std::string unit(end, text.data() + text.size());
-  unit.erase(0, unit.find_first_not_of(' '));
-  return std::pair(v, unit);
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -50,21 +42,17 @@ struct StudyRun {
   StudyResult result;
 };
 
-// The resolved base configs (every parameter, defaults included), for the report.
-Table configs_table(const StudyRun& r) {
-  std::vector<std::string> cols = {"parameter"};
-  const std::vector<sim::HardwareConfig>& bases = r.result.hardware;
-  for (const sim::HardwareConfig& hw : bases) cols.push_back(hw.name + " (" + hw.source + ")");
-  Table t(cols);
-  if (bases.empty()) return t;
-  const auto first = sim::describe_config(bases.front());
-  for (std::size_t i = 0; i < first.size(); ++i) {
-    std::vector<Cell> row = {first[i].first};
-    for (const auto& hw : bases) row.emplace_back(sim::describe_config(hw)[i].second);
-    t.add_row(std::move(row));
-  }
-  return t;
+// The no-op axes, for the report.
+std::vector<std::string> warning_paragraphs(const StudyRun& r) {
+  std::vector<std::string> out;
+  out.reserve(r.result.no_op_axes.size());
+  for (const NoOpAxis& w : r.result.no_op_axes) out.push_back("Warning: " + w.text + ".");
+  return out;
 }
+
+// The files of the K-th front point, relative to the output folder.
+std::string front_plan_file(std::size_t k) { return fmt::format("plans/pareto-{}.yaml", k); }
+std::string front_hw_file(std::size_t k) { return fmt::format("plans/pareto-{}.hw.yaml", k); }
 
 // A varied parameter as a column: a hardware parameter by its data column (a number in base units,
 // sim::parameter_column), read back from the point's resolved config.
@@ -89,7 +77,8 @@ std::vector<RowColumn> row_columns(const StudyRun& r, const std::vector<bool>* f
   };
   std::vector<RowColumn> cols = {
       {"hardware", [&res](const StudyRow& row) { return Cell(res.configs[row.point].name); }},
-      {"workload", [&res](const StudyRow& row) { return Cell(res.networks[row.workload].name()); }}};
+      {"workload", [&res](const StudyRow& row) { return Cell(res.networks[row.workload].name()); }},
+      {"batch", [](const StudyRow& row) { return Cell(static_cast<std::int64_t>(row.batch)); }}};
   for (std::size_t a = 0; a < r.spec.vary.size(); ++a) {
     const study::StudyAxis& axis = r.spec.vary[a];
     if (is_hardware_key(axis.key))
@@ -122,6 +111,21 @@ std::vector<RowColumn> row_columns(const StudyRun& r, const std::vector<bool>* f
                       return Cell(
                           std::string((*front)[static_cast<std::size_t>(&row - res.rows.data())] ? "yes" : "no"));
                     }});
+    cols.push_back(
+        {"pareto_group", [&res](const StudyRow& row) { return Cell(front_group_name(res, front_group(row))); }});
+    // The front rows' files: K of plans/pareto-K.* numbers the front rows in row order.
+    auto k_of = std::make_shared<std::vector<std::size_t>>(res.rows.size(), 0);
+    for (std::size_t i = 0, k = 0; i < res.rows.size(); ++i)
+      if ((*front)[i]) (*k_of)[i] = k++;
+    using FileName = std::string (*)(std::size_t);
+    for (const std::pair<const char*, FileName>& column :
+         {std::pair<const char*, FileName>{"plan_file", &front_plan_file}, {"hw_file", &front_hw_file}}) {
+      const FileName file = column.second;
+      cols.push_back({column.first, [&res, front, k_of, file](const StudyRow& row) {
+                        const auto i = static_cast<std::size_t>(&row - res.rows.data());
+                        return (*front)[i] ? Cell(file((*k_of)[i])) : missing();
+                      }});
+    }
   }
   cols.push_back({"status", [](const StudyRow& row) { return Cell(row.feasible ? std::string("ok") : row.status); }});
   return cols;
@@ -144,6 +148,11 @@ Table rows_table(const StudyRun& r, const std::vector<bool>* front, bool front_o
 }
 
 // The inputs next to the outputs, and a study.yaml that names them: the folder reruns itself.
+// Where workload w is copied in the output folder.
+std::string workload_copy(const study::StudySpec& spec, std::size_t w) {
+  return fmt::format("inputs/workload-{}{}", w, std::filesystem::path(spec.workloads.at(w)).extension().string());
+}
+
 std::vector<StudyInputFile> input_files(const StudyRun& r) {
   std::vector<StudyInputFile> files;
   study::StudySpec copy = r.spec;  // the same study, naming the copies
@@ -154,9 +163,7 @@ std::vector<StudyInputFile> input_files(const StudyRun& r) {
   for (std::size_t h = 0; h < copy.hardware.size(); ++h)
     add(copy.hardware[h],
         fmt::format("inputs/hardware-{}{}", h, std::filesystem::path(copy.hardware[h]).extension().string()));
-  for (std::size_t w = 0; w < copy.workloads.size(); ++w)
-    add(copy.workloads[w],
-        fmt::format("inputs/workload-{}{}", w, std::filesystem::path(copy.workloads[w]).extension().string()));
+  for (std::size_t w = 0; w < copy.workloads.size(); ++w) add(copy.workloads[w], workload_copy(r.spec, w));
   if (!copy.curves_path.empty()) add(copy.curves_path, "inputs/curves.csv");
   files.insert(
       files.begin(),
@@ -169,64 +176,6 @@ std::vector<std::string> input_names(const StudyRun& r) {
   std::vector<std::string> names;
   for (const StudyInputFile& f : input_files(r)) names.push_back(f.name);
   return names;
-}
-
-// x of a row for plots: the first varied parameter's number (or its index), else the budget.
-struct XAxis {
-  std::string label;
-  bool log = false;
-  std::vector<double> of_value;  // per value of axis 0
-};
-
-XAxis x_axis(const study::StudySpec& spec) {
-  XAxis x;
-  if (spec.vary.empty()) {
-    x.label = "average bits per value";
-    return x;
-  }
-  const study::StudyAxis& a = spec.vary.front();
-  std::string unit;
-  bool numeric = true;
-  for (const std::string& v : a.values) {
-    const auto n = leading_number(v);
-    if (!n) {
-      numeric = false;
-      break;
-    }
-    unit = n->second;
-    x.of_value.push_back(n->first);
-  }
-  if (!numeric) {
-    x.of_value.clear();
-    for (std::size_t i = 0; i < a.values.size(); ++i) x.of_value.push_back(static_cast<double>(i));
-    x.label = a.key + " (value index)";
-    return x;
-  }
-  x.label = unit.empty() ? a.key : fmt::format("{} ({})", a.key, unit);
-  const auto [lo, hi] = std::minmax_element(x.of_value.begin(), x.of_value.end());
-  x.log = *lo > 0 && *hi / *lo >= 16;
-  return x;
-}
-
-// One series per (hardware, workload, budget, solver, other axes); y picked from the row.
-std::vector<Series> series_by(const StudyRun& r, const XAxis& x, bool include_equal, double (*y)(const StudyRow&)) {
-  std::map<std::string, std::size_t> index;
-  std::vector<Series> out;
-  for (const StudyRow& row : r.result.rows) {
-    if (!row.feasible || (!include_equal && row.solver == equal_solver().name)) continue;
-    std::string name = fmt::format("{} {} {}b {}", r.result.configs[row.point].name,
-                                   r.result.networks[row.workload].name(), row.avg_bits, row.solver);
-    for (std::size_t a = 1; a < r.spec.vary.size(); ++a)
-      name += fmt::format(" {}={}", r.spec.vary[a].key, r.spec.vary[a].values[row.axis_value[a]]);
-    if (r.spec.vary.empty())
-      name =
-          fmt::format("{} {} {}", r.result.configs[row.point].name, r.result.networks[row.workload].name(), row.solver);
-    auto [it, fresh] = index.try_emplace(name, out.size());
-    if (fresh) out.push_back({name, {}, {}});
-    out[it->second].x.push_back(r.spec.vary.empty() ? row.avg_bits : x.of_value[row.axis_value[0]]);
-    out[it->second].y.push_back(y(row));
-  }
-  return out;
 }
 
 std::string csv_text(const Table& t) {
@@ -259,37 +208,22 @@ int run_sweep(const StudyArgs& a) {
   StudyRun r;
   r.spec = study::load_study_spec(a.spec_path);
   // Before the work: nothing the user wrote is replaced without --force.
-  StudyRunner runner(a, study_command(r, "sweep", {"sweep.csv", "speedup.svg", "rate.svg", "index.html"}));
+  std::vector<std::string> outputs = study_report_files(r.spec, StudyKind::Sweep);
+  outputs.emplace_back("sweep.csv");
+  StudyRunner runner(a, study_command(r, "sweep", std::move(outputs)));
   if (const auto code = runner.run(r.spec, r.result)) return *code;
   const Table t = rows_table(r, nullptr, false);
   if (OutputDir* out = runner.out()) {
-    const XAxis x = x_axis(r.spec);
     out->write("sweep.csv", csv_text(t));
-    out->write("speedup.svg",
-               line_chart({"Speedup of each solver over equal allocation (same average bits)", x.label,
-                           "speedup vs equal (images/s ratio)", x.log, false},
-                          series_by(r, x, false, [](const StudyRow& row) { return row.speedup_vs_equal; })));
-    out->write("rate.svg",
-               line_chart({"Simulated inference rate", x.label, "images/s", x.log, true},
-                          series_by(r, x, true, [](const StudyRow& row) { return row.inference_rate_per_s; })));
-    ReportSection s;
-    s.heading = "Sweep";
-    s.paragraphs = {
-        fmt::format("Study {} ({} points, {} rows). Rerun: bitsim sweep {}/study.yaml", a.spec_path, r.spec.points(),
-                    r.result.rows.size(), a.out_dir),
-        "predicted_distortion is the predicted output error (sum of the per-tensor curve distortions, seed 004 "
-        "eq. 4); images/s come from the analytical model."};
-    s.images = {"speedup.svg", "rate.svg"};
-    const Table configs = configs_table(r);
-    s.tables = {&t, &configs};
-    s.paragraphs.emplace_back(
-        "Below the results: the base hardware configs as resolved (every parameter); the "
-        "varied parameters replace theirs at each point.");
-    s.links = input_names(r);
-    s.links.insert(s.links.begin(), "sweep.csv");
-    out->write("index.html", html_report("bitsim sweep", {s}));
+    StudyReportInfo info;
+    info.spec_path = a.spec_path;
+    info.out_dir = a.out_dir;
+    info.rows_csv = "sweep.csv";
+    info.paragraphs = warning_paragraphs(r);
+    info.links = input_names(r);
+    write_study_report(*out, r.spec, r.result, nullptr, info);
     runner.finish();
-    std::cerr << fmt::format("wrote {}/sweep.csv, speedup.svg, rate.svg, index.html and the inputs\n", a.out_dir);
+    std::cerr << fmt::format("wrote {}/sweep.csv, the summaries and plots, index.html and the inputs\n", a.out_dir);
   }
   print_rows(t, a.out.format());
   return 0;
@@ -297,27 +231,23 @@ int run_sweep(const StudyArgs& a) {
 
 namespace {
 
-// images/s against x per row, one series per budget, and the Pareto front as its own series.
-std::vector<Series> pareto_scatter(const StudyRun& r, const std::vector<bool>& front, double (*x)(const StudyRow&)) {
-  std::map<double, Series> by_bits;
-  Series f{"Pareto front", {}, {}};
+// The front groups and their sizes, for the report.
+std::string front_groups_text(const StudyRun& r, const std::vector<bool>& front) {
+  std::map<FrontGroup, std::pair<std::size_t, std::size_t>> count;  // (front rows, rows)
   for (std::size_t i = 0; i < r.result.rows.size(); ++i) {
-    const StudyRow& row = r.result.rows[i];
-    if (!row.feasible) continue;
-    Series& s = by_bits[row.avg_bits];
-    s.name = fmt::format("{} bits/value", row.avg_bits);
-    s.x.push_back(x(row));
-    s.y.push_back(row.inference_rate_per_s);
-    if (front[i]) {
-      f.x.push_back(x(row));
-      f.y.push_back(row.inference_rate_per_s);
-    }
+    auto& [on, all] = count[front_group(r.result.rows[i])];
+    on += front[i] ? 1U : 0U;
+    ++all;
   }
-  std::vector<Series> v;
-  v.reserve(by_bits.size() + 1);
-  for (auto& [bits, s] : by_bits) v.push_back(std::move(s));
-  v.push_back(std::move(f));
-  return v;
+  std::vector<std::string> parts;
+  parts.reserve(count.size());
+  for (const auto& [g, n] : count)
+    parts.push_back(fmt::format("{}: {} of {} rows", front_group_name(r.result, g), n.first, n.second));
+  return fmt::format(
+      "Fronts are computed per group of comparable rows, the same workload at the same batch (column "
+      "pareto_group): images/s and error of different networks measure different things, and images/s "
+      "at a larger batch buys throughput with latency. On the front: {}.",
+      fmt::join(parts, "; "));
 }
 
 // The spec's objectives, e.g. "inference_rate, output_error, energy, area".
@@ -328,19 +258,34 @@ std::string objectives_text(const study::StudySpec& spec) {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-// plans/pareto-K.yaml: the K-th front row's plan, headed by where it stands.
+// Where the K-th front row stands: "equal at 4 bits/value on tpu, resnet50 at batch 1: dram.bandwidth=8 GB/s".
+std::string front_point_line(const StudyRun& r, std::size_t row_index, std::size_t k) {
+  const StudyRow& row = r.result.rows[row_index];
+  std::string text =
+      fmt::format("Pareto point {} of {}: {} at {} bits/value on {}", k, front_group_name(r.result, front_group(row)),
+                  row.solver, row.avg_bits, r.result.configs[row.point].name);
+  for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
+    text += fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
+  return text;
+}
+
+// plans/pareto-K.yaml: the K-th front row's plan, headed by where it stands and how to rerun it.
 std::string front_plan_text(const StudyRun& r, std::size_t row_index, std::size_t k) {
   const StudyRow& row = r.result.rows[row_index];
   const sim::HardwareConfig& hw = r.result.configs[row.point];
   const sim::Network& net = r.result.networks[row.workload];
   const RateDistortionCurves& curves = row_curves(r.result, row_index);
   std::ostringstream text;
-  text << fmt::format("# Pareto point {}: {} at {} bits/value on {}:", k, row.solver, row.avg_bits, hw.name);
-  for (std::size_t ax = 0; ax < r.spec.vary.size(); ++ax)
-    text << fmt::format(" {}={}", r.spec.vary[ax].key, r.spec.vary[ax].values[row.axis_value[ax]]);
+  text << "# " << front_point_line(r, row_index, k) << '\n';
   text << fmt::format(
-      "\n# {:.6g} images/s, predicted error {:.6g}, {:.6g} J per image, {:.6g} mm2, hardware cost {:.6g}\n",
+      "# {:.6g} images/s, predicted error {:.6g}, {:.6g} J per image, {:.6g} mm2, hardware cost {:.6g}\n",
       row.inference_rate_per_s, row.output_error, row.energy_per_image_j, row.area_mm2, row.cost);
+  const std::string workload_file = workload_copy(r.spec, row.workload);
+  text << fmt::format("# rerun in the output folder: bitsim simulate --hw {} --plan {} --workload {} --batch {}{}\n",
+                      front_hw_file(k), front_plan_file(k), workload_file, row.batch,
+                      r.spec.input_shape ? fmt::format(" --input-shape {},{},{}", r.spec.input_shape->channels,
+                                                       r.spec.input_shape->height, r.spec.input_shape->width)
+                                         : "");
   sim::write_bit_plan(text, net,
                       to_bit_plan(net, curves, row_allocation(r.result, row_index), static_cast<int>(hw.native_bits),
                                   fmt::format("{} at {} bits", row.solver, row.avg_bits)));
@@ -353,45 +298,40 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
   for (std::size_t i = 0; i < front.size(); ++i)
     if (front[i]) front_rows.push_back(i);
   std::vector<std::string> plan_files;
-  for (std::size_t k = 0; k < front_rows.size(); ++k) plan_files.push_back(fmt::format("plans/pareto-{}.yaml", k));
+  for (std::size_t k = 0; k < front_rows.size(); ++k) {
+    plan_files.push_back(front_plan_file(k));
+    plan_files.push_back(front_hw_file(k));
+  }
   out.check(plan_files);
   out.write("codesign.csv", csv_text(all));
   out.write("pareto.csv", csv_text(best));
-  out.write("pareto-energy.svg",
-            scatter_chart({"Co-design: images/s vs energy per image (front: the study's objectives)",
-                           "energy per image (J)", "images/s", true, false},
-                          pareto_scatter(r, front, [](const StudyRow& row) { return row.energy_per_image_j; })));
-  out.write("pareto-area.svg",
-            scatter_chart({"Co-design: images/s vs chip area (front: the study's objectives)", "area (mm2)", "images/s",
-                           false, false},
-                          pareto_scatter(r, front, [](const StudyRow& row) { return row.area_mm2; })));
-  out.write("pareto-cost.svg", scatter_chart({"Co-design: images/s vs hardware cost (front: the study's objectives)",
-                                              "hardware cost (proxy)", "images/s", false, false},
-                                             pareto_scatter(r, front, [](const StudyRow& row) { return row.cost; })));
-  out.write("pareto-error.svg",
-            scatter_chart(
-                {"Co-design: images/s vs predicted output error", "predicted output error", "images/s", true, false},
-                pareto_scatter(r, front, [](const StudyRow& row) { return row.output_error; })));
-  for (std::size_t k = 0; k < front_rows.size(); ++k) out.write(plan_files[k], front_plan_text(r, front_rows[k], k));
+  for (std::size_t k = 0; k < front_rows.size(); ++k) {
+    out.write(front_plan_file(k), front_plan_text(r, front_rows[k], k));
+    const sim::HardwareConfig& hw = r.result.configs[r.result.rows[front_rows[k]].point];
+    out.write(front_hw_file(k), sim::hardware_yaml(hw, front_point_line(r, front_rows[k], k) +
+                                                           "; its hardware, every parameter resolved"));
+  }
   const study::CostWeights& c = r.spec.cost;
-  ReportSection s;
-  s.heading = "Pareto front";
-  s.paragraphs = {
-      fmt::format("Study {} ({} points, {} rows). Rerun: bitsim codesign {}/study.yaml", a.spec_path, r.spec.points(),
-                  r.result.rows.size(), a.out_dir),
+  StudyReportInfo info;
+  info.kind = StudyKind::Codesign;
+  info.spec_path = a.spec_path;
+  info.out_dir = a.out_dir;
+  info.rows_csv = "codesign.csv";
+  info.front = &best;
+  info.paragraphs = {
       fmt::format("Hardware cost proxy = {} x PEs + {} x KiB of SRAM + {} x GB/s of DRAM bandwidth + {} x decoder "
                   "lanes (weights from the study file).",
                   c.pe, c.sram_kib, c.dram_gb_per_s, c.decoder_lane),
-      fmt::format("A row is on the front when no other row is at least as good in every objective ({}: images/s "
-                  "higher, the others lower). Energy per image and area: sim/energy.h, with the configs' energy and "
-                  "area keys. Each front row's plan is in plans/.",
-                  objectives_text(r.spec))};
-  s.images = {"pareto-energy.svg", "pareto-area.svg", "pareto-error.svg", "pareto-cost.svg"};
-  const Table configs = configs_table(r);
-  s.tables = {&best, &configs};
-  s.links = {"codesign.csv", "pareto.csv"};
-  for (const std::string& n : input_names(r)) s.links.push_back(n);
-  out.write("index.html", html_report("bitsim codesign", {s}));
+      fmt::format("A row is on the front when no other row of its front group is at least as good in every "
+                  "objective ({}: images/s higher, the others lower). Energy per image and area: sim/energy.h, with "
+                  "the configs' energy and area keys. Each front row's plan is plans/pareto-K.yaml and its hardware, "
+                  "every parameter resolved, plans/pareto-K.hw.yaml (columns plan_file and hw_file).",
+                  objectives_text(r.spec)),
+      front_groups_text(r, front)};
+  for (std::string& w : warning_paragraphs(r)) info.paragraphs.push_back(std::move(w));
+  info.links = {"pareto.csv"};
+  for (const std::string& n : input_names(r)) info.links.push_back(n);
+  write_study_report(out, r.spec, r.result, &front, info);
 }
 
 }  // namespace
@@ -399,9 +339,10 @@ void write_codesign_report(const OutputDir& out, const StudyRun& r, const StudyA
 int run_codesign(const StudyArgs& a) {
   StudyRun r;
   r.spec = study::load_study_spec(a.spec_path);
-  StudyRunner runner(a, study_command(r, "codesign",
-                                      {"codesign.csv", "pareto.csv", "pareto-energy.svg", "pareto-area.svg",
-                                       "pareto-cost.svg", "pareto-error.svg", "index.html"}));
+  std::vector<std::string> outputs = study_report_files(r.spec, StudyKind::Codesign);
+  outputs.emplace_back("codesign.csv");
+  outputs.emplace_back("pareto.csv");
+  StudyRunner runner(a, study_command(r, "codesign", std::move(outputs)));
   if (const auto code = runner.run(r.spec, r.result)) return *code;
   const std::vector<bool> front = pareto_rows(r.result.rows, r.spec.objectives);
   const Table all = rows_table(r, &front, false);
@@ -409,8 +350,8 @@ int run_codesign(const StudyArgs& a) {
   if (OutputDir* out = runner.out()) {
     write_codesign_report(*out, r, a, all, best, front);
     runner.finish();
-    std::cerr << fmt::format("wrote {}/codesign.csv, pareto.csv, pareto-*.svg, plans/, index.html and the inputs\n",
-                             a.out_dir);
+    std::cerr << fmt::format(
+        "wrote {}/codesign.csv, pareto.csv, the summaries and plots, plans/, index.html and the inputs\n", a.out_dir);
   }
   print_rows(a.out.format() == Format::Text ? best : all, a.out.format());
   return 0;

@@ -518,6 +518,7 @@ std::optional<int> StudyRunner::run(const study::StudySpec& spec, study::StudyRe
       options.selected[p] = in_shard(p, m_shard, m_shards) ? 1 : 0;
   }
   options.stop = &g_stop;
+  options.warning = [](const std::string& text) { std::cerr << "warning: " << text << '\n'; };
   if (m_args.resume || !m_args.merge.empty()) options.restore = [this](study::StudyResult& r) { restore(r); };
   // Finished rows reach the rows file at most kFlushInterval after their point ends (one write per
   // point cost a tenth of a 10,000-point sweep's time); the rest when the run ends or stops.
@@ -551,6 +552,7 @@ std::optional<int> StudyRunner::run(const study::StudySpec& spec, study::StudyRe
                            m_restored             ? fmt::format("; {} points from the interrupted run", m_restored)
                            : m_args.merge.empty() ? std::string()
                                                   : fmt::format("; every point from {} shards", m_args.merge.size()));
+  for (const study::NoOpAxis& w : result.no_op_axes) std::cerr << "warning: " << w.text << '\n';
   if (done < expected) return stopped(result, expected);
   if (m_shard) {
     ::close(m_journal);
@@ -606,7 +608,10 @@ std::optional<int> StudyRunner::run_mpi(const study::StudySpec& spec, study::Stu
   for (std::size_t p = 0; p < points; ++p)
     options.selected[p] = p % static_cast<std::size_t>(size) == static_cast<std::size_t>(rank) ? 1 : 0;
   ProgressLine progress(0);
-  if (rank == 0) options.progress = [&](std::size_t done, std::size_t total) { progress(done, total); };
+  if (rank == 0) {
+    options.progress = [&](std::size_t done, std::size_t total) { progress(done, total); };
+    options.warning = [](const std::string& text) { std::cerr << "warning: " << text << '\n'; };
+  }
   // Every rank reaches the gather, a failed one with its error ("!message") instead of rows.
   std::string rows;
   std::exception_ptr error;
@@ -632,6 +637,8 @@ std::optional<int> StudyRunner::run_mpi(const study::StudySpec& spec, study::Stu
   std::cerr << fmt::format("study: {} points x {} plans = {} rows in {:.3g} s ({} MPI ranks x {} threads)\n", points,
                            result.rows_per_point(), result.rows.size(), seconds, size, m_args.threads);
   BITSIM_CHECK(count_done(result) == points);
+  result.no_op_axes = study::find_no_op_axes(spec, result);  // every rank's rows: as one process finds them
+  for (const study::NoOpAxis& w : result.no_op_axes) std::cerr << "warning: " << w.text << '\n';
   return std::nullopt;
 }
 

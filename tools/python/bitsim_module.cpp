@@ -700,19 +700,28 @@ PYBIND11_MODULE(bitsim, m) {
           "every parameter, resolved, as `simulate` echoes it: {'source': ..., 'array.rows': '256', ...}")
       .def("to_dict", &hardware_to_dict, "the resolved config as nested dicts, which hardware_from_dict() reads back")
       .def(
+          "to_yaml",
+          [](const HardwareConfig& hw, const std::string& comment) { return sim::hardware_yaml(hw, comment); },
+          "comment"_a = "written by bitsim",
+          "the resolved config as a bitsim YAML file's text, every parameter exact (as codesign's "
+          "plans/pareto-K.hw.yaml): load_hardware() of it gives an equal config")
+      .def(
           "with_params",
           [](const HardwareConfig& hw, const py::dict& params) {
             auto out = std::make_shared<HardwareConfig>(hw);
+            std::vector<sim::HardwareSetting> settings;  // applied together, as a study's vary and --set
             for (const auto& [k, v] : params) {
               const std::string key = py::str(k).cast<std::string>();
               const std::string value =
                   py::isinstance<py::bool_>(v) ? (v.cast<bool>() ? "true" : "false") : py::str(v).cast<std::string>();
-              sim::set_hardware_parameter(*out, key, value, {"<params>", 0, 0});
+              settings.push_back({key, value, {"<params>", 0, 0}});
             }
+            sim::set_hardware_parameters(*out, settings);
             return out;
           },
           "params"_a,
-          "A copy with parameters replaced, by key: {'dram.bandwidth': '4 GB/s'} (as study files vary them)")
+          "A copy with parameters replaced, by key: {'dram.bandwidth': '4 GB/s'} (as study files vary them and "
+          "`--set key=value` sets them; checked against each other once all are set)")
       .def(
           "__eq__",
           [](const HardwareConfig& a, HardwareConfig b) {

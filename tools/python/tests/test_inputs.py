@@ -103,6 +103,15 @@ def test_bad_file_gives_its_location(tmp_path):
         bitsim.load_hardware(str(bad))
 
 
+def test_to_yaml_reads_back_equal(tmp_path):
+    hw = bitsim.load_hardware(path("configs/tpu.yaml")).with_params({"dram.bandwidth": "1.2345678901 GB/s"})
+    text = hw.to_yaml("a point")
+    assert text.startswith("# a point\n") and "bandwidth: 1.2345678901 GB/s" in text
+    f = tmp_path / "hw.yaml"
+    f.write_text(text)
+    assert bitsim.load_hardware(str(f)) == hw
+
+
 def test_with_params():
     hw = bitsim.load_hardware(path("configs/tpu.yaml"))
     slow = hw.with_params({"dram.bandwidth": "1 GB/s", "decoder.lanes": 8})
@@ -112,6 +121,12 @@ def test_with_params():
         hw.with_params({"dram.bandwith": "1 GB/s"})
     keys = [p["key"] for p in bitsim.hardware_parameters()]
     assert "dram.bandwidth" in keys and "array.rows" in keys
+    # Applied together, then checked against each other (as a study's vary and --set): raising the
+    # 8 KiB SRAM energy above the 32 KiB one's old value is fine when both are raised.
+    dear = hw.with_params({"energy.sram_8kib": "30 pJ", "energy.sram_32kib": "60 pJ"})
+    assert dear.config["energy.sram_32kib"] == "60 pJ"
+    with pytest.raises(bitsim.Error, match="energy.sram_32kib: expected from energy.sram_8kib"):
+        hw.with_params({"energy.sram_8kib": "30 pJ"})
 
 
 def test_plan_arrays():
