@@ -479,8 +479,10 @@ std::vector<std::string> study_report_files(const StudySpec& spec, StudyKind kin
   return names;
 }
 
-void write_study_report(const OutputDir& out, const StudySpec& spec, const StudyResult& result,
-                        const std::vector<bool>* front, const StudyReportInfo& info) {
+namespace {
+
+void write_report(const OutputDir& out, const StudySpec& spec, const StudyResult& result,
+                  const std::vector<bool>* front, const StudyReportInfo& info) {
   const bool codesign = info.kind == StudyKind::Codesign;
   const char* command = codesign ? "codesign" : "sweep";
   std::vector<ReportSection> sections;
@@ -622,6 +624,29 @@ void write_study_report(const OutputDir& out, const StudySpec& spec, const Study
     sections.push_back(std::move(s));
   }
   out.write("index.html", html_report(fmt::format("bitsim {}", command), sections));
+}
+
+}  // namespace
+
+void write_study_report(const OutputDir& out, const StudySpec& spec, const StudyResult& result,
+                        const std::vector<bool>* front, const StudyReportInfo& info) {
+  if (spec.batches.size() <= 1) return write_report(out, spec, result, front, info);
+  // Images/s at different batches are different quantities (as the fronts say): the plots and
+  // summaries show the first batch, the CSVs every batch.
+  const int batch = spec.batches.front();
+  StudyResult shown = result;
+  shown.rows.clear();
+  std::vector<bool> shown_front;
+  for (std::size_t i = 0; i < result.rows.size(); ++i) {
+    if (result.rows[i].batch != batch) continue;
+    shown.rows.push_back(result.rows[i]);
+    if (front) shown_front.push_back((*front)[i]);
+  }
+  StudyReportInfo with_note = info;
+  with_note.paragraphs.push_back(fmt::format(
+      "The study has {} batch sizes ({}): the plots and summary tables show batch {} only; {} holds every batch.",
+      spec.batches.size(), fmt::join(spec.batches, ", "), batch, info.rows_csv));
+  write_report(out, spec, shown, front ? &shown_front : nullptr, with_note);
 }
 
 }  // namespace bitsim::tools
