@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -60,21 +59,38 @@ std::string unescape(std::string s) {
   return s;
 }
 
+// The text of attribute `name` in the tag that starts at `tag` (empty if the tag has none).
+std::string attribute(const std::string& svg, std::size_t tag, const std::string& name) {
+  const std::size_t end = svg.find('>', tag);
+  const std::size_t at = svg.find(" " + name + "=\"", tag);
+  if (at == std::string::npos || at > end) return {};
+  const std::size_t begin = at + name.size() + 3;
+  return svg.substr(begin, svg.find('"', begin) - begin);
+}
+
 double svg_width(const std::string& svg) {
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(svg, m, std::regex("<svg[^>]* width=\"([0-9.]+)\"")));
-  return m.empty() ? 0 : std::stod(m[1]);
+  const std::string width = attribute(svg, svg.find("<svg"), "width");
+  EXPECT_FALSE(width.empty()) << "no <svg width=...>";
+  return width.empty() ? 0 : std::stod(width);
+}
+
+// The legend: the text between <g class="legend"> and its </g>.
+std::string legend_of(const std::string& svg) {
+  const std::size_t begin = svg.find("<g class=\"legend\">");
+  if (begin == std::string::npos) return {};
+  return svg.substr(begin, svg.find("</g>", begin) - begin);
 }
 
 // The legend's text lines: (x, text).
 std::vector<std::pair<double, std::string>> legend_texts(const std::string& svg) {
   std::vector<std::pair<double, std::string>> out;
-  const std::size_t begin = svg.find("<g class=\"legend\">");
-  if (begin == std::string::npos) return out;
-  const std::string legend = svg.substr(begin, svg.find("</g>", begin) - begin);
-  const std::regex text("<text x=\"([0-9.]+)\"[^>]*>([^<]*)</text>");
-  for (auto it = std::sregex_iterator(legend.begin(), legend.end(), text); it != std::sregex_iterator(); ++it)
-    out.emplace_back(std::stod((*it)[1]), unescape((*it)[2]));
+  const std::string legend = legend_of(svg);
+  for (std::size_t at = legend.find("<text "); at != std::string::npos; at = legend.find("<text ", at + 1)) {
+    const std::string x = attribute(legend, at, "x");
+    const std::size_t open = legend.find('>', at) + 1;
+    if (x.empty() || legend.compare(at, 9, "<text x=\"") != 0) continue;
+    out.emplace_back(std::stod(x), unescape(legend.substr(open, legend.find("</text>", open) - open)));
+  }
   return out;
 }
 
@@ -86,13 +102,18 @@ void expect_legend_fits(const fs::path& file) {
     EXPECT_LE(x + 0.6 * 12 * static_cast<double>(text.size()), width) << file << ": legend entry '" << text << "'";
 }
 
+// The #rrggbb colours of the legend's fill and stroke attributes.
 std::set<std::string> legend_colours(const std::string& svg) {
   std::set<std::string> out;
-  const std::size_t begin = svg.find("<g class=\"legend\">");
-  const std::string legend = svg.substr(begin, svg.find("</g>", begin) - begin);
-  const std::regex colour("(fill|stroke)=\"(#[0-9A-Fa-f]{6})\"");
-  for (auto it = std::sregex_iterator(legend.begin(), legend.end(), colour); it != std::sregex_iterator(); ++it)
-    out.insert((*it)[2]);
+  const std::string legend = legend_of(svg);
+  for (const char* name : {"fill=\"#", "stroke=\"#"})
+    for (std::size_t at = legend.find(name); at != std::string::npos; at = legend.find(name, at + 1)) {
+      const std::size_t begin = at + std::string(name).size() - 1;
+      const std::string colour = legend.substr(begin, 7);
+      if (colour.size() == 7 && legend.compare(begin + 7, 1, "\"") == 0 &&
+          colour.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos)
+        out.insert(colour);
+    }
   return out;
 }
 
