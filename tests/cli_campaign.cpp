@@ -30,6 +30,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/test_util.h"
+
 namespace bitsim {
 namespace {
 
@@ -46,12 +48,7 @@ int env_int(const char* name, int fallback) {
   return std::max(0, std::atoi(v));
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_file;
 
 void write_file(const fs::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_util.h"
+
 namespace bitsim {
 namespace {
 
@@ -20,12 +22,7 @@ namespace fs = std::filesystem;
 const fs::path kRoot = BITSIM_SOURCE_DIR;
 const fs::path kWork = BITSIM_REPORT_TEST_DIR;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_file;
 
 // Runs bitsim with `args` (stdout and stderr to TAG.stdout and TAG.stderr in the work folder: CTest
 // runs the tests in parallel); its exit code.

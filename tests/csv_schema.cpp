@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sim/hw_config.h"
+#include "tests/test_util.h"
 
 namespace bitsim {
 namespace {
@@ -24,12 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kRoot = BITSIM_SOURCE_DIR;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_file;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;

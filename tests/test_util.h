@@ -92,6 +92,12 @@ class TempRegistry {
 
 }  // namespace detail
 
+// A file's bytes (empty when it cannot be read: the test's own checks then fail on what is missing).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 // A path "bitsim_<suite>.<test>_<pid>_<name>" in the temporary folder, unique to the running test
 // and process (CTest runs the tests in parallel processes). Nothing is created; whatever the test
 // puts there (a file or a folder) is removed when the test ends, also on failure.
